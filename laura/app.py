@@ -1,0 +1,159 @@
+"""create_app(settings) -> the FastAPI application: state, middleware, routers, health and metrics."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from laura import __version__
+from laura.audit.router import router as audit_router
+from laura.core.db import Database
+from laura.core.errors import AppError
+from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
+from laura.core.migrations import head_revision
+from laura.core.observability import RequestContextMiddleware, configure_logging, request_context
+from laura.core.ratelimit import RateLimiter
+from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
+from laura.identity.keys import load_signing_keys
+from laura.identity.router import router as identity_router
+from laura.settings import Settings, get_settings
+
+ROUTERS: list[APIRouter] = [identity_router, audit_router]
+
+_UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/")
+
+TAGS = [
+    {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
+    {"name": "audit", "description": "The append-only, hash-chained audit trail (admin)."},
+    {"name": "ops", "description": "Health, readiness and Prometheus metrics."},
+]
+
+
+def _redis_client(url: str | None):  # type: ignore[no-untyped-def]
+    if not url:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(url, decode_responses=False)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    settings: Settings = app.state.settings
+    if not settings.database_url:
+        raise RuntimeError("LAURA_DATABASE_URL is not set (use `laura up` for the embedded database)")
+    db = Database(
+        settings.database_url,
+        read_url=settings.read_database_url,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_max_overflow,
+    )
+    cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
+    async with db.unit_of_work() as session:
+        keys = await load_signing_keys(session, cipher)
+    app.state.db = db
+    app.state.cipher = cipher
+    app.state.signer = TokenSigner(keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
+    app.state.redis = _redis_client(settings.redis_url)
+    app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
+    try:
+        yield
+    finally:
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        await db.dispose()
+
+
+def _ops_router() -> APIRouter:
+    router = APIRouter(tags=["ops"])
+
+    @router.get("/health")
+    async def health() -> dict:
+        """Liveness: the process answers."""
+        return {"status": "ok", "version": __version__}
+
+    @router.get("/ready")
+    async def ready(request: Request) -> JSONResponse:
+        """Readiness: the database answers and is migrated to head; Redis answers when configured."""
+        checks: dict[str, str] = {}
+        try:
+            async with request.app.state.db.engine.connect() as conn:
+                current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+            checks["database"] = "ok"
+            checks["migrations"] = "ok" if current == head_revision() else f"at {current}, head is {head_revision()}"
+        except Exception as exc:  # noqa: BLE001 - readiness reports every failure as not ready
+            checks["database"] = f"error: {type(exc).__name__}"
+        redis = request.app.state.redis
+        if redis is not None:
+            try:
+                await asyncio.wait_for(redis.ping(), timeout=2)
+                checks["redis"] = "ok"
+            except Exception as exc:  # noqa: BLE001
+                checks["redis"] = f"error: {type(exc).__name__}"
+        ok = all(v == "ok" for v in checks.values())
+        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+
+    @router.get("/metrics", include_in_schema=True)
+    async def metrics() -> Response:
+        """Prometheus exposition."""
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def _default_rate_limit_middleware(app: FastAPI) -> None:
+    @app.middleware("http")
+    async def default_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        if not request.url.path.startswith(_UNLIMITED_PATHS):
+            ctx = request_context()
+            ip = (ctx.client_ip if ctx else None) or "unknown"
+            try:
+                await request.app.state.limiter.hit(request.app.state.settings.rate_limit_default, f"ip:{ip}")
+            except AppError as exc:
+                return JSONResponse(exc.body(ctx.request_id if ctx else None), status_code=exc.status, headers=exc.headers)
+        return await call_next(request)
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application; the database is opened in the lifespan, so import has no side effects."""
+    settings = settings or get_settings()
+    configure_logging(settings.log_level, settings.log_json)
+    app = FastAPI(
+        title="Laura",
+        version=__version__,
+        description="Digital bank and ride-hailing backend on one double-entry ledger, moving money over Pix.",
+        openapi_tags=TAGS,
+        lifespan=_lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    if settings.rate_limits_enabled:
+        _default_rate_limit_middleware(app)
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=True,
+            allow_methods=["*"],
+            allow_headers=["*"],
+            expose_headers=["X-Request-Id", "Retry-After"],
+        )
+    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(
+        RequestContextMiddleware,
+        trusted_proxies=settings.trusted_proxies,
+        max_body_bytes=settings.max_body_bytes,
+    )
+    app.include_router(_ops_router())
+    for router in ROUTERS:
+        app.include_router(router)
+    return app

@@ -1,0 +1,77 @@
+"""Every audit query: the append function (chain head under an advisory lock), search and the chain walk."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from sqlalchemy import func, select, text
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.audit.models import AuditLog
+
+
+class AuditRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def append(self, row: dict, canonical: str) -> None:
+        await self.session.execute(
+            text(
+                "SELECT audit_append(:occurred_at, :actor_id, :action, :resource_type, :resource_id,"
+                " CAST(:old AS jsonb), CAST(:new AS jsonb), :ip, :user_agent, :request_id, :canonical)"
+            ),
+            {
+                **row,
+                "old": json.dumps(row["old"]) if row["old"] is not None else None,
+                "new": json.dumps(row["new"]) if row["new"] is not None else None,
+                "canonical": canonical,
+            },
+        )
+
+    async def search(
+        self,
+        *,
+        actor_id: uuid.UUID | None,
+        action: str | None,
+        resource_type: str | None,
+        resource_id: str | None,
+        since: datetime | None,
+        until: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[AuditLog], int]:
+        query = select(AuditLog)
+        for column, value in (
+            (AuditLog.actor_id, actor_id),
+            (AuditLog.action, action),
+            (AuditLog.resource_type, resource_type),
+            (AuditLog.resource_id, resource_id),
+        ):
+            if value is not None:
+                query = query.where(column == value)
+        if since is not None:
+            query = query.where(AuditLog.occurred_at >= since)
+        if until is not None:
+            query = query.where(AuditLog.occurred_at < until)
+        total = await self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = await self.session.scalars(query.order_by(AuditLog.id.desc()).offset(offset).limit(limit))
+        return list(rows), int(total or 0)
+
+    async def walk(self, batch: int = 5000) -> AsyncIterator[AuditLog]:
+        """Every row in chain order, in batches, so a long log does not sit in memory."""
+        last_id = 0
+        while True:
+            rows = list(
+                await self.session.scalars(
+                    select(AuditLog).where(AuditLog.id > last_id).order_by(AuditLog.id).limit(batch)
+                )
+            )
+            if not rows:
+                return
+            for row in rows:
+                yield row
+            last_id = rows[-1].id
+            self.session.expunge_all()

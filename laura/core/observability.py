@@ -1,0 +1,196 @@
+"""Structured JSON logs, the per-request context (request id, user, client IP) and Prometheus metrics."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import time
+import uuid
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from ipaddress import ip_address
+
+import structlog
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from laura.core.errors import PayloadTooLarge
+
+HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
+HTTP_DURATION = Histogram(
+    "http_request_duration_seconds",
+    "HTTP request duration",
+    ["method", "route", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
+)
+
+_SECRET_KEYS = {"password", "token", "accesstoken", "refreshtoken", "authorization", "secret", "cvv", "cardnumber"}
+
+
+@dataclass
+class RequestContext:
+    """What every log line, audit row and error body of one request needs to know."""
+
+    request_id: str
+    client_ip: str | None = None
+    user_agent: str | None = None
+    user_id: str | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+current_request: ContextVar[RequestContext | None] = ContextVar("current_request", default=None)
+
+
+def request_context() -> RequestContext | None:
+    return current_request.get()
+
+
+def _redact(_logger: object, _name: str, event: dict) -> dict:
+    for key in list(event):
+        if key.replace("_", "").lower() in _SECRET_KEYS:
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
+    """Route stdlib and structlog through one JSON (or console) renderer with secrets redacted."""
+    renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
+    structlog.configure(
+        processors=[
+            structlog.contextvars.merge_contextvars,
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            _redact,
+            structlog.processors.format_exc_info,
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        cache_logger_on_first_use=True,
+    )
+    logging.basicConfig(level=level.upper(), stream=sys.stdout, format="%(message)s", force=True)
+    for noisy in ("uvicorn.access",):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def client_ip(scope: Scope, trusted_proxies: set[str]) -> str | None:
+    """The peer's address, or the nearest untrusted hop of X-Forwarded-For when the peer is a trusted proxy."""
+    peer = (scope.get("client") or (None,))[0]
+    forwarded = _header(scope, b"x-forwarded-for")
+    if peer in trusted_proxies and forwarded:
+        for hop in reversed([h.strip() for h in forwarded.split(",") if h.strip()]):
+            try:
+                ip_address(hop)
+            except ValueError:
+                break
+            if hop not in trusted_proxies:
+                return hop
+    return peer
+
+
+def _valid_request_id(value: str | None) -> bool:
+    return bool(value) and len(value) <= 128 and value.isprintable()
+
+
+class RequestContextMiddleware:
+    """Pure ASGI: request id in and out, body size limit, one log line and metrics per request."""
+
+    def __init__(self, app: ASGIApp, *, trusted_proxies: list[str], max_body_bytes: int) -> None:
+        self.app = app
+        self.trusted_proxies = set(trusted_proxies)
+        self.max_body_bytes = max_body_bytes
+        self.log = structlog.get_logger("laura.http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        incoming = _header(scope, b"x-request-id")
+        ctx = RequestContext(
+            request_id=incoming if _valid_request_id(incoming) else uuid.uuid4().hex,
+            client_ip=client_ip(scope, self.trusted_proxies),
+            user_agent=_header(scope, b"user-agent"),
+        )
+        token = current_request.set(ctx)
+        structlog.contextvars.bind_contextvars(request_id=ctx.request_id)
+        try:
+            if scope["type"] == "websocket":
+                await self.app(scope, receive, send)
+            else:
+                await self._http(scope, receive, send, ctx)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id")
+            current_request.reset(token)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext) -> None:
+        started = time.perf_counter()
+        status_holder = {"status": 500}
+        request_id_header = (b"x-request-id", ctx.request_id.encode("latin-1"))
+        declared = _header(scope, b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            await self._too_large(scope, send, ctx)
+            status_holder["status"] = 413
+            self._observe(scope, ctx, status_holder["status"], started)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise PayloadTooLarge()
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status_holder["status"] = message["status"]
+                message["headers"] = [*message.get("headers", []), request_id_header]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            self._observe(scope, ctx, status_holder["status"], started)
+
+    async def _too_large(self, scope: Scope, send: Send, ctx: RequestContext) -> None:
+        body = json.dumps(PayloadTooLarge().body(ctx.request_id)).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"x-request-id", ctx.request_id.encode("latin-1")),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _observe(self, scope: Scope, ctx: RequestContext, status: int, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        route = getattr(scope.get("route"), "path", None) or "unmatched"
+        method = scope.get("method", "GET")
+        HTTP_REQUESTS.labels(method, route, str(status)).inc()
+        HTTP_DURATION.labels(method, route, str(status)).observe(elapsed)
+        self.log.info(
+            "request",
+            method=method,
+            route=route,
+            path=scope.get("path"),
+            status=status,
+            duration_ms=round(elapsed * 1000, 2),
+            user_id=ctx.user_id,
+            client_ip=ctx.client_ip,
+        )

@@ -1,0 +1,29 @@
+"""The base of every request and response model: camelCase on the wire, snake_case in Python."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic.alias_generators import to_camel
+
+
+class ApiModel(BaseModel):
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, from_attributes=True, str_strip_whitespace=True
+    )
+
+
+class RequestModel(ApiModel):
+    """Request bodies refuse unknown fields, so a typo is a 422 and not a silently ignored value."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def _iso_z(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+UtcDatetime = Annotated[datetime, PlainSerializer(_iso_z, return_type=str, when_used="json")]
+"""A timestamp on the wire: ISO 8601 in UTC with a `Z`."""

@@ -1,0 +1,149 @@
+"""Passwords (argon2id), RS256 access tokens with rotatable keys, and AES-256-GCM field encryption."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+_hasher = PasswordHasher()
+_DUMMY_HASH = _hasher.hash("laura-timing-equalizer")
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Constant-ish time: an unknown user still pays for one argon2 verification."""
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def load_or_create_secret(secret: str | None, path: Path) -> bytes:
+    """The 32-byte master key: LAURA_SECRET_KEY (base64) or a file created once in the data dir."""
+    if secret:
+        key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
+    elif path.exists():
+        key = base64.urlsafe_b64decode(path.read_text().strip())
+    else:
+        key = AESGCM.generate_key(bit_length=256)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.urlsafe_b64encode(key).decode())
+    if len(key) != 32:
+        raise ValueError("LAURA_SECRET_KEY must be 32 bytes, base64-encoded")
+    return key
+
+
+class FieldCipher:
+    """AES-256-GCM for sensitive columns: random 96-bit nonce, the column name bound as associated data."""
+
+    def __init__(self, key: bytes) -> None:
+        self._aead = AESGCM(key)
+
+    def encrypt(self, plaintext: bytes, *, context: str) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, plaintext, context.encode())
+
+    def decrypt(self, blob: bytes, *, context: str) -> bytes:
+        return self._aead.decrypt(blob[:12], blob[12:], context.encode())
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_pem: bytes
+    public_pem: bytes
+
+
+def generate_signing_key() -> SigningKey:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_pem = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_pem = key.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    return SigningKey(kid=uuid.uuid4().hex[:16], private_pem=private_pem, public_pem=public_pem)
+
+
+class TokenError(Exception):
+    """The access token is missing, malformed, forged, expired or of the wrong kind."""
+
+
+class TokenSigner:
+    """Signs with the newest key and verifies with any known key, picked by the token's `kid`."""
+
+    def __init__(self, keys: list[SigningKey], *, issuer: str, ttl_seconds: int) -> None:
+        if not keys:
+            raise ValueError("at least one signing key is required")
+        self.keys = {k.kid: k for k in keys}
+        self.active = keys[-1]
+        self.issuer = issuer
+        self.ttl_seconds = ttl_seconds
+        self._public = {
+            k.kid: serialization.load_pem_public_key(k.public_pem) for k in keys
+        }
+        self._private = serialization.load_pem_private_key(self.active.private_pem, password=None)
+
+    def issue(self, *, subject: str, session_id: str, role: str, now: datetime | None = None) -> str:
+        issued = now or datetime.now(UTC)
+        claims = {
+            "iss": self.issuer,
+            "sub": subject,
+            "sid": session_id,
+            "role": role,
+            "typ": "access",
+            "iat": int(issued.timestamp()),
+            "exp": int((issued + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": secrets.token_hex(8),
+        }
+        return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.active.kid})
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            public = self._public.get(kid)
+            if public is None:
+                raise TokenError("unknown signing key")
+            claims = jwt.decode(
+                token,
+                public,
+                algorithms=["RS256"],
+                issuer=self.issuer,
+                options={"require": ["exp", "iat", "sub", "sid", "typ"]},
+            )
+        except jwt.PyJWTError as exc:
+            raise TokenError(str(exc)) from exc
+        if claims.get("typ") != "access":
+            raise TokenError("not an access token")
+        return claims
+
+    def jwks(self) -> dict[str, Any]:
+        """The public keys in JWK form, for `/.well-known/jwks.json`."""
+        keys = []
+        for kid, public in self._public.items():
+            jwk = jwt.algorithms.RSAAlgorithm.to_jwk(public, as_dict=True)
+            keys.append({**jwk, "kid": kid, "use": "sig", "alg": "RS256"})
+        return {"keys": keys}
+
+
+def new_opaque_token() -> str:
+    """A 256-bit random token (refresh tokens, API secrets); only its hash is stored."""
+    return secrets.token_urlsafe(32)

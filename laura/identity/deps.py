@@ -1,0 +1,68 @@
+"""`CurrentUser` and `require_role(...)`: the only way a route learns who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from laura.core.db import SessionDep
+from laura.core.errors import Forbidden
+from laura.core.observability import request_context
+from laura.identity.errors import InvalidToken
+from laura.identity.service import AuthPolicy, IdentityService, Principal
+
+_bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
+
+
+def identity_service(request: Request, session: SessionDep) -> IdentityService:
+    state = request.app.state
+    settings = state.settings
+    return IdentityService(
+        session,
+        signer=state.signer,
+        limiter=state.limiter,
+        policy=AuthPolicy(
+            access_ttl_seconds=settings.access_token_ttl_seconds,
+            refresh_ttl_seconds=settings.refresh_token_ttl_seconds,
+            password_min_length=settings.password_min_length,
+            login_limit=settings.rate_limit_login,
+        ),
+    )
+
+
+IdentityServiceDep = Annotated[IdentityService, Depends(identity_service)]
+
+
+async def _current_user(
+    service: IdentityServiceDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidToken("Missing bearer token")
+    principal = await service.authenticate(credentials.credentials)
+    ctx = request_context()
+    if ctx is not None:
+        ctx.user_id = str(principal.id)
+    return principal
+
+
+CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+def require_role(*roles: str) -> Callable[..., Principal]:
+    """A dependency that lets through only the given roles (admin always passes)."""
+    allowed = {*roles, "admin"}
+
+    def check(user: CurrentUser) -> Principal:
+        if user.role not in allowed:
+            raise Forbidden()
+        return user
+
+    return check
+
+
+AdminUser = Annotated[Principal, Depends(require_role("admin"))]
+StaffUser = Annotated[Principal, Depends(require_role("staff"))]

@@ -1,0 +1,73 @@
+"""Every query identity makes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.identity.models import AuthSession, RefreshToken, SigningKeyRow, User
+
+
+class IdentityRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def user_by_email(self, email: str) -> User | None:
+        return await self.session.scalar(select(User).where(User.email == email))
+
+    async def user_by_id(self, user_id: uuid.UUID) -> User | None:
+        return await self.session.get(User, user_id)
+
+    async def email_taken(self, email: str) -> bool:
+        return await self.session.scalar(select(User.id).where(User.email == email)) is not None
+
+    async def cpf_taken(self, cpf: str) -> bool:
+        return await self.session.scalar(select(User.id).where(User.cpf == cpf)) is not None
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def principal_row(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Row | None:
+        """One round trip per authenticated request: the session is live and the user is active."""
+        return (
+            await self.session.execute(
+                select(User.id, User.role, User.email, User.name)
+                .join(AuthSession, AuthSession.user_id == User.id)
+                .where(
+                    AuthSession.id == session_id,
+                    User.id == user_id,
+                    AuthSession.revoked_at.is_(None),
+                    User.is_active.is_(True),
+                )
+            )
+        ).first()
+
+    async def refresh_token_for_update(self, token_hash: str) -> tuple[RefreshToken, AuthSession] | None:
+        row = (
+            await self.session.execute(
+                select(RefreshToken, AuthSession)
+                .join(AuthSession, AuthSession.id == RefreshToken.session_id)
+                .where(RefreshToken.token_hash == token_hash)
+                .with_for_update(of=RefreshToken)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def revoke_session(self, session_id: uuid.UUID, reason: str, now: datetime) -> None:
+        await self.session.execute(
+            update(AuthSession)
+            .where(AuthSession.id == session_id, AuthSession.revoked_at.is_(None))
+            .values(revoked_at=now, revoked_reason=reason)
+        )
+
+    async def signing_keys(self) -> list[SigningKeyRow]:
+        return list(
+            await self.session.scalars(
+                select(SigningKeyRow).where(SigningKeyRow.retired_at.is_(None)).order_by(SigningKeyRow.created_at)
+            )
+        )

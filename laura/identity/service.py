@@ -1,0 +1,213 @@
+"""Register, login, refresh rotation with reuse detection, logout, and turning a token into a principal."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import phonenumbers
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.audit import service as audit
+from laura.core.errors import RateLimited, ValidationFailed
+from laura.core.observability import request_context
+from laura.core.ratelimit import RateLimiter
+from laura.core.security import TokenError, TokenSigner, hash_password, new_opaque_token, verify_password
+from laura.identity.errors import (
+    CpfInUse,
+    EmailInUse,
+    InvalidCredentials,
+    InvalidToken,
+    RefreshTokenReused,
+    WeakPassword,
+)
+from laura.identity.models import AuthSession, RefreshToken, User
+from laura.identity.repository import IdentityRepository
+from laura.identity.schemas import LoginRequest, RegisterRequest, TokenPair
+
+RegistrationHook = Callable[[AsyncSession, User], Awaitable[None]]
+_registration_hooks: list[RegistrationHook] = []
+
+
+def on_user_registered(hook: RegistrationHook) -> RegistrationHook:
+    """Let a context act in the registration's own transaction (the bank opens a checking account)."""
+    _registration_hooks.append(hook)
+    return hook
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: enough to authorize without another query."""
+
+    id: uuid.UUID
+    role: str
+    email: str
+    name: str
+    session_id: uuid.UUID
+
+
+@dataclass(frozen=True)
+class AuthPolicy:
+    access_ttl_seconds: int
+    refresh_ttl_seconds: int
+    password_min_length: int
+    login_limit: str
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def normalize_phone(phone: str) -> str:
+    """A Brazilian number in E.164 (+55DDNNNNNNNNN), from any common way of writing it."""
+    try:
+        parsed = phonenumbers.parse(phone, "BR")
+    except phonenumbers.NumberParseException as exc:
+        raise ValidationFailed("Phone number is invalid", details=[{"field": "phone", "message": str(exc)}]) from exc
+    if parsed.country_code != 55 or not phonenumbers.is_valid_number(parsed):
+        raise ValidationFailed(
+            "Phone must be a valid Brazilian number", details=[{"field": "phone", "message": "invalid"}]
+        )
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class IdentityService:
+    def __init__(
+        self, session: AsyncSession, *, signer: TokenSigner, limiter: RateLimiter, policy: AuthPolicy
+    ) -> None:
+        self.session = session
+        self.repo = IdentityRepository(session)
+        self.signer = signer
+        self.limiter = limiter
+        self.policy = policy
+
+    async def register(self, data: RegisterRequest, *, role: str | None = None) -> User:
+        """Create a user; `role` overrides userType only for the CLI (staff and admin)."""
+        if len(data.password) < self.policy.password_min_length:
+            raise WeakPassword(
+                f"Password must have at least {self.policy.password_min_length} characters",
+                details=[{"field": "password", "message": "too short"}],
+            )
+        email = normalize_email(str(data.email))
+        phone = normalize_phone(data.phone) if data.phone else None
+        if await self.repo.email_taken(email):
+            raise EmailInUse()
+        if data.cpf and await self.repo.cpf_taken(data.cpf):
+            raise CpfInUse()
+        user = User(
+            id=uuid.uuid4(),
+            email=email,
+            password_hash=hash_password(data.password),
+            name=data.name,
+            phone=phone,
+            cpf=data.cpf,
+            role=role or data.user_type,
+            is_active=True,
+            created_at=datetime.now(UTC),
+        )
+        try:
+            async with self.session.begin_nested():
+                await self.repo.add(user)
+        except IntegrityError as exc:
+            raise (CpfInUse() if "cpf" in str(exc.orig) else EmailInUse()) from exc
+        for hook in _registration_hooks:
+            await hook(self.session, user)
+        audit.record(
+            self.session,
+            action="USER_REGISTERED",
+            resource_type="user",
+            resource_id=str(user.id),
+            new={"email": email, "role": user.role},
+            actor_id=user.id,
+        )
+        return user
+
+    async def login(self, data: LoginRequest) -> TokenPair:
+        email = normalize_email(str(data.email))
+        key = f"login:{email}"
+        await self.limiter.check(self.policy.login_limit, key, "Too many failed logins; try again later")
+        user = await self.repo.user_by_email(email)
+        if not verify_password(user.password_hash if user else None, data.password) or not user or not user.is_active:
+            try:
+                await self.limiter.hit(self.policy.login_limit, key)
+            except RateLimited:
+                pass
+            raise InvalidCredentials()
+        await self.limiter.reset(self.policy.login_limit, key)
+        ctx = request_context()
+        auth_session = AuthSession(
+            id=uuid.uuid4(),
+            user_id=user.id,
+            ip=ctx.client_ip if ctx else None,
+            user_agent=(ctx.user_agent or "")[:256] if ctx else None,
+            created_at=datetime.now(UTC),
+        )
+        await self.repo.add(auth_session)
+        return await self._issue(user.id, user.role, auth_session.id)
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Rotate: the presented token is spent; presenting a spent one revokes its whole family."""
+        now = datetime.now(UTC)
+        found = await self.repo.refresh_token_for_update(_token_hash(refresh_token))
+        if found is None:
+            raise InvalidToken()
+        token, auth_session = found
+        if auth_session.revoked_at is not None or token.expires_at <= now:
+            raise InvalidToken()
+        if token.used_at is not None:
+            await self.repo.revoke_session(auth_session.id, "refresh_reuse", now)
+            audit.record(
+                self.session,
+                action="REFRESH_TOKEN_REUSED",
+                resource_type="auth_session",
+                resource_id=str(auth_session.id),
+                actor_id=auth_session.user_id,
+            )
+            raise RefreshTokenReused()
+        user = await self.repo.user_by_id(auth_session.user_id)
+        if user is None or not user.is_active:
+            raise InvalidToken()
+        token.used_at = now
+        return await self._issue(user.id, user.role, auth_session.id)
+
+    async def logout(self, principal: Principal) -> None:
+        await self.repo.revoke_session(principal.session_id, "logout", datetime.now(UTC))
+
+    async def authenticate(self, access_token: str) -> Principal:
+        """Verify signature, expiry and kind, then that the session is still live (logout bites at once)."""
+        try:
+            claims = self.signer.verify(access_token)
+            session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
+        except (TokenError, ValueError, KeyError) as exc:
+            raise InvalidToken() from exc
+        row = await self.repo.principal_row(session_id, user_id)
+        if row is None:
+            raise InvalidToken()
+        return Principal(id=row.id, role=row.role, email=row.email, name=row.name, session_id=session_id)
+
+    async def _issue(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> TokenPair:
+        refresh = new_opaque_token()
+        await self.repo.add(
+            RefreshToken(
+                id=uuid.uuid4(),
+                session_id=session_id,
+                token_hash=_token_hash(refresh),
+                expires_at=datetime.now(UTC) + timedelta(seconds=self.policy.refresh_ttl_seconds),
+                created_at=datetime.now(UTC),
+            )
+        )
+        access = self.signer.issue(subject=str(user_id), session_id=str(session_id), role=role)
+        return TokenPair(
+            access_token=access,
+            refresh_token=refresh,
+            token_type="Bearer",
+            expires_in=self.policy.access_ttl_seconds,
+        )

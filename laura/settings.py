@@ -1,0 +1,80 @@
+"""All configuration in one place: environment variables with the LAURA_ prefix (or a .env file)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BeforeValidator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _split_csv(value: object) -> object:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+
+
+class Settings(BaseSettings):
+    """Every knob of the platform; each field reads `LAURA_<NAME>` from the environment."""
+
+    model_config = SettingsConfigDict(env_prefix="LAURA_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str | None = None
+    read_database_url: str | None = None
+    redis_url: str | None = None
+    data_dir: Path = Path(".laura")
+    db_pool_size: int = 10
+    db_max_overflow: int = 20
+
+    host: str = "127.0.0.1"
+    port: int = 8000
+    psp_port: int = 8090
+    public_url: str | None = None
+
+    secret_key: str | None = None
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 7 * 24 * 3600
+    jwt_issuer: str = "laura"
+    password_min_length: int = 10
+
+    rate_limits_enabled: bool = True
+    rate_limit_default: str = "100/15minutes"
+    rate_limit_transfers: str = "10/hour"
+    rate_limit_ride_accept: str = "5/minute"
+    rate_limit_login: str = "5/15minutes"
+    trusted_proxies: CsvList = ["127.0.0.1", "::1"]
+    cors_origins: CsvList = []
+    max_body_bytes: int = 1024 * 1024
+
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    idempotency_ttl_seconds: int = 24 * 3600
+    worker_concurrency: int = 4
+
+    psp_base_url: str | None = None
+    psp_client_id: str = "laura-sandbox"
+    psp_client_secret: str = "laura-sandbox-secret"
+    psp_cert_path: str | None = None
+    psp_cert_password: str | None = None
+    psp_pix_key: str = "pix@laura.example"
+    psp_webhook_secret: str = "change-me-webhook-secret"
+
+    ted_fee: Decimal = Decimal("8.50")
+
+    @property
+    def secret_key_path(self) -> Path:
+        return self.data_dir / "secret.key"
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()

@@ -1,0 +1,38 @@
+"""Small helpers shared by tests: make users and log them in over HTTP."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+import httpx
+
+from laura.core.documents import cpf_check_digits
+
+
+def random_cpf() -> str:
+    while True:
+        body = "".join(random.choice("0123456789") for _ in range(9))
+        if body != body[0] * 9:
+            return body + cpf_check_digits(body)
+
+
+async def register(client: httpx.AsyncClient, *, user_type: str = "customer", **extra) -> dict:
+    email = extra.pop("email", f"user-{uuid.uuid4().hex[:10]}@example.com")
+    body = {"email": email, "password": "s3cret-passw0rd", "name": "Test User", "userType": user_type, **extra}
+    response = await client.post("/auth/register", json=body)
+    assert response.status_code == 201, response.text
+    return {**response.json(), "password": body["password"]}
+
+
+async def login(client: httpx.AsyncClient, email: str, password: str = "s3cret-passw0rd") -> dict:
+    response = await client.post("/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def auth_headers(client: httpx.AsyncClient, *, user_type: str = "customer", **extra) -> tuple[dict, dict]:
+    """Register a user and log in; returns (user, headers)."""
+    user = await register(client, user_type=user_type, **extra)
+    tokens = await login(client, user["email"])
+    return user, {"Authorization": f"Bearer {tokens['accessToken']}"}
