@@ -36,3 +36,19 @@ async def auth_headers(client: httpx.AsyncClient, *, user_type: str = "customer"
     user = await register(client, user_type=user_type, **extra)
     tokens = await login(client, user["email"])
     return user, {"Authorization": f"Bearer {tokens['accessToken']}"}
+
+
+async def staff_headers(app, client: httpx.AsyncClient, role: str = "admin") -> dict:
+    """Create a staff or admin user the way the CLI does (they cannot self-register) and log in."""
+    from laura.identity.schemas import RegisterRequest
+    from laura.identity.service import create_privileged_user
+
+    email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
+    async with app.state.db.unit_of_work() as session:
+        await create_privileged_user(
+            session,
+            RegisterRequest(email=email, password="s3cret-passw0rd", name=f"Test {role}"),
+            role=role,
+        )
+    tokens = await login(client, email)
+    return {"Authorization": f"Bearer {tokens['accessToken']}"}

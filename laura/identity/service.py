@@ -81,7 +81,12 @@ def _token_hash(token: str) -> str:
 
 class IdentityService:
     def __init__(
-        self, session: AsyncSession, *, signer: TokenSigner, limiter: RateLimiter, policy: AuthPolicy
+        self,
+        session: AsyncSession,
+        *,
+        policy: AuthPolicy,
+        signer: TokenSigner | None = None,
+        limiter: RateLimiter | None = None,
     ) -> None:
         self.session = session
         self.repo = IdentityRepository(session)
@@ -211,3 +216,15 @@ class IdentityService:
             token_type="Bearer",
             expires_in=self.policy.access_ttl_seconds,
         )
+
+
+async def create_privileged_user(
+    session: AsyncSession, data: RegisterRequest, *, role: str, password_min_length: int = 10
+) -> User:
+    """Staff and admin accounts: created only from the CLI (and tests), never over HTTP."""
+    if role not in ("staff", "admin"):
+        raise ValueError("role must be staff or admin")
+    policy = AuthPolicy(
+        access_ttl_seconds=0, refresh_ttl_seconds=0, password_min_length=password_min_length, login_limit=""
+    )
+    return await IdentityService(session, policy=policy).register(data, role=role)

@@ -1,0 +1,3 @@
+from laura.cli import app
+
+app()

@@ -1,0 +1,142 @@
+"""`laura up | serve | worker | migrate | seed | users | audit | psp-sandbox`: every command finds its
+database the same way (LAURA_DATABASE_URL, else the embedded server of the data dir)."""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from laura.settings import Settings, get_settings
+
+app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")
+console = Console(stderr=True)
+
+
+def resolve_settings(data_dir: Path | None = None) -> Settings:
+    """Settings with a database URL: LAURA_DATABASE_URL, else the embedded server (started or joined)."""
+    settings = get_settings()
+    updates: dict = {}
+    if data_dir is not None:
+        updates["data_dir"] = data_dir
+    if not settings.database_url:
+        from laura.core.embedded import EmbeddedDatabaseError, embedded_database_url
+
+        try:
+            updates["database_url"] = embedded_database_url(updates.get("data_dir", settings.data_dir))
+        except EmbeddedDatabaseError as exc:
+            console.print(f"[red]{exc}[/red]")
+            raise typer.Exit(2) from exc
+    return settings.model_copy(update=updates)
+
+
+DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database and keys live.")]
+
+
+@app.command()
+def migrate(data_dir: DataDir = None) -> None:
+    """Apply database migrations up to head."""
+    from laura.core.migrations import upgrade
+
+    settings = resolve_settings(data_dir)
+    upgrade(settings.database_url)
+    console.print("[green]migrations at head[/green]")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes.")] = 1,
+    data_dir: DataDir = None,
+) -> None:
+    """Serve the API (production: run several behind a load balancer)."""
+    import uvicorn
+
+    from laura.app import create_app
+
+    settings = resolve_settings(data_dir)
+    uvicorn.run(
+        create_app(settings),
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        proxy_headers=False,
+        log_config=None,
+        access_log=False,
+    )
+
+
+@users_app.command("create")
+def users_create(
+    email: Annotated[str, typer.Option(help="E-mail (login).")],
+    role: Annotated[str, typer.Option(help="admin or staff.")],
+    password: Annotated[str | None, typer.Option(help="Prompted for when omitted.")] = None,
+    name: Annotated[str | None, typer.Option(help="Display name.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Create an admin or staff user (they cannot self-register)."""
+    from laura.core.db import Database
+    from laura.identity.schemas import RegisterRequest
+    from laura.identity.service import create_privileged_user
+
+    if role not in ("admin", "staff"):
+        raise typer.BadParameter("role must be admin or staff", param_hint="--role")
+    if password is None:
+        password = getpass.getpass("Password: ")
+    settings = resolve_settings(data_dir)
+
+    async def run() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() as session:
+                user = await create_privileged_user(
+                    session,
+                    RegisterRequest(email=email, password=password, name=name or email.split("@")[0]),
+                    role=role,
+                    password_min_length=settings.password_min_length,
+                )
+                return str(user.id)
+        finally:
+            await db.dispose()
+
+    from laura.core.errors import AppError
+
+    try:
+        user_id = asyncio.run(run())
+    except AppError as exc:
+        console.print(f"[red]{exc.error}: {exc.message}[/red]")
+        raise typer.Exit(1) from exc
+    console.print(f"[green]created {role} {email} ({user_id})[/green]")
+
+
+@audit_app.command("verify")
+def audit_verify(data_dir: DataDir = None) -> None:
+    """Walk the audit hash chain; exit 1 naming the first broken row."""
+    from laura.audit.service import verify_chain
+    from laura.core.db import Database
+
+    settings = resolve_settings(data_dir)
+
+    async def run():  # type: ignore[no-untyped-def]
+        db = Database(settings.database_url)
+        try:
+            async with db.sessionmaker() as session:
+                return await verify_chain(session)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    if report.ok:
+        console.print(f"[green]audit chain intact: {report.rows} rows[/green]")
+        return
+    console.print(f"[red]audit chain broken at row {report.first_broken_id}: {report.reason}[/red]")
+    raise typer.Exit(1)
