@@ -1,0 +1,1 @@
+"""The bank context: accounts, transfers, cards, bills, budgets, analytics and support."""

@@ -1,0 +1,1 @@
+"""Boletos: reading and checking bank slips and utility bills, and paying them."""

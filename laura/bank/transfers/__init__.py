@@ -1,0 +1,1 @@
+"""Transfers out of an account: Pix, TED and internal P2P."""
