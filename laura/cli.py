@@ -140,3 +140,39 @@ def audit_verify(data_dir: DataDir = None) -> None:
         return
     console.print(f"[red]audit chain broken at row {report.first_broken_id}: {report.reason}[/red]")
     raise typer.Exit(1)
+
+
+@app.command()
+def seed(data_dir: DataDir = None) -> None:
+    """Create the demo users (idempotent) and print their logins."""
+    from laura.seed import print_logins, seed_demo
+
+    settings = resolve_settings(data_dir)
+    print_logins(asyncio.run(seed_demo(settings)))
+
+
+@app.command()
+def up(
+    demo: Annotated[bool, typer.Option("--demo", help="Seed demo users and print their logins.")] = False,
+    host: Annotated[str | None, typer.Option(help="API bind address.")] = None,
+    port: Annotated[int | None, typer.Option(help="API port.")] = None,
+    psp_port: Annotated[int | None, typer.Option("--psp-port", help="PSP sandbox port.")] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Start the whole platform: embedded PostgreSQL (unless LAURA_DATABASE_URL), migrations, PSP sandbox,
+    API and a worker."""
+    from laura.platform import run_platform
+
+    settings = get_settings()
+    try:
+        run_platform(
+            settings,
+            demo=demo,
+            host=host or settings.host,
+            port=port or settings.port,
+            psp_port=psp_port or settings.psp_port,
+            resolve=lambda: resolve_settings(data_dir),
+        )
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc

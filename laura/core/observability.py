@@ -141,16 +141,12 @@ class RequestContextMiddleware:
             self._observe(scope, ctx, status_holder["status"], started)
             return
 
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise PayloadTooLarge()
-            return message
+        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+            receive = await self._buffer_chunked(receive)
+            if receive is None:
+                await self._too_large(scope, send, ctx)
+                self._observe(scope, ctx, 413, started)
+                return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -159,9 +155,35 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
+            await self.app(scope, receive, send_with_id)
         finally:
             self._observe(scope, ctx, status_holder["status"], started)
+
+    async def _buffer_chunked(self, receive: Receive) -> Receive | None:
+        """A body without Content-Length is read up front (at most the limit) so an oversized one gets 413."""
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_body_bytes:
+                return None
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": body, "more_body": False}
+
+        return replay
 
     async def _too_large(self, scope: Scope, send: Send, ctx: RequestContext) -> None:
         body = json.dumps(PayloadTooLarge().body(ctx.request_id)).encode()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import uuid
 from collections.abc import Awaitable, Callable
@@ -110,7 +111,7 @@ class IdentityService:
         user = User(
             id=uuid.uuid4(),
             email=email,
-            password_hash=hash_password(data.password),
+            password_hash=await asyncio.to_thread(hash_password, data.password),
             name=data.name,
             phone=phone,
             cpf=data.cpf,
@@ -140,7 +141,8 @@ class IdentityService:
         key = f"login:{email}"
         await self.limiter.check(self.policy.login_limit, key, "Too many failed logins; try again later")
         user = await self.repo.user_by_email(email)
-        if not verify_password(user.password_hash if user else None, data.password) or not user or not user.is_active:
+        valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, data.password)
+        if not valid or user is None or not user.is_active:
             try:
                 await self.limiter.hit(self.policy.login_limit, key)
             except RateLimited:

@@ -1,0 +1,108 @@
+"""`laura up`: the whole platform in one process group — database, migrations, demo data, PSP sandbox,
+API and a job worker — with progress while it starts and a clean stop on Ctrl-C."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import uvicorn
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+from laura.settings import Settings
+
+console = Console(stderr=True)
+
+
+def _step(progress: Progress, label: str, action: Callable[[], object]) -> object:
+    task = progress.add_task(label, total=1)
+    result = action()
+    progress.update(task, completed=1, description=f"[green]✓[/green] {label}")
+    return result
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        return sock.connect_ex((host, port)) != 0
+
+
+def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
+    """The Efí-compatible PSP emulator as a child process; waits until it answers."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "laura", "psp-sandbox", "--host", "127.0.0.1", "--port", str(psp_port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"PSP sandbox exited: {process.stderr.read().decode()[-500:]}")
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"http://127.0.0.1:{psp_port}/sandbox/health", timeout=1).status_code == 200:
+                return process
+        time.sleep(0.2)
+    process.terminate()
+    raise RuntimeError("PSP sandbox did not answer within 30 s")
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    from laura.app import create_app
+    from laura.core.jobs import run_worker
+
+    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    server = uvicorn.Server(config)
+    worker = asyncio.create_task(run_worker(settings, install_signal_handlers=False))
+    try:
+        await server.serve()
+    finally:
+        worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await worker
+
+
+def run_platform(
+    settings: Settings, *, demo: bool, host: str, port: int, psp_port: int, resolve: Callable[[], Settings]
+) -> None:
+    """Start everything in order, print the URLs (and demo logins), serve until Ctrl-C, stop cleanly."""
+    from laura.core.migrations import upgrade
+    from laura.seed import print_logins, seed_demo
+
+    if not _port_free(host, port):
+        raise RuntimeError(f"port {port} on {host} is already in use (choose another with --port)")
+    sandbox: subprocess.Popen | None = None
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+        settings = _step(progress, "PostgreSQL", resolve)  # type: ignore[assignment]
+        _step(progress, "Migrations", lambda: upgrade(settings.database_url))
+        users = _step(progress, "Demo data", lambda: asyncio.run(seed_demo(settings))) if demo else []
+        if settings.psp_base_url is None:
+            sandbox = _step(progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port))  # type: ignore[assignment]
+            settings = settings.model_copy(update={"psp_base_url": f"http://127.0.0.1:{psp_port}"})
+    base = f"http://{host}:{port}"
+    console.print(
+        Panel.fit(
+            f"API      {base}\nDocs     {base}/docs\nMetrics  {base}/metrics\nPSP      {settings.psp_base_url}\n"
+            f"Data     {Path(settings.data_dir).resolve()}\n\nCtrl-C stops everything.",
+            title="Laura is up",
+        )
+    )
+    if users:
+        print_logins(users)
+    try:
+        asyncio.run(_serve(settings, host, port))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if sandbox is not None:
+            sandbox.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                sandbox.wait(timeout=10)
+        console.print("[green]stopped[/green]")
