@@ -57,6 +57,11 @@ class Settings(BaseSettings):
     log_json: bool = True
 
     idempotency_ttl_seconds: int = 24 * 3600
+
+    events_poll_seconds: float = 1.0
+    events_retention_days: int = 7
+    ws_auth_recheck_seconds: float = 30.0
+    ws_backlog_limit: int = 500
     worker_concurrency: int = 4
 
     psp_base_url: str | None = None
