@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     events_retention_days: int = 7
     ws_auth_recheck_seconds: float = 30.0
     ws_backlog_limit: int = 500
+
     worker_concurrency: int = 4
 
     psp_base_url: str | None = None
