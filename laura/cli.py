@@ -176,3 +176,28 @@ def up(
     except RuntimeError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
+
+
+@app.command("psp-sandbox")
+def psp_sandbox(
+    host: Annotated[str, typer.Option(help="Bind address.")] = "127.0.0.1",
+    port: Annotated[int | None, typer.Option(help="Port.")] = None,
+    tls_cert: Annotated[str | None, typer.Option("--tls-cert", help="Server certificate (PEM).")] = None,
+    tls_key: Annotated[str | None, typer.Option("--tls-key", help="Server key (PEM).")] = None,
+    tls_client_ca: Annotated[
+        str | None, typer.Option("--tls-client-ca", help="CA that signs client certificates (mTLS).")
+    ] = None,
+) -> None:
+    """Run the Efí-compatible PSP emulator (OAuth, charges, sent Pix, webhooks, fault injection)."""
+    from laura.pix.sandbox.server import serve_sandbox
+
+    settings = get_settings()
+    serve_sandbox(
+        host,
+        port or settings.psp_port,
+        client_id=settings.psp_client_id,
+        client_secret=settings.psp_client_secret,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
+    )

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import httpx
 import uvicorn
 from rich.console import Console
 from rich.panel import Panel
@@ -37,6 +36,8 @@ def _port_free(host: str, port: int) -> bool:
 
 def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
     """The Efí-compatible PSP emulator as a child process; waits until it answers."""
+    if not _port_free("127.0.0.1", psp_port):
+        raise RuntimeError(f"port {psp_port} is already in use (choose another with --psp-port)")
     process = subprocess.Popen(
         [sys.executable, "-m", "laura", "psp-sandbox", "--host", "127.0.0.1", "--port", str(psp_port)],
         stdout=subprocess.DEVNULL,
@@ -46,9 +47,8 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"PSP sandbox exited: {process.stderr.read().decode()[-500:]}")
-        with contextlib.suppress(httpx.HTTPError):
-            if httpx.get(f"http://127.0.0.1:{psp_port}/sandbox/health", timeout=1).status_code == 200:
-                return process
+        if not _port_free("127.0.0.1", psp_port):
+            return process
         time.sleep(0.2)
     process.terminate()
     raise RuntimeError("PSP sandbox did not answer within 30 s")
