@@ -119,7 +119,9 @@ class EfiClient:
     async def cancel_charge(self, txid: str) -> Charge:
         """Withdraw an unpaid charge so it can no longer be paid."""
         body = {"status": ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR.value}
-        return Charge.from_wire(await self._call("cancel_charge", "PATCH", f"/v2/cob/{_segment(txid)}", json=body))
+        return Charge.from_wire(
+            await self._call("cancel_charge", "PATCH", f"/v2/cob/{_segment(txid)}", json=body)
+        )
 
     # -- webhooks ------------------------------------------------------------------------------------
 
@@ -130,7 +132,11 @@ class EfiClient:
         """
         headers = {"x-skip-mtls-checking": "true"} if skip_mtls_check else None
         data = await self._call(
-            "register_webhook", "PUT", f"/v2/webhook/{_segment(key)}", json={"webhookUrl": url}, headers=headers
+            "register_webhook",
+            "PUT",
+            f"/v2/webhook/{_segment(key)}",
+            json={"webhookUrl": url},
+            headers=headers,
         )
         return WebhookConfig(key=key, url=str(data.get("webhookUrl", url)))
 
@@ -163,7 +169,9 @@ class EfiClient:
 
     async def get_sent_pix_by_e2e(self, e2e_id: str) -> SentPix:
         """Read a sent Pix by its end-to-end id."""
-        return SentPix.from_wire(await self._call("get_sent_pix", "GET", f"/v2/gn/pix/enviados/{_segment(e2e_id)}"))
+        return SentPix.from_wire(
+            await self._call("get_sent_pix", "GET", f"/v2/gn/pix/enviados/{_segment(e2e_id)}")
+        )
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -203,7 +211,10 @@ class EfiClient:
                 outcome = "psp_error"
                 error = psp_error_from(response)
                 log.warning(
-                    "psp.call.refused", operation=operation, status=response.status_code, psp_error=error.psp_error
+                    "psp.call.refused",
+                    operation=operation,
+                    status=response.status_code,
+                    psp_error=error.psp_error,
                 )
                 raise error
             outcome = "success"

@@ -18,7 +18,7 @@ def _random_alnum(length: int) -> str:
 
 
 def new_txid() -> str:
-    """A fresh charge txid (32 alphanumerics, within Pix's 26..35): chosen before the PUT so retries are safe."""
+    """A fresh txid (32 alphanumerics; Pix allows 26..35), picked before the PUT so retries are safe."""
     return _random_alnum(32)
 
 

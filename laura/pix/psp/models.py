@@ -1,4 +1,4 @@
-"""What the PSP client returns: small frozen values with Decimal money and UTC datetimes, parsed from Efí JSON."""
+"""What the PSP client returns: small frozen values with Decimal money and UTC datetimes, from Efí JSON."""
 
 from __future__ import annotations
 

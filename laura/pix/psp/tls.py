@@ -13,7 +13,12 @@ import tempfile
 from pathlib import Path
 
 import httpx
-from cryptography.hazmat.primitives.serialization import BestAvailableEncryption, Encoding, PrivateFormat, pkcs12
+from cryptography.hazmat.primitives.serialization import (
+    BestAvailableEncryption,
+    Encoding,
+    PrivateFormat,
+    pkcs12,
+)
 
 ClientCert = str | Path | tuple[str | Path, str | Path]
 

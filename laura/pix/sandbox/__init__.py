@@ -6,7 +6,8 @@ does), or inside a process with `start_sandbox_in_background(SandboxConfig(...))
 
 Efí API (all but `/oauth/token` need `Authorization: Bearer <token>`; errors are `{"nome","mensagem"}`):
 
-    POST   /oauth/token                          Basic client_id:client_secret, {"grant_type":"client_credentials"}
+    POST   /oauth/token                          Basic client_id:client_secret,
+                                                 {"grant_type": "client_credentials"}
     PUT    /v2/cob/{txid}                        create a charge: 201; same body again 200; other body 409
     GET    /v2/cob/{txid}                        the charge, with `pix: [...]` once paid (status CONCLUIDA)
     PATCH  /v2/cob/{txid}                        {"status":"REMOVIDA_PELO_USUARIO_RECEBEDOR"} only
@@ -33,12 +34,14 @@ Choices where Efí leaves room, or where the sandbox is simpler:
 
 Control routes (no OAuth), for tests and demos:
 
-    POST   /sandbox/cob/{txid}/pay        a payer pays; optional {"valor","pagador":{"nome","cpf"},"infoPagador"}
+    POST   /sandbox/cob/{txid}/pay        a payer pays; optional body
+                                          {"valor", "pagador": {"nome", "cpf"}, "infoPagador"}
     POST   /sandbox/pix/{idEnvio}/settle  {"status":"REALIZADO"|"NAO_REALIZADO","motivo"?} for a pending send
     POST   /sandbox/faults                add faults (grammar in `laura.pix.sandbox.faults`), e.g.
                                           {"webhook":"drop","times":2}, {"webhook":"duplicate","copies":5},
-                                          {"webhook":"delay","seconds":3}, {"http500":{"path_prefix":"/v2/cob","count":2}},
-                                          {"send_fail_key":"<key>"}, {"send_stuck":true}
+                                          {"webhook":"delay","seconds":3}, {"send_stuck":true},
+                                          {"http500":{"path_prefix":"/v2/cob","count":2}},
+                                          {"send_fail_key":"<key>"}
     GET    /sandbox/faults                the faults in force
     DELETE /sandbox/faults                clear all faults
     GET    /sandbox/webhooks              every delivery attempt: event, url, copy, attempt,

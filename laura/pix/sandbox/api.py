@@ -1,4 +1,4 @@
-"""The Efí-compatible routes: OAuth2 token, charges (`/v2/cob`), webhooks (`/v2/webhook`), sends (`/v3/gn/pix`)."""
+"""The Efí-compatible routes: OAuth2 token, charges (`/v2/cob`), webhooks, sends (`/v3/gn/pix`)."""
 
 from __future__ import annotations
 

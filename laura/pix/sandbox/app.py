@@ -37,18 +37,23 @@ def create_sandbox_app(config: SandboxConfig) -> FastAPI:
     @app.exception_handler(RequestValidationError)
     async def invalid_body(_: Request, exc: RequestValidationError) -> JSONResponse:
         problems = [
-            f"{'/'.join(str(part) for part in error['loc'][1:]) or 'corpo'}: {error['msg']}" for error in exc.errors()
+            f"{'/'.join(str(part) for part in error['loc'][1:]) or 'corpo'}: {error['msg']}"
+            for error in exc.errors()
         ]
         return JSONResponse({"nome": "json_invalido", "mensagem": "; ".join(problems)}, 400)
 
     @app.middleware("http")
-    async def injected_500s(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    async def injected_500s(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         """Count API requests and answer 500 where an `http500` fault says so (never on /sandbox/)."""
         path = request.url.path
         if not path.startswith("/sandbox/"):
             sandbox.state.requests[f"{request.method} {path}"] += 1
             if sandbox.state.faults.take_http500(path):
-                return JSONResponse({"nome": "erro_aplicacao", "mensagem": "Falha simulada pelo sandbox"}, 500)
+                return JSONResponse(
+                    {"nome": "erro_aplicacao", "mensagem": "Falha simulada pelo sandbox"}, 500
+                )
         return await call_next(request)
 
     return app

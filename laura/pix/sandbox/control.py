@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Body
 
@@ -16,7 +16,9 @@ router = APIRouter(prefix="/sandbox")
 
 
 @router.post("/cob/{txid}/pay")
-async def pay_charge(txid: str, sandbox: SandboxDep, body: PayRequest | None = Body(None)) -> dict[str, Any]:
+async def pay_charge(
+    txid: str, sandbox: SandboxDep, body: Annotated[PayRequest | None, Body()] = None
+) -> dict[str, Any]:
     """A payer pays the charge: it becomes CONCLUIDA and its key's webhook is notified."""
     _, entry = sandbox.pay(txid, body or PayRequest())
     return entry

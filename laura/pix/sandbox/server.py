@@ -53,7 +53,9 @@ def serve_sandbox(
 class BackgroundServer:
     """An ASGI app served by uvicorn in a daemon thread; the port is bound before start returns."""
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, tls: TlsFiles | None = None) -> None:
+    def __init__(
+        self, app: Any, *, host: str = "127.0.0.1", port: int = 0, tls: TlsFiles | None = None
+    ) -> None:
         self._socket = socket.create_server((host, port))
         self.host = host
         self.port: int = self._socket.getsockname()[1]
@@ -68,7 +70,10 @@ class BackgroundServer:
         )
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._socket]}, name=f"uvicorn-{self.port}", daemon=True
+            target=self._server.run,
+            kwargs={"sockets": [self._socket]},
+            name=f"uvicorn-{self.port}",
+            daemon=True,
         )
 
     @property

@@ -1,4 +1,4 @@
-"""The sandbox's memory: tokens, charges, sent Pix, webhooks and delivery attempts, with the rules Efí applies.
+"""The sandbox's memory: tokens, charges, sent Pix, webhooks and delivery attempts, with Efí's rules.
 
 All of it lives on one event loop and nothing here awaits, so no locking is needed. The sandbox clock
 is real UTC time plus an offset that `POST /sandbox/clock/advance` moves, so tests can expire tokens
@@ -230,7 +230,9 @@ class SandboxState:
     def get_charge(self, txid: str) -> ChargeRecord:
         record = self.charges.get(txid)
         if record is None:
-            raise SandboxError(404, "cobranca_nao_encontrada", "Nenhuma cobrança encontrada para o txid informado")
+            raise SandboxError(
+                404, "cobranca_nao_encontrada", "Nenhuma cobrança encontrada para o txid informado"
+            )
         return record
 
     def remove_charge(self, txid: str) -> ChargeRecord:
@@ -330,7 +332,9 @@ class SandboxState:
     def get_webhook(self, key: str) -> WebhookRecord:
         record = self.webhooks.get(key)
         if record is None:
-            raise SandboxError(404, "webhook_nao_encontrado", "Nenhum webhook encontrado para a chave informada")
+            raise SandboxError(
+                404, "webhook_nao_encontrado", "Nenhum webhook encontrado para a chave informada"
+            )
         return record
 
     def delete_webhook(self, key: str) -> None:

@@ -88,14 +88,27 @@ class WebhookDispatcher:
             try:
                 response = await self._client().post(url, json=payload)
             except httpx.HTTPError as exc:
-                self._record(event, url, copy=copy, attempt=attempt, outcome="failed", error=type(exc).__name__)
+                self._record(
+                    event, url, copy=copy, attempt=attempt, outcome="failed", error=type(exc).__name__
+                )
             else:
                 if response.is_success:
-                    self._record(event, url, copy=copy, attempt=attempt, outcome="delivered", status=response.status_code)
+                    self._record(
+                        event,
+                        url,
+                        copy=copy,
+                        attempt=attempt,
+                        outcome="delivered",
+                        status=response.status_code,
+                    )
                     return
-                self._record(event, url, copy=copy, attempt=attempt, outcome="failed", status=response.status_code)
+                self._record(
+                    event, url, copy=copy, attempt=attempt, outcome="failed", status=response.status_code
+                )
             if attempt < config.webhook_max_attempts:
-                await asyncio.sleep(min(config.webhook_backoff_max, config.webhook_backoff_base * 2 ** (attempt - 1)))
+                await asyncio.sleep(
+                    min(config.webhook_backoff_max, config.webhook_backoff_base * 2 ** (attempt - 1))
+                )
         self._record(event, url, copy=copy, attempt=config.webhook_max_attempts, outcome="gave_up")
         log.warning("sandbox.webhook.gave_up", e2e_id=event, attempts=config.webhook_max_attempts)
 

@@ -5,7 +5,15 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from .fixtures import CLIENT_ID, CLIENT_SECRET, control, receiver, receiver_server, sandbox_server, sandbox_url
+from .fixtures import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    control,
+    receiver,
+    receiver_server,
+    sandbox_server,
+    sandbox_url,
+)
 
 __all__ = ["control", "receiver", "receiver_server", "sandbox_server", "sandbox_url"]
 

@@ -64,7 +64,9 @@ class Receiver:
         return self.server.url
 
     async def _handle(self, request: Request) -> Response:
-        self.requests.append({"path": request.url.path, "query": request.url.query, "json": await request.json()})
+        self.requests.append(
+            {"path": request.url.path, "query": request.url.query, "json": await request.json()}
+        )
         if self.fail_first > 0:
             self.fail_first -= 1
             return PlainTextResponse("boom", status_code=500)

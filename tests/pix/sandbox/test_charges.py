@@ -70,7 +70,8 @@ async def test_paying_concludes_the_charge_and_lists_the_pix(
     await api.put(f"/v2/cob/{TXID}", json=cob())
 
     paid = await control.post(
-        f"/sandbox/cob/{TXID}/pay", json={"pagador": {"nome": "Ana", "cpf": "12345678909"}, "infoPagador": "obrigada"}
+        f"/sandbox/cob/{TXID}/pay",
+        json={"pagador": {"nome": "Ana", "cpf": "12345678909"}, "infoPagador": "obrigada"},
     )
     again = await control.post(f"/sandbox/cob/{TXID}/pay")
     charge = (await api.get(f"/v2/cob/{TXID}")).json()

@@ -12,7 +12,11 @@ DRIVER_KEY = "motorista@example.com"
 
 
 def send_body(amount: str = "80.00", payee: str = DRIVER_KEY) -> dict[str, Any]:
-    return {"valor": amount, "pagador": {"chave": PIX_KEY, "infoPagador": "Repasse"}, "favorecido": {"chave": payee}}
+    return {
+        "valor": amount,
+        "pagador": {"chave": PIX_KEY, "infoPagador": "Repasse"},
+        "favorecido": {"chave": payee},
+    }
 
 
 async def status_of(api: httpx.AsyncClient, id_envio: str) -> dict[str, Any]:
@@ -71,7 +75,9 @@ async def test_send_to_a_failing_key_is_not_made_and_notified(
     assert entry["endToEndId"] == accepted["e2eId"] and entry["gnExtras"]["idEnvio"] == "payout3"
 
 
-async def test_stuck_send_stays_in_processing_until_settled(api: httpx.AsyncClient, control: httpx.AsyncClient) -> None:
+async def test_stuck_send_stays_in_processing_until_settled(
+    api: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
     await control.post("/sandbox/faults", json={"send_stuck": True})
 
     await api.put("/v3/gn/pix/payout4", json=send_body())

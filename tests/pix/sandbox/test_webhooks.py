@@ -17,7 +17,9 @@ async def deliveries(control: httpx.AsyncClient) -> list[dict[str, Any]]:
     return list(response.json()["deliveries"])
 
 
-async def pay_new_charge(api: httpx.AsyncClient, control: httpx.AsyncClient, txid: str = TXID) -> dict[str, Any]:
+async def pay_new_charge(
+    api: httpx.AsyncClient, control: httpx.AsyncClient, txid: str = TXID
+) -> dict[str, Any]:
     (await api.put(f"/v2/cob/{txid}", json=COB)).raise_for_status()
     response = await control.post(f"/sandbox/cob/{txid}/pay", json={"infoPagador": "valeu"})
     response.raise_for_status()
@@ -78,7 +80,9 @@ async def test_delivery_is_retried_until_acknowledged(
     assert all(r["json"]["pix"][0]["endToEndId"] == pix["endToEndId"] for r in receiver.requests)
 
 
-async def test_delivery_gives_up_after_the_last_attempt(api: httpx.AsyncClient, control: httpx.AsyncClient) -> None:
+async def test_delivery_gives_up_after_the_last_attempt(
+    api: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         dead_port = probe.getsockname()[1]
@@ -98,7 +102,9 @@ async def test_delivery_gives_up_after_the_last_attempt(api: httpx.AsyncClient, 
 async def test_ignorar_query_keeps_the_path(
     api: httpx.AsyncClient, control: httpx.AsyncClient, receiver: Receiver
 ) -> None:
-    await api.put(f"/v2/webhook/{PIX_KEY}", json={"webhookUrl": f"{receiver.url}/hooks/efi?token=abc&ignorar="})
+    await api.put(
+        f"/v2/webhook/{PIX_KEY}", json={"webhookUrl": f"{receiver.url}/hooks/efi?token=abc&ignorar="}
+    )
 
     await pay_new_charge(api, control)
     await wait_until(lambda: receiver.requests)
