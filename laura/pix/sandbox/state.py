@@ -15,9 +15,9 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from laura.pix.brcode import SINGLE_USE, build_brcode
 from laura.pix.sandbox.config import SandboxConfig
 from laura.pix.sandbox.faults import Faults
-from laura.pix.sandbox.payload import dynamic_copy_and_paste
 from laura.pix.sandbox.schemas import CobRequest, PayRequest, SendRequest
 
 _ALNUM = string.ascii_letters + string.digits
@@ -218,8 +218,12 @@ class SandboxState:
             location=location,
             amount=amount,
             key=request.chave,
-            copy_and_paste=dynamic_copy_and_paste(
-                location, money(amount), self.config.merchant_name, self.config.merchant_city
+            copy_and_paste=build_brcode(
+                merchant_name=self.config.merchant_name,
+                merchant_city=self.config.merchant_city,
+                location=location,
+                amount=amount,
+                point_of_initiation=SINGLE_USE,
             ),
             description=request.solicitacaoPagador,
             debtor=request.devedor.model_dump(exclude_none=True) if request.devedor else None,

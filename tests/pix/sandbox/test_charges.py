@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import httpx
 
+from laura.pix.brcode import parse_brcode
 from laura.pix.psp.ids import E2E_ID_PATTERN
-from laura.pix.sandbox.payload import crc16_ccitt
 
 from .fixtures import PIX_KEY
 
@@ -35,9 +36,10 @@ async def test_create_answers_efi_shape(api: httpx.AsyncClient) -> None:
     assert charge["loc"]["tipoCob"] == "cob"
     assert charge["loc"]["location"] == charge["location"]
     assert "pix" not in charge
-    payload = charge["pixCopiaECola"]
-    assert payload.startswith("000201") and charge["location"] in payload
-    assert payload[-4:] == crc16_ccitt(payload[:-4])
+    brcode = parse_brcode(charge["pixCopiaECola"])
+    assert brcode.location == charge["location"]
+    assert brcode.amount == Decimal("150.00")
+    assert brcode.point_of_initiation == "12"
 
 
 async def test_put_is_idempotent_for_the_same_body_and_refuses_another(api: httpx.AsyncClient) -> None:
