@@ -1,0 +1,210 @@
+"""The task queue: Procrastinate on the same PostgreSQL, with jobs enqueued inside the caller's transaction.
+
+Features declare tasks in their own `tasks.py` with `@job_task(name=...)` (the body gets a unit of work,
+like a request) and periodic ones with `@app.periodic(cron=...)` stacked on top, and list that module in
+`TASK_MODULES` so every worker (and `defer`) knows them. Services enqueue with
+`await defer(session, "bank.settle_ted", args={...})`: the job row is written by the session's own
+transaction, so a rollback drops the job and a commit makes it visible to the workers.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
+from procrastinate.exceptions import AlreadyEnqueued, TaskNotFound
+from procrastinate.jobs import DEFAULT_QUEUE, Job
+from procrastinate.tasks import Task
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.core.db import Database, plain_url
+
+__all__ = [
+    "TASK_MODULES",
+    "AlreadyEnqueued",
+    "JobRuntime",
+    "Retry",
+    "TaskNotFound",
+    "app",
+    "bind_runtime",
+    "connector_for",
+    "current_runtime",
+    "defer",
+    "import_task_modules",
+    "job_task",
+]
+
+TASK_MODULES: list[str] = []
+"""Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
+
+JOB_RETENTION_HOURS = 7 * 24
+"""Succeeded jobs are pruned this long after they finished; failed ones stay until retried."""
+
+app = App(connector=PsycopgConnector())
+"""The one Procrastinate app; `run_worker` swaps in a connector for the configured database."""
+
+
+def connector_for(database_url: str, *, max_size: int = 4) -> PsycopgConnector:
+    """A psycopg pool on the same database as SQLAlchemy (libpq URL form)."""
+    return PsycopgConnector(conninfo=plain_url(database_url), min_size=1, max_size=max_size)
+
+
+def import_task_modules() -> None:
+    """Import every listed `tasks.py`, so each task (and periodic schedule) is registered in `app`."""
+    for module in TASK_MODULES:
+        importlib.import_module(module)
+
+
+@dataclass(frozen=True)
+class JobRuntime:
+    """What a running job needs from its worker: the database (and settings for clients a task builds)."""
+
+    db: Database
+    settings: Any = None
+    retry_scale: float = 1.0
+    """Multiplies every retry wait (tests shrink it; production keeps 1)."""
+
+
+_runtime: ContextVar[JobRuntime | None] = ContextVar("laura_job_runtime", default=None)
+
+
+@contextmanager
+def bind_runtime(runtime: JobRuntime) -> Iterator[JobRuntime]:
+    """Make `runtime` the one job bodies use in this context (the worker, or a test running a task inline)."""
+    token = _runtime.set(runtime)
+    try:
+        yield runtime
+    finally:
+        _runtime.reset(token)
+
+
+def current_runtime() -> JobRuntime:
+    """The worker's runtime; a task run outside a worker or `bind_runtime` is a programming error."""
+    runtime = _runtime.get()
+    if runtime is None:
+        raise RuntimeError("no job runtime: run tasks in a worker (run_worker) or inside bind_runtime(...)")
+    return runtime
+
+
+@dataclass(frozen=True, kw_only=True)
+class Retry(BaseRetryStrategy):
+    """Exponential backoff: wait `backoff_seconds * 2**attempts`, capped at `max_backoff_seconds`, and
+    give up (status `failed`) after `max_attempts` retries or on an exception listed in `give_up_on`."""
+
+    max_attempts: int = 5
+    backoff_seconds: float = 2.0
+    max_backoff_seconds: float = 3600.0
+    give_up_on: tuple[type[BaseException], ...] = ()
+
+    def delay(self, attempts: int) -> float:
+        """Seconds to wait before the retry that follows `attempts` failed runs."""
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2**attempts)
+
+    def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
+        if job.attempts >= self.max_attempts or isinstance(exception, self.give_up_on):
+            return None
+        runtime = _runtime.get()
+        scale = runtime.retry_scale if runtime else 1.0
+        return RetryDecision(retry_in={"seconds": self.delay(job.attempts) * scale})
+
+
+JobBody = Callable[..., Awaitable[Any]]
+
+
+def job_task(
+    *,
+    name: str,
+    queue: str = DEFAULT_QUEUE,
+    retry: BaseRetryStrategy | int | None = None,
+    priority: int = 0,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+) -> Callable[[JobBody], Task]:
+    """Register `body(session, **args)` as task `name`: it runs in one unit of work on the worker's
+    database, committed when it returns and rolled back when it raises (then `retry` decides)."""
+
+    def decorate(body: JobBody) -> Task:
+        @functools.wraps(body)
+        async def run(**kwargs: Any) -> Any:
+            async with current_runtime().db.unit_of_work() as session:
+                return await body(session, **kwargs)
+
+        return app.task(
+            name=name,
+            queue=queue,
+            retry=retry or False,
+            priority=priority,
+            lock=lock,
+            queueing_lock=queueing_lock,
+        )(run)
+
+    return decorate
+
+
+_DEFER = text(
+    "SELECT unnest(procrastinate_defer_jobs_v1(ARRAY[ROW("
+    " CAST(:queue AS varchar), CAST(:task AS varchar), CAST(:priority AS integer), CAST(:lock AS text),"
+    " CAST(:queueing_lock AS text), CAST(:args AS jsonb), CAST(:scheduled_at AS timestamptz)"
+    ")::procrastinate_job_to_defer_v1]))"
+)
+
+
+def _task_named(task: str | Task) -> Task:
+    if isinstance(task, Task):
+        return task
+    import_task_modules()
+    found = app.tasks.get(task)
+    if found is None:
+        raise TaskNotFound(f"no task named {task!r}: is its tasks.py listed in TASK_MODULES?")
+    return found
+
+
+async def defer(
+    session: AsyncSession,
+    task: str | Task,
+    *,
+    args: dict[str, Any] | None = None,
+    queue: str | None = None,
+    schedule_at: datetime | None = None,
+    lock: str | None = None,
+    queueing_lock: str | None = None,
+    priority: int | None = None,
+) -> int:
+    """Enqueue a job in the session's transaction and return its id: it exists once the caller commits,
+    never if it rolls back. `args` must be JSON (ids as strings; never secrets). Unset options take the
+    task's defaults. A `queueing_lock` already held by a waiting job raises `AlreadyEnqueued` and leaves
+    the transaction usable."""
+    target = _task_named(task)
+    params = {
+        "queue": queue or target.queue,
+        "task": target.name,
+        "priority": target.priority if priority is None else priority,
+        "lock": lock or target.lock,
+        "queueing_lock": queueing_lock or target.queueing_lock,
+        "args": json.dumps(args or {}),
+        "scheduled_at": schedule_at,
+    }
+    if params["queueing_lock"] is None:
+        return (await session.execute(_DEFER, params)).scalar_one()
+    try:
+        async with session.begin_nested():
+            return (await session.execute(_DEFER, params)).scalar_one()
+    except IntegrityError as exc:
+        raise AlreadyEnqueued(f"a job with queueing lock {params['queueing_lock']!r} is already waiting") from exc
+
+
+@app.periodic(cron="17 4 * * *", periodic_id="daily")
+@app.task(name="core.prune_finished_jobs")
+async def prune_finished_jobs(timestamp: int) -> None:
+    """Keep the queue table small: drop succeeded jobs (and their events) a week after they finished."""
+    await app.job_manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS)

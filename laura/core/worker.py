@@ -1,0 +1,97 @@
+"""The job worker: runs every feature's tasks against the configured database until stopped.
+
+`laura worker` runs it alone (scale out by starting more, anywhere); `laura up` runs it in-process next
+to the API. Each job's body gets its own unit of work (see `job_task`); a middleware around every job
+counts outcomes and keeps the last error where the admin list shows it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+import structlog
+from procrastinate.job_context import JobContext
+from procrastinate.worker import Worker
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from laura.core.db import Database
+from laura.core.job_metrics import JOBS_TOTAL
+from laura.core.jobs import JobRuntime, app, bind_runtime, connector_for, current_runtime, import_task_modules
+from laura.settings import Settings
+
+_log = structlog.get_logger("laura.jobs")
+
+_RECORD_ERROR = text(
+    "INSERT INTO job_errors (job_id, attempt, error, occurred_at) VALUES (:job_id, :attempt, :error, now())"
+    " ON CONFLICT (job_id) DO UPDATE"
+    " SET attempt = EXCLUDED.attempt, error = EXCLUDED.error, occurred_at = EXCLUDED.occurred_at"
+)
+_ERROR_MAX_CHARS = 2000
+
+
+async def _record_error(job_id: int, attempt: int, exc: BaseException) -> None:
+    """Keep the last error of a job (its own short transaction: the job's unit of work rolled back)."""
+    try:
+        async with current_runtime().db.unit_of_work() as session:
+            await session.execute(
+                _RECORD_ERROR,
+                {"job_id": job_id, "attempt": attempt, "error": f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]},
+            )
+    except SQLAlchemyError as record_exc:
+        _log.warning("job_error_not_recorded", job_id=job_id, error=type(record_exc).__name__)
+
+
+async def observe_job(call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker) -> Any:
+    """Worker middleware: log context, `jobs_total{task,status}` and the last error of every job."""
+    job = context.job
+    with structlog.contextvars.bound_contextvars(job_id=job.id, task=job.task_name):
+        try:
+            result = await call_next()
+        except Exception as exc:
+            task = worker.app.tasks.get(job.task_name)
+            will_retry = task is not None and task.get_retry_exception(exception=exc, job=job) is not None
+            JOBS_TOTAL.labels(job.task_name, "retried" if will_retry else "failed").inc()
+            if job.id is not None:
+                await _record_error(job.id, job.attempts + 1, exc)
+            raise
+    JOBS_TOTAL.labels(job.task_name, "done").inc()
+    return result
+
+
+async def run_worker(
+    settings: Settings,
+    *,
+    concurrency: int | None = None,
+    queues: Iterable[str] | None = None,
+    install_signal_handlers: bool = True,
+    wait: bool = True,
+    poll_interval: float = 5.0,
+    retry_scale: float = 1.0,
+    name: str = "laura-worker",
+) -> None:
+    """Run jobs until stopped (SIGINT/SIGTERM, or cancellation when signal handlers are off), finishing
+    the running ones first. `wait=False` returns once the queues are empty. `poll_interval` bounds how
+    late a scheduled job or retry starts; new jobs start at once through LISTEN/NOTIFY."""
+    if not settings.database_url:
+        raise RuntimeError("LAURA_DATABASE_URL is not set")
+    import_task_modules()
+    concurrency = concurrency or settings.worker_concurrency
+    db = Database(settings.database_url, pool_size=concurrency + 1, max_overflow=concurrency)
+    runtime = JobRuntime(db=db, settings=settings, retry_scale=retry_scale)
+    try:
+        with bind_runtime(runtime), app.replace_connector(connector_for(settings.database_url, max_size=concurrency + 3)):
+            async with app.open_async():
+                await app.run_worker_async(
+                    name=name,
+                    concurrency=concurrency,
+                    queues=list(queues) if queues else None,
+                    wait=wait,
+                    install_signal_handlers=install_signal_handlers,
+                    fetch_job_polling_interval=poll_interval,
+                    abort_job_polling_interval=poll_interval,
+                    worker_middleware=[observe_job],
+                )
+    finally:
+        await db.dispose()
