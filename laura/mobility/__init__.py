@@ -1,0 +1,1 @@
+"""Mobility context (Uber/99 style): passengers, drivers, vehicles, rides, matching, payments, payouts."""

@@ -1,0 +1,1 @@
+"""Finding the drivers nearest to a pickup: geometry, H3 cells and ranking."""

@@ -1,0 +1,1 @@
+"""Passengers, drivers and vehicles: registration rules and document checks."""

@@ -1,0 +1,1 @@
+"""Rides: the state machine, fares, surge and cancellation rules."""
