@@ -12,8 +12,10 @@ import asyncio
 import random
 import ssl
 import time
+from collections.abc import Callable
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from functools import partial
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -33,6 +35,8 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 RETRYABLE_METHODS = frozenset({"GET", "PUT"})
+
+T = TypeVar("T")
 
 
 class EfiClient:
@@ -109,19 +113,17 @@ class EfiClient:
             body["solicitacaoPagador"] = description
         if debtor:
             body["devedor"] = debtor.to_wire()
-        data = await self._call("create_charge", "PUT", f"/v2/cob/{txid}", json=body)
-        return Charge.from_wire(data)
+        return await self._call("create_charge", "PUT", f"/v2/cob/{txid}", Charge.from_wire, json=body)
 
     async def get_charge(self, txid: str) -> Charge:
         """Read a charge back, with the Pix paid into it (reconciliation when a webhook was lost)."""
-        return Charge.from_wire(await self._call("get_charge", "GET", f"/v2/cob/{_segment(txid)}"))
+        return await self._call("get_charge", "GET", f"/v2/cob/{_segment(txid)}", Charge.from_wire)
 
     async def cancel_charge(self, txid: str) -> Charge:
         """Withdraw an unpaid charge so it can no longer be paid."""
         body = {"status": ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR.value}
-        return Charge.from_wire(
-            await self._call("cancel_charge", "PATCH", f"/v2/cob/{_segment(txid)}", json=body)
-        )
+        path = f"/v2/cob/{_segment(txid)}"
+        return await self._call("cancel_charge", "PATCH", path, Charge.from_wire, json=body)
 
     # -- webhooks ------------------------------------------------------------------------------------
 
@@ -131,14 +133,14 @@ class EfiClient:
         `skip_mtls_check` sends Efí's `x-skip-mtls-checking` header, for receivers that can't do mTLS.
         """
         headers = {"x-skip-mtls-checking": "true"} if skip_mtls_check else None
-        data = await self._call(
+        return await self._call(
             "register_webhook",
             "PUT",
             f"/v2/webhook/{_segment(key)}",
+            lambda data: WebhookConfig(key=key, url=str(data.get("webhookUrl", url))),
             json={"webhookUrl": url},
             headers=headers,
         )
-        return WebhookConfig(key=key, url=str(data.get("webhookUrl", url)))
 
     # -- sending Pix (payouts) -----------------------------------------------------------------------
 
@@ -159,19 +161,18 @@ class EfiClient:
         if description:
             payer["infoPagador"] = description
         body = {"valor": money_to_wire(amount), "pagador": payer, "favorecido": {"chave": payee_key}}
-        data = await self._call("send_pix", "PUT", f"/v3/gn/pix/{id_envio}", json=body)
-        return SentPix.from_wire(data, id_envio=id_envio)
+        parse = partial(SentPix.from_wire, id_envio=id_envio)
+        return await self._call("send_pix", "PUT", f"/v3/gn/pix/{id_envio}", parse, json=body)
 
     async def get_sent_pix_by_id(self, id_envio: str) -> SentPix:
         """Read a sent Pix by our idEnvio: how a payout whose request timed out learns its fate."""
         path = f"/v2/gn/pix/enviados/id-envio/{_segment(id_envio)}"
-        return SentPix.from_wire(await self._call("get_sent_pix", "GET", path), id_envio=id_envio)
+        return await self._call("get_sent_pix", "GET", path, partial(SentPix.from_wire, id_envio=id_envio))
 
     async def get_sent_pix_by_e2e(self, e2e_id: str) -> SentPix:
         """Read a sent Pix by its end-to-end id."""
-        return SentPix.from_wire(
-            await self._call("get_sent_pix", "GET", f"/v2/gn/pix/enviados/{_segment(e2e_id)}")
-        )
+        path = f"/v2/gn/pix/enviados/{_segment(e2e_id)}"
+        return await self._call("get_sent_pix", "GET", path, SentPix.from_wire)
 
     # -- plumbing ------------------------------------------------------------------------------------
 
@@ -180,10 +181,12 @@ class EfiClient:
         operation: str,
         method: str,
         path: str,
+        parse: Callable[[dict[str, Any]], T],
         *,
         json: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
-    ) -> dict[str, Any]:
+    ) -> T:
+        """One PSP operation: breaker, retries, token, then `parse` of the JSON answer (or a PspError)."""
         started = time.perf_counter()
         outcome = "unavailable"
         try:
@@ -217,10 +220,17 @@ class EfiClient:
                     psp_error=error.psp_error,
                 )
                 raise error
+            try:
+                result = parse(response.json())
+            except (KeyError, TypeError, ValueError) as exc:
+                outcome = "psp_error"
+                log.warning("psp.call.unreadable", operation=operation, status=response.status_code)
+                raise PspError(
+                    "The payment provider sent an answer we cannot read", psp_status=response.status_code
+                ) from exc
             outcome = "success"
             log.info("psp.call.ok", operation=operation, status=response.status_code)
-            data: dict[str, Any] = response.json()
-            return data
+            return result
         finally:
             PSP_REQUESTS.labels(operation=operation, outcome=outcome).inc()
             PSP_REQUEST_DURATION.labels(operation=operation).observe(time.perf_counter() - started)

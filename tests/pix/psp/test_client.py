@@ -6,6 +6,10 @@ from decimal import Decimal
 import httpx
 import pytest
 from prometheus_client import REGISTRY
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
 
 from laura.pix.psp import (
     ChargeStatus,
@@ -19,6 +23,7 @@ from laura.pix.psp import (
     new_txid,
 )
 from laura.pix.psp.ids import E2E_ID_PATTERN, ID_ENVIO_PATTERN, TXID_PATTERN
+from laura.pix.sandbox import BackgroundServer
 
 from ..sandbox.fixtures import wait_until
 
@@ -230,3 +235,22 @@ async def test_metrics_count_successes_and_time_calls(client: EfiClient) -> None
         "psp_request_duration_seconds_count", {"operation": "create_charge"}
     )
     assert duration_after == (duration_before or 0) + 1
+
+
+async def test_an_unreadable_answer_raises_psp_error() -> None:
+    """A PSP answering an unknown status (enumerations may grow) must not crash the caller with a 500."""
+
+    async def token(_: Request) -> JSONResponse:
+        return JSONResponse({"access_token": "t", "token_type": "Bearer", "expires_in": 3600})
+
+    async def charge(_: Request) -> JSONResponse:
+        return JSONResponse({"txid": "x", "status": "NOVO_STATUS"})
+
+    app = Starlette(routes=[Route("/oauth/token", token, methods=["POST"]), Route("/v2/cob/{txid}", charge)])
+    with BackgroundServer(app) as odd_psp:
+        async with EfiClient(odd_psp.url, "id", "secret", retries=0) as efi:
+            with pytest.raises(PspError) as caught:
+                await efi.get_charge(new_txid())
+
+    assert caught.value.psp_status == 200
+    assert efi.breaker.state == "closed"
