@@ -18,15 +18,17 @@ from laura.audit.router import router as audit_router
 from laura.core.db import Database
 from laura.core.errors import AppError
 from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
+from laura.core.job_metrics import refresh_queue_depth
 from laura.core.migrations import head_revision
 from laura.core.observability import RequestContextMiddleware, configure_logging, request_context
 from laura.core.ratelimit import RateLimiter
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
+from laura.ops.router import router as ops_router
 from laura.settings import Settings, get_settings
 
-ROUTERS: list[APIRouter] = [identity_router, audit_router]
+ROUTERS: list[APIRouter] = [identity_router, audit_router, ops_router]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/")
 
@@ -34,6 +36,7 @@ TAGS = [
     {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
     {"name": "audit", "description": "The append-only, hash-chained audit trail (admin)."},
     {"name": "ops", "description": "Health, readiness and Prometheus metrics."},
+    {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
 ]
 
 
@@ -102,8 +105,9 @@ def _ops_router() -> APIRouter:
         return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
 
     @router.get("/metrics", include_in_schema=True)
-    async def metrics() -> Response:
+    async def metrics(request: Request) -> Response:
         """Prometheus exposition."""
+        await refresh_queue_depth(request.app.state.db)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -1,0 +1,1 @@
+"""Operations for admins: background jobs that ran out of retries, and re-queueing them."""

@@ -1,0 +1,56 @@
+"""`/admin/jobs`: background jobs for admins, and the manual retry of a failed one."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query
+
+from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.errors import ValidationFailed
+from laura.core.idempotency import idempotent
+from laura.core.pagination import Page, PageDep, decode_cursor, encode_cursor
+from laura.identity.deps import AdminUser
+from laura.ops import service
+from laura.ops.errors import JobNotFailed, JobNotFound
+from laura.ops.schemas import JobOut, JobStatus
+
+router = APIRouter(tags=["jobs"])
+
+JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _responses(*errors: type) -> dict:
+    return {e.status: {"description": e.message} for e in errors}
+
+
+def _cursor_id(cursor: str) -> int:
+    decoded = decode_cursor(cursor)
+    value = decoded.get("id") if isinstance(decoded, dict) else None
+    if not isinstance(value, int):
+        raise ValidationFailed("Invalid cursor", details=[{"field": "cursor", "message": "malformed"}])
+    return value
+
+
+@router.get("/admin/jobs", response_model=Page[JobOut])
+async def list_jobs(
+    _: AdminUser,
+    session: ReadSessionDep,
+    page: PageDep,
+    status: Annotated[JobStatus | None, Query()] = None,
+    task: Annotated[str | None, Query(max_length=128)] = None,
+) -> Page[JobOut]:
+    """Background jobs, newest first; `?status=failed` shows the ones that ran out of retries."""
+    before_id = _cursor_id(page.cursor) if page.cursor else None
+    items, total, more = await service.list_jobs(
+        session, status=status, task=task, offset=page.offset, limit=page.limit, before_id=before_id
+    )
+    next_cursor = encode_cursor({"id": items[-1].id}) if more else None
+    return Page[JobOut].build(items, page, total, next_cursor)
+
+
+@router.post("/admin/jobs/{job_id}/retry", response_model=JobOut, responses=_responses(JobNotFound, JobNotFailed))
+@idempotent()
+async def retry_job(job_id: JobId, admin: AdminUser, session: SessionDep) -> JobOut:
+    """Re-queue a failed job; a worker picks it up at once."""
+    return await service.retry_job(session, job_id, actor_id=admin.id)
