@@ -56,7 +56,7 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
     from laura.app import create_app
-    from laura.core.jobs import run_worker
+    from laura.core.worker import run_worker
 
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)

@@ -23,6 +23,7 @@ def run_migrations_online() -> None:
                 context.run_migrations()
             connection.commit()
         finally:
+            connection.rollback()
             connection.exec_driver_sql("SELECT pg_advisory_unlock(7426001)")
             connection.commit()
 
