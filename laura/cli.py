@@ -75,6 +75,29 @@ def serve(
     )
 
 
+@app.command()
+def worker(
+    concurrency: Annotated[int | None, typer.Option(help="Jobs run at once (default LAURA_WORKER_CONCURRENCY).")] = None,
+    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to serve (default: all).")] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option("--metrics-port", help="Serve this worker's Prometheus metrics on this port.")
+    ] = None,
+    data_dir: DataDir = None,
+) -> None:
+    """Run background jobs until SIGINT/SIGTERM (running jobs finish first); start as many as needed."""
+    from laura.core.observability import configure_logging
+    from laura.core.worker import run_worker
+
+    settings = resolve_settings(data_dir)
+    configure_logging(settings.log_level, settings.log_json)
+    if metrics_port is not None:
+        from prometheus_client import start_http_server
+
+        start_http_server(metrics_port, addr=settings.host)
+    names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
+    asyncio.run(run_worker(settings, concurrency=concurrency, queues=names))
+
+
 @users_app.command("create")
 def users_create(
     email: Annotated[str, typer.Option(help="E-mail (login).")],

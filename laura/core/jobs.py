@@ -42,6 +42,7 @@ __all__ = [
     "defer",
     "import_task_modules",
     "job_task",
+    "run_worker",
 ]
 
 TASK_MODULES: list[str] = []
@@ -52,6 +53,15 @@ JOB_RETENTION_HOURS = 7 * 24
 
 app = App(connector=PsycopgConnector())
 """The one Procrastinate app; `run_worker` swaps in a connector for the configured database."""
+
+
+def __getattr__(name: str) -> Any:
+    """`run_worker` lives in `laura.core.worker` (which imports this module), re-exported lazily here."""
+    if name == "run_worker":
+        from laura.core.worker import run_worker
+
+        return run_worker
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connector_for(database_url: str, *, max_size: int = 4) -> PsycopgConnector:
