@@ -75,6 +75,22 @@ class Settings(BaseSettings):
 
     ted_fee: Decimal = Decimal("8.50")
 
+    mobility_timezone: str = "America/Sao_Paulo"
+    mobility_search_radius_m: float = 5000.0
+    mobility_location_max_age_seconds: float = 60.0
+    mobility_location_max_delay_seconds: float = 120.0
+    mobility_location_retention_days: int = 30
+    mobility_city_speed_kmh: float = 25.0
+    mobility_max_vehicle_age: dict[str, int] = {"standard": 10, "comfort": 6, "premium": 5, "xl": 8}
+    ride_offer_batch_size: int = 5
+    ride_offer_ttl_seconds: float = 15.0
+    ride_max_offer_rounds: int = 3
+    ride_surge_cap: Decimal = Decimal("2.0")
+    ride_surge_radius_m: float = 2000.0
+    ride_cancellation_fee: Decimal = Decimal("5.00")
+    ride_free_cancellation_seconds: float = 120.0
+    ride_accept_lock_ms: int = 10_000
+
     @property
     def secret_key_path(self) -> Path:
         return self.data_dir / "secret.key"
