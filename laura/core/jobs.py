@@ -218,3 +218,12 @@ async def defer(
 async def prune_finished_jobs(timestamp: int) -> None:
     """Keep the queue table small: drop succeeded jobs (and their events) a week after they finished."""
     await app.job_manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS)
+
+
+@app.periodic(cron="*/5 * * * *", periodic_id="every-5-minutes")
+@app.task(name="core.retry_stalled_jobs", queueing_lock="core.retry_stalled_jobs")
+async def retry_stalled_jobs(timestamp: int) -> None:
+    """Put back to `todo` the jobs left `doing` by a worker that died (no heartbeat for 30 s), so a
+    crash delays a job instead of losing it (bodies are idempotent)."""
+    for job in await app.job_manager.get_stalled_jobs():
+        await app.job_manager.retry_job(job)

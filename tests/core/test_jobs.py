@@ -14,7 +14,17 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database
-from laura.core.jobs import JobRuntime, Retry, TaskNotFound, app, bind_runtime, defer, job_task
+from laura.core.jobs import (
+    JobRuntime,
+    Retry,
+    TaskNotFound,
+    app,
+    bind_runtime,
+    connector_for,
+    defer,
+    job_task,
+    retry_stalled_jobs,
+)
 from tests.jobs_support import job_row, job_status, running_worker
 
 
@@ -161,8 +171,25 @@ def every_second_task() -> Iterator[str]:
     app.tasks.pop(name)
 
 
-def test_the_prune_schedule_is_registered():
-    assert ("core.prune_finished_jobs", "daily") in app.periodic_registry.periodic_tasks
+def test_the_housekeeping_schedules_are_registered():
+    registered = app.periodic_registry.periodic_tasks
+    assert registered[("core.prune_finished_jobs", "daily")].cron == "17 4 * * *"
+    assert registered[("core.retry_stalled_jobs", "every-5-minutes")].cron == "*/5 * * * *"
+
+
+async def test_a_job_left_doing_by_a_dead_worker_is_requeued_and_runs(db, settings, database_url):
+    async with db.unit_of_work() as session:
+        job_id = await defer(session, record_effect, args={"key": "survivor"})
+        await session.execute(text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id})
+
+    with app.replace_connector(connector_for(database_url)):
+        async with app.open_async():
+            await retry_stalled_jobs(timestamp=0)
+    assert await job_status(db, job_id) == "todo"
+
+    async with running_worker(settings) as worker:
+        await worker.until(lambda: _is(db, job_id, "succeeded"))
+    assert await effect_exists(db, "survivor")
 
 
 async def test_periodic_task_is_deferred_by_the_worker_and_runs(db, settings, every_second_task):
