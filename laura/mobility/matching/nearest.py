@@ -7,9 +7,10 @@ what `nearest_drivers` would give over every driver, while reading only the near
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from laura.mobility.matching.geo import (
@@ -125,6 +126,54 @@ def search_by_rings(
     that can satisfy that test are fetched in one call. `fetch_cells` must return the drivers whose
     position is indexed (with `geo.cell_of` at `res`) under one of the given cells.
     """
+    steps = _ring_steps(
+        pickup,
+        limit=limit,
+        radius_m=radius_m,
+        category=category,
+        now=now,
+        max_age_s=max_age_s,
+        avg_speed_kmh=avg_speed_kmh,
+        res=res,
+    )
+    try:
+        cells = next(steps)
+        while True:
+            cells = steps.send(fetch_cells(cells))
+    except StopIteration as done:
+        return done.value
+
+
+async def search_by_rings_async(
+    pickup: tuple[float, float],
+    fetch_cells: Callable[[list[str]], Awaitable[Iterable[DriverPosition]]],
+    **options: Any,
+) -> list[Match]:
+    """`search_by_rings` for a `fetch_cells` that is a coroutine (a database query); same options."""
+    steps = _ring_steps(pickup, **options)
+    try:
+        cells = next(steps)
+        while True:
+            cells = steps.send(await fetch_cells(cells))
+    except StopIteration as done:
+        return done.value
+
+
+def _ring_steps(
+    pickup: tuple[float, float],
+    *,
+    limit: int = 5,
+    radius_m: float = 5000,
+    category: str | None = None,
+    now: datetime,
+    max_age_s: float = 60,
+    avg_speed_kmh: float = DEFAULT_CITY_SPEED_KMH,
+    res: int = MATCHING_RESOLUTION,
+) -> Generator[list[str], Iterable[DriverPosition], list[Match]]:
+    """The ring search as a generator: yields the cells to read next, is sent their drivers, returns the result.
+
+    Shared by the sync and async drivers so both stop by the same bound.
+    """
     if limit < 1:
         raise ValueError("limit must be at least 1")
     rings = cells_within(pickup[0], pickup[1], radius_m, res)
@@ -134,9 +183,10 @@ def search_by_rings(
     found: list[Match] = []
     best: list[Match] = []
     for k, cells in batches:
+        drivers = yield cells
         found += _qualifying(
             pickup,
-            fetch_cells(cells),
+            drivers,
             radius_m=radius_m,
             category=category,
             now=now,
