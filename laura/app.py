@@ -17,6 +17,7 @@ from laura import __version__
 from laura.audit.router import router as audit_router
 from laura.core.db import Database
 from laura.core.errors import AppError
+from laura.core.events import start_events
 from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
 from laura.core.job_metrics import refresh_queue_depth
 from laura.core.migrations import head_revision
@@ -26,9 +27,10 @@ from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
 from laura.ops.router import router as ops_router
+from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 
-ROUTERS: list[APIRouter] = [identity_router, audit_router, ops_router]
+ROUTERS: list[APIRouter] = [identity_router, audit_router, realtime_router, ops_router]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/")
 
@@ -36,6 +38,7 @@ TAGS = [
     {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
     {"name": "audit", "description": "The append-only, hash-chained audit trail (admin)."},
     {"name": "ops", "description": "Health, readiness and Prometheus metrics."},
+    {"name": "realtime", "description": "WebSocket stream of the caller's domain events (`/ws`)."},
     {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
 ]
 
@@ -67,9 +70,11 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.signer = TokenSigner(keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
     app.state.redis = _redis_client(settings.redis_url)
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
+    app.state.events = await start_events(app)
     try:
         yield
     finally:
+        await app.state.events.stop()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()

@@ -1,0 +1,101 @@
+"""One process's event machinery, started in the app lifespan: the bus subscription feeding the hub, and the
+relay (which publishes only while it holds the leader lock)."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import structlog
+from sqlalchemy.engine import make_url
+
+from laura.core.db import Database, plain_url
+from laura.core.events import outbox
+from laura.core.events.bus import Bus, PostgresBus, RedisBus
+from laura.core.events.event import Event
+from laura.core.events.hub import Hub
+from laura.core.events.relay import Relay
+
+_log = structlog.get_logger("laura.events")
+
+RESYNC_LIMIT = 10_000
+"""At most this many events are read back after the bus subscription was down; older ones are replayed
+by clients through `?since=`."""
+
+
+class EventRuntime:
+    """Delivers bus messages to the hub (the bus `Sink`) and answers replays from the outbox."""
+
+    def __init__(
+        self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, retention_days: int = 7
+    ) -> None:
+        self.db = db
+        self.bus = bus
+        self.hub = Hub()
+        self.relay = Relay(db.url, bus, poll_seconds=poll_seconds, retention_days=retention_days)
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self, *, timeout: float = 30.0) -> None:
+        """Return once the bus subscription is live, so nothing published afterwards is missed."""
+        subscribed = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self.bus.listen(self, subscribed), name="events-listener"),
+            asyncio.create_task(self.relay.run(), name="outbox-relay"),
+        ]
+        try:
+            await asyncio.wait_for(subscribed.wait(), timeout=timeout)
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    async def deliver(self, message: dict[str, Any]) -> None:
+        if message.get("ref"):
+            async with self.db.sessionmaker() as session:
+                event = await outbox.event_by_id(session, message["id"])
+            if event is None:
+                return
+        else:
+            event = Event.from_bus(message)
+        self.hub.dispatch(event)
+
+    async def resync(self) -> None:
+        if self.hub.last_position is None:
+            return
+        async with self.db.sessionmaker() as session:
+            events = await outbox.positioned_after(session, position=self.hub.last_position, limit=RESYNC_LIMIT)
+        for event in events:
+            self.hub.dispatch(event)
+        if events:
+            _log.info("events_resynced", count=len(events))
+
+    async def replay(
+        self, *, user_id: uuid.UUID, role: str, since_id: int, limit: int
+    ) -> tuple[list[Event], bool]:
+        """What a reconnecting client missed after event `since_id`, and whether older ones were cut off."""
+        async with self.db.sessionmaker() as session:
+            events = await outbox.replay(session, user_id=user_id, role=role, since_id=since_id, limit=limit + 1)
+        return events[-limit:] if limit else [], len(events) > limit
+
+
+def _redis_channel(database_url: str) -> str:
+    return f"laura:events:{make_url(database_url).database}"
+
+
+async def start_events(app: Any) -> EventRuntime:
+    """Build and start the runtime from `app.state`: Redis pub/sub when Redis is configured, else NOTIFY."""
+    state = app.state
+    settings = state.settings
+    url = plain_url(settings.database_url)
+    bus: Bus = RedisBus(state.redis, _redis_channel(url)) if state.redis is not None else PostgresBus(url)
+    runtime = EventRuntime(
+        state.db, bus, poll_seconds=settings.events_poll_seconds, retention_days=settings.events_retention_days
+    )
+    await runtime.start()
+    return runtime
