@@ -59,7 +59,10 @@ async def job_row(db: Database, job_id: int) -> Any:
     async with db.engine.connect() as conn:
         return (
             await conn.execute(
-                text("SELECT id, task_name, status::text AS status, attempts, args FROM procrastinate_jobs WHERE id = :id"),
+                text(
+                    "SELECT id, task_name, status::text AS status, attempts, args"
+                    " FROM procrastinate_jobs WHERE id = :id"
+                ),
                 {"id": job_id},
             )
         ).first()

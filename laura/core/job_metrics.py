@@ -14,8 +14,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from laura.core.db import Database
 
-JOBS_TOTAL = Counter("jobs_total", "Job runs by outcome: done, retried (will run again) or failed", ["task", "status"])
-JOBS_QUEUE_DEPTH = Gauge("jobs_queue_depth", "Jobs waiting (todo) or running (doing), per queue", ["queue", "status"])
+JOBS_TOTAL = Counter(
+    "jobs_total", "Job runs by outcome: done, retried (will run again) or failed", ["task", "status"]
+)
+JOBS_QUEUE_DEPTH = Gauge(
+    "jobs_queue_depth", "Jobs waiting (todo) or running (doing), per queue", ["queue", "status"]
+)
 
 _DEPTH = text(
     "SELECT queue_name, status::text AS status, count(*) AS jobs FROM procrastinate_jobs"

@@ -42,7 +42,6 @@ __all__ = [
     "defer",
     "import_task_modules",
     "job_task",
-    "run_worker",
 ]
 
 TASK_MODULES: list[str] = []
@@ -210,7 +209,9 @@ async def defer(
         async with session.begin_nested():
             return (await session.execute(_DEFER, params)).scalar_one()
     except IntegrityError as exc:
-        raise AlreadyEnqueued(f"a job with queueing lock {params['queueing_lock']!r} is already waiting") from exc
+        raise AlreadyEnqueued(
+            f"a job with queueing lock {params['queueing_lock']!r} is already waiting"
+        ) from exc
 
 
 @app.periodic(cron="17 4 * * *", periodic_id="daily")

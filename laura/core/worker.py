@@ -37,7 +37,11 @@ async def _record_error(job_id: int, attempt: int, exc: BaseException) -> None:
         async with current_runtime().db.unit_of_work() as session:
             await session.execute(
                 _RECORD_ERROR,
-                {"job_id": job_id, "attempt": attempt, "error": f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS]},
+                {
+                    "job_id": job_id,
+                    "attempt": attempt,
+                    "error": f"{type(exc).__name__}: {exc}"[:_ERROR_MAX_CHARS],
+                },
             )
     except SQLAlchemyError as record_exc:
         _log.warning("job_error_not_recorded", job_id=job_id, error=type(record_exc).__name__)
@@ -81,7 +85,10 @@ async def run_worker(
     db = Database(settings.database_url, pool_size=concurrency + 1, max_overflow=concurrency)
     runtime = JobRuntime(db=db, settings=settings, retry_scale=retry_scale)
     try:
-        with bind_runtime(runtime), app.replace_connector(connector_for(settings.database_url, max_size=concurrency + 3)):
+        with (
+            bind_runtime(runtime),
+            app.replace_connector(connector_for(settings.database_url, max_size=concurrency + 3)),
+        ):
             async with app.open_async():
                 await app.run_worker_async(
                     name=name,

@@ -46,7 +46,11 @@ class JobRepository:
 
     async def lock(self, job_id: int) -> Any:
         """The job's status and queue, row-locked until the transaction ends."""
-        query = select(jobs.c.status, jobs.c.queue_name, jobs.c.attempts).where(jobs.c.id == job_id).with_for_update()
+        query = (
+            select(jobs.c.status, jobs.c.queue_name, jobs.c.attempts)
+            .where(jobs.c.id == job_id)
+            .with_for_update()
+        )
         return (await self.session.execute(query)).first()
 
     async def requeue(self, job_id: int, *, queue: str) -> None:

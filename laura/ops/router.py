@@ -49,7 +49,9 @@ async def list_jobs(
     return Page[JobOut].build(items, page, total, next_cursor)
 
 
-@router.post("/admin/jobs/{job_id}/retry", response_model=JobOut, responses=_responses(JobNotFound, JobNotFailed))
+@router.post(
+    "/admin/jobs/{job_id}/retry", response_model=JobOut, responses=_responses(JobNotFound, JobNotFailed)
+)
 @idempotent()
 async def retry_job(job_id: JobId, admin: AdminUser, session: SessionDep) -> JobOut:
     """Re-queue a failed job; a worker picks it up at once."""

@@ -46,7 +46,13 @@ def _out(row: Any) -> JobOut:
 
 
 async def list_jobs(
-    session: AsyncSession, *, status: str | None, task: str | None, offset: int, limit: int, before_id: int | None
+    session: AsyncSession,
+    *,
+    status: str | None,
+    task: str | None,
+    offset: int,
+    limit: int,
+    before_id: int | None,
 ) -> tuple[list[JobOut], int, bool]:
     """Jobs newest first, optionally of one status (e.g. `failed`: retries exhausted) or task; the flag
     says whether older ones follow."""

@@ -49,7 +49,8 @@ def downgrade() -> None:
             fn regprocedure;
         BEGIN
             FOR fn IN SELECT p.oid::regprocedure FROM pg_proc p
-                       WHERE p.proname LIKE 'procrastinate\\_%' AND p.pronamespace = current_schema()::regnamespace
+                       WHERE p.proname LIKE 'procrastinate\\_%'
+                         AND p.pronamespace = current_schema()::regnamespace
             LOOP
                 EXECUTE 'DROP FUNCTION ' || fn;
             END LOOP;

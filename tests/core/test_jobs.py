@@ -3,6 +3,7 @@ retried with backoff, kept as failed when retries run out, and deferred on a cro
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -50,7 +51,9 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 
 async def effect_exists(db: Database, key: str) -> bool:
     async with db.engine.connect() as conn:
-        return bool(await conn.scalar(text("SELECT count(*) FROM job_effects WHERE key = :key"), {"key": key}))
+        return bool(
+            await conn.scalar(text("SELECT count(*) FROM job_effects WHERE key = :key"), {"key": key})
+        )
 
 
 def counter(task: str, status: str) -> float:
@@ -90,7 +93,10 @@ async def test_job_deferred_in_a_committed_transaction_runs_and_its_work_commits
 async def test_failing_job_retries_with_backoff_then_stays_failed_and_its_work_rolls_back(db, settings):
     async with db.unit_of_work() as session:
         job_id = await defer(session, always_fails, args={"key": "doomed"})
-    retried, failed = counter("tests.jobs.always_fails", "retried"), counter("tests.jobs.always_fails", "failed")
+    retried, failed = (
+        counter("tests.jobs.always_fails", "retried"),
+        counter("tests.jobs.always_fails", "failed"),
+    )
 
     async with running_worker(settings) as worker:
         await worker.until(lambda: _is(db, job_id, "failed"))
@@ -98,10 +104,15 @@ async def test_failing_job_retries_with_backoff_then_stays_failed_and_its_work_r
     async with db.engine.connect() as conn:
         events = (
             await conn.scalars(
-                text("SELECT type::text FROM procrastinate_events WHERE job_id = :id ORDER BY id"), {"id": job_id}
+                text("SELECT type::text FROM procrastinate_events WHERE job_id = :id ORDER BY id"),
+                {"id": job_id},
             )
         ).all()
-        error = (await conn.execute(text("SELECT attempt, error FROM job_errors WHERE job_id = :id"), {"id": job_id})).one()
+        error = (
+            await conn.execute(
+                text("SELECT attempt, error FROM job_errors WHERE job_id = :id"), {"id": job_id}
+            )
+        ).one()
     assert events.count("deferred_for_retry") == 2
     assert events.count("scheduled") == 2
     assert events[-1] == "failed"
@@ -131,6 +142,48 @@ async def test_queueing_lock_refuses_a_second_waiting_job_and_keeps_the_transact
     assert await job_status(db, other) == "todo"
 
 
+async def test_concurrent_defers_with_one_queueing_lock_leave_one_job(db):
+    """The second transaction waits on the first's uncommitted row; once it commits, the second is refused
+    and still commits its own business change."""
+    first_deferred = asyncio.Event()
+    release_first = asyncio.Event()
+
+    async def first() -> int:
+        async with db.unit_of_work() as session:
+            job_id = await defer(session, record_effect, args={"key": "first"}, queueing_lock="payout:7")
+            first_deferred.set()
+            await release_first.wait()
+            return job_id
+
+    async def second() -> str:
+        await first_deferred.wait()
+        async with db.unit_of_work() as session:
+            await session.execute(text("INSERT INTO job_effects (key) VALUES ('second-business-change')"))
+            try:
+                await defer(session, record_effect, args={"key": "second"}, queueing_lock="payout:7")
+            except AlreadyEnqueued:
+                return "refused"
+            return "deferred"
+
+    first_task, second_task = asyncio.create_task(first()), asyncio.create_task(second())
+    await first_deferred.wait()
+    await asyncio.sleep(0.2)
+    assert not second_task.done()
+    release_first.set()
+    first_id, outcome = await asyncio.gather(first_task, second_task)
+
+    assert outcome == "refused"
+    assert await job_status(db, first_id) == "todo"
+    assert await effect_exists(db, "second-business-change")
+    async with db.engine.connect() as conn:
+        assert (
+            await conn.scalar(
+                text("SELECT count(*) FROM procrastinate_jobs WHERE queueing_lock = 'payout:7'")
+            )
+            == 1
+        )
+
+
 async def test_unknown_task_name_is_refused_at_defer(db):
     async with db.sessionmaker() as session:
         with pytest.raises(TaskNotFound):
@@ -140,11 +193,14 @@ async def test_unknown_task_name_is_refused_at_defer(db):
 async def test_options_are_stored_on_the_job(db):
     later = datetime(2030, 1, 2, 3, 4, 5, tzinfo=UTC)
     async with db.unit_of_work() as session:
-        job_id = await defer(session, record_effect, args={"key": "later"}, queue="slow", priority=5, schedule_at=later)
+        job_id = await defer(
+            session, record_effect, args={"key": "later"}, queue="slow", priority=5, schedule_at=later
+        )
     async with db.engine.connect() as conn:
         row = (
             await conn.execute(
-                text("SELECT queue_name, priority, scheduled_at FROM procrastinate_jobs WHERE id = :id"), {"id": job_id}
+                text("SELECT queue_name, priority, scheduled_at FROM procrastinate_jobs WHERE id = :id"),
+                {"id": job_id},
             )
         ).one()
     assert (row.queue_name, row.priority, row.scheduled_at) == ("slow", 5, later)
@@ -164,7 +220,9 @@ def every_second_task() -> Iterator[str]:
     @app.periodic(cron="* * * * * *", periodic_id="test")
     @job_task(name=name)
     async def tick(session: AsyncSession, *, timestamp: int) -> None:
-        await session.execute(text("INSERT INTO job_effects (key) VALUES (:key)"), {"key": f"tick-{timestamp}"})
+        await session.execute(
+            text("INSERT INTO job_effects (key) VALUES (:key)"), {"key": f"tick-{timestamp}"}
+        )
 
     yield name
     app.periodic_registry.periodic_tasks.pop((name, "test"))
@@ -180,7 +238,9 @@ def test_the_housekeeping_schedules_are_registered():
 async def test_a_job_left_doing_by_a_dead_worker_is_requeued_and_runs(db, settings, database_url):
     async with db.unit_of_work() as session:
         job_id = await defer(session, record_effect, args={"key": "survivor"})
-        await session.execute(text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id})
+        await session.execute(
+            text("UPDATE procrastinate_jobs SET status = 'doing' WHERE id = :id"), {"id": job_id}
+        )
 
     with app.replace_connector(connector_for(database_url)):
         async with app.open_async():
@@ -202,7 +262,8 @@ async def test_periodic_task_is_deferred_by_the_worker_and_runs(db, settings, ev
 
     async with db.engine.connect() as conn:
         deferred = await conn.scalar(
-            text("SELECT count(*) FROM procrastinate_periodic_defers WHERE task_name = :name"), {"name": every_second_task}
+            text("SELECT count(*) FROM procrastinate_periodic_defers WHERE task_name = :name"),
+            {"name": every_second_task},
         )
     assert deferred >= 1
 

@@ -57,7 +57,12 @@ async def test_job_out_of_retries_is_listed_as_failed_with_its_last_error(db, se
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["pagination"] == {
-        "page": 1, "limit": 20, "total": 1, "totalPages": 1, "hasMore": False, "nextCursor": None,
+        "page": 1,
+        "limit": 20,
+        "total": 1,
+        "totalPages": 1,
+        "hasMore": False,
+        "nextCursor": None,
     }
     [job] = body["data"]
     assert job["id"] == job_id != waiting_id
@@ -84,13 +89,19 @@ async def test_retry_requeues_a_failed_job_and_a_worker_runs_it(db, settings, cl
         await worker.until(lambda: _has_status(db, job_id, "succeeded"))
     async with db.engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM job_done WHERE transfer_id = 'trf-1'")) == 1
-        assert await conn.scalar(
-            text("SELECT count(*) FROM procrastinate_events WHERE job_id = :id AND type = 'retried'"), {"id": job_id}
-        ) == 1
+        assert (
+            await conn.scalar(
+                text("SELECT count(*) FROM procrastinate_events WHERE job_id = :id AND type = 'retried'"),
+                {"id": job_id},
+            )
+            == 1
+        )
         audit = (
             await conn.execute(
-                text("SELECT action, old_values, new_values FROM audit_logs WHERE resource_type = 'job'"
-                     " AND resource_id = :id"),
+                text(
+                    "SELECT action, old_values, new_values FROM audit_logs WHERE resource_type = 'job'"
+                    " AND resource_id = :id"
+                ),
                 {"id": str(job_id)},
             )
         ).one()
@@ -113,8 +124,14 @@ async def test_retry_of_an_unknown_job_is_404_and_of_a_waiting_job_is_409(db, cl
 
 
 async def test_arguments_named_like_secrets_are_redacted(db, client, admin):
-    await _defer(db, flaky, transfer_id="trf-4", password="hunter2", card={"cvv": "123", "last4": "4242"},
-                 access_token="abc")
+    await _defer(
+        db,
+        flaky,
+        transfer_id="trf-4",
+        password="hunter2",
+        card={"cvv": "123", "last4": "4242"},
+        access_token="abc",
+    )
 
     [job] = (await client.get("/admin/jobs", headers=admin)).json()["data"]
 
@@ -133,7 +150,9 @@ async def test_list_pages_by_offset_and_by_cursor(db, client, admin):
     assert [j["id"] for j in first["data"]] == ids[::-1][:2]
     assert first["pagination"]["total"] == 5 and first["pagination"]["hasMore"] is True
     second = (
-        await client.get("/admin/jobs", params={"limit": 2, "cursor": first["pagination"]["nextCursor"]}, headers=admin)
+        await client.get(
+            "/admin/jobs", params={"limit": 2, "cursor": first["pagination"]["nextCursor"]}, headers=admin
+        )
     ).json()
     assert [j["id"] for j in second["data"]] == ids[::-1][2:4]
     third = (await client.get("/admin/jobs", params={"limit": 2, "page": 3}, headers=admin)).json()
