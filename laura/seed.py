@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from laura.bank.seed import seed_bank
 from laura.core.db import Database
 from laura.identity.repository import IdentityRepository
 from laura.identity.schemas import RegisterRequest
@@ -69,6 +70,7 @@ async def seed_demo(settings: Settings) -> list[DemoUser]:
                     await IdentityService(session, policy=policy).register(request)
     finally:
         await db.dispose()
+    await seed_bank(settings)
     return DEMO_USERS
 
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     psp_webhook_secret: str = "change-me-webhook-secret"
 
     ted_fee: Decimal = Decimal("8.50")
+    transfer_max_amount: Decimal = Decimal("10000.00")
+    transfer_daily_limit: Decimal = Decimal("20000.00")
+    pix_night_limit: Decimal = Decimal("1000.00")
 
     mobility_timezone: str = "America/Sao_Paulo"
     mobility_search_radius_m: float = 5000.0

@@ -1,0 +1,43 @@
+"""Transfers (P2P, Pix, TED): what the customer asked for, its status, and the ledger movement behind it."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import BigInteger, DateTime, String, Text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from laura.core.db import Base
+from laura.core.models import CreatedAt, UUIDPk
+
+
+class Transfer(Base):
+    __tablename__ = "transfers"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    type: Mapped[str] = mapped_column(String(3))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    fee_cents: Mapped[int] = mapped_column(BigInteger, default=0)
+    status: Mapped[str] = mapped_column(String(9))
+    description: Mapped[str | None] = mapped_column(Text)
+    pix_key: Mapped[str | None] = mapped_column(String(77))
+    pix_key_type: Mapped[str | None] = mapped_column(String(5))
+    recipient_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    recipient_name: Mapped[str | None] = mapped_column(String(255))
+    bank_code: Mapped[str | None] = mapped_column(String(3))
+    agency: Mapped[str | None] = mapped_column(String(5))
+    account: Mapped[str | None] = mapped_column(String(13))
+    account_type: Mapped[str | None] = mapped_column(String(8))
+    e2e_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    scheduled_for: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    estimated_delivery: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[CreatedAt]
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    ledger_transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))

@@ -1,0 +1,65 @@
+"""Every query on transfers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.bank.transfers.models import Transfer
+
+_COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
+SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
+
+
+class TransferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, transfer: Transfer) -> None:
+        self.session.add(transfer)
+        await self.session.flush()
+
+    async def get(self, transfer_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False) -> Transfer | None:
+        """A transfer by id; with `user_id`, only if it is that user's (another's answers None, so 404)."""
+        query = select(Transfer).where(Transfer.id == transfer_id)
+        if user_id is not None:
+            query = query.where(Transfer.user_id == user_id)
+        if lock:
+            query = query.with_for_update()
+        return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def sent_since(self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None) -> int:
+        """Cents sent (or committed to be sent) by the user since `since`, for the daily and night limits."""
+        query = select(func.coalesce(func.sum(Transfer.amount_cents), 0)).where(
+            Transfer.user_id == user_id, Transfer.status.in_(_COUNTED), Transfer.created_at >= since
+        )
+        if types:
+            query = query.where(Transfer.type.in_(types))
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def page(
+        self,
+        user_id: uuid.UUID,
+        *,
+        status: str | None,
+        type: str | None,
+        sort: str,
+        descending: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[list[Transfer], int]:
+        conditions = [Transfer.user_id == user_id]
+        if status:
+            conditions.append(Transfer.status == status)
+        if type:
+            conditions.append(Transfer.type == type)
+        column = SORTABLE[sort]
+        order = (column.desc(), Transfer.id.desc()) if descending else (column.asc(), Transfer.id.asc())
+        rows = (
+            await self.session.execute(select(Transfer).where(*conditions).order_by(*order).offset(offset).limit(limit))
+        ).scalars()
+        total = (await self.session.execute(select(func.count()).select_from(Transfer).where(*conditions))).scalar_one()
+        return list(rows), int(total)

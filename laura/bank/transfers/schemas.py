@@ -1,0 +1,63 @@
+"""Wire shapes of transfers (spec section 1): requests, and one answer shape per kind of transfer."""
+
+from __future__ import annotations
+
+import uuid
+from pydantic import Field
+
+from laura.core.money import Amount, Money
+from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
+
+
+class P2PRequest(RequestModel):
+    recipient_user_id: uuid.UUID
+    amount: Amount
+    description: str | None = Field(default=None, max_length=140)
+
+
+class CancelRequest(RequestModel):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class P2POut(ApiModel):
+    id: uuid.UUID
+    type: str
+    amount: Money
+    status: str
+    recipient_user_id: uuid.UUID
+    description: str | None
+    created_at: UtcDatetime
+    transferred_at: UtcDatetime | None
+
+
+class TransferOut(ApiModel):
+    """One transfer of any kind, as lists and the detail show it."""
+
+    id: uuid.UUID
+    type: str
+    amount: Money
+    fee: Money
+    status: str
+    description: str | None
+    pix_key: str | None
+    recipient_user_id: uuid.UUID | None
+    recipient_name: str | None
+    bank: str | None
+    agency: str | None
+    account: str | None
+    account_type: str | None
+    e2e_id: str | None
+    scheduled_for: UtcDatetime | None
+    estimated_delivery: UtcDatetime | None
+    created_at: UtcDatetime
+    completed_at: UtcDatetime | None
+    cancelled_at: UtcDatetime | None
+    failure_reason: str | None
+
+
+class CancelOut(ApiModel):
+    id: uuid.UUID
+    status: str
+    cancelled_at: UtcDatetime
+    reason: str | None
+
