@@ -25,13 +25,16 @@ from laura.core.observability import RequestContextMiddleware, configure_logging
 from laura.core.ratelimit import RateLimiter
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
+from laura.bank.transfers.router import router as transfers_router
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
 from laura.ops.router import router as ops_router
 from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 
-ROUTERS: list[APIRouter] = [identity_router, audit_router, realtime_router, ops_router, accounts_router]
+ROUTERS: list[APIRouter] = [
+    identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
+]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/")
 
@@ -42,6 +45,7 @@ TAGS = [
     {"name": "realtime", "description": "WebSocket stream of the caller's domain events (`/ws`)."},
     {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
+    {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
 ]
 
 

@@ -1,0 +1,139 @@
+"""Transfers over HTTP (spec section 1): P2P, list, detail and cancel."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, status
+
+from laura.bank.accounts.deps import BalanceCacheDep
+from laura.bank.transfers import service
+from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.schemas import CancelOut, CancelRequest, P2POut, P2PRequest, TransferOut
+from laura.core.db import SessionDep
+from laura.core.idempotency import idempotent
+from laura.core.money import from_cents
+from laura.core.pagination import Page, PageDep
+from laura.identity.deps import CurrentUser
+from laura.identity.service import Principal
+
+router = APIRouter(prefix="/api/transfers", tags=["transfers"])
+
+_ERRORS = {
+    402: {"description": "INSUFFICIENT_BALANCE or TRANSFER_LIMIT_EXCEEDED"},
+    404: {"description": "USER_NOT_FOUND / TRANSFER_NOT_FOUND"},
+    422: {"description": "VALIDATION_ERROR (e.g. a transfer to oneself)"},
+    429: {"description": "More than the transfers allowed per hour (Retry-After)"},
+}
+
+
+async def _transfer_rate_limit(request: Request, user: CurrentUser) -> Principal:
+    """Spec: 10 transfers per hour per user; admins are not limited."""
+    if user.role != "admin":
+        settings = request.app.state.settings
+        await request.app.state.limiter.hit(
+            settings.rate_limit_transfers, f"transfers:{user.id}", "Limite de transferências por hora atingido"
+        )
+    return user
+
+
+TransferUser = Annotated[Principal, Depends(_transfer_rate_limit)]
+
+
+def _limits(request: Request) -> service.Limits:
+    settings = request.app.state.settings
+    return service.Limits(per_transfer=settings.transfer_max_amount, daily=settings.transfer_daily_limit)
+
+
+LimitsDep = Annotated[service.Limits, Depends(_limits)]
+
+
+def transfer_out(transfer: Transfer) -> TransferOut:
+    return TransferOut(
+        id=transfer.id,
+        type=transfer.type,
+        amount=from_cents(transfer.amount_cents),
+        fee=from_cents(transfer.fee_cents),
+        status=transfer.status,
+        description=transfer.description,
+        pix_key=transfer.pix_key,
+        recipient_user_id=transfer.recipient_user_id,
+        recipient_name=transfer.recipient_name,
+        bank=transfer.bank_code,
+        agency=transfer.agency,
+        account=transfer.account,
+        account_type=transfer.account_type,
+        e2e_id=transfer.e2e_id,
+        scheduled_for=transfer.scheduled_for,
+        estimated_delivery=transfer.estimated_delivery,
+        created_at=transfer.created_at,
+        completed_at=transfer.completed_at,
+        cancelled_at=transfer.cancelled_at,
+        failure_reason=transfer.failure_reason,
+    )
+
+
+@router.post("/p2p", status_code=status.HTTP_201_CREATED, response_model=P2POut, responses=_ERRORS)
+@idempotent()
+async def p2p(
+    body: P2PRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, cache: BalanceCacheDep
+) -> P2POut:
+    """Instant transfer to another customer of the bank."""
+    transfer = await service.send_p2p(session, user_id=user.id, data=body, limits=limits, cache=cache)
+    return P2POut(
+        id=transfer.id,
+        type=transfer.type,
+        amount=from_cents(transfer.amount_cents),
+        status=transfer.status,
+        recipient_user_id=transfer.recipient_user_id,
+        description=transfer.description,
+        created_at=transfer.created_at,
+        transferred_at=transfer.completed_at,
+    )
+
+
+@router.get("", response_model=Page[TransferOut])
+async def list_transfers(
+    user: CurrentUser,
+    session: SessionDep,
+    page: PageDep,
+    status_: Annotated[
+        Literal["SCHEDULED", "PENDING", "COMPLETED", "FAILED", "CANCELLED"] | None, Query(alias="status")
+    ] = None,
+    type: Annotated[Literal["PIX", "TED", "P2P"] | None, Query()] = None,
+    sort: Annotated[Literal["created_at", "amount", "status"], Query()] = "created_at",
+    order: Annotated[Literal["ASC", "DESC", "asc", "desc"], Query()] = "DESC",
+) -> Page[TransferOut]:
+    """The caller's transfers, newest first by default (spec pagination shape)."""
+    rows, total = await service.list_transfers(
+        session,
+        user.id,
+        status=status_,
+        type=type,
+        sort=sort,
+        descending=order.upper() == "DESC",
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page[TransferOut].build([transfer_out(t) for t in rows], page, total)
+
+
+@router.get("/{transfer_id}", response_model=TransferOut, responses={404: {"description": "TRANSFER_NOT_FOUND"}})
+async def get_transfer(transfer_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TransferOut:
+    return transfer_out(await service.get_transfer(session, user.id, transfer_id))
+
+
+@router.post(
+    "/{transfer_id}/cancel",
+    response_model=CancelOut,
+    responses={404: {"description": "TRANSFER_NOT_FOUND"}, 409: {"description": "TRANSFER_NOT_CANCELLABLE"}},
+)
+@idempotent()
+async def cancel(
+    transfer_id: uuid.UUID, body: CancelRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep
+) -> CancelOut:
+    """Cancel a SCHEDULED transfer, or a PENDING one not yet sent; its held money is released."""
+    return await service.cancel_transfer(
+        session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache
+    )
