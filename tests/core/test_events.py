@@ -252,3 +252,26 @@ async def test_events_over_redis_pub_sub(db, pg_server_url):
         await redis.aclose()
     assert recorder.ids == ids
     assert all(row["published_at"] is not None for row in await outbox_rows(db))
+
+
+async def test_the_leader_prunes_rows_published_before_the_retention_window(db):
+    async with background(relay(db).run()):
+        old, recent = await publish_committed(db, "test.old", "test.recent")
+        await eventually(lambda: _all_published(db))
+    async with db.engine.begin() as conn:
+        await conn.execute(
+            text("UPDATE outbox SET published_at = now() - interval '8 days' WHERE id = :id"), {"id": old}
+        )
+    [unpublished] = await publish_committed(db, "test.unpublished")
+
+    async with background(Relay(db.url, pg_bus(db), poll_seconds=0.1, retention_days=7).run()):
+        await eventually(lambda: _ids_are(db, [recent, unpublished]))
+
+
+async def _all_published(db: Database) -> bool:
+    rows = await outbox_rows(db)
+    return bool(rows) and all(row["published_at"] is not None for row in rows)
+
+
+async def _ids_are(db: Database, ids: list[int]) -> bool:
+    return [row["id"] for row in await outbox_rows(db)] == ids

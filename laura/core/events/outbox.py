@@ -190,7 +190,7 @@ async def mark_published(conn: asyncpg.Connection, ids: Sequence[int]) -> None:
     await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", list(ids))
 
 
-async def prune(conn: asyncpg.Connection, *, older_than_days: int, batch: int = 10_000) -> int:
+async def prune(conn: asyncpg.Connection, *, older_than_days: int, batch: int) -> int:
     """Delete one batch of rows published more than `older_than_days` ago; returns how many."""
     status = await conn.execute(
         """

@@ -27,6 +27,7 @@ OUTBOX_LAG = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0),
 )
 
+_PRUNE_BATCH = 10_000
 _log = structlog.get_logger("laura.events.relay")
 _local: set[Relay] = set()
 
@@ -117,12 +118,18 @@ class Relay:
         return len(events) == self.batch_size
 
     async def _prune(self, conn: asyncpg.Connection) -> None:
+        """Drop rows published more than `retention_days` ago, in batches, publishing in between."""
         if time.monotonic() < self._next_prune:
             return
         self._next_prune = time.monotonic() + self.prune_every_seconds
-        deleted = await outbox.prune(conn, older_than_days=self.retention_days)
-        if deleted:
-            _log.info("outbox_pruned", rows=deleted)
+        total = 0
+        while deleted := await outbox.prune(conn, older_than_days=self.retention_days, batch=_PRUNE_BATCH):
+            total += deleted
+            if deleted < _PRUNE_BATCH:
+                break
+            await self.relay_batch(conn)
+        if total:
+            _log.info("outbox_pruned", rows=total)
 
     async def _idle(self) -> None:
         try:
