@@ -29,14 +29,17 @@ from laura.bank.transfers.router import router as transfers_router
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
 from laura.ops.router import router as ops_router
+from laura.pix.psp import EfiClient
+from laura.pix.router import router as pix_router
 from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 
 ROUTERS: list[APIRouter] = [
     identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
+    pix_router,
 ]
 
-_UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/")
+_UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
 
 TAGS = [
     {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
@@ -46,6 +49,7 @@ TAGS = [
     {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
     {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
+    {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
 ]
 
 
@@ -77,10 +81,12 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = _redis_client(settings.redis_url)
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
     app.state.events = await start_events(app)
+    app.state.psp = EfiClient.from_settings(settings)
     try:
         yield
     finally:
         await app.state.events.stop()
+        await app.state.psp.aclose()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         await db.dispose()

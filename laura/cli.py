@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from laura.pix.cli import pix_app
 from laura.settings import Settings, get_settings
 
 app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_is_help=True)
@@ -18,6 +19,7 @@ users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(pix_app, name="pix")
 console = Console(stderr=True)
 
 

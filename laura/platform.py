@@ -54,6 +54,13 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
     raise RuntimeError("PSP sandbox did not answer within 30 s")
 
 
+def _register_pix_webhook(settings: Settings, host: str, port: int) -> None:
+    """Point the sandbox's webhook for our key at this API (HMAC mode), as `laura pix register-webhook` does."""
+    from laura.pix.webhook_setup import register_webhook
+
+    asyncio.run(register_webhook(settings, base_url=settings.public_url or f"http://{host}:{port}"))
+
+
 async def _serve(settings: Settings, host: str, port: int) -> None:
     from laura.app import create_app
     from laura.core.worker import run_worker
@@ -86,6 +93,7 @@ def run_platform(
         if settings.psp_base_url is None:
             sandbox = _step(progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port))  # type: ignore[assignment]
             settings = settings.model_copy(update={"psp_base_url": f"http://127.0.0.1:{psp_port}"})
+            _step(progress, "Pix webhook", lambda: _register_pix_webhook(settings, host, port))
     base = f"http://{host}:{port}"
     console.print(
         Panel.fit(

@@ -72,6 +72,12 @@ class Settings(BaseSettings):
     psp_cert_password: str | None = None
     psp_pix_key: str = "pix@laura.example"
     psp_webhook_secret: str = "change-me-webhook-secret"
+    # SHA-1/SHA-256 hex fingerprints of the PSP's client certificate, as the TLS terminator reports them in
+    # X-SSL-Client-Fingerprint (with X-SSL-Client-Verify: SUCCESS); empty = webhooks use the HMAC only.
+    psp_webhook_client_fingerprints: CsvList = []
+    pix_reconcile_cron: str = "*/5 * * * *"
+    pix_reconcile_grace_seconds: int = 120
+    pix_reconcile_batch_size: int = 500
 
     ted_fee: Decimal = Decimal("8.50")
     transfer_max_amount: Decimal = Decimal("10000.00")

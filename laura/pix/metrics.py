@@ -1,0 +1,38 @@
+"""Prometheus metrics of Pix on our side: webhook intake, missed webhooks, charges by purpose and status.
+
+Counters that describe a database change are incremented after its commit (`after_commit`), so a rolled
+back transaction counts nothing.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.core.db import after_commit
+
+WEBHOOK_DELIVERIES = Counter(
+    "webhook_deliveries_total",
+    "PSP webhook deliveries by outcome: applied (a Pix counted), duplicate (nothing new), "
+    "unmatched (recorded for ops), rejected (unauthenticated or unreadable)",
+    ["outcome"],
+)
+WEBHOOKS_MISSED = Counter(
+    "webhooks_missed_total",
+    "Pix applied by reconciliation because their webhook never arrived",
+)
+PIX_CHARGES = Counter(
+    "pix_charges_total",
+    "Pix charges entering a status (ACTIVE when created), by purpose",
+    ["purpose", "status"],
+)
+
+
+def count_after_commit(session: AsyncSession, counter: Counter, *labels: str) -> None:
+    """Increment `counter` (with `labels`) once the session's transaction has committed."""
+    child = counter.labels(*labels) if labels else counter
+
+    async def increment() -> None:
+        child.inc()
+
+    after_commit(session, increment)

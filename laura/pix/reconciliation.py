@@ -1,0 +1,78 @@
+"""Reconciliation: ask the PSP about what our books still hold open, and apply its answer through the same
+path as a webhook (`laura.pix.intake`), so a Pix whose webhook was lost still counts, once.
+
+Each function handles one charge or send in the caller's transaction and calls the PSP before its first
+statement, so no transaction (nor row lock) is open while the PSP answers. The job in `tasks.py` gives each
+item its own unit of work.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.pix.intake import apply_received_pix, settle_send
+from laura.pix.metrics import PIX_CHARGES, count_after_commit
+from laura.pix.models import PixChargeStatus
+from laura.pix.psp import ChargeStatus, EfiClient, PspError
+from laura.pix.repository import PixRepository
+from laura.pix.service import submit_send
+
+ChargeOutcome = Literal["applied", "duplicate", "unmatched", "flagged", "expired", "cancelled", "open"]
+SendOutcome = Literal["applied", "duplicate", "unmatched", "pending", "resubmitted"]
+
+_REMOVED = (ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR, ChargeStatus.REMOVIDA_PELO_PSP)
+
+
+async def open_charges(session: AsyncSession, *, now: datetime, grace_seconds: int, limit: int) -> list[str]:
+    """Txids ACTIVE in our books for longer than the grace period (a webhook may still be on its way)."""
+    return await PixRepository(session).open_charges(
+        created_before=now - timedelta(seconds=grace_seconds), limit=limit
+    )
+
+
+async def processing_sends(session: AsyncSession, *, now: datetime, grace_seconds: int, limit: int) -> list[str]:
+    """idEnvios PROCESSING for longer than the grace period."""
+    return await PixRepository(session).processing_sends(
+        created_before=now - timedelta(seconds=grace_seconds), limit=limit
+    )
+
+
+async def reconcile_charge(session: AsyncSession, psp: EfiClient, *, txid: str, now: datetime) -> ChargeOutcome:
+    """Read the charge at the PSP: its Pix are applied (a missed webhook), a charge that can no longer
+    be paid becomes EXPIRED (or CANCELLED when removed), an open one stays ACTIVE."""
+    remote = await psp.get_charge(txid)
+    if remote.payments:
+        outcomes = [await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments]
+        for outcome in ("applied", "flagged", "unmatched"):
+            if outcome in outcomes:
+                return outcome  # type: ignore[return-value]
+        return "duplicate"
+    if remote.status in _REMOVED:
+        closed = PixChargeStatus.CANCELLED
+    elif not remote.is_payable(now):
+        closed = PixChargeStatus.EXPIRED
+    else:
+        return "open"
+    charge = await PixRepository(session).charge_for_update(txid)
+    if charge is None or charge.status != PixChargeStatus.ACTIVE:
+        return "duplicate"
+    charge.status = closed
+    await session.flush()
+    count_after_commit(session, PIX_CHARGES, charge.purpose, closed)
+    return "cancelled" if closed is PixChargeStatus.CANCELLED else "expired"
+
+
+async def reconcile_send(session: AsyncSession, psp: EfiClient, *, id_envio: str, payer_key: str) -> SendOutcome:
+    """Read a PROCESSING send back by idEnvio and settle it; one the PSP never received is submitted
+    again (same idEnvio, so at most one Pix ever leaves)."""
+    try:
+        remote = await psp.get_sent_pix_by_id(id_envio)
+    except PspError as exc:
+        if exc.psp_status != 404:
+            raise
+        await submit_send(session, psp, id_envio=id_envio, payer_key=payer_key)
+        return "resubmitted"
+    return await settle_send(session, remote, source="reconciliation")  # type: ignore[return-value]

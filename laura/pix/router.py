@@ -1,0 +1,84 @@
+"""Pix routes: the PSP's webhook (`POST /webhooks/efi/pix`) and a charge for its owner."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Request
+
+from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.money import from_cents
+from laura.identity.deps import CurrentUser
+from laura.pix import intake, service, webhook_auth
+from laura.pix.errors import ChargeNotFound, WebhookPayloadInvalid, WebhookUnauthorized
+from laura.pix.metrics import WEBHOOK_DELIVERIES
+from laura.pix.models import PixCharge
+from laura.pix.qr import qr_data_url
+from laura.pix.schemas import ChargeOut, WebhookAck
+
+router = APIRouter(tags=["pix"])
+
+Txid = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{26,35}$")]
+
+
+def _webhook_sender(request: Request) -> webhook_auth.AuthMethod:
+    """Refuse (401, nothing stored) any delivery that is neither HMAC- nor certificate-authenticated."""
+    method = webhook_auth.authenticate(
+        request.app.state.settings,
+        hmac_param=request.query_params.get("hmac"),
+        client_verify=request.headers.get("x-ssl-client-verify"),
+        client_fingerprint=request.headers.get("x-ssl-client-fingerprint"),
+        peer=request.client.host if request.client else None,
+    )
+    if method is None:
+        WEBHOOK_DELIVERIES.labels("rejected").inc()
+        raise WebhookUnauthorized()
+    return method
+
+
+WebhookSender = Annotated[webhook_auth.AuthMethod, Depends(_webhook_sender)]
+
+
+@router.post(
+    "/webhooks/efi/pix",
+    response_model=WebhookAck,
+    responses={
+        WebhookUnauthorized.status: {"description": WebhookUnauthorized.message},
+        WebhookPayloadInvalid.status: {"description": WebhookPayloadInvalid.message},
+    },
+)
+async def efi_pix_webhook(request: Request, sender: WebhookSender, session: SessionDep) -> WebhookAck:
+    """Efí's Pix notifications (received Pix and outcomes of sent ones), each applied once.
+
+    Authenticated by `?hmac=<LAURA_PSP_WEBHOOK_SECRET>` or a verified client certificate. A duplicate
+    answers 200 and changes nothing."""
+    result = await intake.ingest_delivery(session, body=await request.body(), auth=sender)
+    return WebhookAck(outcome=result.outcome, pix=result.pix_count)
+
+
+def _charge_out(charge: PixCharge) -> ChargeOut:
+    return ChargeOut(
+        txid=charge.txid,
+        purpose=charge.purpose,
+        entity_id=charge.entity_id,
+        amount=from_cents(charge.amount_cents),
+        status=charge.status,  # type: ignore[arg-type]
+        description=charge.description,
+        pix_copia_e_cola=charge.pix_copia_e_cola,
+        qr_code=qr_data_url(charge.pix_copia_e_cola),
+        location=charge.location,
+        expires_at=charge.expires_at,
+        paid_at=charge.paid_at,
+        e2e_id=charge.e2e_id,
+        created_at=charge.created_at,
+    )
+
+
+@router.get(
+    "/pix/charges/{txid}",
+    response_model=ChargeOut,
+    responses={ChargeNotFound.status: {"description": ChargeNotFound.message}},
+)
+async def get_charge(txid: Txid, user: CurrentUser, session: ReadSessionDep) -> ChargeOut:
+    """One of the caller's Pix charges (deposit, ride payment): status, copy-and-paste code and QR."""
+    return _charge_out(await service.get_owned_charge(session, txid=txid, owner_id=user.id))

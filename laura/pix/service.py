@@ -1,0 +1,158 @@
+"""What features call to move money over Pix: create (and cancel) a charge, send a Pix.
+
+Ordering, and why each is safe:
+
+- A charge is created at the PSP first (PUT with a txid we picked, so a retried call creates nothing twice)
+  and stored second, in the caller's transaction. If that transaction rolls back, the PSP holds a charge
+  nobody was shown; were it ever paid, its txid is unknown to us, so the webhook records the Pix as
+  `unmatched` for ops and it never reaches the books.
+- A send is the other way round: money leaves, so the row (PROCESSING) and the job that submits it are
+  written in the caller's transaction, and the PSP hears of it only once that committed. A rolled back
+  transaction sends nothing; a committed one is submitted by the job, retried, and read back by
+  reconciliation (a PUT with the same idEnvio is idempotent at the PSP).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.core.jobs import defer
+from laura.core.money import from_cents, to_cents
+from laura.pix.errors import ChargeNotActive, ChargeNotFound
+from laura.pix.handlers import pix_handler, register_pix_handler, register_send_handler, send_handlers
+from laura.pix.intake import fail_send, settle_send
+from laura.pix.keys import parse_pix_key
+from laura.pix.metrics import PIX_CHARGES, count_after_commit
+from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.psp import EfiClient, PspError, SentPixStatus, new_id_envio, new_txid
+from laura.pix.repository import PixRepository
+from laura.settings import get_settings
+
+__all__ = [
+    "cancel_charge",
+    "create_charge",
+    "get_owned_charge",
+    "register_pix_handler",
+    "register_send_handler",
+    "send_pix",
+    "submit_send",
+]
+
+SUBMIT_SEND_TASK = "pix.submit_send"
+
+
+async def create_charge(
+    session: AsyncSession,
+    psp: EfiClient,
+    *,
+    purpose: str,
+    entity_id: str,
+    owner_id: uuid.UUID,
+    amount: Decimal,
+    expires_in: int = 3600,
+    description: str | None = None,
+    pix_key: str | None = None,
+) -> PixCharge:
+    """Issue an immediate charge for `entity_id` of `purpose`, payable to our key (`pix_key`, by default
+    LAURA_PSP_PIX_KEY); its payment reaches the purpose's registered handler exactly once."""
+    pix_handler(purpose)
+    amount_cents = to_cents(amount)
+    txid = new_txid()
+    key = pix_key or get_settings().psp_pix_key
+    remote = await psp.create_charge(txid, from_cents(amount_cents), key, expires_in, description)
+    charge = PixCharge(
+        txid=txid,
+        purpose=purpose,
+        entity_id=entity_id,
+        owner_id=owner_id,
+        amount_cents=amount_cents,
+        status=PixChargeStatus.ACTIVE,
+        description=description,
+        pix_copia_e_cola=remote.pix_copy_paste or "",
+        location=remote.location,
+        expires_at=remote.expires_at,
+    )
+    await PixRepository(session).add(charge)
+    count_after_commit(session, PIX_CHARGES, purpose, PixChargeStatus.ACTIVE)
+    return charge
+
+
+async def cancel_charge(session: AsyncSession, psp: EfiClient, *, txid: str) -> PixCharge:
+    """Withdraw an unpaid charge at the PSP, then in our books (e.g. the ride was cancelled)."""
+    repository = PixRepository(session)
+    charge = await repository.charge_for_update(txid)
+    if charge is None:
+        raise ChargeNotFound()
+    if charge.status != PixChargeStatus.ACTIVE:
+        raise ChargeNotActive(details={"status": charge.status})
+    try:
+        await psp.cancel_charge(txid)
+    except PspError as exc:
+        # Efí refuses to remove a charge already paid: the Pix is on its way and will be applied.
+        raise ChargeNotActive("The Pix charge was already paid") from exc
+    charge.status = PixChargeStatus.CANCELLED
+    await session.flush()
+    count_after_commit(session, PIX_CHARGES, charge.purpose, PixChargeStatus.CANCELLED)
+    return charge
+
+
+async def get_owned_charge(session: AsyncSession, *, txid: str, owner_id: uuid.UUID) -> PixCharge:
+    """A charge of the caller; anyone else's answers 404."""
+    charge = await PixRepository(session).owned_charge(txid, owner_id)
+    if charge is None:
+        raise ChargeNotFound()
+    return charge
+
+
+async def send_pix(
+    session: AsyncSession,
+    *,
+    purpose: str,
+    entity_id: str,
+    amount: Decimal,
+    payee_key: str,
+    description: str | None = None,
+) -> PixSend:
+    """Record a Pix to send to `payee_key` and enqueue its submission, both in the caller's transaction.
+
+    Returns the PROCESSING row; the outcome reaches the purpose's `on_done` / `on_failed` exactly once.
+    """
+    send_handlers(purpose)
+    send = PixSend(
+        id_envio=new_id_envio(),
+        purpose=purpose,
+        entity_id=entity_id,
+        amount_cents=to_cents(amount),
+        payee_key=parse_pix_key(payee_key).value,
+        description=description,
+        status=PixSendStatus.PROCESSING,
+    )
+    await PixRepository(session).add(send)
+    await defer(session, SUBMIT_SEND_TASK, args={"id_envio": send.id_envio})
+    return send
+
+
+async def submit_send(session: AsyncSession, psp: EfiClient, *, id_envio: str, payer_key: str) -> None:
+    """Hand a recorded send to the PSP (again, harmlessly, if it already has it).
+
+    A refusal fails the send through `on_failed`; an unreachable PSP raises `PspUnavailable` so the job
+    retries. No row lock is held during the PSP call: the settle path takes it afterwards.
+    """
+    repository = PixRepository(session)
+    send = await repository.send(id_envio)
+    if send is None or send.status != PixSendStatus.PROCESSING:
+        return
+    try:
+        sent = await psp.send_pix(
+            id_envio, from_cents(send.amount_cents), payer_key, send.payee_key, send.description
+        )
+    except PspError as exc:
+        await fail_send(session, id_envio=id_envio, error=exc.message, at=datetime.now(UTC))
+        return
+    await repository.mark_submitted(id_envio, sent.e2e_id)
+    if sent.status is not SentPixStatus.EM_PROCESSAMENTO:
+        await settle_send(session, sent, source="psp_answer")
