@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
+import httpx
 import pytest
 import uvicorn
 from sqlalchemy import text
@@ -151,3 +152,14 @@ async def scalar(db: Database, sql: str, **params: object) -> object:
 async def rows(db: Database, sql: str, **params: object) -> list:
     async with db.engine.connect() as conn:
         return list((await conn.execute(text(sql), params)).all())
+
+
+@pytest.fixture
+async def api_token(sandbox_url: str) -> str:
+    """A bearer token for raw calls to the sandbox's Efí API."""
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=10) as http:
+        response = await http.post(
+            "/oauth/token", json={"grant_type": "client_credentials"}, auth=(CLIENT_ID, CLIENT_SECRET)
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
