@@ -28,6 +28,7 @@ from laura.bank.accounts.router import router as accounts_router
 from laura.bank.transfers.router import router as transfers_router
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
+from laura.mobility.router import router as mobility_router
 from laura.ops.router import router as ops_router
 from laura.pix.psp import EfiClient
 from laura.pix.router import router as pix_router
@@ -37,6 +38,7 @@ from laura.settings import Settings, get_settings
 ROUTERS: list[APIRouter] = [
     identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
     pix_router,
+    mobility_router,
 ]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
@@ -50,6 +52,9 @@ TAGS = [
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
     {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
+    {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},
+    {"name": "rides", "description": "Mobility: estimates, ride requests, offers, accept and the ride lifecycle."},
+    {"name": "admin", "description": "Mobility operations: driver approval queue and ride statistics (admin)."},
 ]
 
 

@@ -44,7 +44,7 @@ __all__ = [
     "job_task",
 ]
 
-TASK_MODULES: list[str] = ["laura.pix.tasks"]
+TASK_MODULES: list[str] = ["laura.pix.tasks", "laura.mobility.rides.tasks", "laura.mobility.matching.tasks"]
 """Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
 
 JOB_RETENTION_HOURS = 7 * 24

@@ -6,9 +6,11 @@ Revises: 0005
 `driver_locations` holds one row per driver (the last position) with the H3 cell (resolution 8, as
 `laura.mobility.matching.geo.cell_of` computes it, stored as its 64-bit integer) and an `available` flag
 (online, approved, not on a trip) kept by the service, so the ring search is one index scan on
-(category, h3_cell) over the available drivers. `location_updates` is the append-only trail, one
+(category, h3_cell) over the available drivers; `version` grows with every write of the row, so the Redis
+GEO mirror (written after commit, in any order) keeps only the newest state. `location_updates` is the append-only trail, one
 partition per UTC day; `mobility_ensure_location_partitions(first, days)` creates missing ones (the
-migration makes today -3 .. +7, a periodic job keeps a week ahead and drops expired days).
+migration makes today -3 .. +7, a periodic job keeps a week ahead and, with
+`mobility_drop_location_partitions_before(day)`, drops the days past retention).
 """
 
 from alembic import op
@@ -82,7 +84,8 @@ def upgrade() -> None:
             speed real,
             accuracy real,
             recorded_at timestamptz NOT NULL,
-            available boolean NOT NULL DEFAULT false
+            available boolean NOT NULL DEFAULT false,
+            version bigint NOT NULL DEFAULT 1
         );
         CREATE INDEX ix_driver_locations_search
             ON driver_locations (category, h3_cell) INCLUDE (lat, lon, recorded_at) WHERE available;
@@ -122,6 +125,23 @@ def upgrade() -> None:
             RETURN created;
         END $$;
 
+        CREATE FUNCTION mobility_drop_location_partitions_before(cutoff date) RETURNS SETOF text
+        LANGUAGE plpgsql AS $$
+        DECLARE
+            name text;
+        BEGIN
+            FOR name IN
+                SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                 WHERE i.inhparent = 'location_updates'::regclass
+                   AND c.relname ~ '^location_updates_[0-9]{8}$'
+                   AND to_date(right(c.relname, 8), 'YYYYMMDD') < cutoff
+                 ORDER BY c.relname
+            LOOP
+                EXECUTE format('DROP TABLE %I', name);
+                RETURN NEXT name;
+            END LOOP;
+        END $$;
+
         SELECT mobility_ensure_location_partitions((now() AT TIME ZONE 'UTC')::date - 3, 11);
 
         CREATE TABLE rides (
@@ -151,6 +171,7 @@ def upgrade() -> None:
             cancellation_rule varchar(24),
             expire_reason varchar(24),
             dispatch_round integer NOT NULL DEFAULT 0,
+            dispatch_round_base integer NOT NULL DEFAULT 0,
             version integer NOT NULL DEFAULT 1,
             created_at timestamptz NOT NULL DEFAULT now(),
             status_changed_at timestamptz NOT NULL DEFAULT now(),
@@ -240,6 +261,7 @@ def downgrade() -> None:
         ALTER TABLE drivers DROP CONSTRAINT fk_drivers_current_ride;
         DROP TABLE rides;
         DROP TABLE location_updates;
+        DROP FUNCTION mobility_drop_location_partitions_before(date);
         DROP FUNCTION mobility_ensure_location_partitions(date, integer);
         DROP TABLE driver_locations;
         DROP TABLE vehicles;

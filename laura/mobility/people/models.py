@@ -1,0 +1,79 @@
+"""Passengers, drivers and their vehicles: the people a ride brings together."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Numeric, String, Text
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.orm import Mapped, mapped_column
+
+from laura.core.db import Base
+from laura.core.models import CreatedAt, UUIDPk, utcnow
+
+
+class Passenger(Base):
+    """A `passenger` user's profile, created in the registration transaction."""
+
+    __tablename__ = "passengers"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    cpf: Mapped[str | None] = mapped_column(String(11), unique=True)
+    average_rating: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_total: Mapped[int] = mapped_column(Integer, default=0)
+    total_rides: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[CreatedAt]
+
+
+class Driver(Base):
+    """A `driver` user's profile: documents, Pix key for payouts, approval and whether they drive now."""
+
+    __tablename__ = "drivers"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    cpf: Mapped[str] = mapped_column(String(11), unique=True)
+    cnh_number: Mapped[str] = mapped_column(String(11), unique=True)
+    pix_key: Mapped[str] = mapped_column(String(77))
+    pix_key_type: Mapped[str] = mapped_column(String(8))
+    approval_status: Mapped[str] = mapped_column(String(20), default="PENDING_APPROVAL")
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    online: Mapped[bool] = mapped_column(Boolean, default=False)
+    current_ride_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    average_rating: Mapped[Decimal | None] = mapped_column(Numeric(3, 2))
+    rating_count: Mapped[int] = mapped_column(Integer, default=0)
+    rating_total: Mapped[int] = mapped_column(Integer, default=0)
+    total_rides: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[CreatedAt]
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    @property
+    def status(self) -> str:
+        """The spec's driver status, derived so it can never disagree with `online` and the current ride."""
+        if self.current_ride_id is not None:
+            return "on_trip"
+        return "available" if self.online else "offline"
+
+
+class Vehicle(Base):
+    """A car a driver is registered with; one is active at a time and decides the driver's category."""
+
+    __tablename__ = "vehicles"
+
+    id: Mapped[UUIDPk]
+    driver_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("drivers.id"))
+    license_plate: Mapped[str] = mapped_column(String(7), unique=True)
+    brand: Mapped[str] = mapped_column(String(40))
+    model: Mapped[str] = mapped_column(String(60))
+    year: Mapped[int] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    created_at: Mapped[CreatedAt]

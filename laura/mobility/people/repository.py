@@ -1,0 +1,139 @@
+"""Every query on passengers, drivers and vehicles; never commits."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import Numeric, cast, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.mobility.people.models import Driver, Passenger, Vehicle
+
+
+class PeopleRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, *rows: object) -> None:
+        self.session.add_all(rows)
+        await self.session.flush()
+
+    async def passenger_by_user(self, user_id: uuid.UUID) -> Passenger | None:
+        return await self.session.scalar(select(Passenger).where(Passenger.user_id == user_id))
+
+    async def passenger(self, passenger_id: uuid.UUID) -> Passenger | None:
+        return await self.session.get(Passenger, passenger_id)
+
+    async def driver_by_user(self, user_id: uuid.UUID) -> Driver | None:
+        return await self.session.scalar(select(Driver).where(Driver.user_id == user_id))
+
+    async def driver(self, driver_id: uuid.UUID, *, for_update: bool = False) -> Driver | None:
+        query = select(Driver).where(Driver.id == driver_id).execution_options(populate_existing=True)
+        return await self.session.scalar(query.with_for_update(key_share=True) if for_update else query)
+
+    async def driver_with_vehicle(self, driver_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
+        row = (
+            await self.session.execute(
+                select(Driver, Vehicle)
+                .outerjoin(Vehicle, (Vehicle.driver_id == Driver.id) & (Vehicle.status == "active"))
+                .where(Driver.id == driver_id)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
+    async def active_vehicle(self, driver_id: uuid.UUID) -> Vehicle | None:
+        return await self.session.scalar(
+            select(Vehicle).where(Vehicle.driver_id == driver_id, Vehicle.status == "active")
+        )
+
+    async def active_vehicles(self, driver_ids: list[uuid.UUID]) -> dict[uuid.UUID, Vehicle]:
+        rows = await self.session.scalars(
+            select(Vehicle).where(Vehicle.driver_id.in_(driver_ids), Vehicle.status == "active")
+        )
+        return {v.driver_id: v for v in rows}
+
+    async def drivers(self, driver_ids: list[uuid.UUID]) -> dict[uuid.UUID, Driver]:
+        rows = await self.session.scalars(select(Driver).where(Driver.id.in_(driver_ids)))
+        return {d.id: d for d in rows}
+
+    async def driver_taken(self, *, cpf: str, cnh: str) -> tuple[bool, bool]:
+        """Whether the CPF and the CNH already belong to some driver."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(Driver.cpf == cpf),
+                    func.count().filter(Driver.cnh_number == cnh),
+                ).where((Driver.cpf == cpf) | (Driver.cnh_number == cnh))
+            )
+        ).one()
+        return row[0] > 0, row[1] > 0
+
+    async def plate_taken(self, plate: str) -> bool:
+        return await self.session.scalar(select(func.count()).where(Vehicle.license_plate == plate)) > 0
+
+    async def pending_drivers(self, *, offset: int, limit: int) -> tuple[list[tuple[Driver, Vehicle | None]], int]:
+        """Drivers awaiting approval, oldest first, with their vehicle, and how many there are."""
+        pending = Driver.approval_status == "PENDING_APPROVAL"
+        total = await self.session.scalar(select(func.count()).select_from(Driver).where(pending))
+        rows = await self.session.execute(
+            select(Driver, Vehicle)
+            .outerjoin(Vehicle, (Vehicle.driver_id == Driver.id) & (Vehicle.status == "active"))
+            .where(pending)
+            .order_by(Driver.created_at, Driver.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [(r[0], r[1]) for r in rows], total
+
+    async def set_current_ride(self, driver_id: uuid.UUID, ride_id: uuid.UUID | None) -> None:
+        await self.session.execute(
+            update(Driver).where(Driver.id == driver_id).values(current_ride_id=ride_id, updated_at=func.now())
+        )
+
+    async def add_rating(self, *, table: str, profile_id: uuid.UUID, stars: int) -> None:
+        """Count one more rating and recompute the average in the same statement (no lost update)."""
+        model = {"drivers": Driver, "passengers": Passenger}[table]
+        await self.session.execute(
+            update(model)
+            .where(model.id == profile_id)
+            .values(
+                rating_count=model.rating_count + 1,
+                rating_total=model.rating_total + stars,
+                average_rating=func.round(cast(model.rating_total + stars, Numeric) / (model.rating_count + 1), 2),
+            )
+        )
+
+    async def count_completed_ride(self, *, passenger_id: uuid.UUID, driver_id: uuid.UUID) -> None:
+        await self.session.execute(
+            update(Passenger).where(Passenger.id == passenger_id).values(total_rides=Passenger.total_rides + 1)
+        )
+        await self.session.execute(
+            update(Driver).where(Driver.id == driver_id).values(total_rides=Driver.total_rides + 1)
+        )
+
+    async def user_ids(
+        self, *, passenger_id: uuid.UUID | None = None, driver_ids: list[uuid.UUID] | None = None
+    ) -> dict[uuid.UUID, uuid.UUID]:
+        """The user behind each profile id, for addressing events."""
+        found: dict[uuid.UUID, uuid.UUID] = {}
+        if passenger_id is not None:
+            found[passenger_id] = await self.session.scalar(
+                select(Passenger.user_id).where(Passenger.id == passenger_id)
+            )
+        if driver_ids:
+            rows = await self.session.execute(select(Driver.id, Driver.user_id).where(Driver.id.in_(list(driver_ids))))
+            found.update({r[0]: r[1] for r in rows})
+        return found
+
+    async def counts(self) -> tuple[int, int]:
+        """Drivers online, and drivers online with no ride (for the gauges)."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.count().filter(Driver.online),
+                    func.count().filter(Driver.online & Driver.current_ride_id.is_(None)),
+                )
+            )
+        ).one()
+        return row[0], row[1]

@@ -1,0 +1,289 @@
+"""`/rides/*` for passengers and drivers, and `/admin/rides/stats`."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
+
+from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.errors import RateLimited
+from laura.core.idempotency import IdempotencyKeyHeader, IdempotencyKeyRequired, IdempotencyKeyReused, idempotent
+from laura.core.observability import request_context
+from laura.core.pagination import Page, PageDep
+from laura.identity.deps import AdminUser, CurrentUser
+from laura.mobility.deps import GeoIndexDep, SettingsDep
+from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
+from laura.mobility.roles import DriverUser, PassengerUser
+from laura.mobility.rides import accept, service
+from laura.mobility.rides.errors import (
+    ActiveRideExists,
+    AlreadyRated,
+    DriverBusy,
+    InvalidStateTransition,
+    OfferNotActive,
+    RideAlreadyAccepted,
+    RideNotCompleted,
+    RideNotFound,
+)
+from laura.mobility.rides.states import RideStatus
+from laura.mobility.rides.schemas import (
+    ActiveRidesOut,
+    CancelRequest,
+    CreateRideRequest,
+    EstimateOut,
+    EstimateRequest,
+    OfferOut,
+    PeriodStats,
+    RatingOut,
+    RatingRequest,
+    RideOut,
+    RideStatsOut,
+)
+
+router = APIRouter()
+
+
+def _responses(*errors: type) -> dict:
+    found: dict[int, list[str]] = {}
+    for error in errors:
+        found.setdefault(error.status, []).append(f"{error.error}: {error.message}")
+    return {code: {"description": "; ".join(texts)} for code, texts in found.items()}
+
+
+def _policy(settings) -> service.RidePolicy:  # type: ignore[no-untyped-def]
+    return service.RidePolicy.from_settings(settings)
+
+
+@router.post("/rides/estimate", tags=["rides"], response_model=EstimateOut)
+async def estimate(
+    body: EstimateRequest, _: CurrentUser, session: ReadSessionDep, geo: GeoIndexDep, settings: SettingsDep
+) -> EstimateOut:
+    """Quote a trip: distance, duration, fare with the current surge and the nearest driver's ETA."""
+    quote = await service.estimate(
+        session,
+        geo,
+        _policy(settings),
+        pickup=(body.pickup.lat, body.pickup.lon),
+        dropoff=(body.dropoff.lat, body.dropoff.lon),
+        category=body.category.value,
+        now=service.utcnow(),
+    )
+    return EstimateOut(
+        category=quote.category,
+        distance_meters=quote.distance_m,
+        duration_seconds=quote.duration_s,
+        fare=quote.fare,
+        surge_multiplier=quote.surge,
+        available_drivers=quote.available_drivers,
+        pickup_eta_seconds=quote.pickup_eta_s,
+    )
+
+
+@router.post(
+    "/rides",
+    tags=["rides"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=RideOut,
+    responses=_responses(ActiveRideExists, PassengerProfileRequired),
+)
+@idempotent()
+async def request_ride(
+    body: CreateRideRequest, user: PassengerUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
+) -> RideOut:
+    """Request a ride: it is offered at once to the nearest drivers (OFFERED), or EXPIRED when none is near."""
+    view = await service.request_ride(
+        session,
+        geo,
+        _policy(settings),
+        user=user,
+        pickup=(body.pickup.lat, body.pickup.lon),
+        dropoff=(body.dropoff.lat, body.dropoff.lon),
+        category=body.category.value,
+        now=service.utcnow(),
+    )
+    return view.out()
+
+
+@router.get("/rides/active", tags=["rides"], response_model=ActiveRidesOut)
+async def active_rides(user: CurrentUser, session: ReadSessionDep) -> ActiveRidesOut:
+    """The caller's unfinished rides (as passenger or as driver)."""
+    return ActiveRidesOut(data=[v.out() for v in await service.active_rides(session, user=user)])
+
+
+@router.get("/rides/history", tags=["rides"], response_model=Page[RideOut])
+async def ride_history(user: CurrentUser, session: ReadSessionDep, page: PageDep) -> Page[RideOut]:
+    """The caller's finished rides (completed, canceled, expired), newest first."""
+    views, total = await service.ride_history(session, user=user, offset=page.offset, limit=page.limit)
+    return Page[RideOut].build([v.out() for v in views], page, total)
+
+
+@router.get("/rides/{ride_id}", tags=["rides"], response_model=RideOut, responses=_responses(RideNotFound))
+async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep) -> RideOut:
+    """A ride, for its passenger, its driver (or a driver it is offered to) and admins."""
+    return (await service.visible_ride(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+
+
+@router.post(
+    "/rides/{ride_id}/accept",
+    tags=["rides"],
+    response_model=RideOut,
+    responses=_responses(
+        IdempotencyKeyRequired,
+        RideNotFound,
+        RideAlreadyAccepted,
+        OfferNotActive,
+        DriverBusy,
+        InvalidStateTransition,
+        IdempotencyKeyReused,
+        RateLimited,
+        DriverProfileRequired,
+    ),
+)
+async def accept_ride(
+    ride_id: uuid.UUID,
+    request: Request,
+    user: DriverUser,
+    session: SessionDep,
+    geo: GeoIndexDep,
+    settings: SettingsDep,
+    idempotency_key: IdempotencyKeyHeader = None,
+) -> JSONResponse:
+    """Accept an offered ride. `Idempotency-Key` is required: the same key replays the first answer.
+    Exactly one driver wins; the others get 409 RIDE_ALREADY_ACCEPTED. At most 5 attempts a minute."""
+    if not idempotency_key:
+        raise IdempotencyKeyRequired()
+    ctx = request_context()
+    outcome = await accept.accept_ride(
+        session,
+        geo=geo,
+        redis=request.app.state.redis,
+        limiter=request.app.state.limiter,
+        policy=_policy(settings),
+        user=user,
+        ride_id=ride_id,
+        idempotency_key=idempotency_key,
+        request_id=ctx.request_id if ctx else None,
+        now=service.utcnow(),
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
+
+
+@router.post(
+    "/rides/{ride_id}/reject",
+    tags=["rides"],
+    response_model=OfferOut,
+    responses=_responses(RideNotFound, OfferNotActive, DriverProfileRequired),
+)
+@idempotent()
+async def reject_offer(
+    ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
+) -> OfferOut:
+    """Decline an offer; if nobody else of the batch is still deciding, the next batch goes out now."""
+    offer = await service.reject_offer(
+        session, geo, _policy(settings), user=user, ride_id=ride_id, now=service.utcnow()
+    )
+    return OfferOut(
+        ride_id=offer.ride_id,
+        driver_id=offer.driver_id,
+        round=offer.round,
+        distance_meters=offer.distance_m,
+        eta_seconds=offer.eta_s,
+        response=offer.response,
+        offered_at=offer.offered_at,
+        expires_at=offer.expires_at,
+        responded_at=offer.responded_at,
+    )
+
+
+_DRIVER_STEP = _responses(RideNotFound, InvalidStateTransition, DriverProfileRequired)
+
+
+@router.post("/rides/{ride_id}/arrived", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
+@idempotent()
+async def driver_arrived(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) -> RideOut:
+    """The assigned driver is at the pickup (DRIVER_ARRIVED); the passenger is told."""
+    return (await service.driver_arrived(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+
+
+@router.post("/rides/{ride_id}/start", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
+@idempotent()
+async def start_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) -> RideOut:
+    """The passenger is on board (IN_PROGRESS)."""
+    return (await service.start_ride(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+
+
+@router.post("/rides/{ride_id}/complete", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
+@idempotent()
+async def complete_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep) -> RideOut:
+    """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken."""
+    return (await service.complete_ride(session, geo, user=user, ride_id=ride_id, now=service.utcnow())).out()
+
+
+@router.post(
+    "/rides/{ride_id}/cancel",
+    tags=["rides"],
+    response_model=RideOut,
+    responses=_responses(RideNotFound, InvalidStateTransition),
+)
+@idempotent()
+async def cancel_ride(
+    ride_id: uuid.UUID,
+    body: CancelRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    geo: GeoIndexDep,
+    settings: SettingsDep,
+) -> RideOut:
+    """Cancel as the passenger (free before acceptance and for 2 minutes after; then a fee) or as the
+    assigned driver (the ride goes back to SEARCHING for another driver)."""
+    view = await service.cancel_ride(
+        session, geo, _policy(settings), user=user, ride_id=ride_id, reason=body.reason, now=service.utcnow()
+    )
+    return view.out()
+
+
+@router.post(
+    "/rides/{ride_id}/rating",
+    tags=["rides"],
+    status_code=status.HTTP_201_CREATED,
+    response_model=RatingOut,
+    responses=_responses(RideNotFound, RideNotCompleted, AlreadyRated),
+)
+@idempotent()
+async def rate_ride(ride_id: uuid.UUID, body: RatingRequest, user: CurrentUser, session: SessionDep) -> RatingOut:
+    """Rate the other side of a completed ride, once (1 to 5 stars)."""
+    rating = await service.rate_ride(
+        session, user=user, ride_id=ride_id, stars=body.stars, comment=body.comment, now=service.utcnow()
+    )
+    return RatingOut.model_validate(rating)
+
+
+@router.get("/admin/rides/stats", tags=["admin"], response_model=RideStatsOut)
+async def ride_stats(_: AdminUser, session: ReadSessionDep, settings: SettingsDep) -> RideStatsOut:
+    """Rides by status today / this week / this month, acceptance and cancellation rates, average time to
+    accept and average ride duration (periods start at midnight in the operation's time zone)."""
+    now = service.utcnow()
+    periods = await service.ride_stats(session, timezone=settings.mobility_timezone, now=now)
+
+    def period(stats: service.PeriodStats) -> PeriodStats:
+        return PeriodStats(
+            since=stats.since,
+            total=stats.figures.total,
+            by_status={s.value: stats.figures.by_status.get(s.value, 0) for s in RideStatus},
+            acceptance_rate=stats.acceptance_rate,
+            offer_acceptance_rate=stats.offer_acceptance_rate,
+            cancellation_rate=stats.cancellation_rate,
+            average_time_to_accept_seconds=stats.figures.avg_time_to_accept_s,
+            average_ride_duration_seconds=stats.figures.avg_duration_s,
+        )
+
+    return RideStatsOut(
+        generated_at=now,
+        timezone=settings.mobility_timezone,
+        today=period(periods["today"]),
+        week=period(periods["week"]),
+        month=period(periods["month"]),
+    )

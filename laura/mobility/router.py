@@ -1,0 +1,14 @@
+"""The mobility context's HTTP surface, one router for the app's ROUTERS list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from laura.mobility.people.router import router as people_router
+from laura.mobility.rides.router import router as rides_router
+from laura.mobility.tracking.router import router as tracking_router
+
+router = APIRouter()
+router.include_router(people_router)
+router.include_router(tracking_router)
+router.include_router(rides_router)
