@@ -17,7 +17,9 @@ class RateLimiter:
 
     def __init__(self, *, redis_url: str | None, enabled: bool = True) -> None:
         storage: Storage = (
-            RedisStorage(redis_url.replace("redis://", "async+redis://", 1)) if redis_url else MemoryStorage()
+            RedisStorage(redis_url.replace("redis://", "async+redis://", 1), implementation="redispy")
+            if redis_url
+            else MemoryStorage()
         )
         self.enabled = enabled
         self._limiter = MovingWindowRateLimiter(storage)
