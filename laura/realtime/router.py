@@ -55,7 +55,9 @@ async def _authenticate(state: State, token: str | None) -> SocketIdentity:
     return await authenticate(db=state.db, signer=state.signer, settings=state.settings, token=token)
 
 
-async def _serve(websocket: WebSocket, token: str | None, since: int | None, *, subprotocol: str | None = None) -> None:
+async def _serve(
+    websocket: WebSocket, token: str | None, since: int | None, *, subprotocol: str | None = None
+) -> None:
     state = websocket.app.state
     await websocket.accept(subprotocol=subprotocol)
     try:
@@ -72,7 +74,9 @@ async def _serve(websocket: WebSocket, token: str | None, since: int | None, *, 
     with runtime.hub.subscribe(str(principal.id), principal.role) as subscription:
         try:
             if since is not None:
-                await _replay(websocket, runtime, subscription, identity, since, state.settings.ws_backlog_limit)
+                await _replay(
+                    websocket, runtime, subscription, identity, since, state.settings.ws_backlog_limit
+                )
             code = await _pump(websocket, subscription, state, identity, token)
         except WebSocketDisconnect:
             return
@@ -93,7 +97,9 @@ async def _replay(
 ) -> None:
     """Send what was missed; the subscription already queues live events, which skip what replay sent."""
     principal = identity.principal
-    events, truncated = await runtime.replay(user_id=principal.id, role=principal.role, since_id=since, limit=limit)
+    events, truncated = await runtime.replay(
+        user_id=principal.id, role=principal.role, since_id=since, limit=limit
+    )
     if truncated:
         await websocket.send_text(dumps({"type": "replay.truncated", "data": {"limit": limit}}))
     for event in events:
@@ -102,7 +108,11 @@ async def _replay(
 
 
 async def _pump(
-    websocket: WebSocket, subscription: Subscription, state: State, identity: SocketIdentity, token: str | None
+    websocket: WebSocket,
+    subscription: Subscription,
+    state: State,
+    identity: SocketIdentity,
+    token: str | None,
 ) -> int | None:
     """Run reader, writer and token watchdog until one ends; returns the close code (None: client left)."""
     tasks = [
@@ -123,7 +133,7 @@ async def _read(websocket: WebSocket, subscription: Subscription) -> None:
     while True:
         message = await websocket.receive()
         if message["type"] == "websocket.disconnect":
-            return None
+            return
         try:
             frame = json.loads(message.get("text") or message.get("bytes") or "null")
         except ValueError:

@@ -18,7 +18,9 @@ class SocketIdentity:
     """The access token's `exp` (Unix time): the socket closes then at the latest."""
 
 
-async def authenticate(*, db: Database, signer: TokenSigner, settings: Settings, token: str | None) -> SocketIdentity:
+async def authenticate(
+    *, db: Database, signer: TokenSigner, settings: Settings, token: str | None
+) -> SocketIdentity:
     """Signature, expiry, and a live session on the primary (so a logout is seen at the next check)."""
     if not token:
         raise InvalidToken("Missing access token")

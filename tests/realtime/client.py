@@ -40,7 +40,7 @@ class Client:
             return self.ws.close_code
 
 
-def _url(base: str, token: str, how: str, since: int | None) -> tuple[str, list[str] | None]:
+def _url(base: str, token: str, how: str, since: int | str | None) -> tuple[str, list[str] | None]:
     query = f"?since={since}" if since is not None else ""
     if how == "subprotocol":
         return f"{base}/ws{query}", ["bearer", token]
@@ -50,7 +50,9 @@ def _url(base: str, token: str, how: str, since: int | None) -> tuple[str, list[
 
 
 @asynccontextmanager
-async def opened(base: str, token: str, *, how: str = "subprotocol", since: int | None = None) -> AsyncIterator[Client]:
+async def opened(
+    base: str, token: str, *, how: str = "subprotocol", since: int | str | None = None
+) -> AsyncIterator[Client]:
     """An open socket, without waiting for anything (the server may close it at once)."""
     url, subprotocols = _url(base, token, how, since)
     async with connect(url, subprotocols=subprotocols, open_timeout=WAIT_SECONDS) as ws:

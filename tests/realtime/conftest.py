@@ -29,7 +29,9 @@ def free_port() -> int:
 async def ws_url(app) -> AsyncIterator[str]:
     """`ws://127.0.0.1:<port>` serving the `app` fixture (whose lifespan is already running)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning")
+    )
     task = asyncio.create_task(server.serve())
     await eventually(lambda: server.started or task.done())
     yield f"ws://127.0.0.1:{port}"

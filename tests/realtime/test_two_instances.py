@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -46,7 +45,7 @@ async def _redis_reachable() -> bool:
 
 
 class Instance:
-    def __init__(self, process: subprocess.Popen, port: int) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, port: int) -> None:
         self.process = process
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}"
@@ -71,20 +70,20 @@ async def instance(database_url: str, data_dir: Path, redis_url: str | None) -> 
         env["LAURA_REDIS_URL"] = redis_url
     data_dir.mkdir(parents=True, exist_ok=True)
     log = (data_dir / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory"]
-        + ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+    process = await asyncio.create_subprocess_exec(
+        *[sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory"],
+        *["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
         cwd=ROOT,
         env=env,
         stdout=log,
-        stderr=subprocess.STDOUT,
+        stderr=asyncio.subprocess.STDOUT,
     )
     server = Instance(process, port)
     try:
         async with httpx.AsyncClient() as http:
 
             async def healthy() -> bool:
-                assert process.poll() is None, (data_dir / "server.log").read_text()
+                assert process.returncode is None, (data_dir / "server.log").read_text()
                 try:
                     return (await http.get(f"{server.http}/health")).status_code == 200
                 except httpx.TransportError:
@@ -95,10 +94,10 @@ async def instance(database_url: str, data_dir: Path, redis_url: str | None) -> 
     finally:
         process.terminate()
         try:
-            process.wait(timeout=WAIT_SECONDS)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), WAIT_SECONDS)
+        except TimeoutError:
             process.kill()
-            process.wait()
+            await process.wait()
         log.close()
 
 
@@ -131,24 +130,26 @@ async def test_an_event_reaches_a_client_of_the_other_instance(bus, database_url
     try:
         async with instance(database_url, tmp_path / "first", redis_url) as first:
             await eventually(leader_is(db, first))
-            async with instance(database_url, tmp_path / "second", redis_url) as second:
-                async with httpx.AsyncClient(base_url=first.http) as through_first:
-                    user, token = await user_with_token(through_first, user_type="passenger")
+            async with (
+                instance(database_url, tmp_path / "second", redis_url) as second,
+                httpx.AsyncClient(base_url=first.http) as through_first,
+            ):
+                user, token = await user_with_token(through_first, user_type="passenger")
 
-                    async with listening(second.ws, token) as socket:
-                        async with db.unit_of_work() as session:
-                            event_id = await publish(
-                                session, "ride.accepted", {"rideId": "r-1"}, user_ids=[user["id"]]
-                            )
-                        frame = await socket.frame()
-                        assert frame["id"] == event_id
-                        assert frame["type"] == "ride.accepted" and frame["data"] == {"rideId": "r-1"}
-                        assert await relay_leader(db) == f"laura-relay:{first.process.pid}"
-
-                        logout = await through_first.post(
-                            "/auth/logout", headers={"Authorization": f"Bearer {token}"}
+                async with listening(second.ws, token) as socket:
+                    async with db.unit_of_work() as session:
+                        event_id = await publish(
+                            session, "ride.accepted", {"rideId": "r-1"}, user_ids=[user["id"]]
                         )
-                        assert logout.status_code == 204
-                        assert await socket.close_code() == 4401
+                    frame = await socket.frame()
+                    assert frame["id"] == event_id
+                    assert frame["type"] == "ride.accepted" and frame["data"] == {"rideId": "r-1"}
+                    assert await relay_leader(db) == f"laura-relay:{first.process.pid}"
+
+                    logout = await through_first.post(
+                        "/auth/logout", headers={"Authorization": f"Bearer {token}"}
+                    )
+                    assert logout.status_code == 204
+                    assert await socket.close_code() == 4401
     finally:
         await db.dispose()

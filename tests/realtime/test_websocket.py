@@ -7,6 +7,9 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import pytest
+from websockets.exceptions import InvalidStatus
+
 from laura.core.db import commit
 from laura.core.events import publish
 from tests.events_support import background
@@ -64,10 +67,13 @@ async def test_role_addressed_events_reach_every_holder_of_the_role_only(app, cl
 
 
 async def test_expired_or_invalid_token_is_closed_with_4401(app, client, ws_url):
-    user, token = await user_with_token(client)
+    _, token = await user_with_token(client)
     claims = app.state.signer.verify(token)
     expired = app.state.signer.issue(
-        subject=claims["sub"], session_id=claims["sid"], role=claims["role"], now=datetime.now(UTC) - timedelta(hours=1)
+        subject=claims["sub"],
+        session_id=claims["sid"],
+        role=claims["role"],
+        now=datetime.now(UTC) - timedelta(hours=1),
     )
     for bad in (expired, "not-a-jwt"):
         for how in ("subprotocol", "query", "path"):
@@ -170,3 +176,11 @@ async def test_an_unknown_since_id_replays_from_the_nearest_earlier_event(app, c
     async with opened(ws_url, token, since=ids[-1] + 1000) as socket:
         live = await send(app, "test.live", user_ids=[user["id"]], data={"n": str(uuid.uuid4())})
         assert (await socket.frame())["id"] == live
+
+
+async def test_a_malformed_since_is_refused_at_the_handshake(client, ws_url):
+    _, token = await user_with_token(client)
+    with pytest.raises(InvalidStatus) as refused:
+        async with opened(ws_url, token, how="query", since="latest"):
+            pass
+    assert refused.value.response.status_code == 403

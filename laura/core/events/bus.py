@@ -76,10 +76,14 @@ class PostgresBus(Bus):
 
     async def _subscribe_and_consume(self, sink: Sink, subscribed: asyncio.Event) -> None:
         inbox: asyncio.Queue[str | None] = asyncio.Queue()
-        conn = await asyncpg.connect(self.url, server_settings={"application_name": f"laura-events:{os.getpid()}"})
+        conn = await asyncpg.connect(
+            self.url, server_settings={"application_name": f"laura-events:{os.getpid()}"}
+        )
         try:
             conn.add_termination_listener(lambda _conn: inbox.put_nowait(None))
-            await conn.add_listener(self.channel, lambda _conn, _pid, _channel, payload: inbox.put_nowait(payload))
+            await conn.add_listener(
+                self.channel, lambda _conn, _pid, _channel, payload: inbox.put_nowait(payload)
+            )
             subscribed.set()
             await sink.resync()
             while True:
@@ -124,7 +128,9 @@ class RedisBus(Bus):
             subscribed.set()
             await sink.resync()
             while True:
-                message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=self.keepalive_seconds)
+                message = await pubsub.get_message(
+                    ignore_subscribe_messages=True, timeout=self.keepalive_seconds
+                )
                 if message is None:
                     await pubsub.ping()
                 elif message["type"] == "message":

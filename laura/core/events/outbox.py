@@ -129,10 +129,7 @@ async def positioned_after(session: AsyncSession, *, position: int, limit: int) 
     """Events the relay has ordered after `position`: what a bus subscriber missed while disconnected."""
     rows = (
         await session.execute(
-            select(*_COLUMNS)
-            .where(outbox.c.position > position)
-            .order_by(outbox.c.position)
-            .limit(limit)
+            select(*_COLUMNS).where(outbox.c.position > position).order_by(outbox.c.position).limit(limit)
         )
     ).mappings()
     return [_event(row) for row in rows]

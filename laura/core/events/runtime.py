@@ -27,9 +27,7 @@ by clients through `?since=`."""
 class EventRuntime:
     """Delivers bus messages to the hub (the bus `Sink`) and answers replays from the outbox."""
 
-    def __init__(
-        self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, retention_days: int = 7
-    ) -> None:
+    def __init__(self, db: Database, bus: Bus, *, poll_seconds: float = 1.0, retention_days: int = 7) -> None:
         self.db = db
         self.bus = bus
         self.hub = Hub()
@@ -69,7 +67,9 @@ class EventRuntime:
         if self.hub.last_position is None:
             return
         async with self.db.sessionmaker() as session:
-            events = await outbox.positioned_after(session, position=self.hub.last_position, limit=RESYNC_LIMIT)
+            events = await outbox.positioned_after(
+                session, position=self.hub.last_position, limit=RESYNC_LIMIT
+            )
         for event in events:
             self.hub.dispatch(event)
         if events:
@@ -80,7 +80,9 @@ class EventRuntime:
     ) -> tuple[list[Event], bool]:
         """What a reconnecting client missed after event `since_id`, and whether older ones were cut off."""
         async with self.db.sessionmaker() as session:
-            events = await outbox.replay(session, user_id=user_id, role=role, since_id=since_id, limit=limit + 1)
+            events = await outbox.replay(
+                session, user_id=user_id, role=role, since_id=since_id, limit=limit + 1
+            )
         return events[-limit:] if limit else [], len(events) > limit
 
 
@@ -95,7 +97,10 @@ async def start_events(app: Any) -> EventRuntime:
     url = plain_url(settings.database_url)
     bus: Bus = RedisBus(state.redis, _redis_channel(url)) if state.redis is not None else PostgresBus(url)
     runtime = EventRuntime(
-        state.db, bus, poll_seconds=settings.events_poll_seconds, retention_days=settings.events_retention_days
+        state.db,
+        bus,
+        poll_seconds=settings.events_poll_seconds,
+        retention_days=settings.events_retention_days,
     )
     await runtime.start()
     return runtime
