@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from laura.mobility.matching.nearest import DriverPosition, Match, nearest_drivers
 
@@ -53,8 +53,11 @@ def _geo_key(category: str) -> str:
     return f"{_PREFIX}:geo:{category}"
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _micros(moment: datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)
+    return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
 class RedisGeoIndex:
@@ -94,7 +97,7 @@ class RedisGeoIndex:
                 continue
             _version, available, lat, lon, category, micros = value.decode().split(" ")
             if available == "1":
-                recorded = datetime.fromtimestamp(int(micros) / 1_000_000, UTC)
+                recorded = _EPOCH + timedelta(microseconds=int(micros))
                 found.append(DriverPosition(uuid.UUID(member.decode()), float(lat), float(lon), category, recorded))
         return found
 

@@ -126,6 +126,14 @@ class LocationRepository:
         ).first()
         return StoredPosition(*row) if row else None
 
+    async def available_among(self, driver_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        """Which of these drivers the database holds as available."""
+        rows = await self.session.scalars(
+            text("SELECT driver_id FROM driver_locations WHERE available AND driver_id = ANY(CAST(:ids AS uuid[]))"),
+            {"ids": driver_ids},
+        )
+        return set(rows)
+
     async def position(self, driver_id: uuid.UUID) -> StoredPosition | None:
         row = await self.session.get(DriverLocation, driver_id, populate_existing=True)
         return _stored(row) if row else None

@@ -124,6 +124,14 @@ async def nearest_in_database(
     )
 
 
+async def confirmed(session: AsyncSession, matches: list[Match]) -> list[Match]:
+    """The matches the database still holds as available (the Redis mirror may lag a commit behind)."""
+    if not matches:
+        return matches
+    available = await LocationRepository(session).available_among([m.driver_id for m in matches])
+    return [m for m in matches if m.driver_id in available]
+
+
 def area_cells(lat: float, lon: float, radius_m: float) -> list[int]:
     """Every cell that can hold a point within `radius_m` (the area surge compares demand and supply in)."""
     return [h3_int(cell) for ring in cells_within(lat, lon, radius_m) for cell in ring]

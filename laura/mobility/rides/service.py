@@ -293,7 +293,7 @@ async def dispatch(
     The batch's timeout job is enqueued in the same transaction, scheduled for when the offers lapse.
     """
     repo = RideRepository(session)
-    matches = await matching.nearest_available(
+    nearest = await matching.nearest_available(
         session,
         geo,
         (ride.pickup_lat, ride.pickup_lon),
@@ -303,6 +303,7 @@ async def dispatch(
         now=now,
         exclude=await repo.asked_drivers(ride.id),
     )
+    matches = await matching.confirmed(session, nearest) if geo is not None else nearest
     if not matches:
         await expire(session, ride, now=now, actor_id=actor_id, reason=NO_DRIVERS)
         return

@@ -1,0 +1,143 @@
+"""Flow 1's accept under real concurrency over HTTP: one winner among 50 drivers, 20 times, with and without
+Redis; ten concurrent requests with one Idempotency-Key run once and answer alike."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from laura.settings import Settings
+from tests.mobility.support import accept, admin, driver, drivers, passenger, request_ride
+
+REPETITIONS = 20
+FLEET = 50
+
+
+@pytest.fixture
+def redis_url(with_and_without_redis: str | None) -> str | None:
+    return with_and_without_redis
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """One batch holds the whole fleet; positions and offers stay valid for the whole test."""
+    return settings.model_copy(
+        update={
+            "ride_offer_batch_size": FLEET,
+            "ride_offer_ttl_seconds": 600.0,
+            "mobility_location_max_age_seconds": 3600.0,
+        }
+    )
+
+
+async def _rows(app, sql: str, **params) -> list:
+    async with app.state.db.sessionmaker() as session:
+        return list(await session.execute(text(sql), params))
+
+
+async def test_exactly_one_of_fifty_concurrent_accepts_wins(app, client):
+    admin_headers = await admin(app, client)
+    fleet = await drivers(client, admin_headers, FLEET)
+    by_id = {d.id: d for d in fleet}
+    _, rider = await passenger(client)
+
+    for _ in range(REPETITIONS):
+        created = await request_ride(client, rider)
+        assert created.status_code == 201, created.text
+        ride = created.json()
+        assert ride["status"] == "OFFERED"
+        offered = await _rows(app, "SELECT driver_id FROM ride_offers WHERE ride_id = :r", r=ride["id"])
+        assert {str(r.driver_id) for r in offered} == set(by_id)
+
+        answers = await asyncio.gather(*(accept(client, d, ride["id"]) for d in fleet))
+
+        winners = [a for a in answers if a.status_code == 200]
+        losers = [a for a in answers if a.status_code != 200]
+        assert len(winners) == 1, [a.status_code for a in answers]
+        assert len(losers) == FLEET - 1
+        assert {(a.status_code, a.json()["error"]) for a in losers} == {(409, "RIDE_ALREADY_ACCEPTED")}
+        winner = winners[0].json()["driverId"]
+        assert winner in by_id
+
+        (row,) = await _rows(app, "SELECT status, driver_id FROM rides WHERE id = :r", r=ride["id"])
+        assert (row.status, str(row.driver_id)) == ("ACCEPTED", winner)
+        responses = await _rows(
+            app, "SELECT driver_id, response FROM ride_offers WHERE ride_id = :r", r=ride["id"]
+        )
+        assert {str(r.driver_id): r.response for r in responses} == {
+            d: ("ACCEPTED" if d == winner else "CANCELED") for d in by_id
+        }
+        attempts = await _rows(
+            app, "SELECT status, count(*) AS n FROM ride_accept_attempts WHERE ride_id = :r GROUP BY status",
+            r=ride["id"],
+        )
+        assert {r.status: r.n for r in attempts} == {"SUCCESS": 1, "FAILED": FLEET - 1}
+        seen = await client.get(f"/rides/{ride['id']}", headers=rider)
+        assert seen.json()["driver"]["id"] == winner
+
+        freed = await client.post(f"/rides/{ride['id']}/cancel", json={"reason": "next round"}, headers=rider)
+        assert freed.status_code == 200 and freed.json()["cancellationFee"] == 0.0
+
+
+async def test_one_key_sent_ten_times_at_once_runs_once_and_answers_alike(app, client):
+    admin_headers = await admin(app, client)
+    taker = await driver(client, admin_headers)
+    _, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+    key = uuid.uuid4().hex
+
+    answers = await asyncio.gather(*(accept(client, taker, ride["id"], key) for _ in range(10)))
+
+    assert {a.status_code for a in answers} == {200}
+    assert all(a.json() == answers[0].json() for a in answers)
+    assert answers[0].json()["driverId"] == taker.id
+    assert sum(a.headers.get("Idempotent-Replayed") == "true" for a in answers) == 9
+    attempts = await _rows(app, "SELECT status FROM ride_accept_attempts WHERE idempotency_key = :k", k=key)
+    assert [a.status for a in attempts] == ["SUCCESS"]
+    audited = await _rows(
+        app,
+        "SELECT count(*) AS n FROM audit_logs WHERE resource_id = :r AND new_values->>'status' = 'ACCEPTED'",
+        r=ride["id"],
+    )
+    assert audited[0].n == 1
+
+
+async def test_a_refusal_is_replayed_for_its_key_and_a_key_is_bound_to_its_ride(app, client):
+    admin_headers = await admin(app, client)
+    first, second = await drivers(client, admin_headers, 2)
+    _, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+    assert (await accept(client, first, ride["id"])).status_code == 200
+
+    refused = await accept(client, second, ride["id"], "key-1")
+    replay = await accept(client, second, ride["id"], "key-1")
+    assert refused.status_code == replay.status_code == 409
+    assert refused.json() == replay.json()
+    assert replay.headers["Idempotent-Replayed"] == "true"
+
+    _, other_rider = await passenger(client)
+    other = (await request_ride(client, other_rider)).json()
+    reused = await accept(client, second, other["id"], "key-1")
+    assert reused.status_code == 422 and reused.json()["error"] == "IDEMPOTENCY_KEY_REUSED"
+
+
+async def test_accept_needs_an_idempotency_key_and_a_live_offer(app, client):
+    admin_headers = await admin(app, client)
+    offered = await driver(client, admin_headers)
+    _, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+
+    missing = await client.post(f"/rides/{ride['id']}/accept", headers=offered.headers)
+    assert missing.status_code == 400 and missing.json()["error"] == "IDEMPOTENCY_KEY_REQUIRED"
+
+    stranger = await driver(client, admin_headers)
+    not_offered = await accept(client, stranger, ride["id"])
+    assert not_offered.status_code == 404 and not_offered.json()["error"] == "RIDE_NOT_FOUND"
+    _, passenger_headers = await passenger(client)
+    as_passenger = await client.post(
+        f"/rides/{ride['id']}/accept", headers={**passenger_headers, "Idempotency-Key": "k"}
+    )
+    assert as_passenger.status_code == 403
