@@ -25,9 +25,11 @@ from laura.core.observability import RequestContextMiddleware, configure_logging
 from laura.core.ratelimit import RateLimiter
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
+from laura.bank.bills.router import router as bills_router
 from laura.bank.transfers.router import router as transfers_router
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
+from laura.ledger.router import router as ledger_router
 from laura.mobility.router import router as mobility_router
 from laura.ops.router import router as ops_router
 from laura.pix.psp import EfiClient
@@ -37,8 +39,10 @@ from laura.settings import Settings, get_settings
 
 ROUTERS: list[APIRouter] = [
     identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
+    bills_router,
     pix_router,
     mobility_router,
+    ledger_router,
 ]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
@@ -51,10 +55,12 @@ TAGS = [
     {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
     {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
+    {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
     {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},
     {"name": "rides", "description": "Mobility: estimates, ride requests, offers, accept and the ride lifecycle."},
     {"name": "admin", "description": "Mobility operations: driver approval queue and ride statistics (admin)."},
+    {"name": "ledger", "description": "The double-entry ledger: accounts, statements, trial balance (admin)."},
 ]
 
 

@@ -1,0 +1,91 @@
+"""Boletos over HTTP (spec section 3): validate, pay, list payments, receipt PDF."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, status
+from fastapi.responses import Response
+
+from laura.bank.accounts.deps import BalanceCacheDep
+from laura.bank.bills import service
+from laura.bank.bills.models import BillPayment
+from laura.bank.bills.receipt import receipt_pdf
+from laura.bank.bills.schemas import PaymentOut, PayRequest, ValidateOut, ValidateRequest
+from laura.core.db import SessionDep
+from laura.core.idempotency import idempotent
+from laura.core.jobs import TASK_MODULES
+from laura.core.money import from_cents
+from laura.core.pagination import Page, PageDep
+from laura.identity.deps import CurrentUser
+
+if "laura.bank.bills.tasks" not in TASK_MODULES:
+    TASK_MODULES.append("laura.bank.bills.tasks")
+
+router = APIRouter(prefix="/api/bills", tags=["bills"])
+
+
+def payment_out(payment: BillPayment) -> PaymentOut:
+    return PaymentOut(
+        id=payment.id,
+        status=payment.status,
+        amount=from_cents(payment.amount_cents),
+        barcode=payment.barcode,
+        type=payment.type,
+        recipient=payment.recipient,
+        due_date=payment.due_date,
+        payment_date=payment.payment_date,
+        paid_at=payment.paid_at,
+        receipt=payment.receipt,
+        failure_reason=payment.failure_reason,
+        created_at=payment.created_at,
+    )
+
+
+@router.post(
+    "/validate",
+    response_model=ValidateOut,
+    responses={400: {"description": "INVALID_BARCODE"}, 422: {"description": "AMOUNT_MISMATCH"}},
+)
+async def validate(body: ValidateRequest, user: CurrentUser, session: SessionDep) -> ValidateOut:
+    """Decode a typed line or scanned barcode: type, bank, due date, amount, recipient."""
+    return await service.validate(session, body.barcode, body.amount)
+
+
+@router.post(
+    "/pay",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PaymentOut,
+    responses={
+        400: {"description": "INVALID_BARCODE"},
+        402: {"description": "INSUFFICIENT_BALANCE or BILL_OVERDUE"},
+        409: {"description": "BILL_ALREADY_PAID"},
+        422: {"description": "AMOUNT_MISMATCH / VALIDATION_ERROR"},
+    },
+)
+@idempotent()
+async def pay(body: PayRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep) -> PaymentOut:
+    """Pay now, or on a future `paymentDate` (SCHEDULED; paid by a job that morning)."""
+    return payment_out(await service.pay(session, user_id=user.id, data=body, cache=cache))
+
+
+@router.get("", response_model=Page[PaymentOut])
+async def list_payments(user: CurrentUser, session: SessionDep, page: PageDep) -> Page[PaymentOut]:
+    """The caller's bill payments, newest first."""
+    rows, total = await service.list_payments(session, user.id, offset=page.offset, limit=page.limit)
+    return Page[PaymentOut].build([payment_out(p) for p in rows], page, total)
+
+
+@router.get(
+    "/payments/{payment_id}/receipt",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "BILL_NOT_FOUND"}},
+)
+async def receipt(payment_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """The comprovante as a PDF."""
+    payment = await service.get_payment(session, user.id, payment_id)
+    return Response(
+        receipt_pdf(payment, user.name),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="comprovante-{payment.receipt}.pdf"'},
+    )
