@@ -44,7 +44,12 @@ __all__ = [
     "job_task",
 ]
 
-TASK_MODULES: list[str] = ["laura.pix.tasks", "laura.mobility.rides.tasks", "laura.mobility.matching.tasks"]
+TASK_MODULES: list[str] = [
+    "laura.pix.tasks",
+    "laura.mobility.rides.tasks",
+    "laura.mobility.matching.tasks",
+    "laura.bank.bills.tasks",
+]
 """Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
 
 JOB_RETENTION_HOURS = 7 * 24
@@ -52,15 +57,6 @@ JOB_RETENTION_HOURS = 7 * 24
 
 app = App(connector=PsycopgConnector())
 """The one Procrastinate app; `run_worker` swaps in a connector for the configured database."""
-
-
-def __getattr__(name: str) -> Any:
-    """`run_worker` lives in `laura.core.worker` (which imports this module), re-exported lazily here."""
-    if name == "run_worker":
-        from laura.core.worker import run_worker
-
-        return run_worker
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def connector_for(database_url: str, *, max_size: int = 4) -> PsycopgConnector:

@@ -14,13 +14,9 @@ from laura.bank.bills.receipt import receipt_pdf
 from laura.bank.bills.schemas import PaymentOut, PayRequest, ValidateOut, ValidateRequest
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
-from laura.core.jobs import TASK_MODULES
 from laura.core.money import from_cents
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import CurrentUser
-
-if "laura.bank.bills.tasks" not in TASK_MODULES:
-    TASK_MODULES.append("laura.bank.bills.tasks")
 
 router = APIRouter(prefix="/api/bills", tags=["bills"])
 
