@@ -87,11 +87,14 @@ class PostgresBus(Bus):
             subscribed.set()
             await sink.resync()
             while True:
-                try:
-                    payload = await asyncio.wait_for(inbox.get(), timeout=self.keepalive_seconds)
-                except TimeoutError:
-                    await conn.execute("SELECT 1", timeout=self.keepalive_seconds)
-                    continue
+                if inbox.empty():
+                    try:
+                        payload = await asyncio.wait_for(inbox.get(), timeout=self.keepalive_seconds)
+                    except TimeoutError:
+                        await conn.execute("SELECT 1", timeout=self.keepalive_seconds)
+                        continue
+                else:
+                    payload = inbox.get_nowait()  # a busy loop drains the backlog without a timer per message
                 if payload is None:
                     raise ConnectionError("event listener connection closed")
                 await sink.deliver(json.loads(payload))
@@ -128,12 +131,14 @@ class RedisBus(Bus):
             subscribed.set()
             await sink.resync()
             while True:
-                message = await pubsub.get_message(
-                    ignore_subscribe_messages=True, timeout=self.keepalive_seconds
-                )
+                # what is already buffered first, without a timer per message; then wait, pinging when idle
+                message = await pubsub.get_message(timeout=0.0)
                 if message is None:
-                    await pubsub.ping()
-                elif message["type"] == "message":
+                    message = await pubsub.get_message(timeout=self.keepalive_seconds)
+                    if message is None:
+                        await pubsub.ping()
+                        continue
+                if message["type"] == "message":
                     await sink.deliver(json.loads(message["data"]))
         finally:
             await pubsub.aclose()
