@@ -4,8 +4,8 @@ One path for both sources. A webhook delivery and reconciliation (which reads th
 came) call the same `apply_received_pix` / `settle_send`, in the caller's transaction:
 
 - received Pix: row lock on the charge, then the insert of its `financial_events` row (unique e2eId)
-  decides. Inserted: the purpose's handler runs and the charge becomes PAID, in the same transaction.
-  Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
+  decides. Inserted: the charge becomes PAID (same statement) and the purpose's handler runs, in the same
+  transaction. Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
   apply (amount differs, charge no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
 - sent Pix: row lock on the send; only a PROCESSING send moves (to DONE or FAILED), and its handler runs.
 """
@@ -20,6 +20,7 @@ from typing import Any, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from laura.core.money import to_cents
 from laura.pix.errors import WebhookPayloadInvalid
@@ -50,22 +51,28 @@ async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> D
     """Store an authenticated delivery and apply every Pix in it, all in the caller's transaction.
 
     An identical delivery already stored is a duplicate at once (one statement). An unreadable one is
-    kept and refused with `WebhookPayloadInvalid`, which commits the record.
+    kept, with the reason, and refused with `WebhookPayloadInvalid`, which commits the record.
     """
+    try:
+        received, sent = parse_notification(body)
+        error = None
+    except ValueError as exc:
+        received, sent, error = [], [], str(exc)
     repository = PixRepository(session)
     delivery_id = await repository.insert_delivery(
-        sha256=hashlib.sha256(body).hexdigest(), body=body, auth=auth
+        sha256=hashlib.sha256(body).hexdigest(),
+        body=body,
+        auth=auth,
+        pix_count=len(received) + len(sent),
+        error=error,
     )
     if delivery_id is None:
         count_after_commit(session, WEBHOOK_DELIVERIES, "duplicate")
         return DeliveryResult("duplicate", 0)
-    try:
-        received, sent = parse_notification(body)
-    except ValueError as exc:
-        await repository.set_delivery_outcome(delivery_id, outcome="rejected", pix_count=0)
+    if error is not None:
         count_after_commit(session, WEBHOOK_DELIVERIES, "rejected")
-        log.warning("pix.webhook.unreadable", delivery_id=delivery_id, reason=str(exc))
-        raise WebhookPayloadInvalid(details={"reason": str(exc)}) from exc
+        log.warning("pix.webhook.unreadable", delivery_id=delivery_id, reason=error)
+        raise WebhookPayloadInvalid(details={"reason": error})
     outcomes: list[Outcome] = []
     for pix in sorted(received, key=lambda p: (p.txid or "", p.end_to_end_id)):
         outcomes.append(await apply_received_pix(session, pix, source="webhook", delivery_id=delivery_id))
@@ -77,7 +84,6 @@ async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> D
         outcome = "unmatched"
     else:
         outcome = "duplicate"
-    await repository.set_delivery_outcome(delivery_id, outcome=outcome, pix_count=len(outcomes))
     count_after_commit(session, WEBHOOK_DELIVERIES, outcome)
     return DeliveryResult(outcome, len(outcomes))
 
@@ -112,39 +118,41 @@ def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
 async def apply_received_pix(
     session: AsyncSession, pix: ReceivedPix, *, source: Source, delivery_id: int | None = None
 ) -> Outcome:
-    """Count a received Pix once: its charge's handler runs and the charge becomes PAID, or it is
+    """Count a received Pix once: its charge becomes PAID and its purpose's handler runs, or it is
     recorded for ops; a Pix already recorded changes nothing."""
     repository = PixRepository(session)
     charge = await repository.charge_for_update(pix.txid) if pix.txid else None
     amount_cents = to_cents(pix.amount)
     status, reason = _verdict(charge, pix, amount_cents)
-    recorded = await repository.insert_event(
-        external_id=pix.end_to_end_id,
-        kind=RECEIVED,
-        status=status,
-        reason=reason,
-        txid=pix.txid,
-        purpose=charge.purpose if charge else None,
-        entity_id=charge.entity_id if charge else None,
-        amount_cents=amount_cents,
-        source=source,
-        delivery_id=delivery_id,
-        occurred_at=pix.paid_at,
-        payload=_received_payload(pix),
-    )
-    if not recorded:
-        return "duplicate"
+    event = {
+        "external_id": pix.end_to_end_id,
+        "kind": RECEIVED,
+        "status": status,
+        "reason": reason,
+        "txid": pix.txid,
+        "purpose": charge.purpose if charge else None,
+        "entity_id": charge.entity_id if charge else None,
+        "amount_cents": amount_cents,
+        "source": source,
+        "delivery_id": delivery_id,
+        "occurred_at": pix.paid_at,
+        "payload": _received_payload(pix),
+    }
     if charge is None or status != "applied":
+        if not await repository.insert_event(**event):
+            return "duplicate"
         if charge is not None and charge.review_reason is None:
             charge.review_reason = reason
             await session.flush()
         log.warning("pix.received.not_applied", e2e_id=pix.end_to_end_id, txid=pix.txid, reason=reason)
         return status  # type: ignore[return-value]
+    if not await repository.apply_received(**event):
+        return "duplicate"
+    # The statement changed the row; the loaded charge shows it without an UPDATE of its own.
+    set_committed_value(charge, "status", PixChargeStatus.PAID.value)
+    set_committed_value(charge, "paid_at", pix.paid_at)
+    set_committed_value(charge, "e2e_id", pix.end_to_end_id)
     await pix_handler(charge.purpose)(session, charge, pix)
-    charge.status = PixChargeStatus.PAID
-    charge.paid_at = pix.paid_at
-    charge.e2e_id = pix.end_to_end_id
-    await session.flush()
     count_after_commit(session, PIX_CHARGES, charge.purpose, PixChargeStatus.PAID)
     if source == "reconciliation":
         count_after_commit(session, WEBHOOKS_MISSED)

@@ -79,8 +79,9 @@ class WebhookDelivery(Base):
     sha256: Mapped[str] = mapped_column(String(64), unique=True)
     body: Mapped[bytes] = mapped_column(LargeBinary)
     auth: Mapped[str] = mapped_column(String(4))
-    outcome: Mapped[str | None] = mapped_column(String(9))
-    pix_count: Mapped[int] = mapped_column(Integer, default=0)
+    pix_count: Mapped[int] = mapped_column(Integer)
+    error: Mapped[str | None] = mapped_column(Text)
+    """Why an unreadable delivery was refused; None when it was read (see its `financial_events`)."""
     received_at: Mapped[CreatedAt]
 
 

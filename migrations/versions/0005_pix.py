@@ -6,7 +6,8 @@ Revises: 0004
 - `pix_charges`: one row per charge we created at the PSP, keyed by our own txid.
 - `pix_sends`: one row per Pix we send, keyed by our own idEnvio; written before the PSP hears of it.
 - `webhook_deliveries`: every authenticated delivery, raw, unique by SHA-256 (an identical copy is a
-  duplicate recognised by one statement).
+  duplicate recognised by one statement); `error` says why an unreadable one was refused. What each Pix
+  in it came to is in `financial_events` (`delivery_id`); a delivery without rows there was a duplicate.
 - `financial_events`: one row per Pix the PSP told us about, unique by e2eId (`external_id`). The insert of
   this row, in the transaction that applies the Pix, is what makes a Pix count once. Rows that were not
   applied (`unmatched`, `flagged`) are the reconciliation queue for ops.
@@ -71,8 +72,8 @@ def upgrade() -> None:
             sha256 char(64) NOT NULL UNIQUE,
             body bytea NOT NULL,
             auth varchar(4) NOT NULL CHECK (auth IN ('hmac', 'mtls')),
-            outcome varchar(9) CHECK (outcome IN ('applied', 'duplicate', 'unmatched', 'rejected')),
-            pix_count integer NOT NULL DEFAULT 0,
+            pix_count integer NOT NULL,
+            error text,
             received_at timestamptz NOT NULL DEFAULT now()
         );
         CREATE INDEX ix_webhook_deliveries_received ON webhook_deliveries (received_at);

@@ -1,0 +1,41 @@
+"""The server process of bench/webhooks.py: the real app, configured by LAURA_* variables, with a handler
+for the benchmark's charge purpose registered in this process (the handler registry is in-process).
+
+    python bench/_webhook_server.py <port>
+
+The handler books nothing in the ledger; it inserts one row into `bench_pix_effects`, so the benchmark
+can count double applications afterwards with SQL.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import uvicorn
+from sqlalchemy import text
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from laura.app import create_app  # noqa: E402
+from laura.pix.service import register_pix_handler  # noqa: E402
+
+PURPOSE = "bench.webhook"
+
+
+async def record_effect(session, charge, pix) -> None:  # type: ignore[no-untyped-def]
+    """One observable row per application of a Pix, in the applying transaction."""
+    await session.execute(text("INSERT INTO bench_pix_effects (txid) VALUES (:txid)"), {"txid": charge.txid})
+
+
+register_pix_handler(PURPOSE, record_effect)
+
+if __name__ == "__main__":
+    uvicorn.run(
+        create_app(),
+        host="127.0.0.1",
+        port=int(sys.argv[1]),
+        log_config=None,
+        log_level="warning",
+        access_log=False,
+    )

@@ -1,0 +1,243 @@
+"""Pix webhook intake: deliveries per second into `POST /webhooks/efi/pix`, latency, double applications;
+prints one JSON line.
+
+    python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300]
+
+Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
+scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
+benchmark purpose, and starts the real app in a subprocess (`bench/_webhook_server.py`, uvicorn, rate
+limits off) whose handler for that purpose inserts one row per application into `bench_pix_effects`.
+
+The deliveries are one Efí notification per charge plus `duplicates` as much again (30% of all deliveries
+by default) re-delivering an earlier notification: half byte-identical (a PSP retry), half the same Pix in
+other bytes (which only the e2eId unique index catches). They are shuffled, so a duplicate often races its
+original, and `concurrency` senders (httpx.AsyncClient) post them as fast as the server answers.
+Afterwards SQL counts the Pix applied, and the double applications (must be 0).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import statistics
+import string
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from laura.core.db import plain_url  # noqa: E402
+from laura.core.migrations import upgrade  # noqa: E402
+
+DB_NAME = "laura_bench_webhooks"
+PURPOSE = "bench.webhook"
+SECRET = "bench-webhook-secret"
+AMOUNT = "10.00"
+_ALNUM = string.ascii_letters + string.digits
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
+    """A fresh database at head with `total` ACTIVE charges and the effects table; returns their txids."""
+    admin = await asyncpg.connect(_with_db(server, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        await admin.close()
+    url = _with_db(server, DB_NAME)
+    upgrade(url)
+    txids = ["".join(secrets.choice(_ALNUM) for _ in range(32)) for _ in range(total)]
+    conn = await asyncpg.connect(url)
+    try:
+        owner = uuid.uuid4()
+        await conn.execute(
+            "INSERT INTO users (id, email, password_hash, name, role) VALUES ($1, $2, 'x', 'Bench', 'customer')",
+            owner,
+            f"bench-{owner.hex[:8]}@example.com",
+        )
+        expires = datetime.now(UTC) + timedelta(hours=1)
+        await conn.copy_records_to_table(
+            "pix_charges",
+            records=[
+                (txid, PURPOSE, f"bench-{n}", owner, 1000, "ACTIVE", "00020101bench", expires)
+                for n, txid in enumerate(txids)
+            ],
+            columns=["txid", "purpose", "entity_id", "owner_id", "amount_cents", "status", "pix_copia_e_cola",
+                     "expires_at"],
+        )
+        await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
+    finally:
+        await conn.close()
+    return url, txids
+
+
+def _notification(txid: str) -> dict:
+    suffix = "".join(secrets.choice(_ALNUM) for _ in range(11))
+    return {
+        "pix": [
+            {
+                "endToEndId": f"E09089356{datetime.now(UTC):%Y%m%d%H%M}{suffix}",
+                "txid": txid,
+                "chave": "pix@laura.example",
+                "valor": AMOUNT,
+                "horario": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            }
+        ]
+    }
+
+
+def _deliveries(txids: list[str], duplicate_share: float) -> list[bytes]:
+    """One notification per charge, plus duplicates making `duplicate_share` of the total, shuffled."""
+    originals = [_notification(txid) for txid in txids]
+    bodies = [json.dumps(n).encode() for n in originals]
+    duplicates = round(len(originals) * duplicate_share / (1 - duplicate_share))
+    for n in range(duplicates):
+        picked = random.randrange(len(originals))
+        if n % 2:
+            bodies.append(bodies[picked])
+        else:
+            bodies.append(json.dumps({**originals[picked], "retry": n}, indent=1).encode())
+    random.shuffle(bodies)
+    return bodies
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(url: str, port: int, data_dir: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "LAURA_DATABASE_URL": url,
+        "LAURA_RATE_LIMITS_ENABLED": "false",
+        "LAURA_PSP_WEBHOOK_SECRET": SECRET,
+        "LAURA_DATA_DIR": data_dir,
+        "LAURA_LOG_LEVEL": "WARNING",
+        "LAURA_DB_POOL_SIZE": "40",
+        "LAURA_DB_MAX_OVERFLOW": "10",
+    }
+    env.pop("LAURA_REDIS_URL", None)
+    server = Path(__file__).with_name("_webhook_server.py")
+    return subprocess.Popen([sys.executable, str(server), str(port)], env=env)
+
+
+async def _wait_ready(base: str, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    async with httpx.AsyncClient(base_url=base) as http:
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError("the benchmark server exited")
+            try:
+                if (await http.get("/health")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the benchmark server did not start within 60 s")
+
+
+async def _send_all(base: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], dict[int, int], float]:
+    """Post every body with `concurrency` senders; returns latencies (s), status counts, wall time."""
+    queue: asyncio.Queue[bytes] = asyncio.Queue()
+    for body in bodies:
+        queue.put_nowait(body)
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    path = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
+
+        async def sender() -> None:
+            while not queue.empty():
+                body = queue.get_nowait()
+                started = time.perf_counter()
+                response = await http.post(path, content=body, headers={"content-type": "application/json"})
+                latencies.append(time.perf_counter() - started)
+                statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(sender() for _ in range(concurrency)))
+        return latencies, statuses, time.perf_counter() - started
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main(args: argparse.Namespace) -> dict:
+    server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    url, txids = await _prepare(server, args.charges + args.warmup)
+    warmup, measured = txids[: args.warmup], txids[args.warmup :]
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as data_dir:
+        process = _start_server(url, port, data_dir)
+        try:
+            await _wait_ready(base, process)
+            await _send_all(base, _deliveries(warmup, args.duplicates), args.concurrency)
+            bodies = _deliveries(measured, args.duplicates)
+            latencies, statuses, elapsed = await _send_all(base, bodies, args.concurrency)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    conn = await asyncpg.connect(url)
+    try:
+        applied = await conn.fetchval("SELECT count(*) FROM financial_events WHERE status = 'applied'")
+        doubles = await conn.fetchval("SELECT count(*) - count(DISTINCT txid) FROM bench_pix_effects")
+        effects = await conn.fetchval("SELECT count(*) FROM bench_pix_effects")
+        paid = await conn.fetchval("SELECT count(*) FROM pix_charges WHERE status = 'PAID'")
+        stored = await conn.fetchval("SELECT count(*) FROM webhook_deliveries")
+    finally:
+        await conn.close()
+    p99 = _percentile(latencies, 0.99) * 1000
+    total_pix = len(txids)
+    return {
+        "bench": "pix_webhooks",
+        "deliveries": len(bodies),
+        "duplicate_share": args.duplicates,
+        "concurrency": args.concurrency,
+        "seconds": round(elapsed, 3),
+        "deliveries_per_s": round(len(bodies) / elapsed),
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(p99, 2),
+        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "stored_deliveries": stored,
+        "pix_applied": applied,
+        "charges_paid": paid,
+        "expected_applied": total_pix,
+        "handler_effects": effects,
+        "double_applications": doubles,
+        "p99_target_ms": 50,
+        "ok": doubles == 0 and applied == total_pix == paid == effects and p99 < 50,
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--charges", type=int, default=6000)
+    parser.add_argument("--duplicates", type=float, default=0.3)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--warmup", type=int, default=300)
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))
