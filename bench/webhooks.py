@@ -1,7 +1,7 @@
 """Pix webhook intake: deliveries per second into `POST /webhooks/efi/pix`, latency, double applications;
 prints one JSON line.
 
-    python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300]
+    python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 1]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
 scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
@@ -125,7 +125,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_server(url: str, port: int, data_dir: str) -> subprocess.Popen:
+def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "LAURA_DATABASE_URL": url,
@@ -133,12 +133,12 @@ def _start_server(url: str, port: int, data_dir: str) -> subprocess.Popen:
         "LAURA_PSP_WEBHOOK_SECRET": SECRET,
         "LAURA_DATA_DIR": data_dir,
         "LAURA_LOG_LEVEL": "WARNING",
-        "LAURA_DB_POOL_SIZE": "40",
+        "LAURA_DB_POOL_SIZE": str(max(8, 40 // workers)),
         "LAURA_DB_MAX_OVERFLOW": "10",
     }
     env.pop("LAURA_REDIS_URL", None)
     server = Path(__file__).with_name("_webhook_server.py")
-    return subprocess.Popen([sys.executable, str(server), str(port)], env=env)
+    return subprocess.Popen([sys.executable, str(server), str(port), str(workers)], env=env)
 
 
 async def _wait_ready(base: str, process: subprocess.Popen) -> None:
@@ -192,7 +192,7 @@ async def main(args: argparse.Namespace) -> dict:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory() as data_dir:
-        process = _start_server(url, port, data_dir)
+        process = _start_server(url, port, data_dir, args.workers)
         try:
             await _wait_ready(base, process)
             await _send_all(base, _deliveries(warmup, args.duplicates), args.concurrency)
@@ -217,6 +217,8 @@ async def main(args: argparse.Namespace) -> dict:
         "deliveries": len(bodies),
         "duplicate_share": args.duplicates,
         "concurrency": args.concurrency,
+        "server_workers": args.workers,
+        "cpus": os.cpu_count(),
         "seconds": round(elapsed, 3),
         "deliveries_per_s": round(len(bodies) / elapsed),
         "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
@@ -240,4 +242,5 @@ if __name__ == "__main__":
     parser.add_argument("--duplicates", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

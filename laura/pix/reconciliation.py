@@ -25,6 +25,10 @@ SendOutcome = Literal["applied", "duplicate", "unmatched", "pending", "resubmitt
 
 _REMOVED = (ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR, ChargeStatus.REMOVIDA_PELO_PSP)
 
+EXPIRY_MARGIN = timedelta(minutes=1)
+"""A charge is closed as EXPIRED only this long after its expiry, so a payment the PSP accepted just in
+time (its clock a little behind ours) is applied rather than flagged."""
+
 
 async def open_charges(session: AsyncSession, *, now: datetime, grace_seconds: int, limit: int) -> list[str]:
     """Txids ACTIVE in our books for longer than the grace period (a webhook may still be on its way)."""
@@ -41,8 +45,8 @@ async def processing_sends(session: AsyncSession, *, now: datetime, grace_second
 
 
 async def reconcile_charge(session: AsyncSession, psp: EfiClient, *, txid: str, now: datetime) -> ChargeOutcome:
-    """Read the charge at the PSP: its Pix are applied (a missed webhook), a charge that can no longer
-    be paid becomes EXPIRED (or CANCELLED when removed), an open one stays ACTIVE."""
+    """Read the charge at the PSP: its Pix are applied (a missed webhook), a charge past its expiry (plus
+    `EXPIRY_MARGIN`) becomes EXPIRED, one removed at the PSP CANCELLED; an open one stays ACTIVE."""
     remote = await psp.get_charge(txid)
     if remote.payments:
         outcomes = [await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments]
@@ -52,7 +56,7 @@ async def reconcile_charge(session: AsyncSession, psp: EfiClient, *, txid: str, 
         return "duplicate"
     if remote.status in _REMOVED:
         closed = PixChargeStatus.CANCELLED
-    elif not remote.is_payable(now):
+    elif not remote.is_payable(now - EXPIRY_MARGIN):
         closed = PixChargeStatus.EXPIRED
     else:
         return "open"

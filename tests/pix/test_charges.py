@@ -124,6 +124,16 @@ async def test_reconciliation_expires_what_the_psp_no_longer_accepts(db: Databas
     assert charges_counted("EXPIRED") == before + 1
 
 
+async def test_a_charge_just_past_its_expiry_is_left_open_for_a_late_payment(db: Database, psp, owner) -> None:
+    await new_charge(db, psp, owner, expires_in=60)
+
+    report = await reconcile(
+        db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100, now=datetime.now(UTC) + timedelta(seconds=90)
+    )
+
+    assert report.charges == {"open": 1}
+
+
 async def test_reconciliation_waits_for_the_grace_period(db: Database, psp, owner) -> None:
     await new_charge(db, psp, owner, expires_in=60)
 

@@ -19,6 +19,12 @@ URL = "/webhooks/efi/pix"
 SIGNED = f"{URL}?hmac={WEBHOOK_SECRET}&ignorar=/pix"
 
 
+@pytest.fixture
+def settings(settings):  # type: ignore[no-untyped-def]
+    """Also accept the PSP's client certificate with this fingerprint (as the TLS terminator reports it)."""
+    return settings.model_copy(update={"psp_webhook_client_fingerprints": ["AB:CD:EF:01"]})
+
+
 def e2e_id() -> str:
     return f"E09089356{datetime.now(UTC):%Y%m%d%H%M}{uuid.uuid4().hex[:11]}"
 
@@ -118,6 +124,22 @@ async def test_an_unknown_txid_or_a_pix_without_txid_is_recorded_as_unmatched(
     assert await scalar(db, "SELECT count(*) FROM pix_test_effects") == 0
 
 
+async def test_the_outcome_of_a_send_we_do_not_know_is_recorded_as_unmatched(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    entry = {**pix_entry(None, "80.00"), "tipo": "SOLICITACAO", "status": "REALIZADO",
+             "favorecido": {"chave": "driver@example.com"}, "gnExtras": {"idEnvio": "NotOurs123"}}
+
+    response = await client.post(SIGNED, json={"pix": [entry]})
+    again = await client.post(SIGNED, json={"pix": [entry], "retry": 1})
+
+    assert response.json() == {"outcome": "unmatched", "pix": 1}
+    assert again.json() == {"outcome": "duplicate", "pix": 1}
+    assert await rows(db, "SELECT kind, status, reason, id_envio, amount_cents FROM financial_events") == [
+        ("pix.sent", "unmatched", "unknown_id_envio", "NotOurs123", 8000)
+    ]
+
+
 async def test_a_wrong_amount_is_recorded_and_flagged_but_not_applied(
     client: httpx.AsyncClient, db: Database, psp, owner
 ) -> None:
@@ -151,11 +173,6 @@ async def test_the_registration_ping_without_pix_is_acknowledged(client: httpx.A
     response = await client.post(SIGNED, json={"evento": "teste_webhook"})
 
     assert response.status_code == 200 and response.json() == {"outcome": "unmatched", "pix": 0}
-
-
-@pytest.fixture
-def settings(settings):  # type: ignore[no-untyped-def]
-    return settings.model_copy(update={"psp_webhook_client_fingerprints": ["AB:CD:EF:01"]})
 
 
 async def test_a_certificate_verified_by_the_tls_terminator_authenticates(
