@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import getpass
-from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from laura.core.cli_support import DataDir, resolve_settings
+from laura.ledger.cli import ledger_app
 from laura.pix.cli import pix_app
-from laura.settings import Settings, get_settings
+from laura.settings import get_settings
 
 app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
@@ -20,27 +21,8 @@ audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(pix_app, name="pix")
+app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
-
-
-def resolve_settings(data_dir: Path | None = None) -> Settings:
-    """Settings with a database URL: LAURA_DATABASE_URL, else the embedded server (started or joined)."""
-    settings = get_settings()
-    updates: dict = {}
-    if data_dir is not None:
-        updates["data_dir"] = data_dir
-    if not settings.database_url:
-        from laura.core.embedded import EmbeddedDatabaseError, embedded_database_url
-
-        try:
-            updates["database_url"] = embedded_database_url(updates.get("data_dir", settings.data_dir))
-        except EmbeddedDatabaseError as exc:
-            console.print(f"[red]{exc}[/red]")
-            raise typer.Exit(2) from exc
-    return settings.model_copy(update=updates)
-
-
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database and keys live.")]
 
 
 @app.command()

@@ -1,0 +1,44 @@
+"""`laura ledger verify`: recompute the ledger from its entries and name what does not add up."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
+console = Console(stderr=True)
+
+
+@ledger_app.command("verify")
+def verify(
+    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database lives.")] = None,
+) -> None:
+    """Check every transaction balances, debits equal credits and stored balances equal their entries;
+    exit 1 naming each problem."""
+    from laura.core.cli_support import resolve_settings
+    from laura.core.db import Database
+    from laura.ledger.service import verify as verify_ledger
+
+    settings = resolve_settings(data_dir)
+
+    async def run():  # type: ignore[no-untyped-def]
+        db = Database(settings.database_url)
+        try:
+            async with db.sessionmaker() as session:
+                return await verify_ledger(session)
+        finally:
+            await db.dispose()
+
+    report = asyncio.run(run())
+    summary = f"{report.transactions} transactions, {report.entries} entries, {report.accounts} accounts"
+    if report.ok:
+        console.print(f"[green]ledger sound: {summary}[/green]")
+        return
+    for problem in report.problems:
+        console.print(f"[red]{problem}[/red]")
+    console.print(f"[red]ledger verify failed ({len(report.problems)} problems) over {summary}[/red]")
+    raise typer.Exit(1)

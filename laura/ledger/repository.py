@@ -1,0 +1,465 @@
+"""Every ledger query. Writes are one call each to the PL/pgSQL functions of migration 0002; their SQLSTATEs
+become the ledger's errors here."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, select, text
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.core.errors import AppError
+from laura.ledger.errors import BY_SQLSTATE
+from laura.ledger.models import LedgerAccount, LedgerAccountShard, LedgerEntry, LedgerHold, LedgerTransaction
+from laura.ledger.models import account_balances as balances
+from laura.ledger.types import Account, AccountType, Balances, Hold, Line, StatementRow, Transaction
+
+SHARDS = 16
+"""Shard rows per hot account; matches the `% 16` of ledger_apply in migration 0002."""
+
+_TX = "(r.tx).*, r.replayed"
+
+_POST = text(
+    f"SELECT {_TX} FROM ledger_post(:id, :reference, :reason, :description, :entity_type, :entity_id,"
+    " :external_ref, CAST(:metadata AS jsonb), CAST(:account_ids AS uuid[]), CAST(:account_codes AS text[]),"
+    " CAST(:directions AS text[]), CAST(:amounts AS bigint[]), :pending, :timeout_seconds) r"
+)
+_POST_HOLD = text(
+    f"SELECT {_TX} FROM ledger_post_hold(:id, :hold_id, :hold_reference, :amount, :reference, :reason,"
+    " :description, CAST(:metadata AS jsonb)) r"
+)
+_VOID_HOLD = text("SELECT * FROM ledger_void_hold(:hold_id, :hold_reference, :status)")
+_REVERSE = text(
+    f"SELECT {_TX} FROM ledger_reverse(:id, :original, :reference, :reason, :description,"
+    " CAST(:metadata AS jsonb)) r"
+)
+_DETAIL_KEY = {
+    "LD001": "account",
+    "LD003": "account",
+    "LD004": "reference",
+    "LD005": "status",
+    "LD006": "transaction",
+    "LD007": "transaction",
+}
+
+
+def _error_from(exc: DBAPIError) -> AppError | None:
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    error_class = BY_SQLSTATE.get(sqlstate or "")
+    if error_class is None:
+        return None
+    detail = getattr(exc.orig, "detail", None)
+    key = _DETAIL_KEY.get(sqlstate or "")
+    if key is None:
+        return error_class(getattr(exc.orig.__cause__, "message", None))
+    return error_class(details={key: detail})
+
+
+def _metadata(value: Mapping[str, Any] | None) -> str | None:
+    return json.dumps(value, default=str) if value is not None else None
+
+
+def _transaction(row: Mapping[str, Any]) -> Transaction:
+    return Transaction(
+        id=row["id"],
+        reference=row["reference"],
+        kind=row["kind"],
+        reason=row["reason"],
+        amount_cents=row["amount"],
+        description=row["description"],
+        entity_type=row["entity_type"],
+        entity_id=row["entity_id"],
+        external_ref=row["external_ref"],
+        metadata=row["metadata"] or {},
+        hold_id=row["hold_id"],
+        reverses_id=row["reverses_id"],
+        created_at=row["created_at"],
+        replayed=bool(row.get("replayed", False)),
+    )
+
+
+def _account(row: LedgerAccount, totals: Balances | None = None) -> Account:
+    return Account(
+        id=row.id,
+        code=row.code,
+        name=row.name,
+        type=AccountType(row.type),
+        owner_id=row.owner_id,
+        currency=row.currency,
+        debits_must_not_exceed_credits=row.debits_must_not_exceed_credits,
+        credits_must_not_exceed_debits=row.credits_must_not_exceed_debits,
+        hot=row.hot,
+        created_at=row.created_at,
+        totals=totals or Balances(),
+    )
+
+
+def _account_filter(ref: str | uuid.UUID):  # type: ignore[no-untyped-def]
+    return LedgerAccount.id == ref if isinstance(ref, uuid.UUID) else LedgerAccount.code == ref
+
+
+class LedgerRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _call(self, statement, params: dict[str, Any]) -> Mapping[str, Any]:  # type: ignore[no-untyped-def]
+        try:
+            result = await self.session.execute(statement, params)
+        except DBAPIError as exc:
+            error = _error_from(exc)
+            if error is None:
+                raise
+            raise error from exc
+        return result.mappings().one()
+
+    async def post(
+        self,
+        tx_id: uuid.UUID,
+        lines: Sequence[Line],
+        *,
+        reference: str,
+        reason: str,
+        description: str | None,
+        entity_type: str | None,
+        entity_id: str | None,
+        external_ref: str | None,
+        metadata: Mapping[str, Any] | None,
+        pending: bool,
+        timeout_seconds: int | None,
+    ) -> Transaction:
+        row = await self._call(
+            _POST,
+            {
+                "id": tx_id,
+                "reference": reference,
+                "reason": reason,
+                "description": description,
+                "entity_type": entity_type,
+                "entity_id": entity_id,
+                "external_ref": external_ref,
+                "metadata": _metadata(metadata),
+                "account_ids": [line.account if isinstance(line.account, uuid.UUID) else None for line in lines],
+                "account_codes": [None if isinstance(line.account, uuid.UUID) else line.account for line in lines],
+                "directions": [line.direction for line in lines],
+                "amounts": [line.cents for line in lines],
+                "pending": pending,
+                "timeout_seconds": timeout_seconds,
+            },
+        )
+        return _transaction(row)
+
+    async def post_hold(
+        self,
+        tx_id: uuid.UUID,
+        hold: str | uuid.UUID,
+        *,
+        amount: int | None,
+        reference: str,
+        reason: str | None,
+        description: str | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> Transaction:
+        row = await self._call(
+            _POST_HOLD,
+            {
+                "id": tx_id,
+                "hold_id": hold if isinstance(hold, uuid.UUID) else None,
+                "hold_reference": None if isinstance(hold, uuid.UUID) else hold,
+                "amount": amount,
+                "reference": reference,
+                "reason": reason,
+                "description": description,
+                "metadata": _metadata(metadata),
+            },
+        )
+        return _transaction(row)
+
+    async def void_hold(self, hold: str | uuid.UUID, *, status: str = "voided") -> Hold:
+        row = await self._call(
+            _VOID_HOLD,
+            {
+                "hold_id": hold if isinstance(hold, uuid.UUID) else None,
+                "hold_reference": None if isinstance(hold, uuid.UUID) else hold,
+                "status": status,
+            },
+        )
+        return Hold(row["transaction_id"], row["status"], row["expires_at"], row["resolved_at"])
+
+    async def reverse(
+        self,
+        tx_id: uuid.UUID,
+        original: uuid.UUID,
+        *,
+        reference: str,
+        reason: str,
+        description: str | None,
+        metadata: Mapping[str, Any] | None,
+    ) -> Transaction:
+        row = await self._call(
+            _REVERSE,
+            {
+                "id": tx_id,
+                "original": original,
+                "reference": reference,
+                "reason": reason,
+                "description": description,
+                "metadata": _metadata(metadata),
+            },
+        )
+        return _transaction(row)
+
+    async def expired_holds(self, now: datetime, limit: int) -> list[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(LedgerHold.transaction_id)
+            .where(LedgerHold.status == "pending", LedgerHold.expires_at <= now)
+            .order_by(LedgerHold.expires_at)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def insert_account(self, account: dict[str, Any]) -> bool:
+        """Insert unless the code exists; True when this call created it (with its shards when hot)."""
+        created = await self.session.scalar(
+            insert(LedgerAccount)
+            .values(**account)
+            .on_conflict_do_nothing(index_elements=[LedgerAccount.code])
+            .returning(LedgerAccount.id)
+        )
+        if created is not None and account["hot"]:
+            await self.session.execute(
+                insert(LedgerAccountShard), [{"account_id": created, "shard": s} for s in range(SHARDS)]
+            )
+        return created is not None
+
+    async def account(self, ref: str | uuid.UUID) -> Account | None:
+        row = (
+            await self.session.execute(
+                select(LedgerAccount, balances)
+                .join(balances, balances.c.account_id == LedgerAccount.id)
+                .where(_account_filter(ref))
+            )
+        ).first()
+        if row is None:
+            return None
+        return _account(row[0], _totals(row))
+
+    async def accounts(self, *, offset: int, limit: int) -> tuple[list[Account], int]:
+        total = await self.session.scalar(select(func.count()).select_from(LedgerAccount))
+        rows = await self.session.execute(
+            select(LedgerAccount, balances)
+            .join(balances, balances.c.account_id == LedgerAccount.id)
+            .order_by(LedgerAccount.code)
+            .offset(offset)
+            .limit(limit)
+        )
+        return [_account(row[0], _totals(row)) for row in rows], int(total or 0)
+
+    async def all_accounts(self) -> list[Account]:
+        rows = await self.session.execute(
+            select(LedgerAccount, balances)
+            .join(balances, balances.c.account_id == LedgerAccount.id)
+            .order_by(LedgerAccount.code)
+        )
+        return [_account(row[0], _totals(row)) for row in rows]
+
+    async def transaction(self, ref: str | uuid.UUID) -> Transaction | None:
+        where = LedgerTransaction.id == ref if isinstance(ref, uuid.UUID) else LedgerTransaction.reference == ref
+        row = await self.session.scalar(select(LedgerTransaction).where(where))
+        if row is None:
+            return None
+        return _transaction({**{c: getattr(row, c) for c in _TX_COLUMNS}, "metadata": row.metadata_})
+
+    async def totals_as_of(self, account_id: uuid.UUID, as_of: datetime) -> Balances:
+        """The four totals recomputed from entries: posted up to `as_of`, holds still open at `as_of`."""
+        open_hold = and_(
+            LedgerEntry.pending, (LedgerHold.resolved_at.is_(None)) | (LedgerHold.resolved_at > as_of)
+        )
+
+        def total(*conditions):  # type: ignore[no-untyped-def]
+            return func.coalesce(func.sum(LedgerEntry.amount).filter(*conditions), 0)
+
+        row = (
+            await self.session.execute(
+                select(
+                    total(LedgerEntry.direction == "D", open_hold),
+                    total(LedgerEntry.direction == "D", ~LedgerEntry.pending),
+                    total(LedgerEntry.direction == "C", open_hold),
+                    total(LedgerEntry.direction == "C", ~LedgerEntry.pending),
+                )
+                .select_from(LedgerEntry)
+                .outerjoin(LedgerHold, LedgerHold.transaction_id == LedgerEntry.transaction_id)
+                .where(LedgerEntry.account_id == account_id, LedgerEntry.created_at <= as_of)
+            )
+        ).one()
+        return Balances(*(int(value) for value in row))
+
+    async def statement(self, account_id: uuid.UUID, *, before_id: int | None, limit: int) -> list[dict[str, Any]]:
+        """Entries of one account, newest first, from just below `before_id` (keyset)."""
+        query = (
+            select(
+                LedgerEntry.id.label("entry_id"),
+                LedgerEntry.transaction_id,
+                LedgerTransaction.reference,
+                LedgerTransaction.kind,
+                LedgerTransaction.reason,
+                LedgerTransaction.description,
+                LedgerTransaction.entity_type,
+                LedgerTransaction.entity_id,
+                LedgerTransaction.external_ref,
+                LedgerEntry.direction,
+                LedgerEntry.amount.label("amount_cents"),
+                LedgerEntry.pending,
+                LedgerHold.status.label("hold_status"),
+                LedgerEntry.balance_after,
+                LedgerEntry.created_at,
+            )
+            .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
+            .outerjoin(LedgerHold, and_(LedgerHold.transaction_id == LedgerEntry.transaction_id, LedgerEntry.pending))
+            .where(LedgerEntry.account_id == account_id)
+            .order_by(LedgerEntry.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:
+            query = query.where(LedgerEntry.id < before_id)
+        return [dict(row) for row in (await self.session.execute(query)).mappings()]
+
+    async def posted_through(self, account_id: uuid.UUID, entry_id: int) -> Balances:
+        """Posted totals of the entries up to and including `entry_id` (running balance of hot accounts)."""
+        row = (
+            await self.session.execute(
+                select(
+                    func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.direction == "D"), 0),
+                    func.coalesce(func.sum(LedgerEntry.amount).filter(LedgerEntry.direction == "C"), 0),
+                ).where(
+                    LedgerEntry.account_id == account_id, LedgerEntry.id <= entry_id, ~LedgerEntry.pending
+                )
+            )
+        ).one()
+        return Balances(debits_posted=int(row[0]), credits_posted=int(row[1]))
+
+    async def count_entries(self, account_id: uuid.UUID) -> int:
+        total = await self.session.scalar(
+            select(func.count()).select_from(LedgerEntry).where(LedgerEntry.account_id == account_id)
+        )
+        return int(total or 0)
+
+    async def begin_snapshot(self) -> None:
+        """Read everything that follows from one snapshot, when this session has not started yet."""
+        if not self.session.in_transaction():
+            await self.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+
+    async def counts(self) -> Mapping[str, int]:
+        row = await self.session.execute(
+            text(
+                "SELECT (SELECT count(*) FROM ledger_transactions) AS transactions,"
+                " (SELECT count(*) FROM ledger_entries) AS entries,"
+                " (SELECT count(*) FROM ledger_accounts) AS accounts"
+            )
+        )
+        return row.mappings().one()
+
+    async def unbalanced_transactions(self, limit: int) -> list[Mapping[str, Any]]:
+        rows = await self.session.execute(
+            text(
+                "SELECT t.reference, t.amount, coalesce(e.debits, 0) AS debits, coalesce(e.credits, 0) AS credits,"
+                "       coalesce(e.lines, 0) AS lines"
+                "  FROM ledger_transactions t"
+                "  LEFT JOIN (SELECT transaction_id, sum(amount) FILTER (WHERE direction = 'D') AS debits,"
+                "                    sum(amount) FILTER (WHERE direction = 'C') AS credits, count(*) AS lines"
+                "               FROM ledger_entries GROUP BY transaction_id) e ON e.transaction_id = t.id"
+                " WHERE e.lines IS NULL OR e.lines < 2 OR e.debits IS DISTINCT FROM e.credits"
+                "    OR e.debits <> t.amount"
+                " ORDER BY t.created_at LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return list(rows.mappings())
+
+    async def grand_totals(self) -> Mapping[str, int]:
+        row = await self.session.execute(
+            text(
+                "SELECT coalesce(sum(amount) FILTER (WHERE direction = 'D' AND NOT pending), 0) AS debits_posted,"
+                "       coalesce(sum(amount) FILTER (WHERE direction = 'C' AND NOT pending), 0) AS credits_posted,"
+                "       coalesce(sum(amount) FILTER (WHERE direction = 'D' AND pending), 0) AS debits_pending,"
+                "       coalesce(sum(amount) FILTER (WHERE direction = 'C' AND pending), 0) AS credits_pending"
+                "  FROM ledger_entries"
+            )
+        )
+        return row.mappings().one()
+
+    async def drifted_accounts(self, limit: int) -> list[Mapping[str, Any]]:
+        """Accounts whose stored totals differ from the sums of their entries (pending: open holds only)."""
+        rows = await self.session.execute(
+            text(
+                "WITH computed AS ("
+                "  SELECT e.account_id,"
+                "         sum(e.amount) FILTER (WHERE e.direction = 'D' AND e.pending AND h.status = 'pending') AS dpe,"
+                "         sum(e.amount) FILTER (WHERE e.direction = 'D' AND NOT e.pending) AS dpo,"
+                "         sum(e.amount) FILTER (WHERE e.direction = 'C' AND e.pending AND h.status = 'pending') AS cpe,"
+                "         sum(e.amount) FILTER (WHERE e.direction = 'C' AND NOT e.pending) AS cpo"
+                "    FROM ledger_entries e"
+                "    LEFT JOIN ledger_holds h ON h.transaction_id = e.transaction_id AND e.pending"
+                "   GROUP BY e.account_id)"
+                " SELECT a.code, b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted,"
+                "        coalesce(c.dpe, 0) AS entries_debits_pending, coalesce(c.dpo, 0) AS entries_debits_posted,"
+                "        coalesce(c.cpe, 0) AS entries_credits_pending, coalesce(c.cpo, 0) AS entries_credits_posted"
+                "   FROM ledger_accounts a"
+                "   JOIN ledger_account_balances b ON b.account_id = a.id"
+                "   LEFT JOIN computed c ON c.account_id = a.id"
+                "  WHERE (b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted)"
+                "        IS DISTINCT FROM (coalesce(c.dpe, 0), coalesce(c.dpo, 0), coalesce(c.cpe, 0), coalesce(c.cpo, 0))"
+                "  ORDER BY a.code LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return list(rows.mappings())
+
+    async def overdrawn_accounts(self, limit: int) -> list[str]:
+        rows = await self.session.execute(
+            text(
+                "SELECT a.code FROM ledger_accounts a JOIN ledger_account_balances b ON b.account_id = a.id"
+                " WHERE (a.debits_must_not_exceed_credits"
+                "        AND b.debits_pending + b.debits_posted > b.credits_posted)"
+                "    OR (a.credits_must_not_exceed_debits"
+                "        AND b.credits_pending + b.credits_posted > b.debits_posted)"
+                " ORDER BY a.code LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return list(rows.scalars())
+
+
+_TX_COLUMNS = (
+    "id",
+    "reference",
+    "kind",
+    "reason",
+    "amount",
+    "description",
+    "entity_type",
+    "entity_id",
+    "external_ref",
+    "hold_id",
+    "reverses_id",
+    "created_at",
+)
+
+
+def _totals(row: Any) -> Balances:
+    mapping = row._mapping
+    return Balances(
+        debits_pending=mapping["debits_pending"],
+        debits_posted=mapping["debits_posted"],
+        credits_pending=mapping["credits_pending"],
+        credits_posted=mapping["credits_posted"],
+    )
+
+
+def statement_row(row: Mapping[str, Any], balance: int) -> StatementRow:
+    return StatementRow(**{k: v for k, v in row.items() if k != "balance_after"}, balance_cents=balance)
