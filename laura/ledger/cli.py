@@ -3,23 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
-from typing import Annotated
 
 import typer
 from rich.console import Console
+
+from laura.core.cli_support import DataDir, resolve_settings
 
 ledger_app = typer.Typer(help="The double-entry ledger.", no_args_is_help=True)
 console = Console(stderr=True)
 
 
 @ledger_app.command("verify")
-def verify(
-    data_dir: Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database lives.")] = None,
-) -> None:
-    """Check every transaction balances, debits equal credits and stored balances equal their entries;
-    exit 1 naming each problem."""
-    from laura.core.cli_support import resolve_settings
+def verify(data_dir: DataDir = None) -> None:
+    """Check the ledger against its entries; exit 1 naming each problem."""
     from laura.core.db import Database
     from laura.ledger.service import verify as verify_ledger
 

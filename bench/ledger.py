@@ -1,0 +1,233 @@
+"""Ledger posting throughput against pgbench's tpcb-like on the same server; prints one JSON line.
+
+    python bench/ledger.py [--duration 20] [--clients 16] [--accounts 10000] [--hot 10] [--service-duration 5]
+
+Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
+scratch databases laura_bench_ledger (migrated to head) and laura_bench_pgbench. Phases, each `duration`
+seconds with `clients` concurrent connections, every posting a two-line `ledger_post` call (one round trip):
+
+- random: between two random accounts among `accounts` customer accounts (no-overdraft flag, funded);
+- hot: between two of `hot` accounts flagged hot (balances sharded, the platform-fee case);
+- contended: between two of `hot` regular accounts with the no-overdraft flag (row locks, no shards);
+- service: random accounts through laura.ledger.service.post in a unit of work (BEGIN, call, COMMIT);
+- pgbench: `pgbench -i -s 16`, then `pgbench -c <clients> -j 2 -T <duration> -n` (built-in tpcb-like).
+
+Then `verify` runs over the whole ledger and its result is part of the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import asyncpg
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from laura.core.db import Database, plain_url  # noqa: E402
+from laura.core.migrations import upgrade  # noqa: E402
+from laura.core.models import uuid7  # noqa: E402
+from laura.ledger import service  # noqa: E402
+
+LEDGER_DB = "laura_bench_ledger"
+PGBENCH_DB = "laura_bench_pgbench"
+FUNDING_CENTS = 10**12
+POST = (
+    "SELECT (r.tx).id FROM ledger_post($1, $2, 'bench', NULL, NULL, NULL, NULL, NULL, $3::uuid[],"
+    " '{NULL,NULL}'::text[], '{D,C}'::text[], $4::bigint[]) r"
+)
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _recreate(server: str, name: str) -> None:
+    conn = await asyncpg.connect(_with_db(server, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _open_accounts(url: str, prefix: str, count: int, *, hot: bool, funded: bool) -> list:
+    """Open `count` accounts in one unit of work; fund the flagged ones from 3100 in one posting."""
+    db = Database(url)
+    try:
+        async with db.unit_of_work() as session:
+            ids = []
+            for i in range(count):
+                account = await service.open_account(
+                    session,
+                    code=f"{prefix}.{i}",
+                    name=f"bench {prefix} {i}",
+                    type="LIABILITY",
+                    debits_must_not_exceed_credits=funded,
+                    hot=hot,
+                )
+                ids.append(account.id)
+            if funded:
+                lines = [("3100", "D", FUNDING_CENTS * count)] + [(a, "C", FUNDING_CENTS) for a in ids]
+                await service.post(session, lines, reference=f"bench-funding-{prefix}", reason="funding")
+        return ids
+    finally:
+        await db.dispose()
+
+
+def _percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
+
+
+def _summary(count: int, elapsed: float, latencies: list[float], errors: int) -> dict:
+    return {
+        "tps": round(count / elapsed, 1),
+        "postings": count,
+        "errors": errors,
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
+async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float, tag: str) -> dict:
+    """`clients` connections calling ledger_post directly (asyncpg, autocommit: one round trip each)."""
+    pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def worker(n: int) -> None:
+        nonlocal errors
+        rng = random.Random(n)
+        async with pool.acquire() as conn:
+            i = 0
+            while time.perf_counter() < deadline:
+                debit, credit = rng.sample(accounts, 2)
+                amount = rng.randint(1, 10_000)
+                started = time.perf_counter()
+                try:
+                    await conn.fetchval(POST, uuid7(), f"{tag}-{n}-{i}", [debit, credit], [amount, amount])
+                except asyncpg.PostgresError:
+                    errors += 1
+                else:
+                    latencies.append(time.perf_counter() - started)
+                i += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    await pool.close()
+    return _summary(len(latencies), elapsed, latencies, errors)
+
+
+async def _service_phase(url: str, accounts: list, *, clients: int, duration: float) -> dict:
+    """The same postings through the Python API: a unit of work per posting (BEGIN, ledger_post, COMMIT)."""
+    db = Database(url, pool_size=clients, max_overflow=0)
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + duration
+
+    async def worker(n: int) -> None:
+        nonlocal errors
+        rng = random.Random(1000 + n)
+        i = 0
+        while time.perf_counter() < deadline:
+            debit, credit = rng.sample(accounts, 2)
+            amount = rng.randint(1, 10_000)
+            started = time.perf_counter()
+            try:
+                async with db.unit_of_work() as session:
+                    await service.post(
+                        session, [(debit, "D", amount), (credit, "C", amount)], reference=f"svc-{n}-{i}", reason="bench"
+                    )
+            except Exception:  # noqa: BLE001 - counted, the benchmark goes on
+                errors += 1
+            else:
+                latencies.append(time.perf_counter() - started)
+            i += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(n) for n in range(clients)))
+    elapsed = time.perf_counter() - started
+    await db.dispose()
+    return _summary(len(latencies), elapsed, latencies, errors)
+
+
+def _pgbench(server: str, *, clients: int, duration: int) -> dict:
+    url = plain_url(_with_db(server, PGBENCH_DB))
+    subprocess.run(["pgbench", "-i", "-s", "16", "-q", url], check=True, capture_output=True)
+    out = subprocess.run(
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(duration), "-n", url],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    tps = float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))  # type: ignore[union-attr]
+    return {"tps": round(tps, 1), "latency_avg_ms": latency}
+
+
+async def _verify(url: str) -> dict:
+    db = Database(url)
+    try:
+        async with db.sessionmaker() as session:
+            report = await service.verify(session)
+    finally:
+        await db.dispose()
+    return {"ok": report.ok, "transactions": report.transactions, "problems": report.problems[:5]}
+
+
+async def main(args: argparse.Namespace) -> dict:
+    server = plain_url(os.environ.get("LAURA_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres")
+    ledger_url = _with_db(server, LEDGER_DB)
+    await _recreate(server, LEDGER_DB)
+    await _recreate(server, PGBENCH_DB)
+    await asyncio.to_thread(upgrade, ledger_url)
+    customers = await _open_accounts(ledger_url, "C", args.accounts, hot=False, funded=True)
+    hot = await _open_accounts(ledger_url, "H", args.hot, hot=True, funded=False)
+    contended = await _open_accounts(ledger_url, "R", args.hot, hot=False, funded=True)
+
+    phase = {"clients": args.clients, "duration": args.duration}
+    random_accounts = await _raw_phase(ledger_url, customers, tag="random", **phase)
+    hot_accounts = await _raw_phase(ledger_url, hot, tag="hot", **phase)
+    contended_accounts = await _raw_phase(ledger_url, contended, tag="contended", **phase)
+    service_path = await _service_phase(
+        ledger_url, customers, clients=args.clients, duration=args.service_duration
+    )
+    pgbench = await asyncio.to_thread(_pgbench, server, clients=args.clients, duration=int(args.duration))
+    return {
+        "bench": "ledger",
+        "clients": args.clients,
+        "duration_s": args.duration,
+        "accounts": args.accounts,
+        "hot_accounts": args.hot,
+        "random": random_accounts,
+        "hot": hot_accounts,
+        "contended_unsharded": contended_accounts,
+        "service_api": service_path,
+        "pgbench_tpcb": pgbench,
+        "ratio_random_vs_pgbench": round(random_accounts["tps"] / pgbench["tps"], 2),
+        "ratio_hot_vs_pgbench": round(hot_accounts["tps"] / pgbench["tps"], 2),
+        "ratio_contended_vs_pgbench": round(contended_accounts["tps"] / pgbench["tps"], 2),
+        "verify": await _verify(ledger_url),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent sessions")
+    parser.add_argument("--accounts", type=int, default=10_000, help="accounts in the random phase")
+    parser.add_argument("--hot", type=int, default=10, help="accounts in the hot and contended phases")
+    parser.add_argument("--service-duration", type=float, default=5.0, help="seconds of the service-API phase")
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))
