@@ -18,8 +18,10 @@ from laura.settings import get_settings
 app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
+keys_app = typer.Typer(help="JWT signing keys.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
+app.add_typer(keys_app, name="keys")
 app.add_typer(pix_app, name="pix")
 app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
@@ -208,3 +210,24 @@ def psp_sandbox(
         tls_key=tls_key,
         tls_client_ca=tls_client_ca,
     )
+
+
+@keys_app.command("rotate")
+def keys_rotate(data_dir: DataDir = None) -> None:
+    """Add a new JWT signing key; instances sign with it after a restart, older tokens keep verifying."""
+    from laura.core.db import Database
+    from laura.core.security import FieldCipher, load_or_create_secret
+    from laura.identity.keys import rotate_signing_key
+
+    settings = resolve_settings(data_dir)
+    cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
+
+    async def run() -> str:
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() as session:
+                return await rotate_signing_key(session, cipher)
+        finally:
+            await db.dispose()
+
+    console.print(f"[green]new signing key {asyncio.run(run())}[/green]")

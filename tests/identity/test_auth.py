@@ -142,3 +142,24 @@ async def test_roles_guard_admin_routes(client, app):
     listed = await client.get("/audit/logs", headers=admin)
     assert listed.status_code == 200
     assert listed.json()["pagination"]["total"] >= 1
+
+
+async def test_rotated_key_signs_new_tokens_and_old_ones_still_verify(client, app, settings):
+    from laura.app import create_app
+    from laura.identity.keys import rotate_signing_key
+
+    user = await register(client)
+    old = await login(client, user["email"])
+    async with app.state.db.unit_of_work() as session:
+        new_kid = await rotate_signing_key(session, app.state.cipher)
+    restarted = create_app(settings)
+    async with restarted.router.lifespan_context(restarted):
+        import httpx
+
+        transport = httpx.ASGITransport(app=restarted)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+            fresh = await login(other, user["email"])
+            assert jwt.get_unverified_header(fresh["accessToken"])["kid"] == new_kid
+            for token in (old["accessToken"], fresh["accessToken"]):
+                response = await other.get("/auth/me", headers={"Authorization": f"Bearer {token}"})
+                assert response.status_code == 200
