@@ -89,7 +89,8 @@ class PostgresBus(Bus):
             while True:
                 if inbox.empty():
                     try:
-                        payload = await asyncio.wait_for(inbox.get(), timeout=self.keepalive_seconds)
+                        async with asyncio.timeout(self.keepalive_seconds):
+                            payload = await inbox.get()
                     except TimeoutError:
                         await conn.execute("SELECT 1", timeout=self.keepalive_seconds)
                         continue

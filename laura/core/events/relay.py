@@ -133,7 +133,8 @@ class Relay:
 
     async def _idle(self) -> None:
         try:
-            await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+            async with asyncio.timeout(self.poll_seconds):
+                await self._wake.wait()
         except TimeoutError:
             pass
         self._wake.clear()

@@ -42,7 +42,8 @@ class EventRuntime:
             asyncio.create_task(self.relay.run(), name="outbox-relay"),
         ]
         try:
-            await asyncio.wait_for(subscribed.wait(), timeout=timeout)
+            async with asyncio.timeout(timeout):
+                await subscribed.wait()
         except BaseException:
             await self.stop()
             raise
