@@ -278,3 +278,15 @@ async def _all_published(db: Database) -> bool:
 
 async def _ids_are(db: Database, ids: list[int]) -> bool:
     return [row["id"] for row in await outbox_rows(db)] == ids
+
+
+async def test_a_relay_cancelled_in_the_moment_it_is_woken_still_stops():
+    """Python 3.11's `wait_for` returns the result instead of raising when a cancel and the awaited
+    result land together; the relay's idle wait must not (app shutdown would hang on it)."""
+    idle = Relay("postgresql://127.0.0.1/unused", bus=None, poll_seconds=60)
+    waiting = asyncio.create_task(idle._idle())
+    await asyncio.sleep(0)
+    idle.wake()
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
