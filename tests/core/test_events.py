@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text
 
 from laura.core.db import Database, commit
@@ -57,8 +58,13 @@ async def test_rolled_back_transaction_publishes_nothing(db):
     assert [(r["type"], r["published_at"] is not None) for r in rows] == [("test.kept", True)]
 
 
+def metric(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
 async def test_relay_publishes_in_order_and_marks_sent(db):
     user = uuid.uuid4()
+    published, lags = metric("outbox_published_total"), metric("outbox_lag_seconds_count")
     async with recording(pg_bus(db)) as recorder, background(relay(db).run()):
         ids = []
         for batch in range(5):
@@ -73,6 +79,8 @@ async def test_relay_publishes_in_order_and_marks_sent(db):
     assert first["type"] == "test.0.0" and first["data"] == {"kind": "test.0.0"}
     assert first["recipients"] == {"userIds": [str(user)], "roles": []}
     assert all(row["published_at"] is not None for row in await outbox_rows(db))
+    assert metric("outbox_published_total") - published == len(ids)
+    assert metric("outbox_lag_seconds_count") - lags == len(ids)
 
 
 async def test_concurrent_transactions_are_each_delivered_once_in_their_own_order(db):

@@ -8,11 +8,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from websockets.exceptions import InvalidStatus
 
 from laura.core.db import commit
 from laura.core.events import publish
-from tests.events_support import background
+from tests.events_support import background, eventually
 from tests.realtime.client import listening, opened, user_with_token
 
 
@@ -21,17 +22,24 @@ async def send(app, kind: str, *, user_ids=(), roles=(), data=None) -> int:
         return await publish(session, kind, data or {"kind": kind}, user_ids=user_ids, roles=roles)
 
 
+def open_sockets() -> float:
+    return REGISTRY.get_sample_value("websocket_connections") or 0.0
+
+
 async def test_ping_pong_with_the_token_as_subprotocol_query_or_path(client, ws_url):
     _, token = await user_with_token(client)
+    before = open_sockets()
     async with opened(ws_url, token) as socket:
         assert socket.ws.subprotocol == "bearer"
         await socket.ping()
+        assert open_sockets() == before + 1
         await socket.ws.send("not json")
         assert (await socket.frame())["type"] == "error"
         await socket.ping()
     for how in ("query", "path"):
         async with opened(ws_url, token, how=how) as socket:
             await socket.ping()
+    await eventually(lambda: open_sockets() == before)
 
 
 async def test_a_user_receives_their_events_and_not_another_users(app, client, ws_url):
