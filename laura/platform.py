@@ -55,10 +55,15 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
 
 
 def _register_pix_webhook(settings: Settings, host: str, port: int) -> None:
-    """Point the sandbox's webhook for our key at this API (HMAC mode), as `laura pix register-webhook` does."""
+    """Point the sandbox's webhook for our key at this API (HMAC mode), as `laura pix register-webhook` does.
+    A failure only warns: reconciliation still finds payments, and the command can be run again."""
+    from laura.pix.psp import PspError, PspUnavailable
     from laura.pix.webhook_setup import register_webhook
 
-    asyncio.run(register_webhook(settings, base_url=settings.public_url or f"http://{host}:{port}"))
+    try:
+        asyncio.run(register_webhook(settings, base_url=settings.public_url or f"http://{host}:{port}"))
+    except (PspError, PspUnavailable) as exc:
+        console.print(f"[yellow]Pix webhook not registered ({exc.message}): run `laura pix register-webhook`[/yellow]")
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:
