@@ -12,7 +12,9 @@ The deliveries are one Efí notification per charge plus `duplicates` as much ag
 by default) re-delivering an earlier notification: half byte-identical (a PSP retry), half the same Pix in
 other bytes (which only the e2eId unique index catches). They are shuffled, so a duplicate often races its
 original, and `concurrency` senders (httpx.AsyncClient) post them as fast as the server answers.
-Afterwards SQL counts the Pix applied, and the double applications (must be 0).
+Afterwards SQL counts the Pix applied, and the double applications (must be 0). For scale, the same
+client then sends `GET /health` to the same server at the same concurrency (`baseline_get_health`): what
+the framework, the middlewares and the machine cost before any Pix work.
 """
 
 from __future__ import annotations
@@ -156,9 +158,12 @@ async def _wait_ready(base: str, process: subprocess.Popen) -> None:
     raise RuntimeError("the benchmark server did not start within 60 s")
 
 
-async def _send_all(base: str, bodies: list[bytes], concurrency: int) -> tuple[list[float], dict[int, int], float]:
-    """Post every body with `concurrency` senders; returns latencies (s), status counts, wall time."""
-    queue: asyncio.Queue[bytes] = asyncio.Queue()
+async def _send_all(
+    base: str, bodies: list[bytes | None], concurrency: int
+) -> tuple[list[float], dict[int, int], float]:
+    """Post every body with `concurrency` senders (None: GET /health instead, the baseline); returns
+    latencies (s), status counts, wall time."""
+    queue: asyncio.Queue[bytes | None] = asyncio.Queue()
     for body in bodies:
         queue.put_nowait(body)
     latencies: list[float] = []
@@ -171,7 +176,10 @@ async def _send_all(base: str, bodies: list[bytes], concurrency: int) -> tuple[l
             while not queue.empty():
                 body = queue.get_nowait()
                 started = time.perf_counter()
-                response = await http.post(path, content=body, headers={"content-type": "application/json"})
+                if body is None:
+                    response = await http.get("/health")
+                else:
+                    response = await http.post(path, content=body, headers={"content-type": "application/json"})
                 latencies.append(time.perf_counter() - started)
                 statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
@@ -198,6 +206,7 @@ async def main(args: argparse.Namespace) -> dict:
             await _send_all(base, _deliveries(warmup, args.duplicates), args.concurrency)
             bodies = _deliveries(measured, args.duplicates)
             latencies, statuses, elapsed = await _send_all(base, bodies, args.concurrency)
+            health, _, health_elapsed = await _send_all(base, [None] * (len(bodies) // 2), args.concurrency)
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -232,6 +241,11 @@ async def main(args: argparse.Namespace) -> dict:
         "handler_effects": effects,
         "double_applications": doubles,
         "p99_target_ms": 50,
+        "baseline_get_health": {
+            "requests_per_s": round(len(health) / health_elapsed),
+            "p50_ms": round(_percentile(health, 0.5) * 1000, 2),
+            "p99_ms": round(_percentile(health, 0.99) * 1000, 2),
+        },
         "ok": doubles == 0 and applied == total_pix == paid == effects and p99 < 50,
     }
 

@@ -91,7 +91,7 @@ async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> D
 def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
     """Efí's `{"pix": [...]}`: received Pix, and outcomes of sends (`tipo: SOLICITACAO` or with
     `gnExtras.idEnvio`). A body without `pix` (Efí's test call on registration) holds none.
-    Raises ValueError when unreadable."""
+    Raises ValueError when unreadable (amounts included: whole cents only)."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -108,8 +108,10 @@ def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
             extras = entry.get("gnExtras") or {}
             if entry.get("tipo") == "SOLICITACAO" or (isinstance(extras, dict) and extras.get("idEnvio")):
                 sent.append(SentPix.from_wire(entry))
+                to_cents(sent[-1].amount)
             else:
                 received.append(ReceivedPix.from_wire(entry))
+                to_cents(received[-1].amount)
     except (KeyError, TypeError, AttributeError, ValueError) as exc:
         raise ValueError(f"unreadable Pix entry: {type(exc).__name__}: {exc}") from exc
     return received, sent

@@ -161,11 +161,13 @@ async def test_a_wrong_amount_is_recorded_and_flagged_but_not_applied(
 async def test_an_unreadable_delivery_is_kept_and_refused(client: httpx.AsyncClient, db: Database) -> None:
     response = await client.post(SIGNED, json={"pix": [{"txid": "no e2e, no amount"}]})
     not_json = await client.post(SIGNED, content=b"{oops", headers={"content-type": "application/json"})
+    sub_cent = await client.post(SIGNED, json={"pix": [pix_entry(None, "10.001")]})
 
     assert response.status_code == 400 and response.json()["error"] == "INVALID_WEBHOOK_PAYLOAD"
-    assert not_json.status_code == 400
+    assert not_json.status_code == 400 and sub_cent.status_code == 400
     errors = [row.error for row in await rows(db, "SELECT error FROM webhook_deliveries ORDER BY id")]
     assert errors[0].startswith("unreadable Pix entry: KeyError") and errors[1] == "not JSON"
+    assert errors[2].startswith("unreadable Pix entry: ValueError")
     assert await scalar(db, "SELECT count(*) FROM financial_events") == 0
 
 
