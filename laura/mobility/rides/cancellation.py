@@ -66,7 +66,10 @@ def cancellation_outcome(
     status = RideStatus(status)
     if CanceledBy(by) is CanceledBy.DRIVER:
         if status not in _DRIVER_ASSIGNED:
-            raise InvalidStateTransition(f"Ride is {status.value}; only an assigned driver can cancel it")
+            raise InvalidStateTransition(
+                f"Ride is {status.value}; only an assigned driver can cancel it",
+                details={"currentStatus": status.value, "requestedStatus": RideStatus.SEARCHING.value},
+            )
         return CancellationOutcome(RideStatus.SEARCHING, NO_FEE, CancellationRule.DRIVER_CANCELED)
     ensure_transition(status, RideStatus.CANCELED)
     if status in _BEFORE_ACCEPTANCE:
