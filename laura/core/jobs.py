@@ -49,6 +49,7 @@ TASK_MODULES: list[str] = [
     "laura.mobility.rides.tasks",
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
+    "laura.bank.transfers.tasks",
 ]
 """Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
 

@@ -46,3 +46,22 @@ class BalanceCache:
             await self.redis.delete(*keys)
 
         after_commit(session, drop)
+
+
+def invalidate_balances_after_commit(session: AsyncSession, redis_url: str | None, *user_ids: uuid.UUID | str) -> None:
+    """For work outside a request (jobs, Pix handlers): drop the keys after the commit with a client of its
+    own, opened and closed inside the hook."""
+    if not redis_url:
+        return
+    keys = [_key(user_id) for user_id in user_ids]
+
+    async def drop() -> None:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(redis_url)
+        try:
+            await redis.delete(*keys)
+        finally:
+            await redis.aclose()
+
+    after_commit(session, drop)

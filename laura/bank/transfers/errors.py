@@ -34,3 +34,28 @@ class TransferNotCancellable(Conflict):
     error = "TRANSFER_NOT_CANCELLABLE"
     code = "TRF_007"
     message = "Só transferências agendadas ou pendentes ainda não enviadas podem ser canceladas"
+
+
+class DynamicBrCodeUnsupported(AppError):
+    """A dynamic BR Code names a location whose payload must be fetched; our PSP client cannot fetch it."""
+
+    error = "DYNAMIC_BR_CODE_UNSUPPORTED"
+    status = 422
+    code = "TRF_008"
+    message = "QR Code dinâmico não suportado: use a chave Pix ou um QR Code estático"
+
+
+class BrCodeAmountMismatch(AppError):
+    error = "AMOUNT_MISMATCH"
+    status = 422
+    code = "TRF_009"
+    message = "O valor informado difere do valor do QR Code"
+
+
+class BankNotFound(AppError):
+    """The COMPE code names no participant of the Brazilian payment system."""
+
+    error = "BANK_NOT_FOUND"
+    status = 422
+    code = "TRF_010"
+    message = "Banco não encontrado"

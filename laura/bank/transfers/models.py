@@ -27,6 +27,7 @@ class Transfer(Base):
     pix_key_type: Mapped[str | None] = mapped_column(String(5))
     recipient_user_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     recipient_name: Mapped[str | None] = mapped_column(String(255))
+    recipient_document: Mapped[str | None] = mapped_column(String(14))
     bank_code: Mapped[str | None] = mapped_column(String(3))
     agency: Mapped[str | None] = mapped_column(String(5))
     account: Mapped[str | None] = mapped_column(String(13))

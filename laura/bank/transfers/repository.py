@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.transfers.models import Transfer
@@ -39,6 +39,22 @@ class TransferRepository:
         if types:
             query = query.where(Transfer.type.in_(types))
         return int((await self.session.execute(query)).scalar_one())
+
+    async def pix_moved_since(self, user_id: uuid.UUID, since: datetime) -> int:
+        """Cents of the user's Pix that left (or are leaving) since `since`: the Pix night-limit sum."""
+        moved_at = func.coalesce(Transfer.completed_at, Transfer.created_at)
+        query = select(func.coalesce(func.sum(Transfer.amount_cents), 0)).where(
+            Transfer.user_id == user_id,
+            Transfer.type == "PIX",
+            Transfer.status.in_(("PENDING", "COMPLETED")),
+            moved_at >= since,
+        )
+        return int((await self.session.execute(query)).scalar_one())
+
+    async def user_name(self, user_id: uuid.UUID) -> str | None:
+        return (
+            await self.session.execute(text("SELECT name FROM users WHERE id = :id"), {"id": user_id})
+        ).scalar_one_or_none()
 
     async def page(
         self,

@@ -8,9 +8,17 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from laura.bank.accounts.deps import BalanceCacheDep
-from laura.bank.transfers import service
+from laura.bank.transfers import pix, service
 from laura.bank.transfers.models import Transfer
-from laura.bank.transfers.schemas import CancelOut, CancelRequest, P2POut, P2PRequest, TransferOut
+from laura.bank.transfers.schemas import (
+    CancelOut,
+    CancelRequest,
+    P2POut,
+    P2PRequest,
+    PixOut,
+    PixRequest,
+    TransferOut,
+)
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
 from laura.core.money import from_cents
@@ -43,7 +51,11 @@ TransferUser = Annotated[Principal, Depends(_transfer_rate_limit)]
 
 def _limits(request: Request) -> service.Limits:
     settings = request.app.state.settings
-    return service.Limits(per_transfer=settings.transfer_max_amount, daily=settings.transfer_daily_limit)
+    return service.Limits(
+        per_transfer=settings.transfer_max_amount,
+        daily=settings.transfer_daily_limit,
+        pix_night=settings.pix_night_limit,
+    )
 
 
 LimitsDep = Annotated[service.Limits, Depends(_limits)]
@@ -90,6 +102,38 @@ async def p2p(
         description=transfer.description,
         created_at=transfer.created_at,
         transferred_at=transfer.completed_at,
+    )
+
+
+@router.post(
+    "/pix",
+    status_code=status.HTTP_201_CREATED,
+    response_model=PixOut,
+    responses={
+        **_ERRORS,
+        400: {"description": "INVALID_PIX_KEY / INVALID_BR_CODE"},
+        422: {"description": "VALIDATION_ERROR, AMOUNT_MISMATCH, DYNAMIC_BR_CODE_UNSUPPORTED"},
+    },
+)
+@idempotent()
+async def send_pix(
+    body: PixRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, cache: BalanceCacheDep
+) -> PixOut:
+    """Pay a Pix key or static BR Code: COMPLETED at once to a key of ours, PENDING through the PSP
+    otherwise, SCHEDULED with a future `scheduledFor`."""
+    transfer = await pix.send_pix_transfer(session, user_id=user.id, data=body, limits=limits, cache=cache)
+    return PixOut(
+        id=transfer.id,
+        type=transfer.type,
+        amount=from_cents(transfer.amount_cents),
+        status=transfer.status,
+        pix_key=transfer.pix_key,
+        description=transfer.description,
+        e2e_id=transfer.e2e_id,
+        scheduled_for=transfer.scheduled_for,
+        created_at=transfer.created_at,
+        completed_at=transfer.completed_at,
+        failure_reason=transfer.failure_reason,
     )
 
 

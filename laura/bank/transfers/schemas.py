@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from pydantic import Field
+
+from pydantic import AwareDatetime, Field, model_validator
 
 from laura.core.money import Amount, Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
@@ -46,7 +47,7 @@ class TransferOut(ApiModel):
     agency: str | None
     account: str | None
     account_type: str | None
-    e2e_id: str | None
+    e2e_id: str | None = Field(alias="e2eId")
     scheduled_for: UtcDatetime | None
     estimated_delivery: UtcDatetime | None
     created_at: UtcDatetime
@@ -61,3 +62,35 @@ class CancelOut(ApiModel):
     cancelled_at: UtcDatetime
     reason: str | None
 
+
+
+class PixRequest(RequestModel):
+    """Pay a Pix key (with `amount`) or a static BR Code (`brCode`: key and, if it has one, amount from it)."""
+
+    pix_key: str | None = Field(default=None, max_length=100)
+    br_code: str | None = Field(default=None, max_length=512)
+    amount: Amount | None = None
+    description: str | None = Field(default=None, max_length=140)
+    scheduled_for: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _one_target(self) -> PixRequest:
+        if (self.pix_key is None) == (self.br_code is None):
+            raise ValueError("send exactly one of pixKey and brCode")
+        if self.pix_key is not None and self.amount is None:
+            raise ValueError("amount is required with pixKey")
+        return self
+
+
+class PixOut(ApiModel):
+    id: uuid.UUID
+    type: str
+    amount: Money
+    status: str
+    pix_key: str | None
+    description: str | None
+    e2e_id: str | None = Field(alias="e2eId")
+    scheduled_for: UtcDatetime | None
+    created_at: UtcDatetime
+    completed_at: UtcDatetime | None
+    failure_reason: str | None

@@ -38,6 +38,8 @@ class Limits:
 
     per_transfer: Decimal
     daily: Decimal
+    pix_night: Decimal | None = None
+    """Pix sent in one night (20:00-06:00 Brasília, Resolução BCB nº 142); None: no night cap."""
 
 
 def _start_of_day(now: datetime) -> datetime:
@@ -45,7 +47,7 @@ def _start_of_day(now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=BRASILIA).astimezone(UTC)
 
 
-async def _check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
+async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
     if cents > to_cents(limits.per_transfer):
         raise TransferLimitExceeded(
             f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
@@ -58,7 +60,7 @@ async def _check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int
         )
 
 
-def _audit(session: AsyncSession, action: str, transfer: Transfer, old: dict | None = None) -> None:
+def audit_transfer(session: AsyncSession, action: str, transfer: Transfer, old: dict | None = None) -> None:
     audit.record(
         session,
         action=action,
@@ -70,7 +72,7 @@ def _audit(session: AsyncSession, action: str, transfer: Transfer, old: dict | N
     )
 
 
-def _event_data(transfer: Transfer) -> dict:
+def event_data(transfer: Transfer) -> dict:
     return {
         "transferId": str(transfer.id),
         "type": transfer.type,
@@ -92,7 +94,7 @@ async def send_p2p(
         raise RecipientNotFound()
     repo = TransferRepository(session)
     cents = to_cents(data.amount)
-    await _check_limits(repo, user_id, cents, limits)
+    await check_limits(repo, user_id, cents, limits)
     now = utcnow()
     transfer = Transfer(
         id=uuid7(),
@@ -120,8 +122,8 @@ async def send_p2p(
     )
     transfer.ledger_transaction_id = tx.id
     await repo.add(transfer)
-    _audit(session, "TRANSFER_COMPLETED", transfer)
-    await publish(session, "transfer.completed", _event_data(transfer), user_ids=[user_id])
+    audit_transfer(session, "TRANSFER_COMPLETED", transfer)
+    await publish(session, "transfer.completed", event_data(transfer), user_ids=[user_id])
     await publish(
         session,
         "transfer.received",
@@ -164,7 +166,10 @@ async def cancel_transfer(
     if transfer is None:
         raise TransferNotFound()
     cancellable = transfer.status == "SCHEDULED" or (
-        transfer.status == "PENDING" and transfer.hold_id is not None and transfer.e2e_id is None
+        transfer.status == "PENDING"
+        and transfer.type != "PIX"
+        and transfer.hold_id is not None
+        and transfer.e2e_id is None
     )
     if not cancellable:
         raise TransferNotCancellable(details={"status": transfer.status})
@@ -175,7 +180,7 @@ async def cancel_transfer(
     transfer.cancelled_at = utcnow()
     transfer.cancel_reason = reason
     await session.flush()
-    _audit(session, "TRANSFER_CANCELLED", transfer, old)
-    await publish(session, "transfer.cancelled", _event_data(transfer), user_ids=[user_id])
+    audit_transfer(session, "TRANSFER_CANCELLED", transfer, old)
+    await publish(session, "transfer.cancelled", event_data(transfer), user_ids=[user_id])
     cache.invalidate_after_commit(session, user_id)
     return CancelOut(id=transfer.id, status=transfer.status, cancelled_at=transfer.cancelled_at, reason=reason)
