@@ -15,6 +15,7 @@ from laura.core.db import Database
 from laura.identity.repository import IdentityRepository
 from laura.identity.schemas import RegisterRequest
 from laura.identity.service import AuthPolicy, IdentityService, create_privileged_user, normalize_email
+from laura.mobility.seed import seed_mobility
 from laura.settings import Settings
 
 DEMO_PASSWORD = "laura-demo-2026"
@@ -71,6 +72,7 @@ async def seed_demo(settings: Settings) -> list[DemoUser]:
     finally:
         await db.dispose()
     await seed_bank(settings)
+    await seed_mobility(settings)
     return DEMO_USERS
 
 
