@@ -26,6 +26,7 @@ from laura.core.ratelimit import RateLimiter
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
+from laura.bank.deposits.router import router as deposits_router
 from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.transfers.router import router as transfers_router
 from laura.identity.keys import load_signing_keys
@@ -42,6 +43,7 @@ ROUTERS: list[APIRouter] = [
     identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
     bills_router,
     pix_keys_router,
+    deposits_router,
     pix_router,
     mobility_router,
     ledger_router,
@@ -58,6 +60,7 @@ TAGS = [
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
     {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
     {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
+    {"name": "deposits", "description": "Bank: top up the account with a Pix QR Code (dynamic charge)."},
     {"name": "pix-keys", "description": "Bank: the customer's Pix keys (CPF, phone, e-mail, random EVP)."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
     {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},

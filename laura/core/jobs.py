@@ -50,6 +50,7 @@ TASK_MODULES: list[str] = [
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",
+    "laura.bank.deposits.service",  # registers the "bank.deposit" Pix handler for reconciliation
 ]
 """Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
 

@@ -1,0 +1,23 @@
+"""Wire shapes of a Pix deposit."""
+
+from __future__ import annotations
+
+import uuid
+
+from laura.core.money import Amount, Money
+from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
+
+
+class DepositRequest(RequestModel):
+    amount: Amount
+
+
+class DepositOut(ApiModel):
+    id: uuid.UUID
+    txid: str
+    amount: Money
+    status: str
+    qr_code: str
+    """The BR Code as a PNG data URL."""
+    pix_copia_e_cola: str
+    expires_at: UtcDatetime
