@@ -1,14 +1,15 @@
-"""Transfers over HTTP (spec section 1): P2P, list, detail and cancel."""
+"""Transfers over HTTP (spec section 1): P2P, Pix, TED, list, detail, cancel and receipt."""
 
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, status
 
 from laura.bank.accounts.deps import BalanceCacheDep
-from laura.bank.transfers import pix, service
+from laura.bank.transfers import pix, service, ted
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.schemas import (
     CancelOut,
@@ -17,6 +18,8 @@ from laura.bank.transfers.schemas import (
     P2PRequest,
     PixOut,
     PixRequest,
+    TedOut,
+    TedRequest,
     TransferOut,
 )
 from laura.core.db import SessionDep
@@ -59,6 +62,13 @@ def _limits(request: Request) -> service.Limits:
 
 
 LimitsDep = Annotated[service.Limits, Depends(_limits)]
+
+
+def _ted_fee(request: Request) -> Decimal:
+    return Decimal(request.app.state.settings.ted_fee)
+
+
+TedFeeDep = Annotated[Decimal, Depends(_ted_fee)]
 
 
 def transfer_out(transfer: Transfer) -> TransferOut:
@@ -134,6 +144,29 @@ async def send_pix(
         created_at=transfer.created_at,
         completed_at=transfer.completed_at,
         failure_reason=transfer.failure_reason,
+    )
+
+
+@router.post(
+    "/ted",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TedOut,
+    responses={**_ERRORS, 422: {"description": "VALIDATION_ERROR or BANK_NOT_FOUND (unknown COMPE code)"}},
+)
+@idempotent()
+async def send_ted(
+    body: TedRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, fee: TedFeeDep, cache: BalanceCacheDep
+) -> TedOut:
+    """TED to another bank: amount + fee held now, settled (COMPLETED) at `estimatedDelivery`."""
+    transfer = await ted.send_ted(session, user_id=user.id, data=body, limits=limits, fee=fee, cache=cache)
+    return TedOut(
+        id=transfer.id,
+        type=transfer.type,
+        amount=from_cents(transfer.amount_cents),
+        status=transfer.status,
+        bank=transfer.bank_code or body.bank,
+        fee=from_cents(transfer.fee_cents),
+        estimated_delivery=transfer.estimated_delivery,
     )
 
 

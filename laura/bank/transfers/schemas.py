@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from typing import Literal
 
-from pydantic import AwareDatetime, Field, model_validator
+from pydantic import AwareDatetime, Field, field_validator, model_validator
 
+from laura.core.documents import normalize_cnpj, normalize_cpf
 from laura.core.money import Amount, Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 
@@ -94,3 +96,36 @@ class PixOut(ApiModel):
     created_at: UtcDatetime
     completed_at: UtcDatetime | None
     failure_reason: str | None
+
+
+class TedRequest(RequestModel):
+    """A TED to another bank: COMPE code, agency (4 digits, optional check digit), account with its digit."""
+
+    bank: str = Field(pattern=r"^[0-9]{3}$")
+    agency: str = Field(pattern=r"^[0-9]{4}(-?[0-9])?$")
+    account: str = Field(pattern=r"^[0-9]{1,12}-?[0-9Xx]$")
+    account_type: Literal["CHECKING", "SAVINGS", "PAYMENT"]
+    amount: Amount
+    description: str | None = Field(default=None, max_length=140)
+    recipient_name: str = Field(min_length=1, max_length=255)
+    recipient_document: str | None = Field(default=None, max_length=18)
+
+    @field_validator("recipient_document")
+    @classmethod
+    def _document(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        normalized = normalize_cpf(value) or normalize_cnpj(value)
+        if normalized is None:
+            raise ValueError("not a valid CPF or CNPJ")
+        return normalized
+
+
+class TedOut(ApiModel):
+    id: uuid.UUID
+    type: str
+    amount: Money
+    status: str
+    bank: str
+    fee: Money
+    estimated_delivery: UtcDatetime

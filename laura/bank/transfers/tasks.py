@@ -7,7 +7,7 @@ import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.bank.transfers import pix
+from laura.bank.transfers import pix, ted
 from laura.bank.transfers.service import Limits
 from laura.core.jobs import Retry, current_runtime, job_task
 from laura.settings import Settings, get_settings
@@ -26,3 +26,9 @@ def _limits() -> Limits:
 async def execute_scheduled_transfer(session: AsyncSession, transfer_id: str) -> None:
     """Runs at the transfer's `scheduledFor`; a refusal fails the transfer rather than the job."""
     await pix.execute_scheduled(session, uuid.UUID(transfer_id), _limits())
+
+
+@job_task(name=ted.SETTLE_TASK, retry=Retry(max_attempts=5))
+async def settle_ted(session: AsyncSession, transfer_id: str) -> None:
+    """Runs at the TED's estimated delivery."""
+    await ted.settle_ted(session, uuid.UUID(transfer_id))
