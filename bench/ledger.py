@@ -25,19 +25,15 @@ import random
 import re
 import statistics
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from laura.core.db import Database, plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
-from laura.core.models import uuid7  # noqa: E402
-from laura.ledger import service  # noqa: E402
+from laura.core.db import Database, plain_url
+from laura.core.migrations import upgrade
+from laura.core.models import uuid7
+from laura.ledger import service
 
 LEDGER_DB = "laura_bench_ledger"
 PGBENCH_DB = "laura_bench_pgbench"
@@ -148,7 +144,10 @@ async def _service_phase(url: str, accounts: list, *, clients: int, duration: fl
             try:
                 async with db.unit_of_work() as session:
                     await service.post(
-                        session, [(debit, "D", amount), (credit, "C", amount)], reference=f"svc-{n}-{i}", reason="bench"
+                        session,
+                        [(debit, "D", amount), (credit, "C", amount)],
+                        reference=f"svc-{n}-{i}",
+                        reason="bench",
                     )
             except Exception:  # noqa: BLE001 - counted, the benchmark goes on
                 errors += 1
@@ -188,7 +187,10 @@ async def _verify(url: str) -> dict:
 
 
 async def main(args: argparse.Namespace) -> dict:
-    server = plain_url(os.environ.get("LAURA_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres")
+    load_before = os.getloadavg()[0]
+    server = plain_url(
+        os.environ.get("LAURA_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
     ledger_url = _with_db(server, LEDGER_DB)
     await _recreate(server, LEDGER_DB)
     await _recreate(server, PGBENCH_DB)
@@ -220,6 +222,7 @@ async def main(args: argparse.Namespace) -> dict:
         "ratio_hot_vs_pgbench": round(hot_accounts["tps"] / pgbench["tps"], 2),
         "ratio_contended_vs_pgbench": round(contended_accounts["tps"] / pgbench["tps"], 2),
         "verify": await _verify(ledger_url),
+        "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
 
 
@@ -229,5 +232,7 @@ if __name__ == "__main__":
     parser.add_argument("--clients", type=int, default=16, help="concurrent sessions")
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts in the random phase")
     parser.add_argument("--hot", type=int, default=10, help="accounts in the hot and contended phases")
-    parser.add_argument("--service-duration", type=float, default=5.0, help="seconds of the service-API phase")
+    parser.add_argument(
+        "--service-duration", type=float, default=5.0, help="seconds of the service-API phase"
+    )
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -144,8 +144,12 @@ class LedgerRepository:
                 "entity_id": entity_id,
                 "external_ref": external_ref,
                 "metadata": _metadata(metadata),
-                "account_ids": [line.account if isinstance(line.account, uuid.UUID) else None for line in lines],
-                "account_codes": [None if isinstance(line.account, uuid.UUID) else line.account for line in lines],
+                "account_ids": [
+                    line.account if isinstance(line.account, uuid.UUID) else None for line in lines
+                ],
+                "account_codes": [
+                    None if isinstance(line.account, uuid.UUID) else line.account for line in lines
+                ],
                 "directions": [line.direction for line in lines],
                 "amounts": [line.cents for line in lines],
                 "pending": pending,
@@ -269,7 +273,9 @@ class LedgerRepository:
         return [_account(row[0], _totals(row)) for row in rows]
 
     async def transaction(self, ref: str | uuid.UUID) -> Transaction | None:
-        where = LedgerTransaction.id == ref if isinstance(ref, uuid.UUID) else LedgerTransaction.reference == ref
+        where = (
+            LedgerTransaction.id == ref if isinstance(ref, uuid.UUID) else LedgerTransaction.reference == ref
+        )
         row = await self.session.scalar(select(LedgerTransaction).where(where))
         if row is None:
             return None
@@ -299,7 +305,9 @@ class LedgerRepository:
         ).one()
         return Balances(*(int(value) for value in row))
 
-    async def statement(self, account_id: uuid.UUID, *, before_id: int | None, limit: int) -> list[dict[str, Any]]:
+    async def statement(
+        self, account_id: uuid.UUID, *, before_id: int | None, limit: int
+    ) -> list[dict[str, Any]]:
         """Entries of one account, newest first, from just below `before_id` (keyset)."""
         query = (
             select(
@@ -320,7 +328,9 @@ class LedgerRepository:
                 LedgerEntry.created_at,
             )
             .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-            .outerjoin(LedgerHold, and_(LedgerHold.transaction_id == LedgerEntry.transaction_id, LedgerEntry.pending))
+            .outerjoin(
+                LedgerHold, and_(LedgerHold.transaction_id == LedgerEntry.transaction_id, LedgerEntry.pending)
+            )
             .where(LedgerEntry.account_id == account_id)
             .order_by(LedgerEntry.id.desc())
             .limit(limit)

@@ -1,4 +1,4 @@
-"""Admin reads of the ledger: the chart of accounts with balances, an account's statement, the trial balance."""
+"""Admin reads of the ledger: accounts with balances, an account's statement, the trial balance."""
 
 from __future__ import annotations
 

@@ -232,7 +232,12 @@ async def reverse(
     """Undo a posted transaction with a new, mirrored one; the original is never edited. A transaction is
     reversed at most once, and the reversal obeys the balance limits like any posting."""
     return await LedgerRepository(session).reverse(
-        uuid7(), transaction_id, reference=reference, reason=reason, description=description, metadata=metadata
+        uuid7(),
+        transaction_id,
+        reference=reference,
+        reason=reason,
+        description=description,
+        metadata=metadata,
     )
 
 
@@ -327,7 +332,8 @@ async def verify(session: AsyncSession, *, limit: int = 50) -> VerifyReport:
         for column in ("debits_pending", "debits_posted", "credits_pending", "credits_posted"):
             if row[column] != row[f"entries_{column}"]:
                 problems.append(
-                    f"account {row['code']}: stored {column} {row[column]}, entries say {row[f'entries_{column}']}"
+                    f"account {row['code']}: stored {column} {row[column]}, "
+                    f"entries say {row[f'entries_{column}']}"
                 )
     for code in await repo.overdrawn_accounts(limit):
         problems.append(f"account {code}: past its balance limit")

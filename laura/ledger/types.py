@@ -81,7 +81,9 @@ class Balance:
     def of(cls, totals: Balances, account_type: AccountType) -> Balance:
         if account_type.debit_normal:
             posted = totals.debits_posted - totals.credits_posted
-            return cls(posted, totals.debits_pending - totals.credits_pending, posted - totals.credits_pending)
+            return cls(
+                posted, totals.debits_pending - totals.credits_pending, posted - totals.credits_pending
+            )
         posted = totals.credits_posted - totals.debits_posted
         return cls(posted, totals.credits_pending - totals.debits_pending, posted - totals.debits_pending)
 
@@ -107,7 +109,7 @@ class Account:
 
 @dataclass(frozen=True)
 class Transaction:
-    """A ledger transaction. `replayed` is true when the reference already existed and this is the first one."""
+    """A ledger transaction; `replayed` is true when the reference existed and this is that first one."""
 
     id: uuid.UUID
     reference: str

@@ -27,7 +27,10 @@ async def customer(db: Database, cents: int = 0, *, code: str | None = None) -> 
         )
         if cents:
             await ledger.post(
-                session, [("3100", "D", cents), (code, "C", cents)], reference=f"fund:{code}", reason="funding"
+                session,
+                [("3100", "D", cents), (code, "C", cents)],
+                reference=f"fund:{code}",
+                reason="funding",
             )
     return code
 

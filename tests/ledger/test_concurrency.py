@@ -63,7 +63,10 @@ async def test_an_account_funded_for_n_transfers_pays_exactly_n_of_3n(db):
         try:
             async with db.unit_of_work() as session:
                 await ledger.post(
-                    session, [(payer, "D", price), (payees[i % 3], "C", price)], reference=f"pay-{i}", reason="P2P"
+                    session,
+                    [(payer, "D", price), (payees[i % 3], "C", price)],
+                    reference=f"pay-{i}",
+                    reason="P2P",
                 )
         except InsufficientFunds:
             return False
@@ -83,7 +86,9 @@ async def test_concurrent_holds_never_reserve_more_than_the_balance(db):
     async def attempt(i: int) -> bool:
         try:
             async with db.unit_of_work() as session:
-                await ledger.hold(session, [(payer, "D", 1_000), (payee, "C", 1_000)], reference=f"h{i}", reason="X")
+                await ledger.hold(
+                    session, [(payer, "D", 1_000), (payee, "C", 1_000)], reference=f"h{i}", reason="X"
+                )
         except InsufficientFunds:
             return False
         return True
@@ -97,7 +102,9 @@ async def test_the_same_reference_posted_concurrently_moves_money_once(db):
 
     async def attempt() -> ledger.Transaction:
         async with db.unit_of_work() as session:
-            return await ledger.post(session, [(payer, "D", 700), (payee, "C", 700)], reference="once", reason="X")
+            return await ledger.post(
+                session, [(payer, "D", 700), (payee, "C", 700)], reference="once", reason="X"
+            )
 
     results = await asyncio.gather(*(attempt() for _ in range(12)))
     assert len({tx.id for tx in results}) == 1 and sum(not tx.replayed for tx in results) == 1
@@ -133,4 +140,3 @@ async def test_concurrent_post_and_void_of_one_hold_resolve_it_once(db):
     assert (await balance_of(db, payer)) == ledger.Balance(1_000 - posted, 0, 1_000 - posted)
     async with db.sessionmaker() as session:
         assert (await ledger.verify(session)).ok
-

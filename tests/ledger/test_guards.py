@@ -18,36 +18,45 @@ from tests.ledger.conftest import customer
 async def _posted(db) -> ledger.Transaction:
     alice = await customer(db, 1_000)
     async with db.unit_of_work() as session:
-        return await ledger.post(session, [(alice, "D", 100), ("4300", "C", 100)], reference="fee", reason="FEE")
+        return await ledger.post(
+            session, [(alice, "D", 100), ("4300", "C", 100)], reference="fee", reason="FEE"
+        )
 
 
 async def test_an_unbalanced_transaction_is_refused_at_commit(db):
     tx_id = uuid.uuid4()
     async with db.engine.connect() as conn:
         await conn.execute(
-            text("INSERT INTO ledger_transactions (id, reference, kind, reason, amount)"
-                 " VALUES (:id, 'manual', 'posting', 'X', 100)"),
+            text(
+                "INSERT INTO ledger_transactions (id, reference, kind, reason, amount)"
+                " VALUES (:id, 'manual', 'posting', 'X', 100)"
+            ),
             {"id": tx_id},
         )
         for code, direction, amount in (("1100", "D", 100), ("3100", "C", 90)):
             await conn.execute(
-                text("INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
-                     " SELECT :tx, id, :direction, :amount, false, now() FROM ledger_accounts WHERE code = :code"),
+                text(
+                    "INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
+                    " SELECT :tx, id, :direction, :amount, false, now() FROM ledger_accounts WHERE code = :code"
+                ),
                 {"tx": tx_id, "code": code, "direction": direction, "amount": amount},
             )
         with pytest.raises(DBAPIError, match="does not balance"):
             await conn.commit()
     async with db.engine.connect() as conn:
-        assert (await conn.execute(text("SELECT count(*) FROM ledger_transactions WHERE id = :id"),
-                                   {"id": tx_id})).scalar() == 0
+        assert (
+            await conn.execute(text("SELECT count(*) FROM ledger_transactions WHERE id = :id"), {"id": tx_id})
+        ).scalar() == 0
 
 
 async def test_an_entry_added_later_to_a_balanced_transaction_is_refused(db):
     tx = await _posted(db)
     async with db.engine.connect() as conn:
         await conn.execute(
-            text("INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
-                 " SELECT :tx, id, 'C', 5, false, now() FROM ledger_accounts WHERE code = '4300'"),
+            text(
+                "INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
+                " SELECT :tx, id, 'C', 5, false, now() FROM ledger_accounts WHERE code = '4300'"
+            ),
             {"tx": tx.id},
         )
         with pytest.raises(DBAPIError, match="does not balance"):
@@ -76,8 +85,10 @@ async def test_amounts_must_be_positive(db):
     async with db.engine.connect() as conn:
         with pytest.raises(DBAPIError, match="ledger_cents"):
             await conn.execute(
-                text("INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
-                     " SELECT :tx, id, 'C', 0, false, now() FROM ledger_accounts WHERE code = '4300'"),
+                text(
+                    "INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
+                    " SELECT :tx, id, 'C', 0, false, now() FROM ledger_accounts WHERE code = '4300'"
+                ),
                 {"tx": tx.id},
             )
 
@@ -108,10 +119,14 @@ async def test_verify_names_a_tampered_balance(db):
     async with db.sessionmaker() as session:
         assert (await ledger.verify(session)).ok
     async with db.engine.begin() as conn:
-        await conn.execute(text("UPDATE ledger_accounts SET credits_posted = 1500 WHERE code = :code"), {"code": alice})
         await conn.execute(
-            text("UPDATE ledger_account_shards SET debits_posted = debits_posted + 7"
-                 " WHERE shard = 3 AND account_id = (SELECT id FROM ledger_accounts WHERE code = '4300')")
+            text("UPDATE ledger_accounts SET credits_posted = 1500 WHERE code = :code"), {"code": alice}
+        )
+        await conn.execute(
+            text(
+                "UPDATE ledger_account_shards SET debits_posted = debits_posted + 7"
+                " WHERE shard = 3 AND account_id = (SELECT id FROM ledger_accounts WHERE code = '4300')"
+            )
         )
     async with db.sessionmaker() as session:
         report = await ledger.verify(session)
@@ -123,7 +138,12 @@ async def test_verify_names_a_tampered_balance(db):
 def _cli(database_url: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LAURA_DATABASE_URL": database_url}
     return subprocess.run(
-        [sys.executable, "-m", "laura", "ledger", "verify"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "laura", "ledger", "verify"],
+        check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -133,7 +153,11 @@ async def test_the_cli_exits_non_zero_on_a_tampered_ledger(db, database_url):
     assert clean.returncode == 0, clean.stderr
     assert "ledger sound" in clean.stderr
     async with db.engine.begin() as conn:
-        await conn.execute(text("UPDATE ledger_accounts SET credits_posted = 900 WHERE code = :code"), {"code": alice})
+        await conn.execute(
+            text("UPDATE ledger_accounts SET credits_posted = 900 WHERE code = :code"), {"code": alice}
+        )
     tampered = _cli(database_url)
     assert tampered.returncode == 1
-    assert f"account {alice}: stored credits_posted 900, entries say 1000" in " ".join(tampered.stderr.split())
+    assert f"account {alice}: stored credits_posted 900, entries say 1000" in " ".join(
+        tampered.stderr.split()
+    )

@@ -1,5 +1,6 @@
 """Property: any interleaving of posts, holds, partial and full hold posts, voids and reversals, run by
-concurrent sessions over the real database, leaves a ledger that verifies and no flagged account below zero."""
+concurrent sessions over the real database, leaves a ledger that verifies and no flagged account below
+zero."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database
 from laura.core.errors import AppError
@@ -42,7 +44,7 @@ operations = st.lists(
 )
 
 
-async def _apply(session, run: str, k: int, op: tuple, codes: list[str]) -> None:  # type: ignore[no-untyped-def]
+async def _apply(session: AsyncSession, run: str, k: int, op: tuple, codes: list[str]) -> None:
     reference = f"{run}-{k}"
     kind = op[0]
     if kind in ("post", "post_with_fee", "hold"):
@@ -83,8 +85,12 @@ async def _run(database_url: str, funding: list[int], ops: list[tuple]) -> None:
                     session, code=code, name=code, type="LIABILITY", debits_must_not_exceed_credits=True
                 )
                 if cents:
-                    await ledger.post(session, [("3100", "D", cents), (code, "C", cents)], reference=f"fund:{code}",
-                                      reason="funding")
+                    await ledger.post(
+                        session,
+                        [("3100", "D", cents), (code, "C", cents)],
+                        reference=f"fund:{code}",
+                        reason="funding",
+                    )
 
         async def worker(w: int) -> None:
             for k in range(w, len(ops), WORKERS):

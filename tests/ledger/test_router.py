@@ -9,18 +9,30 @@ from tests.helpers import auth_headers, staff_headers
 async def _seed(app) -> str:
     code = "2101.router-test"
     async with app.state.db.unit_of_work() as session:
-        await ledger.open_account(session, code=code, name="Cliente", type="LIABILITY",
-                                  debits_must_not_exceed_credits=True)
-        await ledger.post(session, [("3100", "D", 15_050), (code, "C", 15_050)], reference="seed", reason="funding")
+        await ledger.open_account(
+            session, code=code, name="Cliente", type="LIABILITY", debits_must_not_exceed_credits=True
+        )
+        await ledger.post(
+            session, [("3100", "D", 15_050), (code, "C", 15_050)], reference="seed", reason="funding"
+        )
         for i in range(3):
-            await ledger.post(session, [(code, "D", 1_000), ("4300", "C", 1_000)], reference=f"fee{i}", reason="FEE",
-                              description="Tarifa")
+            await ledger.post(
+                session,
+                [(code, "D", 1_000), ("4300", "C", 1_000)],
+                reference=f"fee{i}",
+                reason="FEE",
+                description="Tarifa",
+            )
     return code
 
 
 async def test_customers_cannot_read_the_ledger(client):
     _, headers = await auth_headers(client)
-    for path in ("/admin/ledger/accounts", "/admin/ledger/accounts/3100/entries", "/admin/ledger/trial-balance"):
+    for path in (
+        "/admin/ledger/accounts",
+        "/admin/ledger/accounts/3100/entries",
+        "/admin/ledger/trial-balance",
+    ):
         response = await client.get(path, headers=headers)
         assert response.status_code == 403, path
         assert response.json()["error"] == "FORBIDDEN"

@@ -50,7 +50,11 @@ async def test_a_posting_moves_balances_on_each_accounts_normal_side(db):
     async with db.unit_of_work() as session:
         tx = await ledger.post(
             session,
-            [ledger.Line.debit(alice, 1_000), ledger.Line.credit("1200", 990), ledger.Line.credit("4300", 10)],
+            [
+                ledger.Line.debit(alice, 1_000),
+                ledger.Line.credit("1200", 990),
+                ledger.Line.credit("4300", 10),
+            ],
             reference="pix-out-1",
             reason="PIX_OUT",
             description="Pix enviado",
@@ -59,7 +63,12 @@ async def test_a_posting_moves_balances_on_each_accounts_normal_side(db):
             external_ref="E123",
             metadata={"channel": "app"},
         )
-    assert (tx.kind, tx.amount_cents, tx.replayed, tx.metadata) == ("posting", 1_000, False, {"channel": "app"})
+    assert (tx.kind, tx.amount_cents, tx.replayed, tx.metadata) == (
+        "posting",
+        1_000,
+        False,
+        {"channel": "app"},
+    )
     assert await balance_of(db, alice) == ledger.Balance(posted=9_000, pending=0, available=9_000)
     assert (await balance_of(db, "1200")).posted == -990  # an asset credited: money left the PSP account
     assert (await balance_of(db, "4300")).posted == 10
@@ -71,7 +80,9 @@ async def test_lines_accept_tuples_words_and_account_ids(db):
     alice = await customer(db, 500)
     async with db.unit_of_work() as session:
         account = await ledger.get_account(session, alice)
-        await ledger.post(session, [(account.id, "debit", 200), ("4300", "credit", 200)], reference="r", reason="FEE")
+        await ledger.post(
+            session, [(account.id, "debit", 200), ("4300", "credit", 200)], reference="r", reason="FEE"
+        )
     assert (await balance_of(db, alice)).posted == 300
 
 
@@ -142,8 +153,14 @@ async def test_an_account_cannot_be_overdrawn(db):
     alice, bob = await customer(db, 1_000), await customer(db)
     with pytest.raises(InsufficientFunds) as refused:
         async with db.unit_of_work() as session:
-            await ledger.post(session, [(alice, "D", 1_001), (bob, "C", 1_001)], reference="over", reason="P2P")
-    assert (refused.value.status, refused.value.error, refused.value.code) == (402, "INSUFFICIENT_BALANCE", "LED_001")
+            await ledger.post(
+                session, [(alice, "D", 1_001), (bob, "C", 1_001)], reference="over", reason="P2P"
+            )
+    assert (refused.value.status, refused.value.error, refused.value.code) == (
+        402,
+        "INSUFFICIENT_BALANCE",
+        "LED_001",
+    )
     assert refused.value.details == {"account": alice}
     assert (await balance_of(db, alice)).posted == 1_000
     async with db.sessionmaker() as session:
@@ -154,24 +171,37 @@ async def test_open_account_is_idempotent_on_code_and_refuses_other_attributes(d
     owner = uuid.uuid4()
     async with db.unit_of_work() as session:
         first = await ledger.open_account(
-            session, code=f"2100.{owner}", name="Motorista", type="LIABILITY", owner_id=owner,
+            session,
+            code=f"2100.{owner}",
+            name="Motorista",
+            type="LIABILITY",
+            owner_id=owner,
             debits_must_not_exceed_credits=True,
         )
         again = await ledger.open_account(
-            session, code=f"2100.{owner}", name="Motorista", type=ledger.AccountType.LIABILITY, owner_id=owner,
+            session,
+            code=f"2100.{owner}",
+            name="Motorista",
+            type=ledger.AccountType.LIABILITY,
+            owner_id=owner,
             debits_must_not_exceed_credits=True,
         )
     assert again.id == first.id and first.owner_id == owner
     with pytest.raises(AccountConflict):
         async with db.unit_of_work() as session:
-            await ledger.open_account(session, code=f"2100.{owner}", name="Motorista", type="ASSET", owner_id=owner)
+            await ledger.open_account(
+                session, code=f"2100.{owner}", name="Motorista", type="ASSET", owner_id=owner
+            )
 
 
 async def test_a_hold_counts_against_available_until_posted_in_part(db):
     alice, merchant = await customer(db, 1_000), await customer(db)
     async with db.unit_of_work() as session:
         held = await ledger.hold(
-            session, [(alice, "D", 600), (merchant, "C", 600)], reference="card-auth-1", reason="CARD",
+            session,
+            [(alice, "D", 600), (merchant, "C", 600)],
+            reference="card-auth-1",
+            reason="CARD",
             timeout_seconds=3600,
         )
     assert held.kind == "hold"
@@ -231,10 +261,16 @@ async def test_partial_post_of_a_multi_line_hold_is_refused(db):
 async def test_expired_holds_are_released_by_the_sweep(db):
     alice, bob = await customer(db, 1_000), await customer(db)
     async with db.unit_of_work() as session:
-        await ledger.hold(session, [(alice, "D", 300), (bob, "C", 300)], reference="e1", reason="X", timeout_seconds=1)
-        await ledger.hold(session, [(alice, "D", 200), (bob, "C", 200)], reference="e2", reason="X", timeout_seconds=600)
+        await ledger.hold(
+            session, [(alice, "D", 300), (bob, "C", 300)], reference="e1", reason="X", timeout_seconds=1
+        )
+        await ledger.hold(
+            session, [(alice, "D", 200), (bob, "C", 200)], reference="e2", reason="X", timeout_seconds=600
+        )
     async with db.unit_of_work() as session:
-        assert await ledger.expire_holds(session, now=utcnow() + timedelta(seconds=5)) == 0  # not due in DB time
+        assert (
+            await ledger.expire_holds(session, now=utcnow() + timedelta(seconds=5)) == 0
+        )  # not due in DB time
     async with db.engine.begin() as conn:
         await conn.execute(text("SELECT pg_sleep(1.1)"))
     async with db.unit_of_work() as session:
@@ -249,8 +285,12 @@ async def test_a_reversal_is_a_new_mirrored_transaction_and_happens_once(db):
     alice, bob = await customer(db, 1_000), await customer(db)
     async with db.unit_of_work() as session:
         original = await ledger.post(
-            session, [(alice, "D", 400), (bob, "C", 390), ("4300", "C", 10)], reference="pay", reason="P2P",
-            entity_type="transfer", entity_id="t-9",
+            session,
+            [(alice, "D", 400), (bob, "C", 390), ("4300", "C", 10)],
+            reference="pay",
+            reason="P2P",
+            entity_type="transfer",
+            entity_id="t-9",
         )
     async with db.unit_of_work() as session:
         reversal = await ledger.reverse(session, original.id, reference="pay:reversal", reason="REFUND")
@@ -269,15 +309,20 @@ async def test_a_reversal_is_a_new_mirrored_transaction_and_happens_once(db):
         async with db.unit_of_work() as session:
             await ledger.reverse(session, uuid.uuid4(), reference="nothing", reason="X")
     async with db.engine.connect() as conn:
-        stored = (await conn.execute(text("SELECT count(*) FROM ledger_entries WHERE transaction_id = :id"),
-                                     {"id": original.id})).scalar()
+        stored = (
+            await conn.execute(
+                text("SELECT count(*) FROM ledger_entries WHERE transaction_id = :id"), {"id": original.id}
+            )
+        ).scalar()
     assert stored == 3
 
 
 async def test_a_reversal_that_would_overdraw_is_refused(db):
     alice, bob = await customer(db, 1_000), await customer(db)
     async with db.unit_of_work() as session:
-        paid = await ledger.post(session, [(alice, "D", 1_000), (bob, "C", 1_000)], reference="all", reason="P2P")
+        paid = await ledger.post(
+            session, [(alice, "D", 1_000), (bob, "C", 1_000)], reference="all", reason="P2P"
+        )
         await ledger.post(session, [(bob, "D", 1_000), ("4300", "C", 1_000)], reference="spent", reason="FEE")
     with pytest.raises(InsufficientFunds):
         async with db.unit_of_work() as session:
@@ -326,8 +371,16 @@ async def test_hot_accounts_spread_their_balance_and_compute_statement_balances(
     async with db.unit_of_work() as session:
         fee = await ledger.open_account(session, code="4200.test", name="Comissao", type="INCOME", hot=True)
         for i in range(3):
-            await ledger.post(session, [("1300", "D", 1_000), ("4200.test", "C", 100 * (i + 1)),
-                                        ("4100", "C", 1_000 - 100 * (i + 1))], reference=f"ride{i}", reason="RIDE")
+            await ledger.post(
+                session,
+                [
+                    ("1300", "D", 1_000),
+                    ("4200.test", "C", 100 * (i + 1)),
+                    ("4100", "C", 1_000 - 100 * (i + 1)),
+                ],
+                reference=f"ride{i}",
+                reason="RIDE",
+            )
     assert fee.hot
     assert await balance_of(db, "4200.test") == ledger.Balance(600, 0, 600)
     async with db.sessionmaker() as session:
@@ -336,7 +389,12 @@ async def test_hot_accounts_spread_their_balance_and_compute_statement_balances(
     with pytest.raises(Exception, match="ledger_accounts_flags"):
         async with db.unit_of_work() as session:
             await ledger.open_account(
-                session, code="2101.hot", name="x", type="LIABILITY", hot=True, debits_must_not_exceed_credits=True
+                session,
+                code="2101.hot",
+                name="x",
+                type="LIABILITY",
+                hot=True,
+                debits_must_not_exceed_credits=True,
             )
 
 
