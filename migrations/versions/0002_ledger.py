@@ -534,7 +534,8 @@ CHART = [
 
 def _chart_sql() -> str:
     values = ",\n".join(
-        f"    (gen_random_uuid(), '{code}', '{name}', '{kind}', {str(hot).lower()})" for code, name, kind, hot in CHART
+        f"    (gen_random_uuid(), '{code}', '{name}', '{kind}', {str(hot).lower()})"
+        for code, name, kind, hot in CHART
     )
     return (
         f"INSERT INTO ledger_accounts (id, code, name, type, hot) VALUES\n{values};\n"
