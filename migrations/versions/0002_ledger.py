@@ -167,22 +167,35 @@ CREATE TRIGGER ledger_holds_resolve_once BEFORE UPDATE ON ledger_holds
     FOR EACH ROW EXECUTE FUNCTION ledger_holds_resolve_once();
 
 -- At commit, every transaction that received entries must balance and match its declared amount.
-CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
+-- A transaction's entries fire one after another, so one check covers them all: it records the last entry
+-- it saw ("<transaction>:<entry id>", transaction-local) and later events for entries up to it are skipped.
+-- An entry written after that check has a higher id and is checked again.
+CREATE FUNCTION ledger_check_balanced() RETURNS trigger
+LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
+    v_checked text := current_setting('ledger.checked_through', true);
     v_debits bigint;
     v_credits bigint;
     v_amount bigint;
+    v_last bigint;
 BEGIN
-    SELECT coalesce(sum(amount) FILTER (WHERE direction = 'D'), 0),
-           coalesce(sum(amount) FILTER (WHERE direction = 'C'), 0)
-      INTO v_debits, v_credits
-      FROM ledger_entries WHERE transaction_id = NEW.transaction_id;
-    SELECT amount INTO v_amount FROM ledger_transactions WHERE id = NEW.transaction_id;
+    IF split_part(v_checked, ':', 1) = NEW.transaction_id::text THEN
+        IF NEW.id <= split_part(v_checked, ':', 2)::bigint THEN
+            RETURN NULL;
+        END IF;
+    END IF;
+    SELECT t.amount, coalesce(sum(e.amount) FILTER (WHERE e.direction = 'D'), 0),
+           coalesce(sum(e.amount) FILTER (WHERE e.direction = 'C'), 0), max(e.id)
+      INTO v_amount, v_debits, v_credits, v_last
+      FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
+     WHERE t.id = NEW.transaction_id
+     GROUP BY t.amount;
     IF v_debits <> v_credits OR v_debits <> v_amount THEN
         RAISE EXCEPTION 'ledger transaction % does not balance (debits %, credits %, amount %)',
             NEW.transaction_id, v_debits, v_credits, v_amount
             USING ERRCODE = 'LD002', DETAIL = NEW.transaction_id::text;
     END IF;
+    v_checked := set_config('ledger.checked_through', NEW.transaction_id::text || ':' || v_last, true);
     RETURN NULL;
 END $$;
 CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries

@@ -63,6 +63,29 @@ async def test_an_entry_added_later_to_a_balanced_transaction_is_refused(db):
             await conn.commit()
 
 
+async def test_an_entry_added_after_an_early_check_is_checked_again(db):
+    async with db.engine.connect() as conn:
+        tx_id = (
+            await conn.execute(
+                text(
+                    "SELECT (r.tx).id FROM ledger_post(gen_random_uuid(), 'early', 'X', NULL, NULL, NULL, NULL,"
+                    " NULL, '{NULL,NULL}'::uuid[], '{3100,4300}'::text[], '{D,C}'::text[], '{100,100}'::bigint[]) r"
+                )
+            )
+        ).scalar()
+        await conn.execute(text("SET CONSTRAINTS ALL IMMEDIATE"))
+        await conn.execute(text("SET CONSTRAINTS ALL DEFERRED"))
+        await conn.execute(
+            text(
+                "INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
+                " SELECT :tx, id, 'C', 5, false, now() FROM ledger_accounts WHERE code = '4300'"
+            ),
+            {"tx": tx_id},
+        )
+        with pytest.raises(DBAPIError, match="does not balance"):
+            await conn.commit()
+
+
 @pytest.mark.parametrize(
     "statement",
     [
