@@ -21,6 +21,7 @@ from laura.bank.bills.barcode import Bill, check_amount, parse_bill
 from laura.bank.bills.errors import AmountRequired, BillAlreadyPaid, BillOverdue, BillPaymentNotFound
 from laura.bank.bills.models import BillPayment, RegisteredBill
 from laura.bank.bills.repository import BillRepository
+from laura.bank.metrics import count_bill_payment
 from laura.bank.bills.schemas import PayRequest, ValidateOut
 from laura.bank.transfers.calendar import BRASILIA
 from laura.core.errors import ValidationFailed
@@ -119,6 +120,7 @@ async def pay(session: AsyncSession, *, user_id: uuid.UUID, data: PayRequest, ca
     _audit(session, payment)
     await publish(session, f"bill.{payment.status.lower()}", _event(payment), user_ids=[user_id])
     cache.invalidate_after_commit(session, user_id)
+    count_bill_payment(session, payment.status)
     return payment
 
 
@@ -158,6 +160,7 @@ async def pay_scheduled(session: AsyncSession, payment_id: uuid.UUID, cache: Bal
     _audit(session, payment)
     await publish(session, f"bill.{payment.status.lower()}", _event(payment), user_ids=[payment.user_id])
     cache.invalidate_after_commit(session, payment.user_id)
+    count_bill_payment(session, payment.status)
     return payment
 
 

@@ -33,7 +33,7 @@ from laura.bank.transfers.errors import (
     SelfTransfer,
     TransferLimitExceeded,
 )
-from laura.bank.transfers.metrics import count_transfer
+from laura.bank.metrics import count_transfer
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import PixRequest

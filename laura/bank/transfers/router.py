@@ -6,11 +6,12 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
 from laura.bank.accounts.deps import BalanceCacheDep
 from laura.bank.transfers import pix, service, ted
 from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.receipt import receipt_pdf
 from laura.bank.transfers.schemas import (
     CancelOut,
     CancelRequest,
@@ -213,4 +214,19 @@ async def cancel(
     """Cancel a SCHEDULED transfer, or a PENDING one not yet sent; its held money is released."""
     return await service.cancel_transfer(
         session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache
+    )
+
+
+@router.get(
+    "/{transfer_id}/receipt",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}, 404: {"description": "TRANSFER_NOT_FOUND"}},
+)
+async def receipt(transfer_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Response:
+    """The comprovante as a PDF: parties, amount, times, e2eId and authentication code."""
+    transfer, recipient_name = await service.receipt_parties(session, user.id, transfer_id)
+    return Response(
+        receipt_pdf(transfer, user.name, recipient_name),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="comprovante-{transfer.id}.pdf"'},
     )

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache
+from laura.bank.metrics import count_transfer
 from laura.bank.transfers.calendar import BRASILIA
 from laura.bank.transfers.errors import (
     RecipientNotFound,
@@ -131,6 +132,7 @@ async def send_p2p(
         user_ids=[data.recipient_user_id],
     )
     cache.invalidate_after_commit(session, user_id, data.recipient_user_id)
+    count_transfer(session, transfer)
     return transfer
 
 
@@ -183,4 +185,14 @@ async def cancel_transfer(
     audit_transfer(session, "TRANSFER_CANCELLED", transfer, old)
     await publish(session, "transfer.cancelled", event_data(transfer), user_ids=[user_id])
     cache.invalidate_after_commit(session, user_id)
+    count_transfer(session, transfer)
     return CancelOut(id=transfer.id, status=transfer.status, cancelled_at=transfer.cancelled_at, reason=reason)
+
+
+async def receipt_parties(session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID) -> tuple[Transfer, str | None]:
+    """The caller's transfer and, for one to another customer, that customer's name (for the receipt)."""
+    transfer = await get_transfer(session, user_id, transfer_id)
+    name = None
+    if transfer.recipient_user_id is not None:
+        name = await TransferRepository(session).user_name(transfer.recipient_user_id)
+    return transfer, name

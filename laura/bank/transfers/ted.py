@@ -18,7 +18,7 @@ from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_co
 from laura.bank.participants import find_by_compe
 from laura.bank.transfers.calendar import ted_estimated_delivery
 from laura.bank.transfers.errors import BankNotFound
-from laura.bank.transfers.metrics import count_transfer
+from laura.bank.metrics import count_transfer
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import TedRequest
