@@ -42,6 +42,7 @@ if __name__ == "__main__":
         host="127.0.0.1",
         port=int(sys.argv[1]),
         workers=int(sys.argv[2]) if len(sys.argv) > 2 else 1,
+        timeout_keep_alive=75,
         log_config=None,
         log_level="warning",
         access_log=False,
