@@ -1,0 +1,236 @@
+"""HTTP P2P transfers per second against pgbench's tpcb-like on the same PostgreSQL; prints one JSON line.
+
+    python bench/transfers.py [--database-url URL] [--clients 32] [--accounts 1000] [--duration 20]
+
+Recreates the scratch databases laura_bench_transfers (migrated to head) and laura_bench_transfers_pgb.
+Customers are created straight through SQL and the services (a cheap argon2 hash so logins are quick),
+their accounts opened and funded from equity; each logs in over HTTP. Then `clients` concurrent clients
+post `POST /api/transfers/p2p` (auth, Idempotency-Key, limits, ledger, audit and outbox included) between
+random accounts for `duration` seconds to a real uvicorn server in a subprocess
+(LAURA_RATE_LIMITS_ENABLED=false, LAURA_LOG_LEVEL=WARNING). Then `pgbench -i -s 32` and
+`pgbench -c <clients> -j 2 -T <duration> -n` run on the same server, and `ledger verify` checks the books.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from decimal import Decimal
+from pathlib import Path
+
+import asyncpg
+import httpx
+from argon2 import PasswordHasher
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from laura.bank.accounts.service import open_checking_account  # noqa: E402
+from laura.bank.seed import fund_customer  # noqa: E402
+from laura.core.db import Database, plain_url  # noqa: E402
+from laura.core.migrations import upgrade  # noqa: E402
+from laura.ledger import service as ledger  # noqa: E402
+
+APP_DB = "laura_bench_transfers"
+PGBENCH_DB = "laura_bench_transfers_pgb"
+PASSWORD = "bench-passw0rd"
+FUNDING = Decimal("1000000.00")
+PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _recreate(server: str, name: str) -> None:
+    conn = await asyncpg.connect(_with_db(server, "postgres"))
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await conn.close()
+
+
+async def _customers(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
+    """Insert `count` customers, open and fund their accounts; returns (id, email)."""
+    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
+    users = [(uuid.uuid4(), f"bench-{n}@laura.bench") for n in range(count)]
+    db = Database(url)
+    try:
+        async with db.unit_of_work() as session:
+            await session.execute(
+                text(
+                    "INSERT INTO users (id, email, password_hash, name, role)"
+                    " SELECT unnest(CAST(:ids AS uuid[])), unnest(CAST(:emails AS text[])), :hash, 'Bench', 'customer'"
+                ),
+                {"ids": [u for u, _ in users], "emails": [e for _, e in users], "hash": cheap},
+            )
+            for user_id, _ in users:
+                await open_checking_account(session, user_id, "Bench")
+                await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
+    finally:
+        await db.dispose()
+    return users
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _start_server(url: str, port: int, data_dir: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "LAURA_DATABASE_URL": url,
+        "LAURA_RATE_LIMITS_ENABLED": "false",
+        "LAURA_LOG_LEVEL": "WARNING",
+        "LAURA_DATA_DIR": data_dir,
+        "LAURA_DB_POOL_SIZE": "32",
+        "LAURA_DB_MAX_OVERFLOW": "8",
+    }
+    env.pop("LAURA_REDIS_URL", None)
+    command = [
+        sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--log-level", "warning", "--no-access-log",
+    ]
+    return subprocess.Popen(command, env=env, cwd=str(Path(__file__).resolve().parents[1]))
+
+
+async def _wait_ready(http: httpx.AsyncClient, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the benchmark server exited")
+        try:
+            if (await http.get("/health")).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError("the benchmark server did not start within 60 s")
+
+
+async def _tokens(http: httpx.AsyncClient, emails: list[str], concurrency: int) -> list[str]:
+    semaphore = asyncio.Semaphore(concurrency)
+
+    async def login(email: str) -> str:
+        async with semaphore:
+            response = await http.post("/auth/login", json={"email": email, "password": PASSWORD})
+            response.raise_for_status()
+            return str(response.json()["accessToken"])
+
+    return list(await asyncio.gather(*(login(e) for e in emails)))
+
+
+async def _load(
+    http: httpx.AsyncClient, users: list[tuple[uuid.UUID, str]], tokens: list[str], clients: int, seconds: float
+) -> tuple[list[float], dict[int, int], float]:
+    """`clients` loops posting P2P transfers between random accounts until `seconds` have passed."""
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    stop = time.monotonic() + seconds
+
+    async def client() -> None:
+        while time.monotonic() < stop:
+            sender, recipient = random.sample(range(len(users)), 2)
+            body = {"recipientUserId": str(users[recipient][0]), "amount": random.randint(1, 100) / 100}
+            headers = {"Authorization": f"Bearer {tokens[sender]}", "Idempotency-Key": str(uuid.uuid4())}
+            started = time.perf_counter()
+            response = await http.post("/api/transfers/p2p", json=body, headers=headers)
+            latencies.append(time.perf_counter() - started)
+            statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(client() for _ in range(clients)))
+    return latencies, statuses, time.perf_counter() - started
+
+
+def _percentile_ms(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+
+def _pgbench(server: str, clients: int, seconds: int) -> float:
+    url = _with_db(server, PGBENCH_DB)
+    subprocess.run([PGBENCH, "-i", "-s", "32", "-q", url], check=True, capture_output=True)
+    run = subprocess.run(
+        [PGBENCH, "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", url],
+        check=True, capture_output=True, text=True,
+    )
+    match = re.search(r"tps = ([0-9.]+)", run.stdout)
+    if match is None:
+        raise RuntimeError(f"no tps in pgbench output: {run.stdout}")
+    return float(match.group(1))
+
+
+async def _verify(url: str) -> dict:
+    db = Database(url)
+    try:
+        async with db.unit_of_work() as session:
+            report = await ledger.verify(session)
+    finally:
+        await db.dispose()
+    return {"clean": not report.problems, "transactions": report.transactions, "problems": report.problems[:5]}
+
+
+async def main(args: argparse.Namespace) -> dict:
+    server = plain_url(args.database_url)
+    await _recreate(server, APP_DB)
+    url = _with_db(server, APP_DB)
+    upgrade(url)
+    users = await _customers(url, args.accounts)
+    port = _free_port()
+    with tempfile.TemporaryDirectory() as data_dir:
+        process = _start_server(url, port, data_dir)
+        try:
+            limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
+            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as http:
+                await _wait_ready(http, process)
+                tokens = await _tokens(http, [email for _, email in users], args.clients)
+                await _load(http, users, tokens, args.clients, args.warmup)
+                latencies, statuses, wall = await _load(http, users, tokens, args.clients, args.duration)
+        finally:
+            process.terminate()
+            process.wait(30)
+    await _recreate(server, PGBENCH_DB)
+    pgbench_tps = _pgbench(server, args.clients, args.duration)
+    ok = statuses.get(201, 0)
+    tps = ok / wall
+    return {
+        "bench": "bank_transfers_p2p_http",
+        "clients": args.clients,
+        "accounts": args.accounts,
+        "duration_s": round(wall, 1),
+        "transfers": ok,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "transfers_per_s": round(tps, 1),
+        "p50_ms": _percentile_ms(latencies, 0.50),
+        "p95_ms": _percentile_ms(latencies, 0.95),
+        "p99_ms": _percentile_ms(latencies, 0.99),
+        "pgbench_tpcb_tps": round(pgbench_tps, 1),
+        "ratio_to_pgbench": round(tps / pgbench_tps, 3),
+        "targets": {"p99_under_100ms": _percentile_ms(latencies, 0.99) < 100, "ratio_at_least_0.35": tps / pgbench_tps >= 0.35},
+        "ledger_verify": await _verify(url),
+    }
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--accounts", type=int, default=1000)
+    parser.add_argument("--duration", type=int, default=20)
+    parser.add_argument("--warmup", type=float, default=3.0)
+    print(json.dumps(asyncio.run(main(parser.parse_args()))))
