@@ -289,6 +289,9 @@ BEGIN
                credits_pending = credits_pending + v_hot_deltas[4 * i - 1],
                credits_posted = credits_posted + v_hot_deltas[4 * i]
          WHERE account_id = v_hot[i] AND shard = v_shard;
+        IF NOT FOUND THEN
+            RAISE EXCEPTION 'hot ledger account % has no shard %', v_hot[i], v_shard;
+        END IF;
     END LOOP;
 END $$;
 
