@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(VENV)/bin/laura up --demo
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest
+	$(VENV)/bin/python -m pytest -q
 
 clean:
 	rm -rf $(VENV) .laura
