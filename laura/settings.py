@@ -99,6 +99,7 @@ class Settings(BaseSettings):
     ride_cancellation_fee: Decimal = Decimal("5.00")
     ride_free_cancellation_seconds: float = 120.0
     ride_accept_lock_ms: int = 10_000
+    mobility_redis_namespace: str = "mobility"
 
     @property
     def secret_key_path(self) -> Path:

@@ -16,7 +16,7 @@ def _geo_index(request: Request) -> RedisGeoIndex | None:
         return None
     index = getattr(state, "mobility_geo_index", None)
     if index is None or index.redis is not state.redis:
-        index = state.mobility_geo_index = RedisGeoIndex(state.redis)
+        index = state.mobility_geo_index = RedisGeoIndex(state.redis, state.settings.mobility_redis_namespace)
     return index
 
 

@@ -47,7 +47,7 @@ def _geo(settings: Settings) -> RedisGeoIndex | None:
         return None
     from redis.asyncio import Redis
 
-    return RedisGeoIndex(Redis.from_url(settings.redis_url))
+    return RedisGeoIndex(Redis.from_url(settings.redis_url), settings.mobility_redis_namespace)
 
 
 async def seed_mobility(settings: Settings) -> None:

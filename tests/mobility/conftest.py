@@ -1,11 +1,16 @@
-"""Mobility fixtures: a `redis_url` that runs a test with and without Redis, and a clean GEO mirror."""
+"""Mobility fixtures: a `redis_url` that runs a test with and without Redis, and a Redis namespace of the
+test's own (the Redis server is shared by concurrent test runs, so nobody clears anyone else's keys)."""
 
 from __future__ import annotations
 
 import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
 import redis
+
+from laura.settings import Settings
 
 TEST_REDIS_URL = os.environ.get("LAURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -17,12 +22,21 @@ def redis_reachable(url: str) -> bool:
         return False
 
 
-def clear_mobility_keys(url: str) -> None:
-    """Each test has its own database; the shared Redis must not carry drivers over from another test."""
-    client = redis.Redis.from_url(url)
-    keys = list(client.scan_iter(match="{mobility}:*", count=1000))
-    if keys:
-        client.delete(*keys)
+@pytest.fixture
+def redis_namespace() -> Iterator[str]:
+    """A namespace for this test's mobility keys, deleted afterwards."""
+    namespace = f"mobility-test-{uuid.uuid4().hex[:12]}"
+    yield namespace
+    if redis_reachable(TEST_REDIS_URL):
+        client = redis.Redis.from_url(TEST_REDIS_URL)
+        keys = list(client.scan_iter(match=f"{{{namespace}}}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+
+
+@pytest.fixture
+def settings(settings: Settings, redis_namespace: str) -> Settings:
+    return settings.model_copy(update={"mobility_redis_namespace": redis_namespace})
 
 
 @pytest.fixture(params=["postgres", "redis"])
@@ -32,5 +46,4 @@ def with_and_without_redis(request) -> str | None:
         return None
     if not redis_reachable(TEST_REDIS_URL):
         pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}")
-    clear_mobility_keys(TEST_REDIS_URL)
     return TEST_REDIS_URL

@@ -3,11 +3,12 @@
 PostgreSQL stays the truth; this mirror is written after each commit and answers the nearest-drivers
 query without touching the database. Writes carry the `driver_locations.version` of the row they copy
 and a Lua script keeps only the newest, so after-commit writes landing out of order still converge on
-the committed state. Keys share the `{mobility}` hash tag so the script works on Redis Cluster too.
+the committed state. Keys share one hash tag (`{mobility}` by default, `mobility_redis_namespace`) so the
+script works on Redis Cluster too.
 
-GEOSEARCH ranks by Redis's own haversine (a slightly larger Earth radius) over positions rounded to its
-52-bit geohash (about 0.6 m); candidates are re-ranked with `nearest_drivers` on the exact positions
-kept in the hash, and the search widens until the bound below proves no unread driver could rank.
+GEOSEARCH measures with Redis's own haversine (a slightly larger Earth radius) over positions rounded to
+its 52-bit geohash (about 0.6 m); candidates are re-ranked with `nearest_drivers` on the exact positions
+kept in the hash, and the search widens until the bound in `nearest` proves no unread driver could rank.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 
 from laura.mobility.matching.nearest import DriverPosition, Match, nearest_drivers
+from laura.mobility.matching.repository import StoredPosition
 
 try:
     from redis.exceptions import RedisError as GeoIndexUnavailable
@@ -25,12 +27,11 @@ except ImportError:  # redis is an optional extra: without it no index exists to
     class GeoIndexUnavailable(Exception):  # type: ignore[no-redef]
         """Never raised: stands in for RedisError when redis is not installed."""
 
-_PREFIX = "{mobility}:drivers"
-_POSITIONS = f"{_PREFIX}:positions"
 # |Redis distance - our haversine| <= 0.03% (Earth radii 6372797.6 m vs 6371008.8 m) + ~1 m of geohash
 # rounding at both ends; these margins hold that with room.
 _RELATIVE_MARGIN = 0.001
 _ABSOLUTE_MARGIN_M = 2.0
+_FIRST_RADIUS_M = 400.0
 
 _PUT = """
 local current = redis.call('HGET', KEYS[1], ARGV[1])
@@ -49,10 +50,6 @@ return 1
 """
 
 
-def _geo_key(category: str) -> str:
-    return f"{_PREFIX}:geo:{category}"
-
-
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -60,12 +57,23 @@ def _micros(moment: datetime) -> int:
     return (moment - _EPOCH) // timedelta(microseconds=1)
 
 
+def _args(row: StoredPosition) -> list:
+    available = "1" if row.available else "0"
+    return [str(row.driver_id), row.version, available, repr(row.lat), repr(row.lon), row.category, _micros(row.recorded_at)]
+
+
 class RedisGeoIndex:
     """Available drivers by category in Redis GEO sets; `put` mirrors one committed `driver_locations` row."""
 
-    def __init__(self, redis) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, redis, namespace: str = "mobility") -> None:  # type: ignore[no-untyped-def]
         self.redis = redis
+        self.prefix = f"{{{namespace}}}:drivers"
+        self.positions_key = f"{self.prefix}:positions"
         self._put = redis.register_script(_PUT)
+
+    def geo_key(self, category: str) -> str:
+        """The GEO set of one category's available drivers."""
+        return f"{self.prefix}:geo:{category}"
 
     async def put(
         self,
@@ -82,15 +90,31 @@ class RedisGeoIndex:
 
         False when Redis already holds a newer version of the driver.
         """
-        args = [str(driver_id), version, "1" if available else "0", repr(lat), repr(lon), category, _micros(recorded_at)]
-        return bool(await self._put(keys=[_POSITIONS, _geo_key(category)], args=args))
+        row = StoredPosition(driver_id, category, lat, lon, recorded_at, available, version)
+        return bool(await self._put(keys=[self.positions_key, self.geo_key(category)], args=_args(row)))
+
+    async def put_many(self, rows: Iterable[StoredPosition], *, chunk: int = 5000) -> int:
+        """`put` for many position rows, pipelined in chunks (rebuilding the mirror); how many were sent."""
+        sent = 0
+        batch: list[StoredPosition] = []
+        for row in [*rows, None]:
+            if row is not None:
+                batch.append(row)
+            if batch and (row is None or len(batch) >= chunk):
+                async with self.redis.pipeline(transaction=False) as pipe:
+                    for item in batch:
+                        await self._put(keys=[self.positions_key, self.geo_key(item.category)], args=_args(item), client=pipe)
+                    await pipe.execute()
+                sent += len(batch)
+                batch = []
+        return sent
 
     async def clear(self, categories: Iterable[str]) -> None:
         """Forget everything (before a rebuild from the database)."""
-        await self.redis.delete(_POSITIONS, *(_geo_key(c) for c in categories))
+        await self.redis.delete(self.positions_key, *(self.geo_key(c) for c in categories))
 
     async def _positions(self, members: list[bytes]) -> list[DriverPosition]:
-        values = await self.redis.hmget(_POSITIONS, members) if members else []
+        values = await self.redis.hmget(self.positions_key, members) if members else []
         found = []
         for member, value in zip(members, values):
             if value is None:
@@ -115,25 +139,17 @@ class RedisGeoIndex:
     ) -> list[Match]:
         """The same answer as `nearest_drivers` over every available driver of `category`, from Redis.
 
-        Asks GEOSEARCH for the `count` nearest by Redis's distance and re-ranks them exactly; when the
-        limit-th exact match is closer than the count-th Redis distance minus the margins, no driver
-        beyond could rank (nor tie), else the count grows.
+        Reads every member within a small radius, re-ranks them exactly, and widens the radius (x3) until
+        the limit-th match is closer than the radius read minus the margins: no unread driver could then
+        rank or tie. A dense centre is answered from a few dozen members, a sparse suburb in a few reads.
         """
         excluded = set(exclude)
         reach = radius_m * (1 + _RELATIVE_MARGIN) + _ABSOLUTE_MARGIN_M
-        count = 2 * limit + len(excluded) + 8
+        radius = min(reach, _FIRST_RADIUS_M)
         while True:
-            hits = await self.redis.geosearch(
-                _geo_key(category),
-                longitude=pickup[1],
-                latitude=pickup[0],
-                radius=reach,
-                unit="m",
-                sort="ASC",
-                count=count,
-                withdist=True,
+            members = await self.redis.geosearch(
+                self.geo_key(category), longitude=pickup[1], latitude=pickup[0], radius=radius, unit="m"
             )
-            members = [member for member, _ in hits]
             candidates = [p for p in await self._positions(members) if p.driver_id not in excluded]
             best = nearest_drivers(
                 pickup,
@@ -145,9 +161,8 @@ class RedisGeoIndex:
                 max_age_s=max_age_s,
                 avg_speed_kmh=avg_speed_kmh,
             )
-            if len(hits) < count:
+            if radius >= reach:
                 return best
-            bound = float(hits[-1][1]) * (1 - _RELATIVE_MARGIN) - _ABSOLUTE_MARGIN_M
-            if len(best) == limit and best[-1].distance_m < bound:
+            if len(best) == limit and best[-1].distance_m < radius * (1 - _RELATIVE_MARGIN) - _ABSOLUTE_MARGIN_M:
                 return best
-            count *= 4
+            radius = min(reach, radius * 3)

@@ -21,6 +21,10 @@ _IN_CELLS = text(
     SELECT driver_id, lat, lon, category, recorded_at FROM driver_locations
      WHERE available AND category = :category AND h3_cell = ANY(CAST(:cells AS bigint[]))
        AND recorded_at >= :oldest AND driver_id <> ALL(CAST(:exclude AS uuid[]))
+     ORDER BY asin(sqrt(power(sin(radians(lat - :lat) / 2), 2)
+                   + cos(radians(:lat)) * cos(radians(lat)) * power(sin(radians(lon - :lon) / 2), 2))),
+              driver_id
+     LIMIT :nearest
     """
 )
 
@@ -63,11 +67,32 @@ class LocationRepository:
         self.session = session
 
     async def drivers_in_cells(
-        self, cells: list[int], *, category: str, oldest: datetime, exclude: list[uuid.UUID]
+        self,
+        cells: list[int],
+        *,
+        category: str,
+        oldest: datetime,
+        exclude: list[uuid.UUID],
+        pickup: tuple[float, float],
+        nearest: int,
     ) -> list[DriverPosition]:
-        """Available drivers of `category` indexed under `cells` whose position is not older than `oldest`."""
+        """The `nearest` available drivers of `category` indexed under `cells` (positions not older than
+        `oldest`), closest to `pickup` first by PostgreSQL's haversine.
+
+        The caller re-ranks them with its own haversine; `nearest` must exceed the number it keeps by a
+        margin, so floating-point differences between the two computations cannot change the answer.
+        """
         rows = await self.session.execute(
-            _IN_CELLS, {"cells": cells, "category": category, "oldest": oldest, "exclude": exclude}
+            _IN_CELLS,
+            {
+                "cells": cells,
+                "category": category,
+                "oldest": oldest,
+                "exclude": exclude,
+                "lat": pickup[0],
+                "lon": pickup[1],
+                "nearest": nearest,
+            },
         )
         return [DriverPosition(r.driver_id, r.lat, r.lon, r.category, r.recorded_at) for r in rows]
 

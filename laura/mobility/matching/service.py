@@ -21,6 +21,10 @@ from laura.mobility.rides.pricing import TrailPoint
 
 log = structlog.get_logger("laura.mobility.matching")
 
+_RERANK_MARGIN = 8
+"""Extra rows each cell query returns beyond `limit`: the database ranks by its haversine, we re-rank by
+ours, and a near-tie at the cut-off must not drop a driver ours would keep."""
+
 
 @dataclass(frozen=True, slots=True)
 class MatchingPolicy:
@@ -102,14 +106,24 @@ async def nearest_in_database(
     now: datetime,
     exclude: Iterable[uuid.UUID] = (),
 ) -> list[Match]:
-    """The ring search over `driver_locations`: one indexed query per widening of the H3 disk."""
+    """The ring search over `driver_locations`: one indexed query per widening of the H3 disk.
+
+    Each query returns only the nearest few of the cells it reads (a batch holds every driver of all
+    its cells, and the best `limit` of the search always come from the best `limit` of some batch), so
+    a dense centre costs one index scan and a sort in PostgreSQL, not thousands of rows to Python.
+    """
     repo = LocationRepository(session)
     oldest = now - timedelta(seconds=policy.max_age_s)
     excluded = list(exclude)
 
     async def fetch(cells: list[str]) -> list[DriverPosition]:
         return await repo.drivers_in_cells(
-            [h3_int(c) for c in cells], category=category, oldest=oldest, exclude=excluded
+            [h3_int(c) for c in cells],
+            category=category,
+            oldest=oldest,
+            exclude=excluded,
+            pickup=pickup,
+            nearest=limit + _RERANK_MARGIN,
         )
 
     return await search_by_rings_async(
@@ -225,18 +239,7 @@ async def set_availability(
 async def rebuild_geo_index(session: AsyncSession, geo: RedisGeoIndex) -> int:
     """Refill the Redis mirror from the database (after a Redis flush or failover); drivers written."""
     await geo.clear(c.value for c in VehicleCategory)
-    positions = await LocationRepository(session).available_positions()
-    for stored in positions:
-        await geo.put(
-            driver_id=stored.driver_id,
-            category=stored.category,
-            lat=stored.lat,
-            lon=stored.lon,
-            recorded_at=stored.recorded_at,
-            available=stored.available,
-            version=stored.version,
-        )
-    return len(positions)
+    return await geo.put_many(await LocationRepository(session).available_positions())
 
 
 async def ride_trail(session: AsyncSession, ride_id: uuid.UUID, since: datetime, until: datetime) -> list[TrailPoint]:

@@ -115,7 +115,7 @@ async def _guarded(
     lock = None
     if redis is not None and await RideRepository(session).has_live_offer(ride_id, driver_id, now):
         try:
-            lock = await RideLock.acquire(redis, ride_id, policy.accept_lock_ms)
+            lock = await RideLock.acquire(redis, ride_id, policy.accept_lock_ms, policy.redis_namespace)
         except GeoIndexUnavailable as exc:
             log.warning("accept lock unavailable, relying on the row lock", error=str(exc))
         else:

@@ -14,15 +14,17 @@ return 0
 class RideLock:
     """Held while one accept of the ride commits; a competitor that cannot take it answers at once."""
 
-    def __init__(self, redis, ride_id: uuid.UUID, token: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, redis, key: str, token: str) -> None:  # type: ignore[no-untyped-def]
         self.redis = redis
-        self.key = f"{{mobility}}:ride:{ride_id}:accept"
+        self.key = key
         self.token = token
 
     @classmethod
-    async def acquire(cls, redis, ride_id: uuid.UUID, ttl_ms: int) -> RideLock | None:  # type: ignore[no-untyped-def]
+    async def acquire(  # type: ignore[no-untyped-def]
+        cls, redis, ride_id: uuid.UUID, ttl_ms: int, namespace: str = "mobility"
+    ) -> RideLock | None:
         """The lock, or None when another request holds it. The TTL frees it if its holder dies."""
-        lock = cls(redis, ride_id, secrets.token_hex(16))
+        lock = cls(redis, f"{{{namespace}}}:ride:{ride_id}:accept", secrets.token_hex(16))
         return lock if await redis.set(lock.key, lock.token, nx=True, px=ttl_ms) else None
 
     async def release(self) -> None:

@@ -75,6 +75,7 @@ class RidePolicy:
     accept_rate_limit: str = "5/minute"
     location_max_delay_s: float = 120.0
     timezone: str = "America/Sao_Paulo"
+    redis_namespace: str = "mobility"
 
     @classmethod
     def from_settings(cls, settings) -> RidePolicy:  # type: ignore[no-untyped-def]
@@ -91,6 +92,7 @@ class RidePolicy:
             accept_rate_limit=settings.rate_limit_ride_accept,
             location_max_delay_s=settings.mobility_location_max_delay_seconds,
             timezone=settings.mobility_timezone,
+            redis_namespace=settings.mobility_redis_namespace,
         )
 
 

@@ -16,7 +16,7 @@ from laura.mobility.matching.geo import cell_of
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.matching.nearest import DriverPosition, nearest_drivers
 from laura.mobility.matching.service import MatchingPolicy
-from tests.mobility.conftest import TEST_REDIS_URL, clear_mobility_keys, redis_reachable
+from tests.mobility.conftest import TEST_REDIS_URL, redis_reachable
 
 DRIVERS = 10_000
 PICKUPS = 300
@@ -136,16 +136,15 @@ async def test_ring_search_on_the_database_equals_brute_force(app):
     assert found_any > PICKUPS // 2
 
 
-async def test_the_redis_geo_mirror_equals_brute_force(app):
+async def test_the_redis_geo_mirror_equals_brute_force(app, redis_namespace):
     if not redis_reachable(TEST_REDIS_URL):
         pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}")
-    clear_mobility_keys(TEST_REDIS_URL)
     rng = random.Random(7)
     fleet = _fleet(rng)
     await _store(app, fleet)
     redis = Redis.from_url(TEST_REDIS_URL)
     try:
-        geo = RedisGeoIndex(redis)
+        geo = RedisGeoIndex(redis, redis_namespace)
         async with app.state.db.sessionmaker() as session:
             mirrored = await matching.rebuild_geo_index(session, geo)
         assert mirrored == sum(available for _, available in fleet)
@@ -162,5 +161,4 @@ async def test_the_redis_geo_mirror_equals_brute_force(app):
             )
             assert got == _brute(fleet, query), query
     finally:
-        clear_mobility_keys(TEST_REDIS_URL)
         await redis.aclose()

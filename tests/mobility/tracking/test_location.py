@@ -123,12 +123,12 @@ def redis_url(with_and_without_redis: str | None) -> str | None:
     return with_and_without_redis
 
 
-async def test_the_redis_mirror_follows_positions_and_availability(app, client, redis_url):
+async def test_the_redis_mirror_follows_positions_and_availability(app, client, redis_url, redis_namespace):
     if redis_url is None:
         pytest.skip("checks the Redis mirror")
     handle = await driver(client, await admin(app, client), category="comfort")
     redis = Redis.from_url(TEST_REDIS_URL)
-    key = "{mobility}:drivers:geo:comfort"
+    key = f"{{{redis_namespace}}}:drivers:geo:comfort"
     try:
         assert await redis.zscore(key, handle.id) is not None
         await client.post(f"/drivers/{handle.id}/online", json={"online": False}, headers=handle.headers)
