@@ -67,6 +67,9 @@ class _Claim:
         """Insert the in-flight row in its own short transaction, or decide replay / conflict / takeover."""
         now = datetime.now(UTC)
         async with self.db.engine.begin() as conn:
+            # The claim needs no flush of its own: WAL is flushed in order, so the business commit that
+            # later stores the answer makes this row durable too, and a lost claim is only a lost lock.
+            await conn.execute(text("SET LOCAL synchronous_commit = off"))
             row = (
                 await conn.execute(
                     text(
