@@ -1,18 +1,22 @@
 """Ledger posting throughput against pgbench's tpcb-like on the same server; prints one JSON line.
 
-    python bench/ledger.py [--duration 20] [--clients 16] [--accounts 10000] [--hot 10] [--service-duration 5]
+    python bench/ledger.py [--duration 20] [--clients 16] [--rounds 4] [--accounts 10000] [--hot 10]
+                           [--service-duration 5]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
-scratch databases laura_bench_ledger (migrated to head) and laura_bench_pgbench. Phases, each `duration`
-seconds with `clients` concurrent connections, every posting a two-line `ledger_post` call (one round trip):
+scratch databases laura_bench_ledger (migrated to head) and laura_bench_pgbench. Each phase runs
+`duration` seconds in total with `clients` concurrent connections; every posting is a two-line
+`ledger_post` call (one round trip):
 
 - random: between two random accounts among `accounts` customer accounts (no-overdraft flag, funded);
 - hot: between two of `hot` accounts flagged hot (balances sharded, the platform-fee case);
 - contended: between two of `hot` regular accounts with the no-overdraft flag (row locks, no shards);
-- service: random accounts through laura.ledger.service.post in a unit of work (BEGIN, call, COMMIT);
-- pgbench: `pgbench -i -s 16`, then `pgbench -c <clients> -j 2 -T <duration> -n` (built-in tpcb-like).
+- pgbench: `pgbench -i -s 16` once, then `pgbench -c <clients> -j 2 -T <slice> -n` (built-in tpcb-like);
+- service: random accounts through laura.ledger.service.post in a unit of work (BEGIN, call, COMMIT).
 
-Then `verify` runs over the whole ledger and its result is part of the JSON.
+The first four run interleaved in `rounds` slices (random, hot, contended, pgbench, random, ...), so a
+change of load on a shared machine weighs on all of them alike. Then `verify` runs over the whole ledger
+and its result is part of the JSON.
 """
 
 from __future__ import annotations
@@ -95,7 +99,7 @@ def _summary(count: int, elapsed: float, latencies: list[float], errors: int) ->
     }
 
 
-async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float, tag: str) -> dict:
+async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float, tag: str) -> tuple:
     """`clients` connections calling ledger_post directly (asyncpg, autocommit: one round trip each)."""
     pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
     latencies: list[float] = []
@@ -123,7 +127,7 @@ async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float,
     await asyncio.gather(*(worker(n) for n in range(clients)))
     elapsed = time.perf_counter() - started
     await pool.close()
-    return _summary(len(latencies), elapsed, latencies, errors)
+    return elapsed, latencies, errors
 
 
 async def _service_phase(url: str, accounts: list, *, clients: int, duration: float) -> dict:
@@ -162,18 +166,23 @@ async def _service_phase(url: str, accounts: list, *, clients: int, duration: fl
     return _summary(len(latencies), elapsed, latencies, errors)
 
 
-def _pgbench(server: str, *, clients: int, duration: int) -> dict:
+def _pgbench_init(server: str) -> str:
     url = plain_url(_with_db(server, PGBENCH_DB))
     subprocess.run(["pgbench", "-i", "-s", "16", "-q", url], check=True, capture_output=True)
+    return url
+
+
+def _pgbench(url: str, *, clients: int, duration: int) -> tuple[int, float]:
+    """One tpcb-like run: (transactions, seconds measured)."""
     out = subprocess.run(
         ["pgbench", "-c", str(clients), "-j", "2", "-T", str(duration), "-n", url],
         check=True,
         capture_output=True,
         text=True,
     ).stdout
+    done = int(re.search(r"actually processed: (\d+)", out).group(1))  # type: ignore[union-attr]
     tps = float(re.search(r"tps = ([\d.]+)", out).group(1))  # type: ignore[union-attr]
-    latency = float(re.search(r"latency average = ([\d.]+) ms", out).group(1))  # type: ignore[union-attr]
-    return {"tps": round(tps, 1), "latency_avg_ms": latency}
+    return done, done / tps
 
 
 async def _verify(url: str) -> dict:
@@ -199,28 +208,42 @@ async def main(args: argparse.Namespace) -> dict:
     hot = await _open_accounts(ledger_url, "H", args.hot, hot=True, funded=False)
     contended = await _open_accounts(ledger_url, "R", args.hot, hot=False, funded=True)
 
-    phase = {"clients": args.clients, "duration": args.duration}
-    random_accounts = await _raw_phase(ledger_url, customers, tag="random", **phase)
-    hot_accounts = await _raw_phase(ledger_url, hot, tag="hot", **phase)
-    contended_accounts = await _raw_phase(ledger_url, contended, tag="contended", **phase)
+    pgbench_url = await asyncio.to_thread(_pgbench_init, server)
+
+    phases = {"random": customers, "hot": hot, "contended_unsharded": contended}
+    measured: dict[str, list] = {name: [0.0, [], 0] for name in phases}
+    pgbench_done, pgbench_seconds = 0, 0.0
+    slice_seconds = max(1, round(args.duration / args.rounds))
+    for r in range(args.rounds):
+        for name, accounts in phases.items():
+            elapsed, latencies, errors = await _raw_phase(
+                ledger_url, accounts, clients=args.clients, duration=slice_seconds, tag=f"{name}{r}"
+            )
+            measured[name][0] += elapsed
+            measured[name][1] += latencies
+            measured[name][2] += errors
+        done, seconds = await asyncio.to_thread(
+            _pgbench, pgbench_url, clients=args.clients, duration=slice_seconds
+        )
+        pgbench_done, pgbench_seconds = pgbench_done + done, pgbench_seconds + seconds
+    results = {name: _summary(len(m[1]), m[0], m[1], m[2]) for name, m in measured.items()}
+    pgbench_tps = round(pgbench_done / pgbench_seconds, 1)
     service_path = await _service_phase(
         ledger_url, customers, clients=args.clients, duration=args.service_duration
     )
-    pgbench = await asyncio.to_thread(_pgbench, server, clients=args.clients, duration=int(args.duration))
     return {
         "bench": "ledger",
         "clients": args.clients,
-        "duration_s": args.duration,
+        "duration_s": slice_seconds * args.rounds,
+        "rounds": args.rounds,
         "accounts": args.accounts,
         "hot_accounts": args.hot,
-        "random": random_accounts,
-        "hot": hot_accounts,
-        "contended_unsharded": contended_accounts,
+        **results,
         "service_api": service_path,
-        "pgbench_tpcb": pgbench,
-        "ratio_random_vs_pgbench": round(random_accounts["tps"] / pgbench["tps"], 2),
-        "ratio_hot_vs_pgbench": round(hot_accounts["tps"] / pgbench["tps"], 2),
-        "ratio_contended_vs_pgbench": round(contended_accounts["tps"] / pgbench["tps"], 2),
+        "pgbench_tpcb": {"tps": pgbench_tps, "transactions": pgbench_done},
+        "ratio_random_vs_pgbench": round(results["random"]["tps"] / pgbench_tps, 2),
+        "ratio_hot_vs_pgbench": round(results["hot"]["tps"] / pgbench_tps, 2),
+        "ratio_contended_vs_pgbench": round(results["contended_unsharded"]["tps"] / pgbench_tps, 2),
         "verify": await _verify(ledger_url),
         "loadavg_1m": [round(load_before, 2), round(os.getloadavg()[0], 2)],
     }
@@ -228,8 +251,9 @@ async def main(args: argparse.Namespace) -> dict:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase")
+    parser.add_argument("--duration", type=float, default=20.0, help="seconds per phase, over all rounds")
     parser.add_argument("--clients", type=int, default=16, help="concurrent sessions")
+    parser.add_argument("--rounds", type=int, default=4, help="interleaved slices per phase")
     parser.add_argument("--accounts", type=int, default=10_000, help="accounts in the random phase")
     parser.add_argument("--hot", type=int, default=10, help="accounts in the hot and contended phases")
     parser.add_argument(

@@ -391,6 +391,19 @@ class LedgerRepository:
         )
         return list(rows.mappings())
 
+    async def orphan_entries(self, limit: int) -> list[int]:
+        """Entries naming a transaction or an account that does not exist."""
+        rows = await self.session.execute(
+            text(
+                "SELECT e.id FROM ledger_entries e"
+                "  LEFT JOIN ledger_transactions t ON t.id = e.transaction_id"
+                "  LEFT JOIN ledger_accounts a ON a.id = e.account_id"
+                " WHERE t.id IS NULL OR a.id IS NULL ORDER BY e.id LIMIT :limit"
+            ),
+            {"limit": limit},
+        )
+        return list(rows.scalars())
+
     async def grand_totals(self) -> Mapping[str, int]:
         row = await self.session.execute(
             text(

@@ -313,8 +313,9 @@ async def trial_balance(session: AsyncSession) -> TrialBalance:
 
 
 async def verify(session: AsyncSession, *, limit: int = 50) -> VerifyReport:
-    """Check every transaction balances, all debits equal all credits, every account's stored totals equal
-    the sums of its entries and no flagged account is past its limit. Names up to `limit` problems each."""
+    """Check every transaction balances, every entry names an existing transaction and account, all debits
+    equal all credits, every account's stored totals equal the sums of its entries and no flagged account
+    is past its limit. Names up to `limit` problems of each kind."""
     repo = LedgerRepository(session)
     await repo.begin_snapshot()
     problems: list[str] = []
@@ -323,6 +324,8 @@ async def verify(session: AsyncSession, *, limit: int = 50) -> VerifyReport:
             f"transaction {row['reference']}: {row['lines']} entries, debits {row['debits']}, "
             f"credits {row['credits']}, declared amount {row['amount']}"
         )
+    for entry_id in await repo.orphan_entries(limit):
+        problems.append(f"entry {entry_id}: names a transaction or an account that does not exist")
     totals = await repo.grand_totals()
     for state in ("posted", "pending"):
         debits, credits = totals[f"debits_{state}"], totals[f"credits_{state}"]

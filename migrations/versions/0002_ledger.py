@@ -49,10 +49,6 @@ CREATE TABLE ledger_accounts (
     credits_pending bigint NOT NULL DEFAULT 0,
     credits_posted bigint NOT NULL DEFAULT 0,
     created_at timestamptz NOT NULL DEFAULT now(),
-    -- one limit at most, none on a hot account (its balance is spread over shards, so it cannot be checked)
-    CONSTRAINT ledger_accounts_flags CHECK (
-        NOT (debits_must_not_exceed_credits AND credits_must_not_exceed_debits)
-        AND NOT (hot AND (debits_must_not_exceed_credits OR credits_must_not_exceed_debits))),
     CONSTRAINT ledger_accounts_balances CHECK (
         debits_pending >= 0 AND debits_posted >= 0 AND credits_pending >= 0 AND credits_posted >= 0
         AND (NOT debits_must_not_exceed_credits OR debits_pending + debits_posted <= credits_posted)
@@ -98,11 +94,13 @@ CREATE INDEX ix_ledger_transactions_external_ref ON ledger_transactions (externa
     WHERE external_ref IS NOT NULL;
 
 -- balance_after: the account's posted balance (on its normal side) after this entry; NULL on hot accounts,
--- whose statements compute it when read.
+-- whose statements compute it when read. transaction_id and account_id are checked by the deferred
+-- trigger below, once per transaction and without row locks, rather than by foreign keys: a foreign key
+-- KEY SHARE-locks the account row for every entry, which on a hot account means a new multixact each time.
 CREATE TABLE ledger_entries (
     id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    transaction_id uuid NOT NULL REFERENCES ledger_transactions (id),
-    account_id uuid NOT NULL REFERENCES ledger_accounts (id),
+    transaction_id uuid NOT NULL,
+    account_id uuid NOT NULL,
     direction ledger_direction NOT NULL,
     amount ledger_cents NOT NULL,
     pending boolean NOT NULL,
@@ -149,6 +147,10 @@ CREATE TRIGGER ledger_entries_immutable BEFORE UPDATE OR DELETE ON ledger_entrie
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
     FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_accounts_no_delete BEFORE DELETE ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
+CREATE TRIGGER ledger_accounts_no_truncate BEFORE TRUNCATE ON ledger_accounts
+    FOR EACH STATEMENT EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_holds_no_delete BEFORE DELETE ON ledger_holds
     FOR EACH ROW EXECUTE FUNCTION ledger_refuse_change();
 CREATE TRIGGER ledger_holds_no_truncate BEFORE TRUNCATE ON ledger_holds
@@ -166,7 +168,31 @@ END $$;
 CREATE TRIGGER ledger_holds_resolve_once BEFORE UPDATE ON ledger_holds
     FOR EACH ROW EXECUTE FUNCTION ledger_holds_resolve_once();
 
--- At commit, every transaction that received entries must balance and match its declared amount.
+-- An account's code, type, owner and flags are fixed when it is opened: one limit at most, and none on a hot
+-- account (its balance is spread over shards, so no single lock could check it). Triggers rather than a
+-- CHECK, because a CHECK is re-evaluated on every balance update and these columns never change.
+CREATE FUNCTION ledger_accounts_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        RAISE EXCEPTION 'the code, type, owner and flags of a ledger account never change'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NEW.debits_must_not_exceed_credits AND NEW.credits_must_not_exceed_debits THEN
+        RAISE EXCEPTION 'a ledger account has one balance limit at most' USING ERRCODE = 'check_violation';
+    END IF;
+    IF NEW.hot AND (NEW.debits_must_not_exceed_credits OR NEW.credits_must_not_exceed_debits) THEN
+        RAISE EXCEPTION 'a hot ledger account cannot have a balance limit' USING ERRCODE = 'check_violation';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER ledger_accounts_flags BEFORE INSERT ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_accounts_fixed();
+CREATE TRIGGER ledger_accounts_fixed BEFORE UPDATE OF code, type, owner_id, currency, hot,
+    debits_must_not_exceed_credits, credits_must_not_exceed_debits ON ledger_accounts
+    FOR EACH ROW EXECUTE FUNCTION ledger_accounts_fixed();
+
+-- At commit, every transaction that received entries must exist, balance, match its declared amount, and
+-- name existing accounts.
 -- A transaction's entries fire one after another, so one check covers them all: it records the last entry
 -- it saw ("<transaction>:<entry id>", transaction-local) and later events for entries up to it are skipped.
 -- An entry written after that check has a higher id and is checked again.
@@ -178,18 +204,24 @@ DECLARE
     v_credits bigint;
     v_amount bigint;
     v_last bigint;
+    v_unknown_accounts bigint;
 BEGIN
     IF split_part(v_checked, ':', 1) = NEW.transaction_id::text THEN
         IF NEW.id <= split_part(v_checked, ':', 2)::bigint THEN
             RETURN NULL;
         END IF;
     END IF;
-    SELECT t.amount, coalesce(sum(e.amount) FILTER (WHERE e.direction = 'D'), 0),
-           coalesce(sum(e.amount) FILTER (WHERE e.direction = 'C'), 0), max(e.id)
-      INTO v_amount, v_debits, v_credits, v_last
-      FROM ledger_transactions t JOIN ledger_entries e ON e.transaction_id = t.id
-     WHERE t.id = NEW.transaction_id
-     GROUP BY t.amount;
+    SELECT min(t.amount), coalesce(sum(e.amount) FILTER (WHERE e.direction = 'D'), 0),
+           coalesce(sum(e.amount) FILTER (WHERE e.direction = 'C'), 0), max(e.id), count(*) FILTER (WHERE a.id IS NULL)
+      INTO v_amount, v_debits, v_credits, v_last, v_unknown_accounts
+      FROM ledger_entries e
+      LEFT JOIN ledger_transactions t ON t.id = e.transaction_id
+      LEFT JOIN ledger_accounts a ON a.id = e.account_id
+     WHERE e.transaction_id = NEW.transaction_id;
+    IF v_amount IS NULL OR v_unknown_accounts > 0 THEN
+        RAISE EXCEPTION 'ledger entry % names an unknown transaction or account', NEW.id
+            USING ERRCODE = 'foreign_key_violation';
+    END IF;
     IF v_debits <> v_credits OR v_debits <> v_amount THEN
         RAISE EXCEPTION 'ledger transaction % does not balance (debits %, credits %, amount %)',
             NEW.transaction_id, v_debits, v_credits, v_amount
@@ -574,7 +606,7 @@ def downgrade() -> None:
                       ledger_lines_of, ledger_apply;
         DROP VIEW ledger_account_balances;
         DROP TABLE ledger_holds, ledger_entries, ledger_transactions, ledger_account_shards, ledger_accounts;
-        DROP FUNCTION ledger_check_balanced, ledger_holds_resolve_once, ledger_refuse_change;
+        DROP FUNCTION ledger_check_balanced, ledger_holds_resolve_once, ledger_accounts_fixed, ledger_refuse_change;
         DROP DOMAIN ledger_account_code, ledger_account_type, ledger_currency, ledger_transaction_kind,
                     ledger_direction, ledger_cents;
         """

@@ -103,6 +103,42 @@ async def test_entries_and_transactions_cannot_be_changed(db, statement):
             await conn.execute(text(statement))
 
 
+async def test_an_entry_naming_an_unknown_account_is_refused_at_commit(db):
+    tx = await _posted(db)
+    async with db.engine.connect() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO ledger_entries (transaction_id, account_id, direction, amount, pending, created_at)"
+                " VALUES (:tx, gen_random_uuid(), 'C', 5, false, now()),"
+                " (:tx, (SELECT id FROM ledger_accounts WHERE code = '4300'), 'D', 5, false, now())"
+            ),
+            {"tx": tx.id},
+        )
+        with pytest.raises(DBAPIError, match="unknown transaction or account"):
+            await conn.commit()
+
+
+async def test_accounts_cannot_be_deleted_or_change_their_flags(db):
+    alice = await customer(db, 100)
+    async with db.engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="append-only"):
+            await conn.execute(text("DELETE FROM ledger_accounts WHERE code = :code"), {"code": alice})
+    async with db.engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="never change"):
+            await conn.execute(
+                text("UPDATE ledger_accounts SET debits_must_not_exceed_credits = false WHERE code = :code"),
+                {"code": alice},
+            )
+    async with db.engine.connect() as conn:
+        with pytest.raises(DBAPIError, match="one balance limit at most"):
+            await conn.execute(
+                text(
+                    "INSERT INTO ledger_accounts (id, code, name, type, debits_must_not_exceed_credits,"
+                    " credits_must_not_exceed_debits) VALUES (gen_random_uuid(), 'x', 'x', 'ASSET', true, true)"
+                )
+            )
+
+
 async def test_amounts_must_be_positive(db):
     tx = await _posted(db)
     async with db.engine.connect() as conn:

@@ -386,7 +386,7 @@ async def test_hot_accounts_spread_their_balance_and_compute_statement_balances(
     async with db.sessionmaker() as session:
         page = await ledger.entries(session, "4200.test")
     assert [r.balance_cents for r in page.rows] == [600, 300, 100]
-    with pytest.raises(Exception, match="ledger_accounts_flags"):
+    with pytest.raises(Exception, match="a hot ledger account cannot have a balance limit"):
         async with db.unit_of_work() as session:
             await ledger.open_account(
                 session,
