@@ -20,7 +20,7 @@ class AuditRepository:
     async def append(self, row: dict, canonical: str) -> None:
         await self.session.execute(
             text(
-                "SELECT audit_append(:occurred_at, :actor_id, :action, :resource_type, :resource_id,"
+                "SELECT audit_append(CAST(:chain AS smallint), :occurred_at, :actor_id, :action, :resource_type, :resource_id,"
                 " CAST(:old AS jsonb), CAST(:new AS jsonb), :ip, :user_agent, :request_id, :canonical)"
             ),
             {

@@ -1,13 +1,16 @@
 """`record(...)` from any service; the rows are appended right before the caller's commit, in its transaction.
 
-Appending last keeps the chain's advisory lock held only for the final insert and the commit, so audited
-writes serialize on the chain for as short a time as possible.
+The log is AUDIT_CHAINS independent hash chains: each unit of work appends to one chain picked at random,
+under that chain's advisory lock, held from the last insert until the commit. One global chain would put
+every audited transaction in a single queue through its commit (and its WAL flush); with several, commits
+of different chains overlap and PostgreSQL flushes them together. Each chain is verified on its own.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -23,6 +26,7 @@ from laura.core.db import before_commit
 from laura.core.observability import request_context
 
 _PENDING = "audit_pending"
+AUDIT_CHAINS = 16
 
 
 def _jsonable(value: Any) -> Any:
@@ -43,6 +47,7 @@ def _jsonable(value: Any) -> Any:
 def canonical(row: dict[str, Any]) -> str:
     """The exact text the hash covers: every column but id and the hashes, as sorted compact JSON."""
     body = {
+        "chain": row["chain"],
         "occurred_at": row["occurred_at"].astimezone(UTC).isoformat(),
         "actor_id": str(row["actor_id"]) if row["actor_id"] else None,
         "action": row["action"],
@@ -75,23 +80,10 @@ def record(
 
     Actor, IP, user agent and request id default to the current request's.
     """
-    ctx = request_context()
-    actor = actor_id or (ctx.user_id if ctx else None)
-    row = {
-        "occurred_at": datetime.now(UTC),
-        "actor_id": uuid.UUID(str(actor)) if actor else None,
-        "action": action,
-        "resource_type": resource_type,
-        "resource_id": resource_id,
-        "old": _jsonable(old),
-        "new": _jsonable(new),
-        "ip": ctx.client_ip if ctx else None,
-        "user_agent": (ctx.user_agent or None) if ctx else None,
-        "request_id": ctx.request_id if ctx else None,
-    }
     pending = session.info.get(_PENDING)
     if pending is None:
         pending = session.info[_PENDING] = []
+        chain = secrets.randbelow(AUDIT_CHAINS)
 
         async def flush() -> None:
             repo = AuditRepository(session)
@@ -99,7 +91,25 @@ def record(
                 await repo.append(item, canonical(item))
 
         before_commit(session, flush)
-    pending.append(row)
+    else:
+        chain = pending[0]["chain"]
+    ctx = request_context()
+    actor = actor_id or (ctx.user_id if ctx else None)
+    pending.append(
+        {
+            "chain": chain,
+            "occurred_at": datetime.now(UTC),
+            "actor_id": uuid.UUID(str(actor)) if actor else None,
+            "action": action,
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "old": _jsonable(old),
+            "new": _jsonable(new),
+            "ip": ctx.client_ip if ctx else None,
+            "user_agent": (ctx.user_agent or None) if ctx else None,
+            "request_id": ctx.request_id if ctx else None,
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -115,6 +125,7 @@ class ChainReport:
 
 def _row_dict(row: AuditLog) -> dict[str, Any]:
     return {
+        "chain": row.chain,
         "occurred_at": row.occurred_at,
         "actor_id": row.actor_id,
         "action": row.action,
@@ -129,16 +140,18 @@ def _row_dict(row: AuditLog) -> dict[str, Any]:
 
 
 async def verify_chain(session: AsyncSession) -> ChainReport:
-    """Walk the log in order; name the first row whose link or content no longer matches its hash."""
-    prev: str | None = None
+    """Walk the log in order, each chain on its own; name the first row whose link to the previous row of
+    its chain, or whose content, no longer matches its hash."""
+    heads: dict[int, str] = {}
     count = 0
     async for row in AuditRepository(session).walk():
         count += 1
+        prev = heads.get(row.chain)
         if row.prev_hash != prev:
             return ChainReport(count, row.id, "prev_hash does not match the previous row's hash")
         if chain_hash(prev, canonical(_row_dict(row))) != row.hash:
             return ChainReport(count, row.id, "row content does not match its hash")
-        prev = row.hash
+        heads[row.chain] = row.hash
     return ChainReport(count, None, None)
 
 

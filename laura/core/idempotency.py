@@ -66,16 +66,19 @@ class _Claim:
     async def acquire(self) -> None:
         """Insert the in-flight row in its own short transaction, or decide replay / conflict / takeover."""
         now = datetime.now(UTC)
-        async with self.db.engine.begin() as conn:
-            # The claim needs no flush of its own: WAL is flushed in order, so the business commit that
-            # later stores the answer makes this row durable too, and a lost claim is only a lost lock.
-            await conn.execute(text("SET LOCAL synchronous_commit = off"))
+        async with self.db.engine.connect() as raw:
+            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
+            # One statement in its own implicit transaction: a single round trip. The claim needs no WAL
+            # flush of its own (set_config is local to that transaction): WAL is flushed in order, so the
+            # business commit that later stores the answer makes this row durable too, and a lost claim is
+            # only a lost lock.
             row = (
                 await conn.execute(
                     text(
                         """
                         INSERT INTO idempotency_keys AS k (owner, key, request_hash, status, locked_until, expires_at)
-                        VALUES (:owner, :key, :hash, 'in_progress', :lease, :expires)
+                        SELECT :owner, :key, :hash, 'in_progress', :lease, :expires
+                          FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
                         ON CONFLICT (owner, key) DO UPDATE
                            SET request_hash = EXCLUDED.request_hash, status = 'in_progress',
                                locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at,

@@ -72,6 +72,7 @@ def upgrade() -> None:
 
         CREATE TABLE audit_logs (
             id bigserial PRIMARY KEY,
+            chain smallint NOT NULL,
             occurred_at timestamptz NOT NULL,
             actor_id uuid,
             action varchar(64) NOT NULL,
@@ -85,6 +86,7 @@ def upgrade() -> None:
             prev_hash varchar(64),
             hash varchar(64) NOT NULL
         );
+        CREATE INDEX ix_audit_logs_chain ON audit_logs (chain, id);
         CREATE INDEX ix_audit_logs_actor ON audit_logs (actor_id, id);
         CREATE INDEX ix_audit_logs_resource ON audit_logs (resource_type, resource_id);
         CREATE INDEX ix_audit_logs_action ON audit_logs (action, id);
@@ -98,10 +100,12 @@ def upgrade() -> None:
         CREATE TRIGGER audit_logs_no_truncate BEFORE TRUNCATE ON audit_logs
             FOR EACH STATEMENT EXECUTE FUNCTION audit_logs_refuse_change();
 
-        -- Appends one row chained to the current head. The advisory lock orders appenders until they
-        -- commit, and each statement of a VOLATILE function sees rows committed while it waited.
+        -- Appends one row chained to the head of its chain. The log is split into a few independent
+        -- chains so that audited transactions do not all queue behind one lock until they commit (which
+        -- would also defeat group commit); the advisory lock orders the appenders of one chain until
+        -- they commit, and each statement of a VOLATILE function sees rows committed while it waited.
         CREATE FUNCTION audit_append(
-            p_occurred_at timestamptz, p_actor_id uuid, p_action text, p_resource_type text,
+            p_chain smallint, p_occurred_at timestamptz, p_actor_id uuid, p_action text, p_resource_type text,
             p_resource_id text, p_old jsonb, p_new jsonb, p_ip text, p_user_agent text,
             p_request_id text, p_canonical text
         ) RETURNS bigint LANGUAGE plpgsql AS $$
@@ -109,11 +113,11 @@ def upgrade() -> None:
             v_prev text;
             v_id bigint;
         BEGIN
-            PERFORM pg_advisory_xact_lock(7426002);
-            SELECT hash INTO v_prev FROM audit_logs ORDER BY id DESC LIMIT 1;
-            INSERT INTO audit_logs (occurred_at, actor_id, action, resource_type, resource_id, old_values,
+            PERFORM pg_advisory_xact_lock(7426002, p_chain);
+            SELECT hash INTO v_prev FROM audit_logs WHERE chain = p_chain ORDER BY id DESC LIMIT 1;
+            INSERT INTO audit_logs (chain, occurred_at, actor_id, action, resource_type, resource_id, old_values,
                                     new_values, ip, user_agent, request_id, prev_hash, hash)
-            VALUES (p_occurred_at, p_actor_id, p_action, p_resource_type, p_resource_id, p_old, p_new, p_ip,
+            VALUES (p_chain, p_occurred_at, p_actor_id, p_action, p_resource_type, p_resource_id, p_old, p_new, p_ip,
                     p_user_agent, p_request_id, v_prev,
                     encode(sha256(convert_to(coalesce(v_prev, '') || p_canonical, 'UTF8')), 'hex'))
             RETURNING id INTO v_id;
