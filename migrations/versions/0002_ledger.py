@@ -212,14 +212,15 @@ BEGIN
         END IF;
     END IF;
     -- (OFFSET 0 keeps the account lookup a per-entry index probe whatever the table statistics say)
-    SELECT coalesce(sum(e.amount) FILTER (WHERE e.direction = 'D'), 0),
-           coalesce(sum(e.amount) FILTER (WHERE e.direction = 'C'), 0), max(e.id),
-           count(*) FILTER (WHERE a.id IS NULL)
-      INTO v_debits, v_credits, v_last, v_unknown_accounts
-      FROM ledger_entries e
-      LEFT JOIN LATERAL (SELECT x.id FROM ledger_accounts x WHERE x.id = e.account_id OFFSET 0) a ON true
-     WHERE e.transaction_id = NEW.transaction_id;
-    SELECT amount INTO v_amount FROM ledger_transactions WHERE id = NEW.transaction_id;
+    SELECT t.amount, s.debits, s.credits, s.last, s.unknown_accounts
+      INTO v_amount, v_debits, v_credits, v_last, v_unknown_accounts
+      FROM (SELECT coalesce(sum(e.amount) FILTER (WHERE e.direction = 'D'), 0) AS debits,
+                   coalesce(sum(e.amount) FILTER (WHERE e.direction = 'C'), 0) AS credits, max(e.id) AS last,
+                   count(*) FILTER (WHERE a.id IS NULL) AS unknown_accounts
+              FROM ledger_entries e
+              LEFT JOIN LATERAL (SELECT x.id FROM ledger_accounts x WHERE x.id = e.account_id OFFSET 0) a ON true
+             WHERE e.transaction_id = NEW.transaction_id) s
+      LEFT JOIN ledger_transactions t ON t.id = NEW.transaction_id;
     IF v_amount IS NULL OR v_unknown_accounts > 0 THEN
         RAISE EXCEPTION 'ledger entry % names an unknown transaction or account', NEW.id
             USING ERRCODE = 'foreign_key_violation';
