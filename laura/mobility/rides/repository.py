@@ -77,6 +77,18 @@ class RideRepository:
             .execution_options(populate_existing=True)
         )
 
+    async def with_offer(self, ride_id: uuid.UUID, driver_id: uuid.UUID) -> tuple[Ride, RideOffer | None] | None:
+        """The ride and the driver's offer for it (None when never offered), in one query; None without ride."""
+        row = (
+            await self.session.execute(
+                select(Ride, RideOffer)
+                .outerjoin(RideOffer, (RideOffer.ride_id == Ride.id) & (RideOffer.driver_id == driver_id))
+                .where(Ride.id == ride_id)
+                .execution_options(populate_existing=True)
+            )
+        ).first()
+        return (row[0], row[1]) if row else None
+
     async def has_live_offer(self, ride_id: uuid.UUID, driver_id: uuid.UUID, now: datetime) -> bool:
         return bool(
             await self.session.scalar(

@@ -23,12 +23,15 @@ def redis_url(with_and_without_redis: str | None) -> str | None:
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
-    """One batch holds the whole fleet; positions and offers stay valid for the whole test."""
+    """One batch holds the whole fleet; positions and offers stay valid for the whole test. At most 40
+    database connections (the server is shared): the 50 requests still run at once, a few waiting for a
+    pooled connection, none holding a lock while it waits."""
     return settings.model_copy(
         update={
             "ride_offer_batch_size": FLEET,
             "ride_offer_ttl_seconds": 600.0,
             "mobility_location_max_age_seconds": 3600.0,
+            "db_max_overflow": 35,
         }
     )
 

@@ -1,0 +1,252 @@
+"""The ride accept race over real HTTP: rounds of many drivers accepting one ride at once; prints one JSON line.
+
+    python bench/accept_race.py [--rounds 100] [--drivers 200] [--workers 2] [--redis]
+
+Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres); with --redis,
+LAURA_REDIS_URL (default redis://127.0.0.1:6379/0) for the accept lock and the GEO mirror. Recreates the
+scratch database laura_bench_accept at head with `drivers` approved, online drivers around Av. Paulista
+and one passenger (SQL, all with one password hash), and starts the real app in a subprocess (uvicorn
+with `workers` processes, rate limits off, one batch offering each ride to every driver).
+
+Each round the passenger requests a ride (offered to all drivers), then every driver posts
+`POST /rides/{id}/accept` with its own Idempotency-Key at the same moment (one httpx client, one
+connection per driver); the passenger then cancels (free, within the grace window) so the winner is free
+for the next round. Reported: winners per round (must be exactly 1 every round), losers' answers, and the
+accept latency seen by the client (p50/p99 over every request of every round).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy.engine import make_url
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from laura.core.db import plain_url  # noqa: E402
+from laura.core.migrations import upgrade  # noqa: E402
+from laura.core.security import hash_password  # noqa: E402
+from laura.mobility.matching.geo import cell_of  # noqa: E402
+from laura.mobility.matching.service import h3_int  # noqa: E402
+
+DB_NAME = "laura_bench_accept"
+PASSWORD = "bench-accept-2026"
+PAULISTA = (-23.5614, -46.6559)
+DROPOFF = (-23.5874, -46.6576)
+
+
+def _with_db(url: str, name: str) -> str:
+    return make_url(url).set(database=name).render_as_string(hide_password=False)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _prepare(server: str, drivers: int) -> tuple[str, list[str], str]:
+    """A fresh database at head with the drivers (approved, online, located) and one passenger."""
+    admin = await asyncpg.connect(_with_db(server, "postgres"))
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
+    finally:
+        await admin.close()
+    url = _with_db(server, DB_NAME)
+    upgrade(url)
+    password_hash = hash_password(PASSWORD)
+    now = datetime.now(UTC)
+    emails = [f"driver-{n}@bench.example" for n in range(drivers)]
+    users = [uuid.uuid4() for _ in emails]
+    ids = [uuid.uuid4() for _ in emails]
+    conn = await asyncpg.connect(url)
+    try:
+        passenger_user = uuid.uuid4()
+        await conn.copy_records_to_table(
+            "users",
+            records=[(u, e, password_hash, "Bench Driver", "driver") for u, e in zip(users, emails)]
+            + [(passenger_user, "passenger@bench.example", password_hash, "Bench Rider", "passenger")],
+            columns=["id", "email", "password_hash", "name", "role"],
+        )
+        await conn.execute(
+            "INSERT INTO passengers (id, user_id, full_name) VALUES ($1, $2, 'Bench Rider')", uuid.uuid4(), passenger_user
+        )
+        await conn.copy_records_to_table(
+            "drivers",
+            records=[
+                (d, u, "Bench Driver", f"{n:011d}", f"{n:011d}", "bench@bench.example", "EMAIL", "APPROVED", True)
+                for n, (d, u) in enumerate(zip(ids, users))
+            ],
+            columns=["id", "user_id", "full_name", "cpf", "cnh_number", "pix_key", "pix_key_type",
+                     "approval_status", "online"],
+        )
+        await conn.copy_records_to_table(
+            "vehicles",
+            records=[(uuid.uuid4(), d, f"BEN{n:04d}", "Toyota", "Corolla", now.year - 1, "standard")
+                     for n, d in enumerate(ids)],
+            columns=["id", "driver_id", "license_plate", "brand", "model", "year", "category"],
+        )
+        positions = [(PAULISTA[0] + (n % 20) * 0.0002, PAULISTA[1] + (n // 20) * 0.0002) for n in range(drivers)]
+        await conn.copy_records_to_table(
+            "driver_locations",
+            records=[(d, "standard", h3_int(cell_of(*p)), p[0], p[1], now, True) for d, p in zip(ids, positions)],
+            columns=["driver_id", "category", "h3_cell", "lat", "lon", "recorded_at", "available"],
+        )
+    finally:
+        await conn.close()
+    return url, emails, "passenger@bench.example"
+
+
+def _server(url: str, port: int, workers: int, drivers: int, redis_url: str | None, data_dir: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "LAURA_DATABASE_URL": url,
+        "LAURA_DATA_DIR": data_dir,
+        "LAURA_SECRET_KEY": "YmVuY2gtYWNjZXB0LXNlY3JldC1rZXktMzItYnl0ZXM=",
+        "LAURA_RATE_LIMITS_ENABLED": "false",
+        "LAURA_LOG_LEVEL": "WARNING",
+        "LAURA_RIDE_OFFER_BATCH_SIZE": str(drivers),
+        "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
+        "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
+        "LAURA_MOBILITY_REDIS_NAMESPACE": "bench-accept",
+        "LAURA_DB_POOL_SIZE": "20",
+        "LAURA_DB_MAX_OVERFLOW": "15",
+    }
+    env.pop("LAURA_REDIS_URL", None)
+    if redis_url:
+        env["LAURA_REDIS_URL"] = redis_url
+    return subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "--factory", "laura.app:create_app", "--host", "127.0.0.1",
+         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
+         "--timeout-keep-alive", "120"],
+        env=env,
+        cwd=str(Path(__file__).resolve().parents[1]),
+    )
+
+
+async def _wait_ready(base: str, process: subprocess.Popen) -> None:
+    async with httpx.AsyncClient(base_url=base) as http:
+        for _ in range(600):
+            if process.poll() is not None:
+                raise RuntimeError("the server exited")
+            try:
+                if (await http.get("/ready")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("the server never became ready")
+
+
+async def _tokens(http: httpx.AsyncClient, emails: list[str]) -> list[dict]:
+    gate = asyncio.Semaphore(8)
+
+    async def one(email: str) -> dict:
+        async with gate:
+            answer = await http.post("/auth/login", json={"email": email, "password": PASSWORD})
+            answer.raise_for_status()
+            return {"Authorization": f"Bearer {answer.json()['accessToken']}"}
+
+    return list(await asyncio.gather(*(one(e) for e in emails)))
+
+
+def _percentile(ordered: list[float], share: float) -> float:
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
+
+
+async def run(args: argparse.Namespace) -> dict:
+    server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    redis_url = os.environ.get("LAURA_REDIS_URL", "redis://127.0.0.1:6379/0") if args.redis else None
+    url, emails, rider_email = await _prepare(server, args.drivers)
+    port = _free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory() as data_dir:
+        process = _server(url, port, args.workers, args.drivers, redis_url, data_dir)
+        try:
+            await _wait_ready(base, process)
+            limits = httpx.Limits(max_connections=args.drivers + 10, max_keepalive_connections=args.drivers + 10)
+            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
+                drivers = await _tokens(http, emails)
+                (rider,) = await _tokens(http, [rider_email])
+                return await _rounds(http, args, drivers, rider)
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
+async def _rounds(http: httpx.AsyncClient, args: argparse.Namespace, drivers: list[dict], rider: dict) -> dict:
+    trip = {
+        "pickup": {"lat": PAULISTA[0], "lon": PAULISTA[1]},
+        "dropoff": {"lat": DROPOFF[0], "lon": DROPOFF[1]},
+        "category": "standard",
+    }
+
+    async def accept(headers: dict, ride_id: str) -> tuple[int, str | None, float]:
+        started = time.perf_counter()
+        answer = await http.post(f"/rides/{ride_id}/accept", headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        elapsed = time.perf_counter() - started
+        return answer.status_code, (answer.json().get("error") if answer.status_code != 200 else None), elapsed
+
+    winners, latencies, errors, offered = [], [], Counter(), []
+    started = time.perf_counter()
+    for _ in range(args.rounds):
+        created = await http.post("/rides", json=trip, headers=rider)
+        created.raise_for_status()
+        ride = created.json()
+        offered.append(ride["status"] == "OFFERED")
+        answers = await asyncio.gather(*(accept(h, ride["id"]) for h in drivers))
+        winners.append(sum(1 for status, _, _ in answers if status == 200))
+        errors.update(f"{status} {error}" for status, error, _ in answers if status != 200)
+        latencies.extend(elapsed for _, _, elapsed in answers)
+        (await http.post(f"/rides/{ride['id']}/cancel", json={"reason": "bench"}, headers=rider)).raise_for_status()
+    elapsed = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return {
+        "benchmark": "accept_race",
+        "rounds": args.rounds,
+        "concurrent_accepts": len(drivers),
+        "server_workers": args.workers,
+        "redis": args.redis,
+        "every_ride_offered_to_all": all(offered),
+        "winners_per_round": dict(Counter(winners)),
+        "exactly_one_winner_every_round": all(w == 1 for w in winners),
+        "loser_answers": dict(errors),
+        "accept_latency_ms": {
+            "p50": _percentile(ordered, 0.5),
+            "p90": _percentile(ordered, 0.9),
+            "p99": _percentile(ordered, 0.99),
+            "max": round(ordered[-1] * 1000, 2),
+            "mean": round(statistics.mean(ordered) * 1000, 2),
+        },
+        "accepts_per_second": round(len(latencies) / elapsed, 1),
+        "target_p99_ms": 100,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=100)
+    parser.add_argument("--drivers", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--redis", action="store_true", help="use Redis for the accept lock and GEO mirror")
+    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+
+
+if __name__ == "__main__":
+    main()
