@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import json
 import os
 import random
@@ -89,11 +90,12 @@ def _percentile(values: list[float], q: float) -> float:
     return statistics.quantiles(values, n=1000)[int(q * 1000) - 1] if len(values) > 1 else 0.0
 
 
-def _summary(count: int, elapsed: float, latencies: list[float], errors: int) -> dict:
+def _summary(count: int, elapsed: float, latencies: list[float], errors: collections.Counter) -> dict:
     return {
         "tps": round(count / elapsed, 1),
         "postings": count,
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors.most_common(3)),
         "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
         "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
     }
@@ -103,11 +105,10 @@ async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float,
     """`clients` connections calling ledger_post directly (asyncpg, autocommit: one round trip each)."""
     pool = await asyncpg.create_pool(url, min_size=clients, max_size=clients)
     latencies: list[float] = []
-    errors = 0
+    errors: collections.Counter = collections.Counter()
     deadline = time.perf_counter() + duration
 
     async def worker(n: int) -> None:
-        nonlocal errors
         rng = random.Random(n)
         async with pool.acquire() as conn:
             i = 0
@@ -117,8 +118,8 @@ async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float,
                 started = time.perf_counter()
                 try:
                     await conn.fetchval(POST, uuid7(), f"{tag}-{n}-{i}", [debit, credit], [amount, amount])
-                except asyncpg.PostgresError:
-                    errors += 1
+                except asyncpg.PostgresError as exc:
+                    errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
                 else:
                     latencies.append(time.perf_counter() - started)
                 i += 1
@@ -134,11 +135,10 @@ async def _service_phase(url: str, accounts: list, *, clients: int, duration: fl
     """The same postings through the Python API: a unit of work per posting (BEGIN, ledger_post, COMMIT)."""
     db = Database(url, pool_size=clients, max_overflow=0)
     latencies: list[float] = []
-    errors = 0
+    errors: collections.Counter = collections.Counter()
     deadline = time.perf_counter() + duration
 
     async def worker(n: int) -> None:
-        nonlocal errors
         rng = random.Random(1000 + n)
         i = 0
         while time.perf_counter() < deadline:
@@ -153,8 +153,8 @@ async def _service_phase(url: str, accounts: list, *, clients: int, duration: fl
                         reference=f"svc-{n}-{i}",
                         reason="bench",
                     )
-            except Exception:  # noqa: BLE001 - counted, the benchmark goes on
-                errors += 1
+            except Exception as exc:  # noqa: BLE001 - counted, the benchmark goes on
+                errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
             else:
                 latencies.append(time.perf_counter() - started)
             i += 1
@@ -211,7 +211,7 @@ async def main(args: argparse.Namespace) -> dict:
     pgbench_url = await asyncio.to_thread(_pgbench_init, server)
 
     phases = {"random": customers, "hot": hot, "contended_unsharded": contended}
-    measured: dict[str, list] = {name: [0.0, [], 0] for name in phases}
+    measured: dict[str, list] = {name: [0.0, [], collections.Counter()] for name in phases}
     pgbench_done, pgbench_seconds = 0, 0.0
     slice_seconds = max(1, round(args.duration / args.rounds))
     for r in range(args.rounds):
