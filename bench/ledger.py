@@ -12,9 +12,11 @@ scratch databases laura_bench_ledger (migrated to head) and laura_bench_pgbench.
 - hot: between two of `hot` accounts flagged hot (balances sharded, the platform-fee case);
 - contended: between two of `hot` regular accounts with the no-overdraft flag (row locks, no shards);
 - pgbench: `pgbench -i -s 16` once, then `pgbench -c <clients> -j 2 -T <slice> -n` (built-in tpcb-like);
+- random_c_client: the random phase driven by pgbench itself (a script calling ledger_post, -M prepared),
+  to tell the cost of the function from the cost of the Python client on the same CPUs;
 - service: random accounts through laura.ledger.service.post in a unit of work (BEGIN, call, COMMIT).
 
-The first four run interleaved in `rounds` slices (random, hot, contended, pgbench, random, ...), so a
+The first five run interleaved in `rounds` slices (random, hot, contended, pgbench, random_c_client, random, ...), so a
 change of load on a shared machine weighs on all of them alike. Then `verify` runs over the whole ledger
 and its result is part of the JSON.
 """
@@ -30,7 +32,9 @@ import random
 import re
 import statistics
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import asyncpg
 from sqlalchemy.engine import make_url
@@ -44,9 +48,10 @@ LEDGER_DB = "laura_bench_ledger"
 PGBENCH_DB = "laura_bench_pgbench"
 FUNDING_CENTS = 10**12
 POST = (
-    "SELECT (r.tx).id FROM ledger_post($1, $2, 'bench', NULL, NULL, NULL, NULL, NULL, $3::uuid[],"
-    " '{NULL,NULL}'::text[], '{D,C}'::text[], $4::bigint[]) r"
+    "SELECT (r.tx).id FROM ledger_post($1, $2, 'bench', NULL, NULL, NULL, NULL, NULL,"
+    " ARRAY[$3::uuid, $4::uuid], '{NULL,NULL}'::text[], '{D,C}'::text[], ARRAY[$5::bigint, $5::bigint]) r"
 )
+"""A two-line posting; the arrays are built by the server, which spares the client encoding them."""
 
 
 def _with_db(url: str, name: str) -> str:
@@ -117,7 +122,7 @@ async def _raw_phase(url: str, accounts: list, *, clients: int, duration: float,
                 amount = rng.randint(1, 10_000)
                 started = time.perf_counter()
                 try:
-                    await conn.fetchval(POST, uuid7(), f"{tag}-{n}-{i}", [debit, credit], [amount, amount])
+                    await conn.fetchval(POST, uuid7(), f"{tag}-{n}-{i}", debit, credit, amount)
                 except asyncpg.PostgresError as exc:
                     errors[f"{type(exc).__name__}: {exc}"[:120]] += 1
                 else:
@@ -172,10 +177,23 @@ def _pgbench_init(server: str) -> str:
     return url
 
 
-def _pgbench(url: str, *, clients: int, duration: int) -> tuple[int, float]:
-    """One tpcb-like run: (transactions, seconds measured)."""
+def _ledger_script(accounts: int) -> str:
+    """A pgbench script posting between two random customer accounts: the same function with a C client."""
+    path = Path(tempfile.gettempdir()) / "laura_bench_ledger.pgbench"
+    path.write_text(
+        f"\\set a random(0, {accounts - 1})\n\\set b random(0, {accounts - 1})\n"
+        "SELECT (r.tx).id FROM ledger_post(gen_random_uuid(), 'c-' || gen_random_uuid(), 'bench', NULL, NULL,"
+        " NULL, NULL, NULL, '{NULL,NULL}'::uuid[], ARRAY['C.' || :a, 'C.' || :b], '{D,C}'::text[],"
+        " '{100,100}'::bigint[]) r;\n"
+    )
+    return str(path)
+
+
+def _pgbench(url: str, *, clients: int, duration: int, script: str | None = None) -> tuple[int, float]:
+    """One pgbench run, built-in tpcb-like or `script`: (transactions, seconds measured)."""
+    workload = ["-M", "prepared", "-f", script] if script else []
     out = subprocess.run(
-        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(duration), "-n", url],
+        ["pgbench", "-c", str(clients), "-j", "2", "-T", str(duration), "-n", *workload, url],
         check=True,
         capture_output=True,
         text=True,
@@ -209,10 +227,12 @@ async def main(args: argparse.Namespace) -> dict:
     contended = await _open_accounts(ledger_url, "R", args.hot, hot=False, funded=True)
 
     pgbench_url = await asyncio.to_thread(_pgbench_init, server)
+    ledger_script = _ledger_script(args.accounts)
 
     phases = {"random": customers, "hot": hot, "contended_unsharded": contended}
     measured: dict[str, list] = {name: [0.0, [], collections.Counter()] for name in phases}
     pgbench_done, pgbench_seconds = 0, 0.0
+    c_client_done, c_client_seconds = 0, 0.0
     slice_seconds = max(1, round(args.duration / args.rounds))
     for r in range(args.rounds):
         for name, accounts in phases.items():
@@ -226,8 +246,17 @@ async def main(args: argparse.Namespace) -> dict:
             _pgbench, pgbench_url, clients=args.clients, duration=slice_seconds
         )
         pgbench_done, pgbench_seconds = pgbench_done + done, pgbench_seconds + seconds
+        done, seconds = await asyncio.to_thread(
+            _pgbench,
+            plain_url(ledger_url),
+            clients=args.clients,
+            duration=slice_seconds,
+            script=ledger_script,
+        )
+        c_client_done, c_client_seconds = c_client_done + done, c_client_seconds + seconds
     results = {name: _summary(len(m[1]), m[0], m[1], m[2]) for name, m in measured.items()}
     pgbench_tps = round(pgbench_done / pgbench_seconds, 1)
+    c_client_tps = round(c_client_done / c_client_seconds, 1)
     service_path = await _service_phase(
         ledger_url, customers, clients=args.clients, duration=args.service_duration
     )
@@ -239,9 +268,11 @@ async def main(args: argparse.Namespace) -> dict:
         "accounts": args.accounts,
         "hot_accounts": args.hot,
         **results,
+        "random_c_client": {"tps": c_client_tps, "postings": c_client_done},
         "service_api": service_path,
         "pgbench_tpcb": {"tps": pgbench_tps, "transactions": pgbench_done},
         "ratio_random_vs_pgbench": round(results["random"]["tps"] / pgbench_tps, 2),
+        "ratio_random_c_client_vs_pgbench": round(c_client_tps / pgbench_tps, 2),
         "ratio_hot_vs_pgbench": round(results["hot"]["tps"] / pgbench_tps, 2),
         "ratio_contended_vs_pgbench": round(results["contended_unsharded"]["tps"] / pgbench_tps, 2),
         "verify": await _verify(ledger_url),
