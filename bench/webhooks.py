@@ -194,12 +194,32 @@ async def _send_all(
         return latencies, statuses, time.perf_counter() - started
 
 
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) of a process and its direct children (uvicorn workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    try:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == pid or int(fields[1]) == pid:
+                total += (int(fields[11]) + int(fields[12])) / tick
+    except OSError:
+        return None
+    return total
+
+
 def _percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 async def main(args: argparse.Namespace) -> dict:
+    load_before = round(os.getloadavg()[0], 2)
     server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     url, txids = await _prepare(server, args.charges + args.warmup)
     warmup, measured = txids[: args.warmup], txids[args.warmup :]
@@ -211,8 +231,12 @@ async def main(args: argparse.Namespace) -> dict:
             await _wait_ready(base, process)
             await _send_all(base, _deliveries(warmup, args.duplicates), args.concurrency)
             bodies = _deliveries(measured, args.duplicates)
+            cpu_before = _cpu_seconds(process.pid)
             latencies, statuses, elapsed = await _send_all(base, bodies, args.concurrency)
+            cpu_after = _cpu_seconds(process.pid)
+            health_cpu = _cpu_seconds(process.pid)
             health, _, health_elapsed = await _send_all(base, [None] * (len(bodies) // 2), args.concurrency)
+            health_cpu_after = _cpu_seconds(process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -234,11 +258,15 @@ async def main(args: argparse.Namespace) -> dict:
         "concurrency": args.concurrency,
         "server_workers": args.workers,
         "cpus": os.cpu_count(),
+        "load_average_1m": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
         "seconds": round(elapsed, 3),
         "deliveries_per_s": round(len(bodies) / elapsed),
         "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
         "p99_ms": round(p99, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+        "server_cpu_ms_per_delivery": (
+            round((cpu_after - cpu_before) * 1000 / len(bodies), 2) if cpu_before is not None and cpu_after else None
+        ),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "stored_deliveries": stored,
         "pix_applied": applied,
@@ -251,6 +279,11 @@ async def main(args: argparse.Namespace) -> dict:
             "requests_per_s": round(len(health) / health_elapsed),
             "p50_ms": round(_percentile(health, 0.5) * 1000, 2),
             "p99_ms": round(_percentile(health, 0.99) * 1000, 2),
+            "server_cpu_ms_per_request": (
+                round((health_cpu_after - health_cpu) * 1000 / len(health), 2)
+                if health_cpu is not None and health_cpu_after
+                else None
+            ),
         },
         "ok": doubles == 0 and applied == total_pix == paid == effects and set(statuses) <= {0, 200} and p99 < 50,
     }
