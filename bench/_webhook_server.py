@@ -17,8 +17,8 @@ from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from laura.app import create_app  # noqa: E402
-from laura.pix.service import register_pix_handler  # noqa: E402
+from laura.app import create_app
+from laura.pix.service import register_pix_handler
 
 PURPOSE = "bench.webhook"
 

@@ -42,8 +42,8 @@ from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from laura.core.db import plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
+from laura.core.db import plain_url
+from laura.core.migrations import upgrade
 
 DB_NAME = "laura_bench_webhooks"
 PURPOSE = "bench.webhook"
@@ -82,8 +82,16 @@ async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
                 (txid, PURPOSE, f"bench-{n}", owner, 1000, "ACTIVE", "00020101bench", expires)
                 for n, txid in enumerate(txids)
             ],
-            columns=["txid", "purpose", "entity_id", "owner_id", "amount_cents", "status", "pix_copia_e_cola",
-                     "expires_at"],
+            columns=[
+                "txid",
+                "purpose",
+                "entity_id",
+                "owner_id",
+                "amount_cents",
+                "status",
+                "pix_copia_e_cola",
+                "expires_at",
+            ],
         )
         await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
     finally:
@@ -180,7 +188,9 @@ async def _send_all(
                     if body is None:
                         response = await http.get("/health")
                     else:
-                        response = await http.post(path, content=body, headers={"content-type": "application/json"})
+                        response = await http.post(
+                            path, content=body, headers={"content-type": "application/json"}
+                        )
                     status = response.status_code
                 except httpx.TransportError:
                     # Counted, and sent again as a PSP would (the retry is one more duplicate).
@@ -265,7 +275,9 @@ async def main(args: argparse.Namespace) -> dict:
         "p99_ms": round(p99, 2),
         "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
         "server_cpu_ms_per_delivery": (
-            round((cpu_after - cpu_before) * 1000 / len(bodies), 2) if cpu_before is not None and cpu_after else None
+            round((cpu_after - cpu_before) * 1000 / len(bodies), 2)
+            if cpu_before is not None and cpu_after
+            else None
         ),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
         "stored_deliveries": stored,
@@ -285,7 +297,10 @@ async def main(args: argparse.Namespace) -> dict:
                 else None
             ),
         },
-        "ok": doubles == 0 and applied == total_pix == paid == effects and set(statuses) <= {0, 200} and p99 < 50,
+        "ok": doubles == 0
+        and applied == total_pix == paid == effects
+        and set(statuses) <= {0, 200}
+        and p99 < 50,
     }
 
 

@@ -63,7 +63,9 @@ def _register_pix_webhook(settings: Settings, host: str, port: int) -> None:
     try:
         asyncio.run(register_webhook(settings, base_url=settings.public_url or f"http://{host}:{port}"))
     except (PspError, PspUnavailable) as exc:
-        console.print(f"[yellow]Pix webhook not registered ({exc.message}): run `laura pix register-webhook`[/yellow]")
+        console.print(
+            f"[yellow]Pix webhook not registered ({exc.message}): run `laura pix register-webhook`[/yellow]"
+        )
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:

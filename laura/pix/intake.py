@@ -97,7 +97,7 @@ def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("not JSON") from exc
     if not isinstance(data, dict):
-        raise ValueError("not a JSON object")
+        raise ValueError("not a JSON object")  # noqa: TRY004 - ValueError means "unreadable" here
     entries = data.get("pix", [])
     if not isinstance(entries, list) or not all(isinstance(entry, dict) for entry in entries):
         raise ValueError("'pix' is not a list of objects")
@@ -225,7 +225,9 @@ async def settle_send(
         payload=_sent_payload(sent),
     )
     send.e2e_id = sent.e2e_id
-    await _finish(session, send, done=sent.status is SentPixStatus.REALIZADO, error=sent.failure_reason, at=settled_at)
+    await _finish(
+        session, send, done=sent.status is SentPixStatus.REALIZADO, error=sent.failure_reason, at=settled_at
+    )
     return "applied"
 
 
@@ -236,7 +238,9 @@ async def fail_send(session: AsyncSession, *, id_envio: str, error: str, at: dat
         await _finish(session, send, done=False, error=error, at=at)
 
 
-async def _finish(session: AsyncSession, send: PixSend, *, done: bool, error: str | None, at: datetime) -> None:
+async def _finish(
+    session: AsyncSession, send: PixSend, *, done: bool, error: str | None, at: datetime
+) -> None:
     send.status = PixSendStatus.DONE if done else PixSendStatus.FAILED
     send.error = None if done else (error or "The PSP did not complete the Pix")
     send.settled_at = at

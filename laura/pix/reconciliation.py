@@ -37,19 +37,25 @@ async def open_charges(session: AsyncSession, *, now: datetime, grace_seconds: i
     )
 
 
-async def processing_sends(session: AsyncSession, *, now: datetime, grace_seconds: int, limit: int) -> list[str]:
+async def processing_sends(
+    session: AsyncSession, *, now: datetime, grace_seconds: int, limit: int
+) -> list[str]:
     """idEnvios PROCESSING for longer than the grace period."""
     return await PixRepository(session).processing_sends(
         created_before=now - timedelta(seconds=grace_seconds), limit=limit
     )
 
 
-async def reconcile_charge(session: AsyncSession, psp: EfiClient, *, txid: str, now: datetime) -> ChargeOutcome:
+async def reconcile_charge(
+    session: AsyncSession, psp: EfiClient, *, txid: str, now: datetime
+) -> ChargeOutcome:
     """Read the charge at the PSP: its Pix are applied (a missed webhook), a charge past its expiry (plus
     `EXPIRY_MARGIN`) becomes EXPIRED, one removed at the PSP CANCELLED; an open one stays ACTIVE."""
     remote = await psp.get_charge(txid)
     if remote.payments:
-        outcomes = [await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments]
+        outcomes = [
+            await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments
+        ]
         for outcome in ("applied", "flagged", "unmatched"):
             if outcome in outcomes:
                 return outcome  # type: ignore[return-value]
@@ -69,7 +75,9 @@ async def reconcile_charge(session: AsyncSession, psp: EfiClient, *, txid: str, 
     return "cancelled" if closed is PixChargeStatus.CANCELLED else "expired"
 
 
-async def reconcile_send(session: AsyncSession, psp: EfiClient, *, id_envio: str, payer_key: str) -> SendOutcome:
+async def reconcile_send(
+    session: AsyncSession, psp: EfiClient, *, id_envio: str, payer_key: str
+) -> SendOutcome:
     """Read a PROCESSING send back by idEnvio and settle it; one the PSP never received is submitted
     again (same idEnvio, so at most one Pix ever leaves)."""
     try:

@@ -101,8 +101,19 @@ class PixRepository:
 
 
 _EVENT_COLUMNS = (
-    "external_id", "kind", "status", "reason", "txid", "id_envio", "purpose", "entity_id", "amount_cents",
-    "source", "delivery_id", "occurred_at", "payload",
+    "external_id",
+    "kind",
+    "status",
+    "reason",
+    "txid",
+    "id_envio",
+    "purpose",
+    "entity_id",
+    "amount_cents",
+    "source",
+    "delivery_id",
+    "occurred_at",
+    "payload",
 )
 _INSERT_EVENT_SQL = (
     f"INSERT INTO financial_events ({', '.join(_EVENT_COLUMNS)})"

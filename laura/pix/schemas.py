@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
-from laura.core.schemas import ApiModel, UtcDatetime
 from laura.core.money import Money
+from laura.core.schemas import ApiModel, UtcDatetime
 
 
 class ChargeOut(ApiModel):

@@ -75,7 +75,7 @@ async def _one(db: Database, work: Callable[[AsyncSession], Awaitable[str]], **c
             return await work(session)
     except PspUnavailable:
         raise
-    except Exception:  # noqa: BLE001 - one bad item must not stop the others; it is retried next run
+    except Exception:
         log.exception("pix.reconcile.item_failed", **context)
         return "error"
 
@@ -99,7 +99,9 @@ async def reconcile_job(timestamp: int) -> None:
         )
 
 
-@job_task(name=service.SUBMIT_SEND_TASK, retry=Retry(max_attempts=8, backoff_seconds=2, max_backoff_seconds=300))
+@job_task(
+    name=service.SUBMIT_SEND_TASK, retry=Retry(max_attempts=8, backoff_seconds=2, max_backoff_seconds=300)
+)
 async def submit_send_job(session: AsyncSession, *, id_envio: str) -> None:
     """Hand a committed send to the PSP; an unreachable PSP is retried with backoff (and reconciliation
     re-submits a send the PSP never received)."""

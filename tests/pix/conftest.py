@@ -22,7 +22,15 @@ from laura.pix.psp import ReceivedPix
 from laura.pix.service import create_charge, register_pix_handler, register_send_handler
 from laura.settings import Settings
 
-from .sandbox.fixtures import CLIENT_ID, CLIENT_SECRET, PIX_KEY, control, sandbox_server, sandbox_url, wait_until
+from .sandbox.fixtures import (
+    CLIENT_ID,
+    CLIENT_SECRET,
+    PIX_KEY,
+    control,
+    sandbox_server,
+    sandbox_url,
+    wait_until,
+)
 
 __all__ = ["control", "sandbox_server", "sandbox_url"]
 
@@ -34,7 +42,9 @@ SEND_PURPOSE = "test.payout"
 async def record_payment(session: AsyncSession, charge: PixCharge, pix: ReceivedPix) -> None:
     """The test feature's effect of a paid charge: one row, in the applying transaction."""
     await session.execute(
-        text("INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents) VALUES ('paid', :ref, :e2e, :cents)"),
+        text(
+            "INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents) VALUES ('paid', :ref, :e2e, :cents)"
+        ),
         {"ref": charge.txid, "e2e": pix.end_to_end_id, "cents": charge.amount_cents},
     )
 
@@ -49,7 +59,9 @@ async def record_send_failed(session: AsyncSession, send: PixSend) -> None:
 
 async def _record_send(session: AsyncSession, kind: str, send: PixSend) -> None:
     await session.execute(
-        text("INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents) VALUES (:kind, :ref, :e2e, :cents)"),
+        text(
+            "INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents) VALUES (:kind, :ref, :e2e, :cents)"
+        ),
         {"kind": kind, "ref": send.id_envio, "e2e": send.e2e_id, "cents": send.amount_cents},
     )
 
@@ -118,7 +130,9 @@ async def live_url(app, db) -> AsyncIterator[str]:  # type: ignore[no-untyped-de
     so the sandbox can post webhooks to it over real HTTP."""
     port = _free_port()
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False)
+        uvicorn.Config(
+            app, host="127.0.0.1", port=port, lifespan="off", log_level="warning", access_log=False
+        )
     )
     task = asyncio.create_task(server.serve())
     await wait_until(lambda: server.started or task.done())
@@ -139,8 +153,13 @@ async def new_charge(db: Database, psp, owner: uuid.UUID, amount: str = "42.50",
     """A committed charge of the test purpose."""
     async with db.unit_of_work() as session:
         return await create_charge(
-            session, psp, purpose=PURPOSE, entity_id=f"dep-{uuid.uuid4().hex[:8]}", owner_id=owner,
-            amount=Decimal(amount), **options,
+            session,
+            psp,
+            purpose=PURPOSE,
+            entity_id=f"dep-{uuid.uuid4().hex[:8]}",
+            owner_id=owner,
+            amount=Decimal(amount),
+            **options,
         )
 
 

@@ -26,16 +26,24 @@ def charges_counted(status: str) -> float:
     return REGISTRY.get_sample_value("pix_charges_total", {"purpose": PURPOSE, "status": status}) or 0.0
 
 
-async def test_a_charge_is_created_at_the_psp_and_stored(db: Database, psp, owner, api_token: str, control) -> None:
+async def test_a_charge_is_created_at_the_psp_and_stored(
+    db: Database, psp, owner, api_token: str, control
+) -> None:
     before = charges_counted("ACTIVE")
 
     charge = await new_charge(db, psp, owner, amount="42.50", description="Depósito")
 
-    remote = (await control.get(f"/v2/cob/{charge.txid}", headers={"Authorization": f"Bearer {api_token}"})).json()
+    remote = (
+        await control.get(f"/v2/cob/{charge.txid}", headers={"Authorization": f"Bearer {api_token}"})
+    ).json()
     assert remote["valor"]["original"] == "42.50" and remote["chave"] == PIX_KEY
     row = (await rows(db, "SELECT * FROM pix_charges"))[0]
     assert (row.txid, row.purpose, row.owner_id, row.amount_cents, row.status) == (
-        charge.txid, PURPOSE, owner, 4250, "ACTIVE"
+        charge.txid,
+        PURPOSE,
+        owner,
+        4250,
+        "ACTIVE",
     )
     assert row.pix_copia_e_cola == remote["pixCopiaECola"] and row.location == remote["location"]
     assert parse_brcode(row.pix_copia_e_cola).amount == Decimal("42.50")
@@ -85,7 +93,9 @@ async def test_the_owner_reads_the_charge_and_anyone_else_gets_404(
     assert mine.status_code == 200
     body = mine.json()
     assert body["txid"] == charge.txid and body["amount"] == 15.0 and body["status"] == "ACTIVE"
-    assert body["pixCopiaECola"] == charge.pix_copia_e_cola and body["qrCode"].startswith("data:image/png;base64,")
+    assert body["pixCopiaECola"] == charge.pix_copia_e_cola and body["qrCode"].startswith(
+        "data:image/png;base64,"
+    )
     assert body["expiresAt"].endswith("Z") and body["paidAt"] is None
     assert theirs.status_code == 404 and theirs.json()["error"] == "PIX_CHARGE_NOT_FOUND"
     assert anonymous.status_code == 401
@@ -113,7 +123,12 @@ async def test_reconciliation_expires_what_the_psp_no_longer_accepts(db: Databas
     before = charges_counted("EXPIRED")
 
     report = await reconcile(
-        db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100, now=datetime.now(UTC) + timedelta(minutes=5)
+        db,
+        psp,
+        payer_key=PIX_KEY,
+        grace_seconds=0,
+        batch_size=100,
+        now=datetime.now(UTC) + timedelta(minutes=5),
     )
 
     assert report.charges == {"expired": 1, "open": 1}
@@ -124,11 +139,18 @@ async def test_reconciliation_expires_what_the_psp_no_longer_accepts(db: Databas
     assert charges_counted("EXPIRED") == before + 1
 
 
-async def test_a_charge_just_past_its_expiry_is_left_open_for_a_late_payment(db: Database, psp, owner) -> None:
+async def test_a_charge_just_past_its_expiry_is_left_open_for_a_late_payment(
+    db: Database, psp, owner
+) -> None:
     await new_charge(db, psp, owner, expires_in=60)
 
     report = await reconcile(
-        db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100, now=datetime.now(UTC) + timedelta(seconds=90)
+        db,
+        psp,
+        payer_key=PIX_KEY,
+        grace_seconds=0,
+        batch_size=100,
+        now=datetime.now(UTC) + timedelta(seconds=90),
     )
 
     assert report.charges == {"open": 1}

@@ -26,7 +26,11 @@ PAYEE = "driver@example.com"
 async def record_send(db: Database, amount: str = "80.00", payee: str = PAYEE) -> PixSend:
     async with db.unit_of_work() as session:
         return await send_pix(
-            session, purpose=SEND_PURPOSE, entity_id="payout-1", amount=Decimal(amount), payee_key=payee,
+            session,
+            purpose=SEND_PURPOSE,
+            entity_id="payout-1",
+            amount=Decimal(amount),
+            payee_key=payee,
             description="Repasse",
         )
 
@@ -47,18 +51,24 @@ async def test_a_send_is_recorded_with_its_job_in_the_callers_transaction(db: Da
     assert await rows(db, "SELECT status, amount_cents, payee_key, submitted_at FROM pix_sends") == [
         ("PROCESSING", 8000, PAYEE, None)
     ]
-    jobs = await rows(db, "SELECT task_name, args FROM procrastinate_jobs WHERE task_name = 'pix.submit_send'")
+    jobs = await rows(
+        db, "SELECT task_name, args FROM procrastinate_jobs WHERE task_name = 'pix.submit_send'"
+    )
     assert jobs == [("pix.submit_send", {"id_envio": send.id_envio})]
 
 
 async def test_a_rolled_back_send_leaves_no_row_and_no_job(db: Database) -> None:
     with pytest.raises(RuntimeError):
         async with db.unit_of_work() as session:
-            await send_pix(session, purpose=SEND_PURPOSE, entity_id="x", amount=Decimal("1.00"), payee_key=PAYEE)
+            await send_pix(
+                session, purpose=SEND_PURPOSE, entity_id="x", amount=Decimal("1.00"), payee_key=PAYEE
+            )
             raise RuntimeError("the caller failed after send_pix")
 
     assert await scalar(db, "SELECT count(*) FROM pix_sends") == 0
-    assert await scalar(db, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'pix.submit_send'") == 0
+    assert (
+        await scalar(db, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'pix.submit_send'") == 0
+    )
 
 
 async def test_an_invalid_payee_key_is_refused_before_anything_is_written(db: Database) -> None:
@@ -77,7 +87,9 @@ async def test_a_failing_send_calls_on_failed_once(
     await submit(db, settings, send)
     report = await run_reconcile(db, psp)
 
-    assert await rows(db, "SELECT kind, ref, amount_cents FROM pix_test_effects") == [("failed", send.id_envio, 8000)]
+    assert await rows(db, "SELECT kind, ref, amount_cents FROM pix_test_effects") == [
+        ("failed", send.id_envio, 8000)
+    ]
     row = (await rows(db, "SELECT status, error, e2e_id, submitted_at, settled_at FROM pix_sends"))[0]
     assert row.status == "FAILED" and row.error and row.e2e_id and row.submitted_at and row.settled_at
     assert await rows(db, "SELECT kind, status, source, id_envio FROM financial_events") == [
@@ -95,7 +107,9 @@ async def test_a_stuck_send_is_settled_by_reconciliation_once_the_psp_settles_it
 
     still = await run_reconcile(db, psp)
     (await control.post("/sandbox/faults", json={"webhook": "drop"})).raise_for_status()
-    (await control.post(f"/sandbox/pix/{send.id_envio}/settle", json={"status": "REALIZADO"})).raise_for_status()
+    (
+        await control.post(f"/sandbox/pix/{send.id_envio}/settle", json={"status": "REALIZADO"})
+    ).raise_for_status()
     settled = await run_reconcile(db, psp)
     again = await run_reconcile(db, psp)
 

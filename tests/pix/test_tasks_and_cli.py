@@ -29,7 +29,9 @@ async def test_the_periodic_job_reconciles_with_a_client_of_its_own(
     (await control.post("/sandbox/faults", json={"webhook": "drop"})).raise_for_status()
     await control.post(f"/sandbox/cob/{charge.txid}/pay")
 
-    with bind_runtime(JobRuntime(db=db, settings=settings.model_copy(update={"pix_reconcile_grace_seconds": 0}))):
+    with bind_runtime(
+        JobRuntime(db=db, settings=settings.model_copy(update={"pix_reconcile_grace_seconds": 0}))
+    ):
         await reconcile_job(timestamp=0)
 
     assert await scalar(db, "SELECT status FROM pix_charges") == "PAID"
@@ -38,8 +40,12 @@ async def test_the_periodic_job_reconciles_with_a_client_of_its_own(
 
 def test_register_webhook_command(sandbox_url: str, monkeypatch, api_token: str) -> None:
     for name, value in {
-        "PSP_BASE_URL": sandbox_url, "PSP_CLIENT_ID": CLIENT_ID, "PSP_CLIENT_SECRET": CLIENT_SECRET,
-        "PSP_PIX_KEY": PIX_KEY, "PSP_WEBHOOK_SECRET": "s3cr3t/+=", "PUBLIC_URL": "https://api.laura.example",
+        "PSP_BASE_URL": sandbox_url,
+        "PSP_CLIENT_ID": CLIENT_ID,
+        "PSP_CLIENT_SECRET": CLIENT_SECRET,
+        "PSP_PIX_KEY": PIX_KEY,
+        "PSP_WEBHOOK_SECRET": "s3cr3t/+=",
+        "PUBLIC_URL": "https://api.laura.example",
     }.items():
         monkeypatch.setenv(f"LAURA_{name}", value)
     get_settings.cache_clear()
@@ -49,7 +55,9 @@ def test_register_webhook_command(sandbox_url: str, monkeypatch, api_token: str)
         get_settings.cache_clear()
 
     assert result.exit_code == 0, result.output
-    registered = httpx.get(f"{sandbox_url}/v2/webhook/{PIX_KEY}", headers={"Authorization": f"Bearer {api_token}"})
+    registered = httpx.get(
+        f"{sandbox_url}/v2/webhook/{PIX_KEY}", headers={"Authorization": f"Bearer {api_token}"}
+    )
     assert registered.json()["webhookUrl"] == (
         "https://api.laura.example/webhooks/efi/pix?hmac=s3cr3t%2F%2B%3D&ignorar="
     )

@@ -30,8 +30,12 @@ def e2e_id() -> str:
 
 
 def pix_entry(txid: str | None, amount: str, e2e: str | None = None) -> dict:
-    entry = {"endToEndId": e2e or e2e_id(), "chave": "pix@laura.example", "valor": amount,
-             "horario": "2025-01-02T03:04:05.000Z"}
+    entry = {
+        "endToEndId": e2e or e2e_id(),
+        "chave": "pix@laura.example",
+        "valor": amount,
+        "horario": "2025-01-02T03:04:05.000Z",
+    }
     if txid is not None:
         entry["txid"] = txid
     return entry
@@ -70,13 +74,19 @@ async def test_a_paid_charge_is_applied_once_and_a_duplicate_changes_nothing(
 
     first = await client.post(SIGNED, json=body)
     again = await client.post(SIGNED, json=body)
-    reworded = await client.post(SIGNED, content=json.dumps(body, indent=2), headers={"content-type": "application/json"})
+    reworded = await client.post(
+        SIGNED, content=json.dumps(body, indent=2), headers={"content-type": "application/json"}
+    )
 
     assert first.status_code == 200 and first.json() == {"outcome": "applied", "pix": 1}
     assert again.status_code == 200 and again.json() == {"outcome": "duplicate", "pix": 0}
     assert reworded.status_code == 200 and reworded.json() == {"outcome": "duplicate", "pix": 1}
-    assert await rows(db, "SELECT kind, ref, amount_cents FROM pix_test_effects") == [("paid", charge.txid, 4250)]
-    paid = (await rows(db, "SELECT status, e2e_id, paid_at FROM pix_charges WHERE txid = :t", t=charge.txid))[0]
+    assert await rows(db, "SELECT kind, ref, amount_cents FROM pix_test_effects") == [
+        ("paid", charge.txid, 4250)
+    ]
+    paid = (await rows(db, "SELECT status, e2e_id, paid_at FROM pix_charges WHERE txid = :t", t=charge.txid))[
+        0
+    ]
     assert paid.status == "PAID" and paid.e2e_id == body["pix"][0]["endToEndId"]
     assert paid.paid_at == datetime(2025, 1, 2, 3, 4, 5, tzinfo=UTC)
     events = await rows(db, "SELECT external_id, kind, status, source, amount_cents FROM financial_events")
@@ -90,7 +100,9 @@ async def test_a_paid_charge_is_applied_once_and_a_duplicate_changes_nothing(
     assert stored == [("hmac", 1, None, 1), ("hmac", 1, None, 0)]
 
 
-async def test_concurrent_copies_of_one_pix_apply_once(client: httpx.AsyncClient, db: Database, psp, owner) -> None:
+async def test_concurrent_copies_of_one_pix_apply_once(
+    client: httpx.AsyncClient, db: Database, psp, owner
+) -> None:
     charge = await new_charge(db, psp, owner)
     entry = pix_entry(charge.txid, "42.50")
     # Twenty different deliveries (different bytes) of the same Pix, at once.
@@ -114,7 +126,9 @@ async def test_an_unknown_txid_or_a_pix_without_txid_is_recorded_as_unmatched(
     response = await client.post(SIGNED, json={"pix": [unknown, no_txid]})
 
     assert response.status_code == 200 and response.json() == {"outcome": "unmatched", "pix": 2}
-    recorded = await rows(db, "SELECT external_id, status, reason, txid, amount_cents FROM financial_events ORDER BY id")
+    recorded = await rows(
+        db, "SELECT external_id, status, reason, txid, amount_cents FROM financial_events ORDER BY id"
+    )
     assert sorted(recorded) == sorted(
         [
             (unknown["endToEndId"], "unmatched", "unknown_txid", unknown["txid"], 1000),
@@ -127,8 +141,13 @@ async def test_an_unknown_txid_or_a_pix_without_txid_is_recorded_as_unmatched(
 async def test_the_outcome_of_a_send_we_do_not_know_is_recorded_as_unmatched(
     client: httpx.AsyncClient, db: Database
 ) -> None:
-    entry = {**pix_entry(None, "80.00"), "tipo": "SOLICITACAO", "status": "REALIZADO",
-             "favorecido": {"chave": "driver@example.com"}, "gnExtras": {"idEnvio": "NotOurs123"}}
+    entry = {
+        **pix_entry(None, "80.00"),
+        "tipo": "SOLICITACAO",
+        "status": "REALIZADO",
+        "favorecido": {"chave": "driver@example.com"},
+        "gnExtras": {"idEnvio": "NotOurs123"},
+    }
 
     response = await client.post(SIGNED, json={"pix": [entry]})
     again = await client.post(SIGNED, json={"pix": [entry], "retry": 1})
@@ -171,7 +190,9 @@ async def test_an_unreadable_delivery_is_kept_and_refused(client: httpx.AsyncCli
     assert await scalar(db, "SELECT count(*) FROM financial_events") == 0
 
 
-async def test_the_registration_ping_without_pix_is_acknowledged(client: httpx.AsyncClient, db: Database) -> None:
+async def test_the_registration_ping_without_pix_is_acknowledged(
+    client: httpx.AsyncClient, db: Database
+) -> None:
     response = await client.post(SIGNED, json={"evento": "teste_webhook"})
 
     assert response.status_code == 200 and response.json() == {"outcome": "unmatched", "pix": 0}
@@ -183,7 +204,9 @@ async def test_a_certificate_verified_by_the_tls_terminator_authenticates(
     headers = {"X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Fingerprint": "abcdef01"}
 
     accepted = await client.post(URL, json={"pix": []}, headers=headers)
-    unverified = await client.post(URL, json={"pix": [], "n": 1}, headers={**headers, "X-SSL-Client-Verify": "FAILED:x"})
+    unverified = await client.post(
+        URL, json={"pix": [], "n": 1}, headers={**headers, "X-SSL-Client-Verify": "FAILED:x"}
+    )
     other_cert = await client.post(
         URL, json={"pix": [], "n": 2}, headers={**headers, "X-SSL-Client-Fingerprint": "abcdef02"}
     )
@@ -197,7 +220,9 @@ async def test_certificate_headers_from_an_untrusted_peer_are_ignored(app, db: D
     transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 4000))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as outsider:
         response = await outsider.post(
-            URL, json={"pix": []}, headers={"X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Fingerprint": "abcdef01"}
+            URL,
+            json={"pix": []},
+            headers={"X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-Fingerprint": "abcdef01"},
         )
 
     assert response.status_code == 401

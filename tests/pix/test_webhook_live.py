@@ -61,7 +61,8 @@ async def test_a_payment_delivered_five_times_at_once_is_applied_once(
     ]
     # The five copies are byte-identical: one stored delivery, the other four answered as duplicates.
     assert await rows(
-        db, "SELECT d.pix_count, d.error FROM webhook_deliveries d JOIN financial_events f ON f.delivery_id = d.id"
+        db,
+        "SELECT d.pix_count, d.error FROM webhook_deliveries d JOIN financial_events f ON f.delivery_id = d.id",
     ) == [(1, None)]
     assert await scalar(db, "SELECT count(*) FROM webhook_deliveries") == 1
 
