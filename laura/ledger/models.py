@@ -66,11 +66,13 @@ class LedgerTransaction(Base):
 
 
 class LedgerEntry(Base):
+    """One side of a transaction. Its transaction and account are checked at commit by a deferred trigger."""
+
     __tablename__ = "ledger_entries"
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
-    transaction_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_transactions.id"))
-    account_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("ledger_accounts.id"))
+    transaction_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
+    account_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     direction: Mapped[str] = mapped_column(String(1))
     amount: Mapped[int] = mapped_column(BigInteger)
     pending: Mapped[bool] = mapped_column(Boolean)
