@@ -1,4 +1,4 @@
-"""The ride accept race over real HTTP: rounds of many drivers accepting one ride at once; prints one JSON line.
+"""The ride accept race over real HTTP: rounds of many drivers accepting one ride at once; one JSON line.
 
     python bench/accept_race.py [--rounds 100] [--drivers 200] [--workers 2] [--redis]
 
@@ -11,8 +11,11 @@ with `workers` processes, rate limits off, one batch offering each ride to every
 Each round the passenger requests a ride (offered to all drivers), then every driver posts
 `POST /rides/{id}/accept` with its own Idempotency-Key at the same moment (one httpx client, one
 connection per driver); the passenger then cancels (free, within the grace window) so the winner is free
-for the next round. Reported: winners per round (must be exactly 1 every round), losers' answers, and the
-accept latency seen by the client (p50/p99 over every request of every round).
+for the next round. Reported: winners per round (must be exactly 1 every round), losers' answers (a
+transport error counts as status 0), and the accept latency seen by the client (p50/p99 over every
+request of every round). For scale, the same drivers then read `GET /drivers/me` at the same concurrency
+(5 rounds): the cost of any authenticated request on the same server and machine. The server's own log
+goes to a temporary file.
 """
 
 from __future__ import annotations
@@ -85,27 +88,54 @@ async def _prepare(server: str, drivers: int) -> tuple[str, list[str], str]:
             columns=["id", "email", "password_hash", "name", "role"],
         )
         await conn.execute(
-            "INSERT INTO passengers (id, user_id, full_name) VALUES ($1, $2, 'Bench Rider')", uuid.uuid4(), passenger_user
+            "INSERT INTO passengers (id, user_id, full_name) VALUES ($1, $2, 'Bench Rider')",
+            uuid.uuid4(),
+            passenger_user,
         )
         await conn.copy_records_to_table(
             "drivers",
             records=[
-                (d, u, "Bench Driver", f"{n:011d}", f"{n:011d}", "bench@bench.example", "EMAIL", "APPROVED", True)
+                (
+                    d,
+                    u,
+                    "Bench Driver",
+                    f"{n:011d}",
+                    f"{n:011d}",
+                    "bench@bench.example",
+                    "EMAIL",
+                    "APPROVED",
+                    True,
+                )
                 for n, (d, u) in enumerate(zip(ids, users))
             ],
-            columns=["id", "user_id", "full_name", "cpf", "cnh_number", "pix_key", "pix_key_type",
-                     "approval_status", "online"],
+            columns=[
+                "id",
+                "user_id",
+                "full_name",
+                "cpf",
+                "cnh_number",
+                "pix_key",
+                "pix_key_type",
+                "approval_status",
+                "online",
+            ],
         )
         await conn.copy_records_to_table(
             "vehicles",
-            records=[(uuid.uuid4(), d, f"BEN{n:04d}", "Toyota", "Corolla", now.year - 1, "standard")
-                     for n, d in enumerate(ids)],
+            records=[
+                (uuid.uuid4(), d, f"BEN{n:04d}", "Toyota", "Corolla", now.year - 1, "standard")
+                for n, d in enumerate(ids)
+            ],
             columns=["id", "driver_id", "license_plate", "brand", "model", "year", "category"],
         )
-        positions = [(PAULISTA[0] + (n % 20) * 0.0002, PAULISTA[1] + (n // 20) * 0.0002) for n in range(drivers)]
+        positions = [
+            (PAULISTA[0] + (n % 20) * 0.0002, PAULISTA[1] + (n // 20) * 0.0002) for n in range(drivers)
+        ]
         await conn.copy_records_to_table(
             "driver_locations",
-            records=[(d, "standard", h3_int(cell_of(*p)), p[0], p[1], now, True) for d, p in zip(ids, positions)],
+            records=[
+                (d, "standard", h3_int(cell_of(*p)), p[0], p[1], now, True) for d, p in zip(ids, positions)
+            ],
             columns=["driver_id", "category", "h3_cell", "lat", "lon", "recorded_at", "available"],
         )
     finally:
@@ -113,7 +143,9 @@ async def _prepare(server: str, drivers: int) -> tuple[str, list[str], str]:
     return url, emails, "passenger@bench.example"
 
 
-def _server(url: str, port: int, workers: int, drivers: int, redis_url: str | None, data_dir: str) -> subprocess.Popen:
+def _server(
+    url: str, port: int, workers: int, drivers: int, redis_url: str | None, data_dir: str, log
+) -> subprocess.Popen:  # type: ignore[no-untyped-def]
     env = {
         **os.environ,
         "LAURA_DATABASE_URL": url,
@@ -125,18 +157,35 @@ def _server(url: str, port: int, workers: int, drivers: int, redis_url: str | No
         "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
         "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
         "LAURA_MOBILITY_REDIS_NAMESPACE": "bench-accept",
-        "LAURA_DB_POOL_SIZE": "20",
-        "LAURA_DB_MAX_OVERFLOW": "15",
+        "LAURA_DB_POOL_SIZE": "10",
+        "LAURA_DB_MAX_OVERFLOW": "10",
     }
     env.pop("LAURA_REDIS_URL", None)
     if redis_url:
         env["LAURA_REDIS_URL"] = redis_url
     return subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "laura.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log",
-         "--timeout-keep-alive", "120"],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "laura.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--timeout-keep-alive",
+            "120",
+        ],
         env=env,
         cwd=str(Path(__file__).resolve().parents[1]),
+        stdout=log,
+        stderr=log,
     )
 
 
@@ -176,11 +225,13 @@ async def run(args: argparse.Namespace) -> dict:
     url, emails, rider_email = await _prepare(server, args.drivers)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        process = _server(url, port, args.workers, args.drivers, redis_url, data_dir)
+    with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:
+        process = _server(url, port, args.workers, args.drivers, redis_url, data_dir, log)
         try:
             await _wait_ready(base, process)
-            limits = httpx.Limits(max_connections=args.drivers + 10, max_keepalive_connections=args.drivers + 10)
+            limits = httpx.Limits(
+                max_connections=args.drivers + 10, max_keepalive_connections=args.drivers + 10
+            )
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
                 drivers = await _tokens(http, emails)
                 (rider,) = await _tokens(http, [rider_email])
@@ -190,7 +241,9 @@ async def run(args: argparse.Namespace) -> dict:
             process.wait(timeout=30)
 
 
-async def _rounds(http: httpx.AsyncClient, args: argparse.Namespace, drivers: list[dict], rider: dict) -> dict:
+async def _rounds(
+    http: httpx.AsyncClient, args: argparse.Namespace, drivers: list[dict], rider: dict
+) -> dict:
     trip = {
         "pickup": {"lat": PAULISTA[0], "lon": PAULISTA[1]},
         "dropoff": {"lat": DROPOFF[0], "lon": DROPOFF[1]},
@@ -199,9 +252,18 @@ async def _rounds(http: httpx.AsyncClient, args: argparse.Namespace, drivers: li
 
     async def accept(headers: dict, ride_id: str) -> tuple[int, str | None, float]:
         started = time.perf_counter()
-        answer = await http.post(f"/rides/{ride_id}/accept", headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        try:
+            answer = await http.post(
+                f"/rides/{ride_id}/accept", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
+            )
+        except httpx.TransportError as exc:
+            return 0, type(exc).__name__, time.perf_counter() - started
         elapsed = time.perf_counter() - started
-        return answer.status_code, (answer.json().get("error") if answer.status_code != 200 else None), elapsed
+        return (
+            answer.status_code,
+            (answer.json().get("error") if answer.status_code != 200 else None),
+            elapsed,
+        )
 
     winners, latencies, errors, offered = [], [], Counter(), []
     started = time.perf_counter()
@@ -214,9 +276,12 @@ async def _rounds(http: httpx.AsyncClient, args: argparse.Namespace, drivers: li
         winners.append(sum(1 for status, _, _ in answers if status == 200))
         errors.update(f"{status} {error}" for status, error, _ in answers if status != 200)
         latencies.extend(elapsed for _, _, elapsed in answers)
-        (await http.post(f"/rides/{ride['id']}/cancel", json={"reason": "bench"}, headers=rider)).raise_for_status()
+        (
+            await http.post(f"/rides/{ride['id']}/cancel", json={"reason": "bench"}, headers=rider)
+        ).raise_for_status()
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
+    baseline = sorted(await _baseline(http, drivers))
     return {
         "benchmark": "accept_race",
         "rounds": args.rounds,
@@ -235,8 +300,24 @@ async def _rounds(http: httpx.AsyncClient, args: argparse.Namespace, drivers: li
             "mean": round(statistics.mean(ordered) * 1000, 2),
         },
         "accepts_per_second": round(len(latencies) / elapsed, 1),
+        "baseline_get_drivers_me_ms": {"p50": _percentile(baseline, 0.5), "p99": _percentile(baseline, 0.99)},
         "target_p99_ms": 100,
     }
+
+
+async def _baseline(http: httpx.AsyncClient, drivers: list[dict], rounds: int = 5) -> list[float]:
+    """For scale: the same drivers at the same concurrency reading `GET /drivers/me` (authentication,
+    one query, the framework and the machine) - what any authenticated request costs here."""
+
+    async def one(headers: dict) -> float:
+        started = time.perf_counter()
+        (await http.get("/drivers/me", headers=headers)).raise_for_status()
+        return time.perf_counter() - started
+
+    latencies: list[float] = []
+    for _ in range(rounds):
+        latencies.extend(await asyncio.gather(*(one(h) for h in drivers)))
+    return latencies
 
 
 def main() -> None:

@@ -100,16 +100,43 @@ async def _prepare(server: str, fleet: list[tuple[DriverPosition, bool]]) -> str
         await conn.copy_records_to_table(
             "drivers",
             records=[
-                (p.driver_id, u, "Fleet", f"{n:011d}", f"{n:011d}", "fleet@bench.example", "EMAIL", "APPROVED", True)
+                (
+                    p.driver_id,
+                    u,
+                    "Fleet",
+                    f"{n:011d}",
+                    f"{n:011d}",
+                    "fleet@bench.example",
+                    "EMAIL",
+                    "APPROVED",
+                    True,
+                )
                 for n, ((p, _), u) in enumerate(zip(fleet, users))
             ],
-            columns=["id", "user_id", "full_name", "cpf", "cnh_number", "pix_key", "pix_key_type",
-                     "approval_status", "online"],
+            columns=[
+                "id",
+                "user_id",
+                "full_name",
+                "cpf",
+                "cnh_number",
+                "pix_key",
+                "pix_key_type",
+                "approval_status",
+                "online",
+            ],
         )
         await conn.copy_records_to_table(
             "driver_locations",
             records=[
-                (p.driver_id, p.category, matching.h3_int(cell_of(p.lat, p.lon)), p.lat, p.lon, p.recorded_at, ok)
+                (
+                    p.driver_id,
+                    p.category,
+                    matching.h3_int(cell_of(p.lat, p.lon)),
+                    p.lat,
+                    p.lon,
+                    p.recorded_at,
+                    ok,
+                )
                 for p, ok in fleet
             ],
             columns=["driver_id", "category", "h3_cell", "lat", "lon", "recorded_at", "available"],
@@ -156,11 +183,22 @@ async def _redis_side(url: str, fleet, pickups, policy, limit, now):  # type: ig
     try:
         await geo.clear(CATEGORIES)
         await geo.put_many(
-            StoredPosition(p.driver_id, p.category, p.lat, p.lon, p.recorded_at, True, 1) for p, ok in fleet if ok
+            StoredPosition(p.driver_id, p.category, p.lat, p.lon, p.recorded_at, True, 1)
+            for p, ok in fleet
+            if ok
         )
         calls = [
-            (lambda p=p: geo.nearest(p, limit=limit, radius_m=policy.radius_m, category="standard", now=now,
-                                     max_age_s=policy.max_age_s, avg_speed_kmh=policy.avg_speed_kmh))
+            (
+                lambda p=p: geo.nearest(
+                    p,
+                    limit=limit,
+                    radius_m=policy.radius_m,
+                    category="standard",
+                    now=now,
+                    max_age_s=policy.max_age_s,
+                    avg_speed_kmh=policy.avg_speed_kmh,
+                )
+            )
             for p in pickups
         ]
         answers, latencies, elapsed = await _timed(calls)
@@ -178,19 +216,30 @@ async def run(args: argparse.Namespace) -> dict:
     url = await _prepare(server, fleet)
     policy = MatchingPolicy()
     pickups = [
-        (CENTRE[0] + rng.uniform(-HALF_BOX_DEG, HALF_BOX_DEG) * 0.6, CENTRE[1] + rng.uniform(-HALF_BOX_DEG, HALF_BOX_DEG) * 0.6)
+        (
+            CENTRE[0] + rng.uniform(-HALF_BOX_DEG, HALF_BOX_DEG) * 0.6,
+            CENTRE[1] + rng.uniform(-HALF_BOX_DEG, HALF_BOX_DEG) * 0.6,
+        )
         for _ in range(args.queries)
     ]
     db = Database(url, pool_size=2, max_overflow=0)
     try:
         async with db.sessionmaker() as session:
             warm = [
-                (lambda p=p: matching.nearest_in_database(session, p, category="standard", limit=args.limit, policy=policy, now=now))
+                (
+                    lambda p=p: matching.nearest_in_database(
+                        session, p, category="standard", limit=args.limit, policy=policy, now=now
+                    )
+                )
                 for p in pickups[:100]
             ]
             await _timed(warm)
             ring_calls = [
-                (lambda p=p: matching.nearest_in_database(session, p, category="standard", limit=args.limit, policy=policy, now=now))
+                (
+                    lambda p=p: matching.nearest_in_database(
+                        session, p, category="standard", limit=args.limit, policy=policy, now=now
+                    )
+                )
                 for p in pickups
             ]
             ring_answers, ring_latencies, ring_elapsed = await _timed(ring_calls)
@@ -200,12 +249,20 @@ async def run(args: argparse.Namespace) -> dict:
             async def brute_sql(p: tuple[float, float]) -> list[Match]:
                 rows = await session.execute(
                     _BRUTE_SQL,
-                    {"lat": p[0], "lon": p[1], "category": "standard", "oldest": oldest, "radius": policy.radius_m,
-                     "limit": args.limit},
+                    {
+                        "lat": p[0],
+                        "lon": p[1],
+                        "category": "standard",
+                        "oldest": oldest,
+                        "radius": policy.radius_m,
+                        "limit": args.limit,
+                    },
                 )
                 return [DriverPosition(r.driver_id, r.lat, r.lon, r.category, r.recorded_at) for r in rows]
 
-            sql_answers, sql_latencies, sql_elapsed = await _timed([(lambda p=p: brute_sql(p)) for p in sample])
+            sql_answers, sql_latencies, sql_elapsed = await _timed(
+                [(lambda p=p: brute_sql(p)) for p in sample]
+            )
     finally:
         await db.dispose()
 
@@ -213,15 +270,33 @@ async def run(args: argparse.Namespace) -> dict:
     python_latencies, python_answers = [], []
     for p in sample[: max(10, args.brute_queries // 5)]:
         t = time.perf_counter()
-        python_answers.append(nearest_drivers(p, candidates, limit=args.limit, radius_m=policy.radius_m,
-                                              category="standard", now=now, max_age_s=policy.max_age_s))
+        python_answers.append(
+            nearest_drivers(
+                p,
+                candidates,
+                limit=args.limit,
+                radius_m=policy.radius_m,
+                category="standard",
+                now=now,
+                max_age_s=policy.max_age_s,
+            )
+        )
         python_latencies.append(time.perf_counter() - t)
 
     mismatches = 0
     for i, p in enumerate(sample):
-        expected = nearest_drivers(p, candidates, limit=args.limit, radius_m=policy.radius_m, category="standard",
-                                   now=now, max_age_s=policy.max_age_s)
-        if ring_answers[i] != expected or [m.driver_id for m in expected] != [d.driver_id for d in sql_answers[i]]:
+        expected = nearest_drivers(
+            p,
+            candidates,
+            limit=args.limit,
+            radius_m=policy.radius_m,
+            category="standard",
+            now=now,
+            max_age_s=policy.max_age_s,
+        )
+        if ring_answers[i] != expected or [m.driver_id for m in expected] != [
+            d.driver_id for d in sql_answers[i]
+        ]:
             mismatches += 1
 
     redis_url = os.environ.get("LAURA_REDIS_URL", "redis://127.0.0.1:6379/0")

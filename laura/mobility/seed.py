@@ -36,8 +36,12 @@ class DemoDriver:
 
 
 DEMO_DRIVERS = (
-    DemoDriver("diego@laura.dev", "02650306461", "RIO2A18", "Chevrolet", "Onix", 2, "standard", (-23.5614, -46.6559)),
-    DemoDriver("duda@laura.dev", "73415290823", "SPX7H42", "Toyota", "Corolla", 1, "comfort", (-23.5587, -46.6601)),
+    DemoDriver(
+        "diego@laura.dev", "02650306461", "RIO2A18", "Chevrolet", "Onix", 2, "standard", (-23.5614, -46.6559)
+    ),
+    DemoDriver(
+        "duda@laura.dev", "73415290823", "SPX7H42", "Toyota", "Corolla", 1, "comfort", (-23.5587, -46.6601)
+    ),
 )
 """Diego at MASP, Duda by Consolação station."""
 
@@ -105,7 +109,9 @@ async def seed_mobility(settings: Settings) -> None:
                     driver_id=driver.id,
                     category=demo.category,
                     available=people.is_available(driver),
-                    sample=matching.PositionSample(lat=demo.position[0], lon=demo.position[1], recorded_at=now),
+                    sample=matching.PositionSample(
+                        lat=demo.position[0], lon=demo.position[1], recorded_at=now
+                    ),
                     ride_id=driver.current_ride_id,
                 )
     finally:

@@ -24,7 +24,10 @@ async def test_demo_drivers_are_matchable_and_the_seed_is_idempotent(app, client
             )
         ).all()
         passengers = await session.scalar(
-            text("SELECT count(*) FROM passengers p JOIN users u ON u.id = p.user_id WHERE u.email LIKE 'p%@laura.dev'")
+            text(
+                "SELECT count(*) FROM passengers p JOIN users u ON u.id = p.user_id"
+                " WHERE u.email LIKE 'p%@laura.dev'"
+            )
         )
     assert [(d.email, d.approval_status, d.online, d.available) for d in drivers] == [
         ("diego@laura.dev", "APPROVED", True, True),

@@ -27,6 +27,7 @@ except ImportError:  # redis is an optional extra: without it no index exists to
     class GeoIndexUnavailable(Exception):  # type: ignore[no-redef]
         """Never raised: stands in for RedisError when redis is not installed."""
 
+
 # |Redis distance - our haversine| <= 0.03% (Earth radii 6372797.6 m vs 6371008.8 m) + ~1 m of geohash
 # rounding at both ends; these margins hold that with room.
 _RELATIVE_MARGIN = 0.001
@@ -39,8 +40,8 @@ if current then
   local version = tonumber(string.match(current, '^(%d+)'))
   if version >= tonumber(ARGV[2]) then return 0 end
 end
-redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6]
-  .. ' ' .. ARGV[7])
+redis.call('HSET', KEYS[1], ARGV[1],
+  ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. ARGV[6] .. ' ' .. ARGV[7])
 if ARGV[3] == '1' then
   redis.call('GEOADD', KEYS[2], ARGV[5], ARGV[4], ARGV[1])
 else
@@ -59,7 +60,15 @@ def _micros(moment: datetime) -> int:
 
 def _args(row: StoredPosition) -> list:
     available = "1" if row.available else "0"
-    return [str(row.driver_id), row.version, available, repr(row.lat), repr(row.lon), row.category, _micros(row.recorded_at)]
+    return [
+        str(row.driver_id),
+        row.version,
+        available,
+        repr(row.lat),
+        repr(row.lon),
+        row.category,
+        _micros(row.recorded_at),
+    ]
 
 
 class RedisGeoIndex:
@@ -103,7 +112,11 @@ class RedisGeoIndex:
             if batch and (row is None or len(batch) >= chunk):
                 async with self.redis.pipeline(transaction=False) as pipe:
                     for item in batch:
-                        await self._put(keys=[self.positions_key, self.geo_key(item.category)], args=_args(item), client=pipe)
+                        await self._put(
+                            keys=[self.positions_key, self.geo_key(item.category)],
+                            args=_args(item),
+                            client=pipe,
+                        )
                     await pipe.execute()
                 sent += len(batch)
                 batch = []
@@ -122,7 +135,9 @@ class RedisGeoIndex:
             _version, available, lat, lon, category, micros = value.decode().split(" ")
             if available == "1":
                 recorded = _EPOCH + timedelta(microseconds=int(micros))
-                found.append(DriverPosition(uuid.UUID(member.decode()), float(lat), float(lon), category, recorded))
+                found.append(
+                    DriverPosition(uuid.UUID(member.decode()), float(lat), float(lon), category, recorded)
+                )
         return found
 
     async def nearest(
@@ -163,6 +178,9 @@ class RedisGeoIndex:
             )
             if radius >= reach:
                 return best
-            if len(best) == limit and best[-1].distance_m < radius * (1 - _RELATIVE_MARGIN) - _ABSOLUTE_MARGIN_M:
+            if (
+                len(best) == limit
+                and best[-1].distance_m < radius * (1 - _RELATIVE_MARGIN) - _ABSOLUTE_MARGIN_M
+            ):
                 return best
             radius = min(reach, radius * 3)

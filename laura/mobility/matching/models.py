@@ -18,7 +18,9 @@ class DriverLocation(Base):
 
     __tablename__ = "driver_locations"
 
-    driver_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("drivers.id"), primary_key=True)
+    driver_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("drivers.id"), primary_key=True
+    )
     category: Mapped[str]
     h3_cell: Mapped[int] = mapped_column(BigInteger)
     lat: Mapped[float] = mapped_column(Float)

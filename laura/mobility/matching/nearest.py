@@ -170,7 +170,7 @@ def _ring_steps(
     avg_speed_kmh: float = DEFAULT_CITY_SPEED_KMH,
     res: int = MATCHING_RESOLUTION,
 ) -> Generator[list[str], Iterable[DriverPosition], list[Match]]:
-    """The ring search as a generator: yields the cells to read next, is sent their drivers, returns the result.
+    """The ring search as a generator: yields cells to read, is sent their drivers, returns the result.
 
     Shared by the sync and async drivers so both stop by the same bound.
     """

@@ -32,7 +32,8 @@ _UPSERT = text(
     """
     INSERT INTO driver_locations AS l
            (driver_id, category, h3_cell, lat, lon, heading, speed, accuracy, recorded_at, available, version)
-    VALUES (:driver_id, :category, :h3_cell, :lat, :lon, :heading, :speed, :accuracy, :recorded_at, :available, 1)
+    VALUES (:driver_id, :category, :h3_cell, :lat, :lon, :heading, :speed, :accuracy, :recorded_at,
+            :available, 1)
     ON CONFLICT (driver_id) DO UPDATE
        SET category = EXCLUDED.category, h3_cell = EXCLUDED.h3_cell, lat = EXCLUDED.lat, lon = EXCLUDED.lon,
            heading = EXCLUDED.heading, speed = EXCLUDED.speed, accuracy = EXCLUDED.accuracy,
@@ -57,7 +58,9 @@ class StoredPosition:
 
 
 def _stored(row: DriverLocation) -> StoredPosition:
-    return StoredPosition(row.driver_id, row.category, row.lat, row.lon, row.recorded_at, row.available, row.version)
+    return StoredPosition(
+        row.driver_id, row.category, row.lat, row.lon, row.recorded_at, row.available, row.version
+    )
 
 
 class LocationRepository:
@@ -120,7 +123,7 @@ class LocationRepository:
         recorded_at: datetime,
         available: bool,
     ) -> int | None:
-        """Make this the driver's current position unless a newer one is stored; the row's new version or None."""
+        """Make this the current position unless a newer one is stored; the row's new version or None."""
         return await self.session.scalar(
             _UPSERT,
             {
@@ -154,7 +157,10 @@ class LocationRepository:
     async def available_among(self, driver_ids: list[uuid.UUID]) -> set[uuid.UUID]:
         """Which of these drivers the database holds as available."""
         rows = await self.session.scalars(
-            text("SELECT driver_id FROM driver_locations WHERE available AND driver_id = ANY(CAST(:ids AS uuid[]))"),
+            text(
+                "SELECT driver_id FROM driver_locations"
+                " WHERE available AND driver_id = ANY(CAST(:ids AS uuid[]))"
+            ),
             {"ids": driver_ids},
         )
         return set(rows)
@@ -185,7 +191,7 @@ class LocationRepository:
         accuracy: float | None,
         recorded_at: datetime,
     ) -> None:
-        """Append a sample to the trail (a resent sample is ignored); creates the day's partition if missing."""
+        """Append a sample to the trail (a resent one is ignored); creates the day's partition if missing."""
         params = {
             "driver_id": driver_id,
             "ride_id": ride_id,
@@ -197,7 +203,8 @@ class LocationRepository:
             "recorded_at": recorded_at,
         }
         insert = text(
-            "INSERT INTO location_updates (driver_id, ride_id, lat, lon, heading, speed, accuracy, recorded_at)"
+            "INSERT INTO location_updates"
+            " (driver_id, ride_id, lat, lon, heading, speed, accuracy, recorded_at)"
             " VALUES (:driver_id, :ride_id, :lat, :lon, :heading, :speed, :accuracy, :recorded_at)"
             " ON CONFLICT DO NOTHING"
         )

@@ -1,4 +1,4 @@
-"""Nearest available drivers (PostgreSQL ring search, or the Redis GEO mirror) and keeping positions current."""
+"""Nearest available drivers (H3 rings on PostgreSQL, or the Redis GEO mirror); positions kept current."""
 
 from __future__ import annotations
 
@@ -242,12 +242,16 @@ async def rebuild_geo_index(session: AsyncSession, geo: RedisGeoIndex) -> int:
     return await geo.put_many(await LocationRepository(session).available_positions())
 
 
-async def ride_trail(session: AsyncSession, ride_id: uuid.UUID, since: datetime, until: datetime) -> list[TrailPoint]:
+async def ride_trail(
+    session: AsyncSession, ride_id: uuid.UUID, since: datetime, until: datetime
+) -> list[TrailPoint]:
     """The driver's samples recorded during a ride, oldest first (what the final fare measures)."""
     return await LocationRepository(session).trail(ride_id, since, until)
 
 
-async def ensure_location_partitions(session: AsyncSession, *, today: date, ahead_days: int, retention_days: int) -> dict:
+async def ensure_location_partitions(
+    session: AsyncSession, *, today: date, ahead_days: int, retention_days: int
+) -> dict:
     """Create the trail's daily partitions up to `ahead_days` ahead and drop those past retention."""
     repo = LocationRepository(session)
     created = await repo.ensure_partitions(today - timedelta(days=1), ahead_days + 2)

@@ -72,7 +72,9 @@ class PeopleRepository:
     async def plate_taken(self, plate: str) -> bool:
         return await self.session.scalar(select(func.count()).where(Vehicle.license_plate == plate)) > 0
 
-    async def pending_drivers(self, *, offset: int, limit: int) -> tuple[list[tuple[Driver, Vehicle | None]], int]:
+    async def pending_drivers(
+        self, *, offset: int, limit: int
+    ) -> tuple[list[tuple[Driver, Vehicle | None]], int]:
         """Drivers awaiting approval, oldest first, with their vehicle, and how many there are."""
         pending = Driver.approval_status == "PENDING_APPROVAL"
         total = await self.session.scalar(select(func.count()).select_from(Driver).where(pending))
@@ -88,7 +90,9 @@ class PeopleRepository:
 
     async def set_current_ride(self, driver_id: uuid.UUID, ride_id: uuid.UUID | None) -> None:
         await self.session.execute(
-            update(Driver).where(Driver.id == driver_id).values(current_ride_id=ride_id, updated_at=func.now())
+            update(Driver)
+            .where(Driver.id == driver_id)
+            .values(current_ride_id=ride_id, updated_at=func.now())
         )
 
     async def add_rating(self, *, table: str, profile_id: uuid.UUID, stars: int) -> None:
@@ -100,13 +104,17 @@ class PeopleRepository:
             .values(
                 rating_count=model.rating_count + 1,
                 rating_total=model.rating_total + stars,
-                average_rating=func.round(cast(model.rating_total + stars, Numeric) / (model.rating_count + 1), 2),
+                average_rating=func.round(
+                    cast(model.rating_total + stars, Numeric) / (model.rating_count + 1), 2
+                ),
             )
         )
 
     async def count_completed_ride(self, *, passenger_id: uuid.UUID, driver_id: uuid.UUID) -> None:
         await self.session.execute(
-            update(Passenger).where(Passenger.id == passenger_id).values(total_rides=Passenger.total_rides + 1)
+            update(Passenger)
+            .where(Passenger.id == passenger_id)
+            .values(total_rides=Passenger.total_rides + 1)
         )
         await self.session.execute(
             update(Driver).where(Driver.id == driver_id).values(total_rides=Driver.total_rides + 1)
@@ -122,7 +130,9 @@ class PeopleRepository:
                 select(Passenger.user_id).where(Passenger.id == passenger_id)
             )
         if driver_ids:
-            rows = await self.session.execute(select(Driver.id, Driver.user_id).where(Driver.id.in_(list(driver_ids))))
+            rows = await self.session.execute(
+                select(Driver.id, Driver.user_id).where(Driver.id.in_(list(driver_ids)))
+            )
             found.update({r[0]: r[1] for r in rows})
         return found
 

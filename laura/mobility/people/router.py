@@ -62,7 +62,9 @@ async def register_driver(
     return _out(await service.register_driver(session, user=user, data=body, policy=policy, today=today))
 
 
-@router.get("/drivers/me", tags=["drivers"], response_model=DriverOut, responses=_responses(DriverProfileRequired))
+@router.get(
+    "/drivers/me", tags=["drivers"], response_model=DriverOut, responses=_responses(DriverProfileRequired)
+)
 async def my_driver_profile(user: CurrentUser, session: ReadSessionDep) -> DriverOut:
     """The caller's driver profile (its id is the `{id}` of the other driver routes)."""
     driver = await service.driver_of(session, user)
@@ -83,7 +85,10 @@ async def set_online(
 
 
 @router.get(
-    "/passengers/me", tags=["rides"], response_model=PassengerOut, responses=_responses(PassengerProfileRequired)
+    "/passengers/me",
+    tags=["rides"],
+    response_model=PassengerOut,
+    responses=_responses(PassengerProfileRequired),
 )
 async def my_passenger_profile(user: CurrentUser, session: ReadSessionDep) -> PassengerOut:
     """The caller's passenger profile: rating and number of rides."""
@@ -121,5 +126,7 @@ async def reject_driver(
 ) -> DriverOut:
     """Reject a pending driver with the reason they are shown (audited)."""
     return _out(
-        await service.review_driver(session, admin=admin, driver_id=driver_id, approve=False, reason=body.reason)
+        await service.review_driver(
+            session, admin=admin, driver_id=driver_id, approve=False, reason=body.reason
+        )
     )

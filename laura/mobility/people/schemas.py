@@ -67,7 +67,9 @@ class DriverOut(ApiModel):
     def of(cls, driver: object, vehicle: object | None) -> DriverOut:
         """A driver row and its active vehicle as one profile."""
         fields = {name: getattr(driver, name) for name in cls.model_fields if name != "vehicle"}
-        return cls.model_validate({**fields, "vehicle": VehicleOut.model_validate(vehicle) if vehicle else None})
+        return cls.model_validate(
+            {**fields, "vehicle": VehicleOut.model_validate(vehicle) if vehicle else None}
+        )
 
 
 class PassengerOut(ApiModel):

@@ -1,4 +1,4 @@
-"""Passenger profiles (made at registration) and driver onboarding: documents, vehicle, approval, going online.
+"""Passenger profiles (made at registration) and driver onboarding: documents, car, approval, going online.
 
 Importing this module registers the registration hook, so the app imports it through the people router.
 """
@@ -35,7 +35,12 @@ from laura.mobility.people.errors import (
 from laura.mobility.people.models import Driver, Passenger, Vehicle
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.people.schemas import DriverRegistration
-from laura.mobility.people.validation import DEFAULT_MAX_VEHICLE_AGE, normalize_cnh, normalize_plate, vehicle_year_allowed
+from laura.mobility.people.validation import (
+    DEFAULT_MAX_VEHICLE_AGE,
+    normalize_cnh,
+    normalize_plate,
+    vehicle_year_allowed,
+)
 from laura.pix.errors import InvalidPixKey
 from laura.pix.keys import parse_pix_key
 
@@ -184,7 +189,9 @@ def _conflict(detail: str) -> Exception:
     return DriverCpfInUse()
 
 
-async def pending_drivers(session: AsyncSession, *, offset: int, limit: int) -> tuple[list[DriverProfile], int]:
+async def pending_drivers(
+    session: AsyncSession, *, offset: int, limit: int
+) -> tuple[list[DriverProfile], int]:
     """The approval queue, oldest first."""
     rows, total = await PeopleRepository(session).pending_drivers(offset=offset, limit=limit)
     return [DriverProfile(d, v) for d, v in rows], total
@@ -234,7 +241,9 @@ async def set_online(
     profile = await own_driver(session, user, driver_id)
     driver = await PeopleRepository(session).driver(driver_id, for_update=True)
     if online and driver.approval_status != APPROVED:
-        raise DriverNotApproved(f"The driver is {driver.approval_status}; only approved drivers can go online")
+        raise DriverNotApproved(
+            f"The driver is {driver.approval_status}; only approved drivers can go online"
+        )
     if driver.online != online:
         driver.online = online
         await session.flush()

@@ -81,25 +81,46 @@ async def accept_ride(
     seen = await repo.with_offer(ride_id, driver.id)
     if seen is None:
         raise RideNotFound()
-    existing, attempt_id = await repo.claim_attempt(ride_id=ride_id, driver_id=driver.id, key=idempotency_key, now=now)
+    ride, offer = seen
+    settled = _refused_on_sight(ride, offer, driver.id)
+    refusal = (settled.status, settled.error, settled.body(request_id)) if settled else None
+    existing, attempt_id = await repo.claim_attempt(
+        ride_id=ride_id, driver_id=driver.id, key=idempotency_key, now=now, refusal=refusal
+    )
     if existing is not None:
         if existing.ride_id != ride_id:
             raise IdempotencyKeyReused("This Idempotency-Key was already used to accept another ride")
         return AcceptOutcome(existing.response_status, existing.response_body, replayed=True)
-    await limiter.hit(policy.accept_rate_limit, f"ride-accept:{driver.id}", "Too many accept attempts; slow down")
+    await limiter.hit(
+        policy.accept_rate_limit, f"ride-accept:{driver.id}", "Too many accept attempts; slow down"
+    )
+    if refusal is not None:
+        return AcceptOutcome(refusal[0], refusal[2])
     try:
-        view = await _guarded(session, geo, redis, policy, *seen, driver_id=driver.id, user=user, now=now)
-    except AppError as refusal:
-        if refusal.status >= 500:
-            raise
-        body = refusal.body(request_id)
-        await repo.finish_attempt(
-            attempt_id, success=False, reason=refusal.error, status=refusal.status, body=body, now=now
+        view = await _guarded(
+            session, geo, redis, policy, ride, offer, driver_id=driver.id, user=user, now=now
         )
-        return AcceptOutcome(refusal.status, body)
+    except AppError as refused:
+        if refused.status >= 500:
+            raise
+        body = refused.body(request_id)
+        await repo.finish_attempt(
+            attempt_id, success=False, reason=refused.error, status=refused.status, body=body, now=now
+        )
+        return AcceptOutcome(refused.status, body)
     body = view.wire()
     await repo.finish_attempt(attempt_id, success=True, reason=None, status=200, body=body, now=now)
     return AcceptOutcome(200, body)
+
+
+def _refused_on_sight(ride: Ride, offer: RideOffer | None, driver_id: uuid.UUID) -> AppError | None:
+    """What the first read settles without any lock: never offered to this driver (404) or already
+    someone else's (409). The attempt is then stored with its answer in one statement."""
+    if offer is None:
+        return RideNotFound()
+    if ride.driver_id not in (None, driver_id) and RideStatus(ride.status) in _TAKEN:
+        return RideAlreadyAccepted(details={"currentStatus": ride.status})
+    return None
 
 
 async def _guarded(
@@ -107,31 +128,26 @@ async def _guarded(
     geo: RedisGeoIndex | None,
     redis,  # type: ignore[no-untyped-def]
     policy: service.RidePolicy,
-    seen: Ride,
-    offer: RideOffer | None,
+    ride: Ride,
+    offer: RideOffer,
     *,
     driver_id: uuid.UUID,
     user: Principal,
     now: datetime,
 ) -> service.RideView:
-    """Layer 1 around layer 3. What was read before any lock settles the clear cases at once: never
-    offered to this driver (404) or already someone else's (409). Only drivers holding a live offer
-    contend for the Redis lock."""
-    if offer is None:
-        raise RideNotFound()
-    if seen.driver_id not in (None, driver_id) and RideStatus(seen.status) in _TAKEN:
-        raise RideAlreadyAccepted(details={"currentStatus": seen.status})
+    """Layer 1 around layer 3: only drivers holding a live offer contend for the Redis lock; one that
+    cannot take it is answered at once, without touching the ride's row."""
     lock = None
     if redis is not None and offer.response is None and offer.expires_at > now:
         try:
-            lock = await RideLock.acquire(redis, seen.id, policy.accept_lock_ms, policy.redis_namespace)
+            lock = await RideLock.acquire(redis, ride.id, policy.accept_lock_ms, policy.redis_namespace)
         except GeoIndexUnavailable as exc:
             log.warning("accept lock unavailable, relying on the row lock", error=str(exc))
         else:
             if lock is None:
                 raise RideAlreadyAccepted("Another driver is accepting this ride")
     try:
-        view = await _accept_locked(session, geo, ride_id=seen.id, driver_id=driver_id, user=user, now=now)
+        view = await _accept_locked(session, geo, ride_id=ride.id, driver_id=driver_id, user=user, now=now)
     except BaseException:
         if lock is not None:
             await _release(lock)

@@ -1,4 +1,4 @@
-"""Rides, the offers each dispatch round sends, accept attempts (idempotency), ratings, cancellation counts."""
+"""Rides, the offers each dispatch round sends, accept attempts (idempotency) and ratings."""
 
 from __future__ import annotations
 

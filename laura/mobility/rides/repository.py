@@ -77,8 +77,10 @@ class RideRepository:
             .execution_options(populate_existing=True)
         )
 
-    async def with_offer(self, ride_id: uuid.UUID, driver_id: uuid.UUID) -> tuple[Ride, RideOffer | None] | None:
-        """The ride and the driver's offer for it (None when never offered), in one query; None without ride."""
+    async def with_offer(
+        self, ride_id: uuid.UUID, driver_id: uuid.UUID
+    ) -> tuple[Ride, RideOffer | None] | None:
+        """The ride and the driver's offer for it (None if never offered) in one query; None without ride."""
         row = (
             await self.session.execute(
                 select(Ride, RideOffer)
@@ -102,7 +104,9 @@ class RideRepository:
         )
 
     async def asked_drivers(self, ride_id: uuid.UUID) -> list[uuid.UUID]:
-        return list(await self.session.scalars(select(RideOffer.driver_id).where(RideOffer.ride_id == ride_id)))
+        return list(
+            await self.session.scalars(select(RideOffer.driver_id).where(RideOffer.ride_id == ride_id))
+        )
 
     async def close_open_offers(
         self,
@@ -122,7 +126,13 @@ class RideRepository:
                 " AND (CAST(:except_driver AS uuid) IS NULL OR driver_id <> :except_driver)"
                 " RETURNING driver_id"
             ),
-            {"response": response, "now": now, "ride_id": ride_id, "round": round, "except_driver": except_driver},
+            {
+                "response": response,
+                "now": now,
+                "ride_id": ride_id,
+                "round": round,
+                "except_driver": except_driver,
+            },
         )
         return [r.driver_id for r in rows]
 
@@ -148,22 +158,43 @@ class RideRepository:
         )
 
     async def claim_attempt(
-        self, *, ride_id: uuid.UUID, driver_id: uuid.UUID, key: str, now: datetime
+        self,
+        *,
+        ride_id: uuid.UUID,
+        driver_id: uuid.UUID,
+        key: str,
+        now: datetime,
+        refusal: tuple[int, str, Any] | None = None,
     ) -> tuple[RideAcceptAttempt | None, uuid.UUID | None]:
-        """Insert a PENDING attempt for (driver, key), or return the one already committed.
+        """Insert the attempt of (driver, key), or return the one already committed.
 
-        A concurrent request with the same key blocks on the unique index until the first one's
-        transaction ends, then sees its committed answer: so duplicates replay instead of racing.
-        Returns (existing attempt, None) or (None, id of the new PENDING attempt).
+        PENDING, to be finished by the caller; or, given `refusal` (status, error, body) already decided,
+        FAILED with that answer in the same statement. A concurrent request with the same key blocks on
+        the unique index until the first one's transaction ends, then sees its committed answer: so
+        duplicates replay instead of racing. Returns (existing attempt, None) or (None, new attempt id).
         """
-        new_id = uuid.uuid4()
+        status, reason, body = refusal if refusal else (None, None, None)
         inserted = await self.session.scalar(
             text(
-                "INSERT INTO ride_accept_attempts (id, ride_id, driver_id, idempotency_key, status, attempt_at)"
-                " VALUES (:id, :ride_id, :driver_id, :key, 'PENDING', :now)"
-                " ON CONFLICT (driver_id, idempotency_key) DO NOTHING RETURNING id"
+                "INSERT INTO ride_accept_attempts (id, ride_id, driver_id, idempotency_key, status,"
+                " failure_reason,"
+                " response_status, response_body, attempt_at, completed_at)"
+                " VALUES (:id, :ride_id, :driver_id, :key, :outcome, :reason, :status,"
+                " CAST(:body AS jsonb), :now,"
+                " :completed) ON CONFLICT (driver_id, idempotency_key) DO NOTHING RETURNING id"
             ),
-            {"id": new_id, "ride_id": ride_id, "driver_id": driver_id, "key": key, "now": now},
+            {
+                "id": uuid.uuid4(),
+                "ride_id": ride_id,
+                "driver_id": driver_id,
+                "key": key,
+                "outcome": "FAILED" if refusal else "PENDING",
+                "reason": reason,
+                "status": status,
+                "body": json.dumps(body) if refusal else None,
+                "now": now,
+                "completed": now if refusal else None,
+            },
         )
         if inserted is not None:
             return None, inserted
@@ -175,7 +206,14 @@ class RideRepository:
         return existing, None
 
     async def finish_attempt(
-        self, attempt_id: uuid.UUID, *, success: bool, reason: str | None, status: int, body: Any, now: datetime
+        self,
+        attempt_id: uuid.UUID,
+        *,
+        success: bool,
+        reason: str | None,
+        status: int,
+        body: Any,
+        now: datetime,
     ) -> None:
         await self.session.execute(
             text(
@@ -197,7 +235,8 @@ class RideRepository:
         """Store a rating; False when this side already rated the ride."""
         inserted = await self.session.scalar(
             text(
-                "INSERT INTO ride_ratings (id, ride_id, rater_role, rater_user_id, stars, comment, created_at)"
+                "INSERT INTO ride_ratings"
+                " (id, ride_id, rater_role, rater_user_id, stars, comment, created_at)"
                 " VALUES (:id, :ride_id, :role, :user_id, :stars, :comment, :created_at)"
                 " ON CONFLICT (ride_id, rater_role) DO NOTHING RETURNING id"
             ),
@@ -225,7 +264,13 @@ class RideRepository:
                 " after_acceptance = c.after_acceptance + EXCLUDED.after_acceptance,"
                 " with_fee = c.with_fee + EXCLUDED.with_fee, last_canceled_at = EXCLUDED.last_canceled_at"
             ),
-            {"user_id": user_id, "role": role, "after": int(after_acceptance), "fee": int(with_fee), "now": now},
+            {
+                "user_id": user_id,
+                "role": role,
+                "after": int(after_acceptance),
+                "fee": int(with_fee),
+                "now": now,
+            },
         )
 
     async def cancellation_counts(self, user_id: uuid.UUID, role: str) -> dict[str, int]:
@@ -262,7 +307,11 @@ class RideRepository:
         where = (self._party(passenger_id, driver_id), Ride.status.in_([s.value for s in _HISTORY]))
         total = await self.session.scalar(select(func.count()).select_from(Ride).where(*where))
         rows = await self.session.scalars(
-            select(Ride).where(*where).order_by(Ride.created_at.desc(), Ride.id.desc()).offset(offset).limit(limit)
+            select(Ride)
+            .where(*where)
+            .order_by(Ride.created_at.desc(), Ride.id.desc())
+            .offset(offset)
+            .limit(limit)
         )
         return list(rows), total
 

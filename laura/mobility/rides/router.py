@@ -9,13 +9,17 @@ from fastapi.responses import JSONResponse
 
 from laura.core.db import ReadSessionDep, SessionDep
 from laura.core.errors import RateLimited
-from laura.core.idempotency import IdempotencyKeyHeader, IdempotencyKeyRequired, IdempotencyKeyReused, idempotent
+from laura.core.idempotency import (
+    IdempotencyKeyHeader,
+    IdempotencyKeyRequired,
+    IdempotencyKeyReused,
+    idempotent,
+)
 from laura.core.observability import request_context
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import GeoIndexDep, SettingsDep
 from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
-from laura.mobility.roles import DriverUser, PassengerUser
 from laura.mobility.rides import accept, service
 from laura.mobility.rides.errors import (
     ActiveRideExists,
@@ -27,7 +31,6 @@ from laura.mobility.rides.errors import (
     RideNotCompleted,
     RideNotFound,
 )
-from laura.mobility.rides.states import RideStatus
 from laura.mobility.rides.schemas import (
     ActiveRidesOut,
     CancelRequest,
@@ -41,6 +44,8 @@ from laura.mobility.rides.schemas import (
     RideOut,
     RideStatsOut,
 )
+from laura.mobility.rides.states import RideStatus
+from laura.mobility.roles import DriverUser, PassengerUser
 
 router = APIRouter()
 
@@ -92,7 +97,7 @@ async def estimate(
 async def request_ride(
     body: CreateRideRequest, user: PassengerUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> RideOut:
-    """Request a ride: it is offered at once to the nearest drivers (OFFERED), or EXPIRED when none is near."""
+    """Request a ride: offered at once to the nearest drivers (OFFERED), or EXPIRED when none is near."""
     view = await service.request_ride(
         session,
         geo,
@@ -217,7 +222,9 @@ async def start_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) 
 
 @router.post("/rides/{ride_id}/complete", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
 @idempotent()
-async def complete_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep) -> RideOut:
+async def complete_ride(
+    ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep
+) -> RideOut:
     """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken."""
     return (await service.complete_ride(session, geo, user=user, ride_id=ride_id, now=service.utcnow())).out()
 
@@ -253,7 +260,9 @@ async def cancel_ride(
     responses=_responses(RideNotFound, RideNotCompleted, AlreadyRated),
 )
 @idempotent()
-async def rate_ride(ride_id: uuid.UUID, body: RatingRequest, user: CurrentUser, session: SessionDep) -> RatingOut:
+async def rate_ride(
+    ride_id: uuid.UUID, body: RatingRequest, user: CurrentUser, session: SessionDep
+) -> RatingOut:
     """Rate the other side of a completed ride, once (1 to 5 stars)."""
     rating = await service.rate_ride(
         session, user=user, ride_id=ride_id, stars=body.stars, comment=body.comment, now=service.utcnow()

@@ -166,12 +166,19 @@ async def transition(
         resource_type="ride",
         resource_id=str(ride.id),
         old={"status": current.value},
-        new={"status": target.value, "version": ride.version, "actor": "user" if actor_id else "system", "reason": reason},
+        new={
+            "status": target.value,
+            "version": ride.version,
+            "actor": "user" if actor_id else "system",
+            "reason": reason,
+        },
         actor_id=actor_id,
     )
 
 
-async def _notify(session: AsyncSession, kind: str, data: dict[str, Any], user_ids: Iterable[uuid.UUID]) -> None:
+async def _notify(
+    session: AsyncSession, kind: str, data: dict[str, Any], user_ids: Iterable[uuid.UUID]
+) -> None:
     recipients = [u for u in user_ids if u is not None]
     if recipients:
         await publish(session, kind, data, user_ids=recipients)
@@ -188,12 +195,20 @@ async def _driver_users(session: AsyncSession, driver_ids: list[uuid.UUID]) -> l
 
 
 async def _surge(
-    session: AsyncSession, policy: RidePolicy, pickup: tuple[float, float], category: str, now: datetime, *, demand: int
+    session: AsyncSession,
+    policy: RidePolicy,
+    pickup: tuple[float, float],
+    category: str,
+    now: datetime,
+    *,
+    demand: int,
 ) -> tuple[Decimal, int]:
     """The multiplier from waiting requests (plus `demand` new ones) against available drivers nearby."""
     cells = matching.area_cells(pickup[0], pickup[1], policy.surge_radius_m)
     waiting = await RideRepository(session).waiting_requests(cells, category=category)
-    supply = await matching.count_available(session, cells, category=category, policy=policy.matching, now=now)
+    supply = await matching.count_available(
+        session, cells, category=category, policy=policy.matching, now=now
+    )
     return surge_multiplier(waiting + demand, supply, policy.surge_cap), supply
 
 
@@ -326,7 +341,9 @@ async def dispatch(
             for m in matches
         )
     )
-    await transition(session, ride, _S.OFFERED, now=now, actor_id=actor_id, reason=f"round {ride.dispatch_round}")
+    await transition(
+        session, ride, _S.OFFERED, now=now, actor_id=actor_id, reason=f"round {ride.dispatch_round}"
+    )
     await _notify(
         session,
         "ride.offered",
@@ -358,12 +375,19 @@ async def expire(
     """End a search that found nobody (EXPIRED) and tell the passenger why."""
     ride.expire_reason = reason
     await transition(session, ride, _S.EXPIRED, now=now, actor_id=actor_id, reason=reason)
-    await _notify(session, "ride.expired", {"rideId": ride.id, "reason": reason}, [await _passenger_user(session, ride)])
+    await _notify(
+        session, "ride.expired", {"rideId": ride.id, "reason": reason}, [await _passenger_user(session, ride)]
+    )
     metrics.refresh_gauges_after_commit(session)
 
 
 async def _next_round(
-    session: AsyncSession, geo: RedisGeoIndex | None, policy: RidePolicy, ride: Ride, *, now: datetime,
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    policy: RidePolicy,
+    ride: Ride,
+    *,
+    now: datetime,
     actor_id: uuid.UUID | None,
 ) -> None:
     """The current batch is over (lapsed or all declined): close it, then offer the next one or give up."""
@@ -403,7 +427,12 @@ async def offer_round_expired(
 
 
 async def reject_offer(
-    session: AsyncSession, geo: RedisGeoIndex | None, policy: RidePolicy, *, user: Principal, ride_id: uuid.UUID,
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    policy: RidePolicy,
+    *,
+    user: Principal,
+    ride_id: uuid.UUID,
     now: datetime,
 ) -> RideOffer:
     """Decline an offer; when it was the last open one of the batch, the next batch goes out at once."""
@@ -425,7 +454,12 @@ async def reject_offer(
 
 
 async def assign_driver(
-    session: AsyncSession, geo: RedisGeoIndex | None, ride: Ride, driver: Driver, *, now: datetime,
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    ride: Ride,
+    driver: Driver,
+    *,
+    now: datetime,
     actor_id: uuid.UUID,
 ) -> RideView:
     """The winner's side of an accept (ride and driver both locked): ACCEPTED, offers closed, events out."""
@@ -440,7 +474,9 @@ async def assign_driver(
     await session.flush()
     await people.sync_availability(session, geo, driver)
     view = await view_of(session, ride)
-    await _notify(session, "ride.accepted", view.wire(), [await _passenger_user(session, ride), driver.user_id])
+    await _notify(
+        session, "ride.accepted", view.wire(), [await _passenger_user(session, ride), driver.user_id]
+    )
     await _notify(
         session,
         "offer.canceled",
@@ -463,7 +499,9 @@ async def _assigned_ride(session: AsyncSession, user: Principal, ride_id: uuid.U
     return ride, driver
 
 
-async def driver_arrived(session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime) -> RideView:
+async def driver_arrived(
+    session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime
+) -> RideView:
     """The driver is at the pickup (DRIVER_ARRIVED; through DRIVER_ARRIVING if no position came before)."""
     ride, _driver = await _assigned_ride(session, user, ride_id)
     if ride.status == _S.ACCEPTED.value:
@@ -474,7 +512,9 @@ async def driver_arrived(session: AsyncSession, *, user: Principal, ride_id: uui
     return view
 
 
-async def start_ride(session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime) -> RideView:
+async def start_ride(
+    session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime
+) -> RideView:
     """The passenger is on board (IN_PROGRESS); the trail from now on measures the fare."""
     ride, _driver = await _assigned_ride(session, user, ride_id)
     await transition(session, ride, _S.IN_PROGRESS, now=now, actor_id=user.id)
@@ -499,12 +539,16 @@ async def complete_ride(
     ride.final_distance_m = round(distance)
     ride.final_duration_s = round(duration)
     ride.fare_basis = "trail" if measured is not None else "estimate"
-    ride.final_fare = estimate_fare(ride.final_distance_m, ride.final_duration_s, ride.category, ride.surge_multiplier)
+    ride.final_fare = estimate_fare(
+        ride.final_distance_m, ride.final_duration_s, ride.category, ride.surge_multiplier
+    )
     await transition(session, ride, _S.COMPLETED, now=now, actor_id=user.id)
     await _release_driver(session, geo, driver.id)
     await PeopleRepository(session).count_completed_ride(passenger_id=ride.passenger_id, driver_id=driver.id)
     view = await view_of(session, ride)
-    await _notify(session, "ride.completed", view.wire(), [await _passenger_user(session, ride), driver.user_id])
+    await _notify(
+        session, "ride.completed", view.wire(), [await _passenger_user(session, ride), driver.user_id]
+    )
     metrics.refresh_gauges_after_commit(session)
     return view
 
@@ -561,7 +605,9 @@ async def cancel_ride(
     metrics.count_after_commit(session, metrics.RIDES_CANCELED.labels(outcome.rule.value).inc)
     metrics.refresh_gauges_after_commit(session)
     if by is CanceledBy.DRIVER:
-        return await _driver_gave_up(session, geo, policy, ride, driver, reason=reason, now=now, actor_id=user.id)
+        return await _driver_gave_up(
+            session, geo, policy, ride, driver, reason=reason, now=now, actor_id=user.id
+        )
     ride.canceled_by = by.value
     ride.cancel_reason = reason
     ride.cancellation_rule = outcome.rule.value
@@ -573,7 +619,12 @@ async def cancel_ride(
         recipients.append((await _release_driver(session, geo, ride.driver_id)).user_id)
     view = await view_of(session, ride)
     await _notify(session, "ride.canceled", view.wire(), recipients)
-    await _notify(session, "offer.canceled", {"rideId": ride.id, "reason": "RIDE_CANCELED"}, await _driver_users(session, offered))
+    await _notify(
+        session,
+        "offer.canceled",
+        {"rideId": ride.id, "reason": "RIDE_CANCELED"},
+        await _driver_users(session, offered),
+    )
     return view
 
 
@@ -590,7 +641,9 @@ async def _driver_gave_up(
 ) -> RideView:
     ride.driver_id = None
     ride.dispatch_round_base = ride.dispatch_round
-    await transition(session, ride, _S.SEARCHING, now=now, actor_id=actor_id, reason=f"driver canceled: {reason}")
+    await transition(
+        session, ride, _S.SEARCHING, now=now, actor_id=actor_id, reason=f"driver canceled: {reason}"
+    )
     await _release_driver(session, geo, driver.id)
     await _notify(
         session,
@@ -603,7 +656,13 @@ async def _driver_gave_up(
 
 
 async def rate_ride(
-    session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, stars: int, comment: str | None, now: datetime
+    session: AsyncSession,
+    *,
+    user: Principal,
+    ride_id: uuid.UUID,
+    stars: int,
+    comment: str | None,
+    now: datetime,
 ) -> RideRating:
     """One rating per side after completion; the other side's average moves in the same transaction."""
     repo = RideRepository(session)
@@ -622,7 +681,12 @@ async def rate_ride(
     if RideStatus(ride.status) not in _RATEABLE:
         raise RideNotCompleted(f"Ride is {ride.status}; only a completed ride can be rated")
     rating = RideRating(
-        id=uuid.uuid4(), ride_id=ride.id, rater_role=role, rater_user_id=user.id, stars=stars, comment=comment,
+        id=uuid.uuid4(),
+        ride_id=ride.id,
+        rater_role=role,
+        rater_user_id=user.id,
+        stars=stars,
+        comment=comment,
         created_at=now,
     )
     if not await repo.add_rating(rating):
@@ -631,7 +695,9 @@ async def rate_ride(
     return rating
 
 
-async def visible_ride(session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime) -> RideView:
+async def visible_ride(
+    session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime
+) -> RideView:
     """A ride for its passenger, its driver (or a driver holding a live offer for it) and admins; 404 else."""
     repo = RideRepository(session)
     ride = await repo.get(ride_id)
@@ -741,7 +807,10 @@ async def sweep_lapsed_batches(session: AsyncSession, policy: RidePolicy, *, now
     worker that was down); how many were moved on."""
     moved = 0
     for ride_id, round_ in await RideRepository(session).offered_past_expiry(now):
-        if await offer_round_expired(session, policy, ride_id=ride_id, round=round_, now=now) not in ("stale", "rescheduled"):
+        if await offer_round_expired(session, policy, ride_id=ride_id, round=round_, now=now) not in (
+            "stale",
+            "rescheduled",
+        ):
             moved += 1
     await metrics.refresh_gauges(session)
     return moved

@@ -1,4 +1,4 @@
-"""Dispatch jobs: a batch's timeout (enqueued with the batch) and a sweeper for batches a dead worker missed."""
+"""Dispatch jobs: a batch's timeout (enqueued with the batch) and a sweeper for batches a worker missed."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def _policy() -> service.RidePolicy:
 
 @job_task(name=service.OFFER_ROUND_TASK, retry=Retry(max_attempts=5, backoff_seconds=1.0))
 async def offer_round_expired(session: AsyncSession, *, ride_id: str, round: int) -> str:
-    """The batch's offers lapsed: offer the ride to the next drivers (up to the last round), else expire it."""
+    """The batch's offers lapsed: offer the ride to the next drivers (up to the last round) or expire it."""
     return await service.offer_round_expired(
         session, _policy(), ride_id=uuid.UUID(ride_id), round=round, now=service.utcnow()
     )

@@ -1,1 +1,1 @@
-"""Driver location reports: the current position for matching, the trail for fares, the live map for riders."""
+"""Driver location reports: current position for matching, trail for fares, live map for riders."""

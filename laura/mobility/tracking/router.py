@@ -43,7 +43,13 @@ async def report_location(
         accuracy=body.accuracy,
     )
     receipt = await service.report_location(
-        session, geo, RidePolicy.from_settings(settings), user=user, driver_id=driver_id, sample=sample, now=utcnow()
+        session,
+        geo,
+        RidePolicy.from_settings(settings),
+        user=user,
+        driver_id=driver_id,
+        sample=sample,
+        now=utcnow(),
     )
     return LocationOut(
         driver_id=receipt.driver_id,

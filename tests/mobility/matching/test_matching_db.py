@@ -60,21 +60,24 @@ async def _store(app, fleet: list[tuple[DriverPosition, bool]]) -> None:
     async with app.state.db.unit_of_work() as session:
         await session.execute(
             text(
-                "INSERT INTO users (id, email, password_hash, name, role) VALUES (:id, :email, 'x', 'Fleet', 'driver')"
+                "INSERT INTO users (id, email, password_hash, name, role)"
+                " VALUES (:id, :email, 'x', 'Fleet', 'driver')"
             ),
             users,
         )
         await session.execute(
             text(
                 "INSERT INTO drivers (id, user_id, full_name, cpf, cnh_number, pix_key, pix_key_type,"
-                " approval_status, online) VALUES (:id, :user_id, 'Fleet', :cpf, :cnh, 'x@example.com', 'EMAIL',"
+                " approval_status, online)"
+                " VALUES (:id, :user_id, 'Fleet', :cpf, :cnh, 'x@example.com', 'EMAIL',"
                 " 'APPROVED', true)"
             ),
             drivers,
         )
         await session.execute(
             text(
-                "INSERT INTO driver_locations (driver_id, category, h3_cell, lat, lon, recorded_at, available)"
+                "INSERT INTO driver_locations"
+                " (driver_id, category, h3_cell, lat, lon, recorded_at, available)"
                 " VALUES (:driver_id, :category, :h3, :lat, :lon, :recorded_at, :available)"
             ),
             locations,

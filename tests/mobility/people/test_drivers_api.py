@@ -21,7 +21,12 @@ async def test_a_passenger_account_comes_with_its_profile(app, client):
     profile = await client.get("/passengers/me", headers=headers)
     assert profile.status_code == 200
     body = profile.json()
-    assert (body["userId"], body["fullName"], body["cpf"], body["totalRides"]) == (user["id"], "Paula Nunes", cpf, 0)
+    assert (body["userId"], body["fullName"], body["cpf"], body["totalRides"]) == (
+        user["id"],
+        "Paula Nunes",
+        cpf,
+        0,
+    )
     assert body["averageRating"] is None
     _, customer = await auth_headers(client, user_type="customer")
     refused = await client.get("/passengers/me", headers=customer)
@@ -98,7 +103,9 @@ async def test_admins_approve_or_reject_and_only_approved_drivers_go_online(app,
     assert {approved_id, rejected_id} <= {d["id"] for d in pending.json()["data"]}
     assert (await client.get("/admin/drivers/pending", headers=approved_headers)).status_code == 403
 
-    early = await client.post(f"/drivers/{approved_id}/online", json={"online": True}, headers=approved_headers)
+    early = await client.post(
+        f"/drivers/{approved_id}/online", json={"online": True}, headers=approved_headers
+    )
     assert early.status_code == 403 and early.json()["error"] == "DRIVER_NOT_APPROVED"
 
     approve = await client.post(f"/admin/drivers/{approved_id}/approve", headers=admin_headers)
@@ -109,18 +116,29 @@ async def test_admins_approve_or_reject_and_only_approved_drivers_go_online(app,
         f"/admin/drivers/{rejected_id}/reject", json={"reason": "CNH photo unreadable"}, headers=admin_headers
     )
     assert reject.status_code == 200
-    assert (reject.json()["approvalStatus"], reject.json()["rejectionReason"]) == ("REJECTED", "CNH photo unreadable")
+    assert (reject.json()["approvalStatus"], reject.json()["rejectionReason"]) == (
+        "REJECTED",
+        "CNH photo unreadable",
+    )
 
-    online = await client.post(f"/drivers/{approved_id}/online", json={"online": True}, headers=approved_headers)
+    online = await client.post(
+        f"/drivers/{approved_id}/online", json={"online": True}, headers=approved_headers
+    )
     assert online.status_code == 200 and online.json()["status"] == "available"
-    refused = await client.post(f"/drivers/{rejected_id}/online", json={"online": True}, headers=rejected_headers)
+    refused = await client.post(
+        f"/drivers/{rejected_id}/online", json={"online": True}, headers=rejected_headers
+    )
     assert refused.status_code == 403
-    assert await _scalar(
-        app,
-        "SELECT count(*) FROM audit_logs WHERE resource_id = :id AND action IN ('DRIVER_APPROVED','DRIVER_REJECTED')"
-        " AND actor_id IS NOT NULL",
-        id=approved_id,
-    ) == 1
+    assert (
+        await _scalar(
+            app,
+            "SELECT count(*) FROM audit_logs WHERE resource_id = :id"
+            " AND action IN ('DRIVER_APPROVED','DRIVER_REJECTED')"
+            " AND actor_id IS NOT NULL",
+            id=approved_id,
+        )
+        == 1
+    )
     assert await _scalar(app, "SELECT count(*) FROM outbox WHERE type = 'driver.rejected'") == 1
 
 

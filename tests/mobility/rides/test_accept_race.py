@@ -74,7 +74,8 @@ async def test_exactly_one_of_fifty_concurrent_accepts_wins(app, client):
             d: ("ACCEPTED" if d == winner else "CANCELED") for d in by_id
         }
         attempts = await _rows(
-            app, "SELECT status, count(*) AS n FROM ride_accept_attempts WHERE ride_id = :r GROUP BY status",
+            app,
+            "SELECT status, count(*) AS n FROM ride_accept_attempts WHERE ride_id = :r GROUP BY status",
             r=ride["id"],
         )
         assert {r.status: r.n for r in attempts} == {"SUCCESS": 1, "FAILED": FLEET - 1}

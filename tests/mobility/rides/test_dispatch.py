@@ -29,7 +29,10 @@ def settings(settings: Settings) -> Settings:
 async def _fleet(app, client, count: int) -> list:
     """Drivers ever farther north of the pickup, so the nearest-first order is known."""
     admin_headers = await admin(app, client)
-    return [await driver(client, admin_headers, at=(PAULISTA[0] + 0.002 * (i + 1), PAULISTA[1])) for i in range(count)]
+    return [
+        await driver(client, admin_headers, at=(PAULISTA[0] + 0.002 * (i + 1), PAULISTA[1]))
+        for i in range(count)
+    ]
 
 
 async def _offers(app, ride_id: str) -> dict[str, tuple[int, str | None]]:
@@ -76,7 +79,10 @@ async def test_each_lapsed_batch_is_offered_to_the_next_drivers_by_its_job(app, 
     assert await _offers(app, ride["id"]) == {ids[0]: (1, None), ids[1]: (1, None)}
     async with app.state.db.sessionmaker() as session:
         queued = await session.scalar(
-            text("SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'mobility.rides.offer_round_expired'")
+            text(
+                "SELECT count(*) FROM procrastinate_jobs"
+                " WHERE task_name = 'mobility.rides.offer_round_expired'"
+            )
         )
     assert queued == 1
 
@@ -88,8 +94,10 @@ async def test_each_lapsed_batch_is_offered_to_the_next_drivers_by_its_job(app, 
             assert (state.status, state.dispatch_round) == ("OFFERED", expected_round)
         offers = await _offers(app, ride["id"])
         assert offers == {
-            ids[0]: (1, "EXPIRED"), ids[1]: (1, "EXPIRED"),
-            ids[2]: (2, "EXPIRED"), ids[3]: (2, "EXPIRED"),
+            ids[0]: (1, "EXPIRED"),
+            ids[1]: (1, "EXPIRED"),
+            ids[2]: (2, "EXPIRED"),
+            ids[3]: (2, "EXPIRED"),
             ids[4]: (3, None),
         }
         assert await offer_round_expired(ride_id=ride["id"], round=2) == "stale"
@@ -151,7 +159,9 @@ async def test_a_driver_giving_up_sends_the_ride_to_a_new_batch_without_them(app
     ride = (await request_ride(client, rider)).json()
     assert (await accept(client, fleet[0], ride["id"])).status_code == 200
 
-    gave_up = await client.post(f"/rides/{ride['id']}/cancel", json={"reason": "flat tyre"}, headers=fleet[0].headers)
+    gave_up = await client.post(
+        f"/rides/{ride['id']}/cancel", json={"reason": "flat tyre"}, headers=fleet[0].headers
+    )
     assert gave_up.status_code == 200, gave_up.text
     assert gave_up.json()["status"] == "OFFERED" and gave_up.json()["driverId"] is None
     offers = await _offers(app, ride["id"])

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-
 from sqlalchemy import text
 
-from tests.mobility.support import IBIRAPUERA, PAULISTA, accept, admin, driver, passenger, request_ride
+from tests.mobility.support import PAULISTA, accept, admin, driver, passenger, request_ride
 
 
 async def test_request_accept_arrive_start_complete_and_rate(app, client):
@@ -60,7 +58,9 @@ async def test_request_accept_arrive_start_complete_and_rate(app, client):
     async with app.state.db.sessionmaker() as session:
         version = await session.scalar(text("SELECT version FROM rides WHERE id = :id"), {"id": ride["id"]})
         audited = await session.scalar(
-            text("SELECT count(*) FROM audit_logs WHERE resource_id = :id AND action = 'RIDE_STATUS_CHANGED'"),
+            text(
+                "SELECT count(*) FROM audit_logs WHERE resource_id = :id AND action = 'RIDE_STATUS_CHANGED'"
+            ),
             {"id": ride["id"]},
         )
     # SEARCHING, OFFERED, ACCEPTED, DRIVER_ARRIVING, DRIVER_ARRIVED, IN_PROGRESS, COMPLETED

@@ -13,7 +13,15 @@ from sqlalchemy import text
 from laura.mobility.matching.geo import haversine_m
 from laura.mobility.rides.pricing import estimate_fare
 from laura.settings import Settings
-from tests.mobility.support import IBIRAPUERA, PAULISTA, accept, admin, driver, drivers, passenger, request_ride
+from tests.mobility.support import (
+    IBIRAPUERA,
+    PAULISTA,
+    accept,
+    admin,
+    driver,
+    passenger,
+    request_ride,
+)
 
 
 @pytest.fixture
@@ -61,7 +69,9 @@ async def test_estimate_quotes_without_creating_and_surges_with_waiting_requests
 
     bad = await client.post("/rides/estimate", json=_trip(pickup=(0, 0)), headers=rider)
     assert bad.status_code == 422
-    assert (await client.post("/rides/estimate", json=_trip(pickup=(95, 0)), headers=rider)).status_code == 422
+    assert (
+        await client.post("/rides/estimate", json=_trip(pickup=(95, 0)), headers=rider)
+    ).status_code == 422
 
 
 async def test_only_the_rides_passenger_driver_offered_drivers_and_admins_can_read_it(app, client):
@@ -106,13 +116,16 @@ async def test_passenger_cancellation_fee(app, client, state, minutes_since_acce
             m=minutes_since_acceptance,
             id=ride["id"],
         )
-    canceled = await client.post(f"/rides/{ride['id']}/cancel", json={"reason": "changed plans"}, headers=rider)
+    canceled = await client.post(
+        f"/rides/{ride['id']}/cancel", json={"reason": "changed plans"}, headers=rider
+    )
     assert canceled.status_code == 200, canceled.text
     body = canceled.json()
     assert (body["status"], body["cancellationFee"], body["canceledBy"]) == ("CANCELED", fee, "passenger")
     assert await _scalar(app, "SELECT cancellation_rule FROM rides WHERE id = :id", id=ride["id"]) == rule
     counts = await _scalar(
-        app, "SELECT with_fee FROM ride_cancellation_counters WHERE user_id = :u AND role = 'passenger'",
+        app,
+        "SELECT with_fee FROM ride_cancellation_counters WHERE user_id = :u AND role = 'passenger'",
         u=uuid.UUID(user["id"]),
     )
     assert counts == (1 if fee else 0)
@@ -128,17 +141,17 @@ async def test_the_final_fare_measures_the_trail_driven(app, client):
         assert (await client.post(f"/rides/{ride['id']}/{step}", headers=handle.headers)).status_code == 200
     started = datetime.now(UTC) - timedelta(minutes=10)
     await _execute(app, "UPDATE rides SET started_at = :t WHERE id = :id", t=started, id=ride["id"])
-    points = [
-        (started + timedelta(seconds=30 * i), PAULISTA[0] - 0.0025 * i, PAULISTA[1])
-        for i in range(21)
-    ]
+    points = [(started + timedelta(seconds=30 * i), PAULISTA[0] - 0.0025 * i, PAULISTA[1]) for i in range(21)]
     async with app.state.db.unit_of_work() as session:
         await session.execute(
             text(
                 "INSERT INTO location_updates (driver_id, ride_id, lat, lon, recorded_at)"
                 " VALUES (:d, :r, :lat, :lon, :t)"
             ),
-            [{"d": uuid.UUID(handle.id), "r": uuid.UUID(ride["id"]), "lat": la, "lon": lo, "t": t} for t, la, lo in points],
+            [
+                {"d": uuid.UUID(handle.id), "r": uuid.UUID(ride["id"]), "lat": la, "lon": lo, "t": t}
+                for t, la, lo in points
+            ],
         )
     done = await client.post(f"/rides/{ride['id']}/complete", headers=handle.headers)
     assert done.status_code == 200, done.text
@@ -164,8 +177,12 @@ async def test_both_sides_rate_once_and_averages_follow(app, client):
         f"/rides/{ride['id']}/rating", json={"stars": 3, "comment": "late at pickup"}, headers=handle.headers
     )
     assert by_driver.status_code == 201 and by_driver.json()["raterRole"] == "driver"
-    assert (await client.post(f"/rides/{ride['id']}/rating", json={"stars": 6}, headers=rider)).status_code == 422
-    assert (await client.post(f"/rides/{ride['id']}/rating", json={"stars": 5}, headers=rider)).status_code == 201
+    assert (
+        await client.post(f"/rides/{ride['id']}/rating", json={"stars": 6}, headers=rider)
+    ).status_code == 422
+    assert (
+        await client.post(f"/rides/{ride['id']}/rating", json={"stars": 5}, headers=rider)
+    ).status_code == 201
     me = (await client.get("/passengers/me", headers=rider)).json()
     assert (me["averageRating"], me["ratingCount"], me["totalRides"]) == (3.0, 1, 1)
     assert (await client.get("/drivers/me", headers=handle.headers)).json()["averageRating"] == 5.0
@@ -182,11 +199,18 @@ async def test_history_pages_and_admin_stats_and_metrics(app, client):
             continue
         await accept(client, handle, ride["id"])
         for step in ("arrived", "start", "complete"):
-            assert (await client.post(f"/rides/{ride['id']}/{step}", headers=handle.headers)).status_code == 200
+            assert (
+                await client.post(f"/rides/{ride['id']}/{step}", headers=handle.headers)
+            ).status_code == 200
 
     first = (await client.get("/rides/history?limit=2", headers=rider)).json()
     assert first["pagination"] == {
-        "page": 1, "limit": 2, "total": 3, "totalPages": 2, "hasMore": True, "nextCursor": None,
+        "page": 1,
+        "limit": 2,
+        "total": 3,
+        "totalPages": 2,
+        "hasMore": True,
+        "nextCursor": None,
     }
     second = (await client.get("/rides/history?limit=2&page=2", headers=rider)).json()
     assert len(first["data"]) == 2 and len(second["data"]) == 1

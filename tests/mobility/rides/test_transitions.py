@@ -26,10 +26,17 @@ STEPS = {
     "cancel-passenger": {s for s in RideStatus if RideStatus.CANCELED in TRANSITIONS[s]},
     "cancel-driver": {RideStatus.ACCEPTED, RideStatus.DRIVER_ARRIVING, RideStatus.DRIVER_ARRIVED},
 }
-HTTP_CASES = [(state, step) for step, allowed in STEPS.items() for state in RideStatus if state not in allowed]
+HTTP_CASES = [
+    (state, step) for step, allowed in STEPS.items() for state in RideStatus if state not in allowed
+]
 TAKEN = {
-    RideStatus.ACCEPTED, RideStatus.DRIVER_ARRIVING, RideStatus.DRIVER_ARRIVED, RideStatus.IN_PROGRESS,
-    RideStatus.COMPLETED, RideStatus.PAYMENT_PENDING, RideStatus.PAID,
+    RideStatus.ACCEPTED,
+    RideStatus.DRIVER_ARRIVING,
+    RideStatus.DRIVER_ARRIVED,
+    RideStatus.IN_PROGRESS,
+    RideStatus.COMPLETED,
+    RideStatus.PAYMENT_PENDING,
+    RideStatus.PAID,
 }
 
 
@@ -56,7 +63,9 @@ async def test_the_service_refuses_every_pair_outside_the_table(app, client):
     assert len(ILLEGAL) == 12 * 12 - sum(len(v) for v in TRANSITIONS.values())
     for current, target in ILLEGAL:
         async with app.state.db.sessionmaker() as session:
-            await session.execute(text("UPDATE rides SET status = :s WHERE id = :id"), {"s": current.value, "id": ride_id})
+            await session.execute(
+                text("UPDATE rides SET status = :s WHERE id = :id"), {"s": current.value, "id": ride_id}
+            )
             ride = await RideRepository(session).lock(ride_id)
             version = ride.version
             with pytest.raises(InvalidStateTransition) as refused:
@@ -81,7 +90,9 @@ async def test_every_http_step_from_a_state_it_is_not_allowed_from_is_409(app, c
         if step == "cancel-passenger":
             answer = await client.post(f"/rides/{ride['id']}/cancel", json={"reason": "x"}, headers=rider)
         elif step == "cancel-driver":
-            answer = await client.post(f"/rides/{ride['id']}/cancel", json={"reason": "x"}, headers=assigned.headers)
+            answer = await client.post(
+                f"/rides/{ride['id']}/cancel", json={"reason": "x"}, headers=assigned.headers
+            )
         else:
             answer = await client.post(f"/rides/{ride['id']}/{step}", headers=assigned.headers)
         assert answer.status_code == 409, (state, step, answer.text)

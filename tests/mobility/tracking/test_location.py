@@ -41,7 +41,9 @@ async def test_out_of_range_stale_or_future_positions_are_422(app, client):
         answer = await client.post(f"/drivers/{handle.id}/location", json=body, headers=handle.headers)
         assert answer.status_code == 422, (body, answer.text)
         assert answer.json()["error"] == "VALIDATION_ERROR"
-    assert await _one(app, "SELECT 1 FROM driver_locations WHERE driver_id = :d", d=uuid.UUID(handle.id)) is None
+    assert (
+        await _one(app, "SELECT 1 FROM driver_locations WHERE driver_id = :d", d=uuid.UUID(handle.id)) is None
+    )
 
 
 async def test_a_position_is_indexed_by_its_cell_and_appended_to_the_trail(app, client):
@@ -54,24 +56,33 @@ async def test_a_position_is_indexed_by_its_cell_and_appended_to_the_trail(app, 
     resent = await client.post(f"/drivers/{handle.id}/location", json=body, headers=handle.headers)
     assert resent.status_code == 200 and resent.json()["current"] is False
     older = {**body, "lat": lat + 0.001, "recordedAt": _iso(now - timedelta(seconds=10))}
-    assert (await client.post(f"/drivers/{handle.id}/location", json=older, headers=handle.headers)).json()["current"] is False
+    assert (await client.post(f"/drivers/{handle.id}/location", json=older, headers=handle.headers)).json()[
+        "current"
+    ] is False
 
     row = await _one(app, "SELECT * FROM driver_locations WHERE driver_id = :d", d=uuid.UUID(handle.id))
     assert (row.lat, row.lon, row.h3_cell, row.available) == (lat, lon, h3_int(cell_of(lat, lon)), True)
     assert row.recorded_at == now and row.category == "standard"
-    trail = await _one(app, "SELECT count(*) AS n FROM location_updates WHERE driver_id = :d", d=uuid.UUID(handle.id))
+    trail = await _one(
+        app, "SELECT count(*) AS n FROM location_updates WHERE driver_id = :d", d=uuid.UUID(handle.id)
+    )
     assert trail.n == 2
     partition = await _one(
         app,
-        "SELECT tableoid::regclass::text AS part FROM location_updates WHERE driver_id = :d AND recorded_at = :t",
+        "SELECT tableoid::regclass::text AS part FROM location_updates"
+        " WHERE driver_id = :d AND recorded_at = :t",
         d=uuid.UUID(handle.id),
         t=now,
     )
     assert partition.part == f"location_updates_{now:%Y%m%d}"
 
-    offline = await client.post(f"/drivers/{handle.id}/online", json={"online": False}, headers=handle.headers)
+    offline = await client.post(
+        f"/drivers/{handle.id}/online", json={"online": False}, headers=handle.headers
+    )
     assert offline.json()["status"] == "offline"
-    row = await _one(app, "SELECT available FROM driver_locations WHERE driver_id = :d", d=uuid.UUID(handle.id))
+    row = await _one(
+        app, "SELECT available FROM driver_locations WHERE driver_id = :d", d=uuid.UUID(handle.id)
+    )
     assert row.available is False
 
 
@@ -81,7 +92,9 @@ async def test_a_missing_day_partition_is_created_on_the_fly(app, client):
     async with app.state.db.unit_of_work() as session:
         await session.execute(text(f'DROP TABLE "location_updates_{today:%Y%m%d}"'))
     assert (await handle.locate(client, *PAULISTA)).status_code == 200
-    row = await _one(app, "SELECT count(*) AS n FROM location_updates WHERE driver_id = :d", d=uuid.UUID(handle.id))
+    row = await _one(
+        app, "SELECT count(*) AS n FROM location_updates WHERE driver_id = :d", d=uuid.UUID(handle.id)
+    )
     assert row.n == 1
 
 
@@ -107,7 +120,8 @@ async def test_during_a_ride_the_passenger_gets_the_drivers_position(app, client
     moved = await handle.locate(client, PAULISTA[0] + 0.001, PAULISTA[1], heading=180)
     assert moved.status_code == 200 and moved.json()["rideId"] == ride["id"]
     event = await _one(
-        app, "SELECT data, user_ids FROM outbox WHERE type = 'driver.location.updated' ORDER BY id DESC LIMIT 1"
+        app,
+        "SELECT data, user_ids FROM outbox WHERE type = 'driver.location.updated' ORDER BY id DESC LIMIT 1",
     )
     assert [str(u) for u in event.user_ids] == [user["id"]]
     assert event.data["rideId"] == ride["id"] and event.data["lat"] == PAULISTA[0] + 0.001
