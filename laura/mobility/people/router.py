@@ -1,4 +1,9 @@
-"""`/drivers` (onboarding, going online), `/passengers/me` and the driver approval queue under `/admin`."""
+"""`/drivers` (onboarding, going online), `/passengers/me` and the driver approval queue under `/admin`.
+
+Reads take `SessionDep` too: authentication already holds that session, so a request needs one pooled
+connection. With `ReadSessionDep` on the same pool (no replica configured) a burst of requests each
+holding one connection and waiting for a second starves the pool until its timeout.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, status
 
-from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
@@ -65,7 +70,7 @@ async def register_driver(
 @router.get(
     "/drivers/me", tags=["drivers"], response_model=DriverOut, responses=_responses(DriverProfileRequired)
 )
-async def my_driver_profile(user: CurrentUser, session: ReadSessionDep) -> DriverOut:
+async def my_driver_profile(user: CurrentUser, session: SessionDep) -> DriverOut:
     """The caller's driver profile (its id is the `{id}` of the other driver routes)."""
     driver = await service.driver_of(session, user)
     return _out(await service.own_driver(session, user, driver.id))
@@ -90,13 +95,13 @@ async def set_online(
     response_model=PassengerOut,
     responses=_responses(PassengerProfileRequired),
 )
-async def my_passenger_profile(user: CurrentUser, session: ReadSessionDep) -> PassengerOut:
+async def my_passenger_profile(user: CurrentUser, session: SessionDep) -> PassengerOut:
     """The caller's passenger profile: rating and number of rides."""
     return PassengerOut.model_validate(await service.passenger_of(session, user))
 
 
 @router.get("/admin/drivers/pending", tags=["admin"], response_model=Page[DriverOut])
-async def pending_drivers(_: AdminUser, session: ReadSessionDep, page: PageDep) -> Page[DriverOut]:
+async def pending_drivers(_: AdminUser, session: SessionDep, page: PageDep) -> Page[DriverOut]:
     """Drivers awaiting approval, oldest first."""
     profiles, total = await service.pending_drivers(session, offset=page.offset, limit=page.limit)
     return Page[DriverOut].build([_out(p) for p in profiles], page, total)

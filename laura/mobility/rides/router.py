@@ -1,4 +1,9 @@
-"""`/rides/*` for passengers and drivers, and `/admin/rides/stats`."""
+"""`/rides/*` for passengers and drivers, and `/admin/rides/stats`.
+
+Reads take `SessionDep` too: authentication already holds that session, so a request needs one pooled
+connection. With `ReadSessionDep` on the same pool (no replica configured) a burst of requests each
+holding one connection and waiting for a second starves the pool until its timeout.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.db import SessionDep
 from laura.core.errors import RateLimited
 from laura.core.idempotency import (
     IdempotencyKeyHeader,
@@ -63,7 +68,7 @@ def _policy(settings) -> service.RidePolicy:  # type: ignore[no-untyped-def]
 
 @router.post("/rides/estimate", tags=["rides"], response_model=EstimateOut)
 async def estimate(
-    body: EstimateRequest, _: CurrentUser, session: ReadSessionDep, geo: GeoIndexDep, settings: SettingsDep
+    body: EstimateRequest, _: CurrentUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> EstimateOut:
     """Quote a trip: distance, duration, fare with the current surge and the nearest driver's ETA."""
     quote = await service.estimate(
@@ -112,20 +117,20 @@ async def request_ride(
 
 
 @router.get("/rides/active", tags=["rides"], response_model=ActiveRidesOut)
-async def active_rides(user: CurrentUser, session: ReadSessionDep) -> ActiveRidesOut:
+async def active_rides(user: CurrentUser, session: SessionDep) -> ActiveRidesOut:
     """The caller's unfinished rides (as passenger or as driver)."""
     return ActiveRidesOut(data=[v.out() for v in await service.active_rides(session, user=user)])
 
 
 @router.get("/rides/history", tags=["rides"], response_model=Page[RideOut])
-async def ride_history(user: CurrentUser, session: ReadSessionDep, page: PageDep) -> Page[RideOut]:
+async def ride_history(user: CurrentUser, session: SessionDep, page: PageDep) -> Page[RideOut]:
     """The caller's finished rides (completed, canceled, expired), newest first."""
     views, total = await service.ride_history(session, user=user, offset=page.offset, limit=page.limit)
     return Page[RideOut].build([v.out() for v in views], page, total)
 
 
 @router.get("/rides/{ride_id}", tags=["rides"], response_model=RideOut, responses=_responses(RideNotFound))
-async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: ReadSessionDep) -> RideOut:
+async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> RideOut:
     """A ride, for its passenger, its driver (or a driver it is offered to) and admins."""
     return (await service.visible_ride(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
 
@@ -271,7 +276,7 @@ async def rate_ride(
 
 
 @router.get("/admin/rides/stats", tags=["admin"], response_model=RideStatsOut)
-async def ride_stats(_: AdminUser, session: ReadSessionDep, settings: SettingsDep) -> RideStatsOut:
+async def ride_stats(_: AdminUser, session: SessionDep, settings: SettingsDep) -> RideStatsOut:
     """Rides by status today / this week / this month, acceptance and cancellation rates, average time to
     accept and average ride duration (periods start at midnight in the operation's time zone)."""
     now = service.utcnow()
