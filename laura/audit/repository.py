@@ -7,10 +7,11 @@ import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit.models import AuditLog
+from laura.core.db import execute
 
 
 class AuditRepository:
@@ -18,17 +19,21 @@ class AuditRepository:
         self.session = session
 
     async def append(self, row: dict, canonical: str) -> None:
-        await self.session.execute(
-            text(
-                "SELECT audit_append(CAST(:chain AS smallint), :occurred_at, :actor_id, :action, :resource_type, :resource_id,"
-                " CAST(:old AS jsonb), CAST(:new AS jsonb), :ip, :user_agent, :request_id, :canonical)"
-            ),
-            {
-                **row,
-                "old": json.dumps(row["old"]) if row["old"] is not None else None,
-                "new": json.dumps(row["new"]) if row["new"] is not None else None,
-                "canonical": canonical,
-            },
+        await execute(
+            self.session,
+            "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)",
+            row["chain"],
+            row["occurred_at"],
+            row["actor_id"],
+            row["action"],
+            row["resource_type"],
+            row["resource_id"],
+            json.dumps(row["old"]) if row["old"] is not None else None,
+            json.dumps(row["new"]) if row["new"] is not None else None,
+            row["ip"],
+            row["user_agent"],
+            row["request_id"],
+            canonical,
         )
 
     async def search(

@@ -1,7 +1,11 @@
 """Idempotency-Key: the same key and body replay the first response; a different body is 422; in flight, 409.
 
-The response is stored in the same transaction as the business effect, so a committed effect always has
-its stored answer, and a claim whose transaction never committed can be taken over after a short lease.
+The key is claimed inside the request's own transaction: a transaction-scoped advisory lock on
+(owner, key) marks it in flight, and the answer row is inserted by that same transaction right before it
+commits. So a committed effect always has its stored answer, a request that fails leaves nothing behind,
+and the whole protocol costs two statements on the request's connection (claim, answer). The primary key
+of `idempotency_keys` is the final word: two requests that both got past the claim (one committed between
+the other's read and its lock) cannot both commit, and the later one replays the earlier answer.
 """
 
 from __future__ import annotations
@@ -16,15 +20,11 @@ from typing import Annotated, Any, Callable
 from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import SessionDep
+from laura.core.db import SessionDep, after_rollback, fetchrow
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
-
-IN_FLIGHT_LEASE = timedelta(seconds=60)
-
 
 class IdempotencyKeyReused(ValidationFailed):
     error = "IDEMPOTENCY_KEY_REUSED"
@@ -58,96 +58,74 @@ def _fingerprint(request: Request, body: bytes) -> str:
     return hashlib.sha256(material.encode()).hexdigest()
 
 
+_CLAIM = "SELECT got, request_hash, response_status, response_body FROM idempotency_claim($1, $2, $3)"
+"""Locks (owner, key) for this transaction, then reads a live stored answer (migration 0009)."""
+
+_ANSWER = """
+INSERT INTO idempotency_keys AS k
+       (owner, key, request_hash, status, response_status, response_body, locked_until, expires_at)
+VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7)
+ON CONFLICT (owner, key) DO UPDATE
+   SET request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
+       response_body = EXCLUDED.response_body, locked_until = EXCLUDED.locked_until,
+       expires_at = EXCLUDED.expires_at, created_at = now()
+ WHERE k.expires_at < $6 OR k.status <> 'completed'
+RETURNING owner
+"""
+"""Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""
+
+_STORED = (
+    "SELECT request_hash, response_status, response_body FROM idempotency_keys"
+    " WHERE owner = $1 AND key = $2 AND status = 'completed'"
+)
+
+
 class _Claim:
     def __init__(self, request: Request, owner: str, key: str, fingerprint: str, ttl: int) -> None:
         self.db = request.app.state.db
         self.owner, self.key, self.fingerprint, self.ttl = owner, key, fingerprint, ttl
 
-    async def acquire(self) -> None:
-        """Insert the in-flight row in its own short transaction, or decide replay / conflict / takeover."""
-        now = datetime.now(UTC)
-        async with self.db.engine.connect() as raw:
-            conn = await raw.execution_options(isolation_level="AUTOCOMMIT")
-            # One statement in its own implicit transaction: a single round trip. The claim needs no WAL
-            # flush of its own (set_config is local to that transaction): WAL is flushed in order, so the
-            # business commit that later stores the answer makes this row durable too, and a lost claim is
-            # only a lost lock.
-            row = (
-                await conn.execute(
-                    text(
-                        """
-                        INSERT INTO idempotency_keys AS k (owner, key, request_hash, status, locked_until, expires_at)
-                        SELECT :owner, :key, :hash, 'in_progress', :lease, :expires
-                          FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
-                        ON CONFLICT (owner, key) DO UPDATE
-                           SET request_hash = EXCLUDED.request_hash, status = 'in_progress',
-                               locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at,
-                               response_status = NULL, response_body = NULL, created_at = now()
-                         WHERE k.expires_at < :now
-                            OR (k.status = 'in_progress' AND k.locked_until < :now AND k.request_hash = :hash)
-                        RETURNING owner
-                        """
-                    ),
-                    {
-                        "owner": self.owner,
-                        "key": self.key,
-                        "hash": self.fingerprint,
-                        "lease": now + IN_FLIGHT_LEASE,
-                        "expires": now + timedelta(seconds=self.ttl),
-                        "now": now,
-                    },
-                )
-            ).first()
-            if row is not None:
-                return
-            existing = (
-                await conn.execute(
-                    text(
-                        "SELECT request_hash, status, response_status, response_body FROM idempotency_keys"
-                        " WHERE owner = :owner AND key = :key"
-                    ),
-                    {"owner": self.owner, "key": self.key},
-                )
-            ).one()
-        if existing.request_hash != self.fingerprint:
+    def _check_stored(self, request_hash: str, status: int, body: Any) -> None:
+        if request_hash != self.fingerprint:
             raise IdempotencyKeyReused()
-        if existing.status == "in_progress":
+        raise IdempotentReplay(status, body)
+
+    async def acquire(self, session: AsyncSession) -> None:
+        """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
+        row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
+        if not row["got"]:
             raise RequestInProgress()
-        raise IdempotentReplay(existing.response_status, existing.response_body)
+        if row["request_hash"] is not None:
+            self._check_stored(row["request_hash"], row["response_status"], row["response_body"])
 
     async def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the answer inside the business transaction: it commits with the effect or not at all."""
-        await session.execute(
-            text(
-                "UPDATE idempotency_keys SET status = 'completed', response_status = :status,"
-                " response_body = CAST(:body AS jsonb) WHERE owner = :owner AND key = :key"
-            ),
-            {"status": status, "body": json.dumps(body), "owner": self.owner, "key": self.key},
-        )
+        if not await self._insert(session, status, body):
+            await self._replay_winner()
 
-    async def store_failure(self, error: AppError, request_id: str | None) -> None:
-        """A business refusal (4xx) is an answer too: replay it, in a transaction of its own."""
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
-                text(
-                    "UPDATE idempotency_keys SET status = 'completed', response_status = :status,"
-                    " response_body = CAST(:body AS jsonb) WHERE owner = :owner AND key = :key"
-                ),
-                {
-                    "status": error.status,
-                    "body": json.dumps(error.body(request_id)),
-                    "owner": self.owner,
-                    "key": self.key,
-                },
-            )
+    async def _insert(self, session: AsyncSession, status: int, body: Any) -> bool:
+        now = datetime.now(UTC)
+        expires = now + timedelta(seconds=self.ttl)
+        stored = await fetchrow(session, _ANSWER, self.owner, self.key, self.fingerprint, status, json.dumps(body), now, expires)
+        return stored is not None
 
-    async def release(self) -> None:
-        """An unexpected failure leaves no answer: free the key so the client's retry runs again."""
-        async with self.db.engine.begin() as conn:
-            await conn.execute(
-                text("DELETE FROM idempotency_keys WHERE owner = :owner AND key = :key AND status = 'in_progress'"),
-                {"owner": self.owner, "key": self.key},
-            )
+    async def _replay_winner(self) -> None:
+        """Another request with this key committed while this one ran: this one rolls back and replays it."""
+        async with self.db.sessionmaker() as own:
+            row = await fetchrow(own, _STORED, self.owner, self.key)
+        self._check_stored(row["request_hash"], row["response_status"], row["response_body"])
+
+    def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:
+        """A business refusal (4xx) is an answer too: written in a transaction of its own once the request's
+        has rolled back (its claim and effects gone), unless a retry has stored an answer in between."""
+        body = error.body(request_id)
+
+        async def store() -> None:
+            async with self.db.sessionmaker() as own:
+                await self._insert(own, error.status, body)
+                await own.commit()
+
+        after_rollback(session, store)
 
 
 def _serialize(result: Any) -> Any:
@@ -197,17 +175,15 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
                 _idem_request, owner, _idem_key, _fingerprint(_idem_request, await _idem_request.body()),
                 settings.idempotency_ttl_seconds,
             )
-            await claim.acquire()
+            await claim.acquire(_idem_session)
             try:
                 result = await endpoint(*args, **kwargs)
             except AppError as error:
                 if error.status < 500:
-                    await claim.store_failure(error, ctx.request_id if ctx else None)
-                else:
-                    await claim.release()
-                raise
-            except BaseException:
-                await claim.release()
+                    if error.commit_work:
+                        await claim.complete(_idem_session, error.status, error.body(ctx.request_id if ctx else None))
+                    else:
+                        claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
                 raise
             route = _idem_request.scope.get("route")
             await claim.complete(_idem_session, getattr(route, "status_code", None) or 200, _serialize(result))

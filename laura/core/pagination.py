@@ -24,7 +24,7 @@ class PageParams(BaseModel):
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
-def _page_params(
+async def _page_params(
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=512)] = None,

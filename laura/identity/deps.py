@@ -17,7 +17,7 @@ from laura.identity.service import AuthPolicy, IdentityService, Principal
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
 
 
-def identity_service(request: Request, session: SessionDep) -> IdentityService:
+async def identity_service(request: Request, session: SessionDep) -> IdentityService:
     state = request.app.state
     settings = state.settings
     return IdentityService(
@@ -56,7 +56,7 @@ def require_role(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets through only the given roles (admin always passes)."""
     allowed = {*roles, "admin"}
 
-    def check(user: CurrentUser) -> Principal:
+    async def check(user: CurrentUser) -> Principal:
         if user.role not in allowed:
             raise Forbidden()
         return user

@@ -5,10 +5,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import select, update
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.core.db import fetchrow
 from laura.identity.models import AuthSession, RefreshToken, SigningKeyRow, User
 
 
@@ -32,20 +33,15 @@ class IdentityRepository:
         self.session.add_all(rows)
         await self.session.flush()
 
-    async def principal_row(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Row | None:
+    async def principal_row(self, session_id: uuid.UUID, user_id: uuid.UUID) -> asyncpg.Record | None:
         """One round trip per authenticated request: the session is live and the user is active."""
-        return (
-            await self.session.execute(
-                select(User.id, User.role, User.email, User.name)
-                .join(AuthSession, AuthSession.user_id == User.id)
-                .where(
-                    AuthSession.id == session_id,
-                    User.id == user_id,
-                    AuthSession.revoked_at.is_(None),
-                    User.is_active.is_(True),
-                )
-            )
-        ).first()
+        return await fetchrow(
+            self.session,
+            "SELECT u.id, u.role, u.email, u.name FROM users u JOIN auth_sessions s ON s.user_id = u.id"
+            " WHERE s.id = $1 AND u.id = $2 AND s.revoked_at IS NULL AND u.is_active",
+            session_id,
+            user_id,
+        )
 
     async def refresh_token_for_update(self, token_hash: str) -> tuple[RefreshToken, AuthSession] | None:
         row = (

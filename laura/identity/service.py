@@ -198,7 +198,7 @@ class IdentityService:
         row = await self.repo.principal_row(session_id, user_id)
         if row is None:
             raise InvalidToken()
-        return Principal(id=row.id, role=row.role, email=row.email, name=row.name, session_id=session_id)
+        return Principal(id=row["id"], role=row["role"], email=row["email"], name=row["name"], session_id=session_id)
 
     async def _issue(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> TokenPair:
         refresh = new_opaque_token()

@@ -9,11 +9,12 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import asyncpg
 from sqlalchemy import and_, func, select, text
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.core.db import fetchrow
 from laura.core.errors import AppError
 from laura.ledger.errors import BY_SQLSTATE
 from laura.ledger.models import LedgerAccount, LedgerAccountShard, LedgerEntry, LedgerHold, LedgerTransaction
@@ -25,20 +26,13 @@ SHARDS = 16
 
 _TX = "(r.tx).*, r.replayed"
 
-_POST = text(
-    f"SELECT {_TX} FROM ledger_post(:id, :reference, :reason, :description, :entity_type, :entity_id,"
-    " :external_ref, CAST(:metadata AS jsonb), CAST(:account_ids AS uuid[]), CAST(:account_codes AS text[]),"
-    " CAST(:directions AS text[]), CAST(:amounts AS bigint[]), :pending, :timeout_seconds) r"
+_POST = (
+    f"SELECT {_TX} FROM ledger_post($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9::uuid[], $10::text[], $11::text[],"
+    " $12::bigint[], $13, $14) r"
 )
-_POST_HOLD = text(
-    f"SELECT {_TX} FROM ledger_post_hold(:id, :hold_id, :hold_reference, :amount, :reference, :reason,"
-    " :description, CAST(:metadata AS jsonb)) r"
-)
-_VOID_HOLD = text("SELECT * FROM ledger_void_hold(:hold_id, :hold_reference, :status)")
-_REVERSE = text(
-    f"SELECT {_TX} FROM ledger_reverse(:id, :original, :reference, :reason, :description,"
-    " CAST(:metadata AS jsonb)) r"
-)
+_POST_HOLD = f"SELECT {_TX} FROM ledger_post_hold($1, $2, $3, $4, $5, $6, $7, $8::jsonb) r"
+_VOID_HOLD = "SELECT * FROM ledger_void_hold($1, $2, $3)"
+_REVERSE = f"SELECT {_TX} FROM ledger_reverse($1, $2, $3, $4, $5, $6::jsonb) r"
 _DETAIL_KEY = {
     "LD001": "account",
     "LD003": "account",
@@ -49,16 +43,15 @@ _DETAIL_KEY = {
 }
 
 
-def _error_from(exc: DBAPIError) -> AppError | None:
-    sqlstate = getattr(exc.orig, "sqlstate", None)
+def _error_from(exc: asyncpg.PostgresError) -> AppError | None:
+    sqlstate = exc.sqlstate
     error_class = BY_SQLSTATE.get(sqlstate or "")
     if error_class is None:
         return None
-    detail = getattr(exc.orig, "detail", None)
     key = _DETAIL_KEY.get(sqlstate or "")
     if key is None:
-        return error_class(getattr(exc.orig.__cause__, "message", None))
-    return error_class(details={key: detail})
+        return error_class(exc.message)
+    return error_class(details={key: exc.detail})
 
 
 def _metadata(value: Mapping[str, Any] | None) -> str | None:
@@ -108,15 +101,17 @@ class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _call(self, statement, params: dict[str, Any]) -> Mapping[str, Any]:  # type: ignore[no-untyped-def]
+    async def _call(self, statement: str, *args: Any) -> Mapping[str, Any]:
+        """One ledger function call on the session's transaction; its SQLSTATE becomes the ledger's error."""
         try:
-            result = await self.session.execute(statement, params)
-        except DBAPIError as exc:
+            row = await fetchrow(self.session, statement, *args)
+        except asyncpg.PostgresError as exc:
             error = _error_from(exc)
             if error is None:
                 raise
             raise error from exc
-        return result.mappings().one()
+        assert row is not None
+        return row
 
     async def post(
         self,
@@ -135,26 +130,20 @@ class LedgerRepository:
     ) -> Transaction:
         row = await self._call(
             _POST,
-            {
-                "id": tx_id,
-                "reference": reference,
-                "reason": reason,
-                "description": description,
-                "entity_type": entity_type,
-                "entity_id": entity_id,
-                "external_ref": external_ref,
-                "metadata": _metadata(metadata),
-                "account_ids": [
-                    line.account if isinstance(line.account, uuid.UUID) else None for line in lines
-                ],
-                "account_codes": [
-                    None if isinstance(line.account, uuid.UUID) else line.account for line in lines
-                ],
-                "directions": [line.direction for line in lines],
-                "amounts": [line.cents for line in lines],
-                "pending": pending,
-                "timeout_seconds": timeout_seconds,
-            },
+            tx_id,
+            reference,
+            reason,
+            description,
+            entity_type,
+            entity_id,
+            external_ref,
+            _metadata(metadata),
+            [line.account if isinstance(line.account, uuid.UUID) else None for line in lines],
+            [None if isinstance(line.account, uuid.UUID) else line.account for line in lines],
+            [line.direction for line in lines],
+            [line.cents for line in lines],
+            pending,
+            timeout_seconds,
         )
         return _transaction(row)
 
@@ -171,27 +160,23 @@ class LedgerRepository:
     ) -> Transaction:
         row = await self._call(
             _POST_HOLD,
-            {
-                "id": tx_id,
-                "hold_id": hold if isinstance(hold, uuid.UUID) else None,
-                "hold_reference": None if isinstance(hold, uuid.UUID) else hold,
-                "amount": amount,
-                "reference": reference,
-                "reason": reason,
-                "description": description,
-                "metadata": _metadata(metadata),
-            },
+            tx_id,
+            hold if isinstance(hold, uuid.UUID) else None,
+            None if isinstance(hold, uuid.UUID) else hold,
+            amount,
+            reference,
+            reason,
+            description,
+            _metadata(metadata),
         )
         return _transaction(row)
 
     async def void_hold(self, hold: str | uuid.UUID, *, status: str = "voided") -> Hold:
         row = await self._call(
             _VOID_HOLD,
-            {
-                "hold_id": hold if isinstance(hold, uuid.UUID) else None,
-                "hold_reference": None if isinstance(hold, uuid.UUID) else hold,
-                "status": status,
-            },
+            hold if isinstance(hold, uuid.UUID) else None,
+            None if isinstance(hold, uuid.UUID) else hold,
+            status,
         )
         return Hold(row["transaction_id"], row["status"], row["expires_at"], row["resolved_at"])
 
@@ -207,14 +192,12 @@ class LedgerRepository:
     ) -> Transaction:
         row = await self._call(
             _REVERSE,
-            {
-                "id": tx_id,
-                "original": original,
-                "reference": reference,
-                "reason": reason,
-                "description": description,
-                "metadata": _metadata(metadata),
-            },
+            tx_id,
+            original,
+            reference,
+            reason,
+            description,
+            _metadata(metadata),
         )
         return _transaction(row)
 

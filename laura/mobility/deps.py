@@ -10,7 +10,7 @@ from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.settings import Settings
 
 
-def _geo_index(request: Request) -> RedisGeoIndex | None:
+async def _geo_index(request: Request) -> RedisGeoIndex | None:
     state = request.app.state
     if state.redis is None:
         return None
@@ -20,7 +20,7 @@ def _geo_index(request: Request) -> RedisGeoIndex | None:
     return index
 
 
-def _settings(request: Request) -> Settings:
+async def _settings(request: Request) -> Settings:
     return request.app.state.settings
 
 

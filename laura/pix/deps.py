@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from laura.pix.psp import EfiClient
 
 
-def psp_client(request: Request) -> EfiClient:
+async def psp_client(request: Request) -> EfiClient:
     """The client `create_app`'s lifespan keeps in `app.state.psp` (one pool, token cache and breaker)."""
     client: EfiClient = request.app.state.psp
     return client

@@ -21,7 +21,7 @@ router = APIRouter(tags=["pix"])
 Txid = Annotated[str, Path(pattern=r"^[A-Za-z0-9]{26,35}$")]
 
 
-def _webhook_sender(request: Request) -> webhook_auth.AuthMethod:
+async def _webhook_sender(request: Request) -> webhook_auth.AuthMethod:
     """Refuse (401, nothing stored) any delivery that is neither HMAC- nor certificate-authenticated."""
     method = webhook_auth.authenticate(
         request.app.state.settings,

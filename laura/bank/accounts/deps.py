@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from laura.bank.accounts.cache import BalanceCache
 
 
-def _balance_cache(request: Request) -> BalanceCache:
+async def _balance_cache(request: Request) -> BalanceCache:
     return BalanceCache(request.app.state.redis)
 
 

@@ -19,7 +19,7 @@ from laura.pix.qr import qr_data_url
 router = APIRouter(prefix="/api/deposits", tags=["deposits"])
 
 
-def _bank_pix_key(request: Request) -> str:
+async def _bank_pix_key(request: Request) -> str:
     """The bank's own key at the PSP, which deposit charges are paid to."""
     return str(request.app.state.settings.psp_pix_key)
 

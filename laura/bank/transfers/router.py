@@ -53,7 +53,7 @@ async def _transfer_rate_limit(request: Request, user: CurrentUser) -> Principal
 TransferUser = Annotated[Principal, Depends(_transfer_rate_limit)]
 
 
-def _limits(request: Request) -> service.Limits:
+async def _limits(request: Request) -> service.Limits:
     settings = request.app.state.settings
     return service.Limits(
         per_transfer=settings.transfer_max_amount,
@@ -65,7 +65,7 @@ def _limits(request: Request) -> service.Limits:
 LimitsDep = Annotated[service.Limits, Depends(_limits)]
 
 
-def _ted_fee(request: Request) -> Decimal:
+async def _ted_fee(request: Request) -> Decimal:
     return Decimal(request.app.state.settings.ted_fee)
 
 

@@ -89,9 +89,7 @@ async def send_p2p(
     """Move money between two customers of the bank at once (COMPLETED) or not at all."""
     if data.recipient_user_id == user_id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
-    await accounts.require_account(session, user_id, lock=True)
-    recipient = await accounts.find_account(session, data.recipient_user_id)
-    if recipient is None or recipient.status != "ACTIVE":
+    if not await accounts.lock_for_transfer(session, user_id, data.recipient_user_id):
         raise RecipientNotFound()
     repo = TransferRepository(session)
     cents = to_cents(data.amount)
@@ -122,7 +120,7 @@ async def send_p2p(
         entity_id=str(transfer.id),
     )
     transfer.ledger_transaction_id = tx.id
-    await repo.add(transfer)
+    await repo.insert(transfer)
     audit_transfer(session, "TRANSFER_COMPLETED", transfer)
     await publish(session, "transfer.completed", event_data(transfer), user_ids=[user_id])
     await publish(

@@ -17,8 +17,6 @@ from sqlalchemy import (
     Table,
     Text,
     func,
-    insert,
-    literal,
     or_,
     select,
 )
@@ -26,7 +24,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import Base
+from laura.core.db import Base, fetchval
 from laura.core.events.event import Event
 
 WAKE_CHANNEL = "laura_outbox"
@@ -76,23 +74,19 @@ def _event(row: RowMapping | asyncpg.Record) -> Event:
 
 
 async def insert_event(
-    session: AsyncSession,
-    *,
-    type: str,
-    data: dict[str, Any],
-    user_ids: list[uuid.UUID],
-    roles: list[str],
-    wake: bool,
+    session: AsyncSession, *, type: str, data: dict[str, Any], user_ids: list[uuid.UUID], roles: list[str]
 ) -> int:
-    """Insert the row; with `wake`, also NOTIFY the relay leader (delivered only if this transaction commits)."""
-    event_id = await session.scalar(
-        insert(outbox)
-        .values(type=type, data=data, user_ids=user_ids, roles=roles, occurred_at=func.clock_timestamp())
-        .returning(outbox.c.id)
+    """Insert the row in the caller's transaction. A statement trigger (migration 0009) NOTIFYs the relay
+    leader, which PostgreSQL delivers only if this transaction commits."""
+    return await fetchval(
+        session,
+        "INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES ($1, $2, $3, $4, clock_timestamp())"
+        " RETURNING id",
+        type,
+        json.dumps(data),
+        user_ids,
+        roles,
     )
-    if wake:
-        await session.execute(select(func.pg_notify(literal(WAKE_CHANNEL), literal(""))))
-    return event_id
 
 
 # --- reads: replay, catch-up, fetch by reference ---------------------------------------------------------

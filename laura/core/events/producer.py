@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.core.db import after_commit
 from laura.core.events import outbox
 from laura.core.events.event import jsonable
-from laura.core.events.relay import local_leader, wake_local
+from laura.core.events.relay import wake_local
 
 
 async def _wake() -> None:
@@ -29,7 +29,7 @@ async def publish(
     """Write an event to the outbox in the caller's transaction; returns its id.
 
     Recipients are users by id and/or whole roles. Once the transaction commits the relay is woken: the
-    local one directly, the leader in another process by a NOTIFY that PostgreSQL delivers only on commit.
+    local one directly, the leader in another process by the NOTIFY of the outbox's insert trigger.
     """
     if not type or len(type) > 100:
         raise ValueError("event type must be 1 to 100 characters")
@@ -39,7 +39,6 @@ async def publish(
         data=jsonable(data),
         user_ids=[uuid.UUID(str(user_id)) for user_id in user_ids],
         roles=list(roles),
-        wake=not local_leader(),
     )
     after_commit(session, _wake)
     return event_id

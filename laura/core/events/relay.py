@@ -32,11 +32,6 @@ _log = structlog.get_logger("laura.events.relay")
 _local: set[Relay] = set()
 
 
-def local_leader() -> bool:
-    """Whether a relay of this process leads (then an after-commit wake is enough, no NOTIFY needed)."""
-    return any(relay.is_leader for relay in _local)
-
-
 def wake_local() -> None:
     for relay in _local:
         relay.wake()

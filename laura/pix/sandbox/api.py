@@ -16,7 +16,7 @@ from laura.pix.sandbox.service import Sandbox
 from laura.pix.sandbox.state import SandboxError, iso
 
 
-def get_sandbox(request: Request) -> Sandbox:
+async def get_sandbox(request: Request) -> Sandbox:
     sandbox: Sandbox = request.app.state.sandbox
     return sandbox
 
@@ -24,7 +24,7 @@ def get_sandbox(request: Request) -> Sandbox:
 SandboxDep = Annotated[Sandbox, Depends(get_sandbox)]
 
 
-def require_token(request: Request, sandbox: SandboxDep) -> None:
+async def require_token(request: Request, sandbox: SandboxDep) -> None:
     """Every API route needs a valid, unexpired bearer token from `POST /oauth/token`."""
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not sandbox.state.token_valid(token.strip()):

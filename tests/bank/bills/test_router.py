@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import text
@@ -12,11 +12,17 @@ from laura.bank.accounts.cache import BalanceCache
 from laura.bank.bills import service as bills
 from laura.bank.bills.barcode import build_bank_line, build_utility_line, parse_bill
 from laura.bank.seed import demo_bill_lines
+from laura.bank.transfers.calendar import BRASILIA
 from tests.bank.support import balance, funded_customer
 
 
+def _today() -> date:
+    """Due dates and payment limits are Brasília calendar days (UTC is a day ahead from 21:00 there)."""
+    return datetime.now(BRASILIA).date()
+
+
 def _line(amount="154.50", days=10, free=None) -> str:
-    return build_bank_line("341", Decimal(amount), date.today() + timedelta(days=days), free or f"{uuid.uuid4().int % 10**25:025d}")
+    return build_bank_line("341", Decimal(amount), _today() + timedelta(days=days), free or f"{uuid.uuid4().int % 10**25:025d}")
 
 
 async def test_validate_bank_and_utility_slips(app, client):
@@ -26,7 +32,7 @@ async def test_validate_bank_and_utility_slips(app, client):
     assert ok.status_code == 200, ok.text
     body = ok.json()
     assert body["valid"] and body["type"] == "BANK" and body["amount"] == 154.5 and body["bank"] == "341"
-    assert body["recipient"] == body["bankName"] and body["dueDate"] == str(date.today() + timedelta(days=10))
+    assert body["recipient"] == body["bankName"] and body["dueDate"] == str(_today() + timedelta(days=10))
     utility = build_utility_line("3", Decimal("99.10"), "0123", f"{7:025d}")
     u = await client.post("/api/bills/validate", json={"barcode": utility}, headers=headers)
     assert u.status_code == 200 and u.json()["type"] == "UTILITY" and u.json()["recipient"] == "Energia elétrica e gás"
@@ -39,7 +45,7 @@ async def test_validate_bank_and_utility_slips(app, client):
 
 async def test_registered_bill_names_its_recipient(app, client):
     _, headers = await funded_customer(app, client)
-    line, registered = demo_bill_lines(date.today())[0]
+    line, registered = demo_bill_lines(_today())[0]
     async with app.state.db.unit_of_work() as session:
         await bills.register_bill(session, registered)
     response = await client.post("/api/bills/validate", json={"barcode": line}, headers=headers)
@@ -93,7 +99,7 @@ async def test_pay_refusals(app, client):
 
 async def test_scheduled_payment_is_paid_by_the_job_or_fails(app, client):
     user, headers = await funded_customer(app, client, "100.00")
-    when = str(date.today() + timedelta(days=3))
+    when = str(_today() + timedelta(days=3))
     lines = [_line("60.00"), _line("50.00")]
     ids = []
     for line, amount in zip(lines, (60, 50)):
