@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-import asyncpg
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts.models import BankAccount
-from laura.core.db import fetchrow
 
 
 class AccountRepository:
@@ -29,18 +27,6 @@ class AccountRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def lock_pair(self, sender_id: uuid.UUID, recipient_id: uuid.UUID) -> asyncpg.Record | None:
-        """Lock the sender's account row and read the recipient's status, in one statement: the statuses of
-        both (the recipient's None when they have no account), or None when the sender has none."""
-        return await fetchrow(
-            self.session,
-            "SELECT s.status AS sender_status, r.status AS recipient_status"
-            "  FROM bank_accounts s LEFT JOIN bank_accounts r ON r.user_id = $2"
-            " WHERE s.user_id = $1 FOR UPDATE OF s",
-            sender_id,
-            recipient_id,
-        )
 
     async def user_role(self, user_id: uuid.UUID) -> str | None:
         return (

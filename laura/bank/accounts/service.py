@@ -73,17 +73,6 @@ async def require_account(session: AsyncSession, user_id: uuid.UUID, *, lock: bo
     return account
 
 
-async def lock_for_transfer(session: AsyncSession, sender_id: uuid.UUID, recipient_id: uuid.UUID) -> bool:
-    """Lock the sender's active account (as `require_account(lock=True)`) and tell whether the recipient
-    has an active account to receive: one round trip for the P2P path."""
-    row = await AccountRepository(session).lock_pair(sender_id, recipient_id)
-    if row is None:
-        raise AccountNotFound()
-    if row["sender_status"] != "ACTIVE":
-        raise AccountNotActive()
-    return row["recipient_status"] == "ACTIVE"
-
-
 async def find_account(session: AsyncSession, user_id: uuid.UUID) -> BankAccount | None:
     return await AccountRepository(session).by_user(user_id)
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
+import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.transfers.models import Transfer
-from laura.core.db import execute, fetchval
+from laura.core.db import execute, fetchrow, fetchval
 
 _COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
@@ -43,6 +44,20 @@ class TransferRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
+
+    async def p2p_parties(self, sender_id: uuid.UUID, recipient_id: uuid.UUID) -> asyncpg.Record | None:
+        """Lock the sender's account row (serializing that customer's transfers and daily limit) and read
+        both accounts' statuses, the recipient's None when they have no account; None when the sender has
+        none. The daily sum is read by the next statement: only a statement started after the lock is
+        granted sees a concurrent transfer that committed while this one waited."""
+        return await fetchrow(
+            self.session,
+            "SELECT s.status AS sender_status, r.status AS recipient_status"
+            "  FROM bank_accounts s LEFT JOIN bank_accounts r ON r.user_id = $2"
+            " WHERE s.user_id = $1 FOR UPDATE OF s",
+            sender_id,
+            recipient_id,
+        )
 
     async def sent_since(self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None) -> int:
         """Cents sent (or committed to be sent) by the user since `since`, for the daily and night limits."""

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache
+from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
 from laura.bank.metrics import count_transfer
 from laura.bank.transfers.calendar import BRASILIA
 from laura.bank.transfers.errors import (
@@ -43,17 +44,20 @@ class Limits:
     """Pix sent in one night (20:00-06:00 Brasília, Resolução BCB nº 142); None: no night cap."""
 
 
-def _start_of_day(now: datetime) -> datetime:
+def start_of_day(now: datetime) -> datetime:
+    """Midnight of `now`'s Brasília calendar day, in UTC: where the daily limit starts counting."""
     local = now.astimezone(BRASILIA)
     return datetime.combine(local.date(), time(0), tzinfo=BRASILIA).astimezone(UTC)
 
 
 async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
+    """Refuse a transfer over the per-transfer cap, or one that would take the day past the daily cap; the
+    caller holds the sender's account lock, so the day's sum cannot move under it."""
     if cents > to_cents(limits.per_transfer):
         raise TransferLimitExceeded(
             f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
         )
-    sent = await repo.sent_since(user_id, _start_of_day(utcnow()))
+    sent = await repo.sent_since(user_id, start_of_day(utcnow()))
     if sent + cents > to_cents(limits.daily):
         raise TransferLimitExceeded(
             f"O limite diário de R$ {limits.daily} seria excedido",
@@ -89,9 +93,14 @@ async def send_p2p(
     """Move money between two customers of the bank at once (COMPLETED) or not at all."""
     if data.recipient_user_id == user_id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
-    if not await accounts.lock_for_transfer(session, user_id, data.recipient_user_id):
-        raise RecipientNotFound()
     repo = TransferRepository(session)
+    parties = await repo.p2p_parties(user_id, data.recipient_user_id)
+    if parties is None:
+        raise AccountNotFound()
+    if parties["sender_status"] != "ACTIVE":
+        raise AccountNotActive()
+    if parties["recipient_status"] != "ACTIVE":
+        raise RecipientNotFound()
     cents = to_cents(data.amount)
     await check_limits(repo, user_id, cents, limits)
     now = utcnow()

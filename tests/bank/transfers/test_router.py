@@ -106,6 +106,17 @@ async def test_fifty_concurrent_transfers_from_an_account_that_affords_ten(app, 
     assert negative == 0 and rows == 10
 
 
+async def test_concurrent_transfers_never_pass_the_daily_limit_together(app, client, settings):
+    app.state.settings = settings.model_copy(update={"transfer_daily_limit": Decimal("100.00")})
+    _, headers = await funded_customer(app, client, "1000.00")
+    recipient, r_headers = await funded_customer(app, client)
+    responses = await asyncio.gather(*(_p2p(client, headers, recipient, "30.00") for _ in range(12)))
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses.count(201) == 3 and statuses.count(402) == 9, statuses
+    assert all(r.json()["error"] == "TRANSFER_LIMIT_EXCEEDED" for r in responses if r.status_code == 402)
+    assert await balance(client, r_headers) == Decimal("90.00")
+
+
 async def test_same_idempotency_key_makes_one_transfer(app, client):
     _, headers = await funded_customer(app, client, "100.00")
     recipient, _ = await funded_customer(app, client)
