@@ -11,30 +11,42 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit.models import AuditLog
-from laura.core.db import execute
+from laura.core.db import execute, write_at_commit
+
+
+_APPEND = "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)"
+
+
+def _append_args(row: dict, canonical: str) -> tuple:
+    return (
+        row["chain"],
+        row["occurred_at"],
+        row["actor_id"],
+        row["action"],
+        row["resource_type"],
+        row["resource_id"],
+        json.dumps(row["old"]) if row["old"] is not None else None,
+        json.dumps(row["new"]) if row["new"] is not None else None,
+        row["ip"],
+        row["user_agent"],
+        row["request_id"],
+        canonical,
+    )
 
 
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def append(self, row: dict, canonical: str) -> None:
-        await execute(
-            self.session,
-            "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)",
-            row["chain"],
-            row["occurred_at"],
-            row["actor_id"],
-            row["action"],
-            row["resource_type"],
-            row["resource_id"],
-            json.dumps(row["old"]) if row["old"] is not None else None,
-            json.dumps(row["new"]) if row["new"] is not None else None,
-            row["ip"],
-            row["user_agent"],
-            row["request_id"],
-            canonical,
-        )
+    async def append(self, rows: list[tuple[dict, str]]) -> None:
+        """Append a unit of work's rows (each with its canonical text) to their chain. A single row is
+        queued for the commit's batch of writes; several are appended one after another now, since each
+        must read the chain head its predecessor wrote."""
+        if len(rows) == 1:
+            write_at_commit(self.session, _APPEND, *_append_args(*rows[0]))
+            return
+        for row, canonical in rows:
+            await execute(self.session, _APPEND, *_append_args(row, canonical))
 
     async def search(
         self,

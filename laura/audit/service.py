@@ -86,9 +86,8 @@ def record(
         chain = secrets.randbelow(AUDIT_CHAINS)
 
         async def flush() -> None:
-            repo = AuditRepository(session)
-            for item in session.info.pop(_PENDING, []):
-                await repo.append(item, canonical(item))
+            items = session.info.pop(_PENDING, [])
+            await AuditRepository(session).append([(item, canonical(item)) for item in items])
 
         before_commit(session, flush)
     else:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Session
 
 from laura.core.errors import AppError
 
@@ -108,6 +110,51 @@ async def execute(session: AsyncSession, sql: str, *args: Any) -> None:
     await (await driver(session)).execute(sql, *args)
 
 
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+
+
+def write_at_commit(session: AsyncSession, sql: str, *args: Any) -> None:
+    """Queue a write whose result nobody reads (an audit row, an outbox event, a stored answer).
+
+    `commit` sends every write queued in the transaction as one statement right before COMMIT: one round
+    trip instead of one each. `sql` is one INSERT/UPDATE/DELETE, or a SELECT of a function called for its
+    effect, with `$n` placeholders (none inside literals). The writes of one commit share a snapshot and
+    cannot see each other's rows: queue only writes that do not read what another queued write writes.
+    """
+    session.info.setdefault("writes", []).append((sql, args))
+
+
+def _combined(writes: list[tuple[str, tuple[Any, ...]]]) -> tuple[str, list[Any]]:
+    """Writes as data-modifying CTEs of one statement; a SELECT runs only when read, so the final query
+    reads each SELECT's rows."""
+    ctes, reads, args = [], [], []
+    for n, (sql, values) in enumerate(writes):
+        offset = len(args)
+        ctes.append(f"w{n} AS ({_PLACEHOLDER.sub(lambda m: f'${int(m.group(1)) + offset}', sql)})")
+        if sql.lstrip()[:6].upper() == "SELECT":
+            reads.append(f"(SELECT count(*) FROM w{n})")
+        args.extend(values)
+    return f"WITH {', '.join(ctes)} SELECT {', '.join(reads) or '1'}", args
+
+
+async def _send_writes(session: AsyncSession) -> None:
+    writes = session.info.pop("writes", None)
+    if not writes:
+        return
+    if len(writes) == 1:
+        await execute(session, writes[0][0], *writes[0][1])
+        return
+    sql, args = _combined(writes)
+    await execute(session, sql, *args)
+
+
+@event.listens_for(Session, "before_commit")
+def _no_unsent_writes(session: Session) -> None:
+    """A commit that bypasses `commit` would silently drop the queued writes: refuse it."""
+    if session.info.get("writes"):
+        raise RuntimeError("writes queued with write_at_commit: commit with laura.core.db.commit")
+
+
 def before_commit(session: AsyncSession, hook: Hook) -> None:
     """Run `hook` inside the transaction right before it commits (e.g. write the audit rows last)."""
     session.info.setdefault("before_commit", []).append(hook)
@@ -126,7 +173,7 @@ def after_rollback(session: AsyncSession, hook: Hook) -> None:
 async def rollback(session: AsyncSession) -> None:
     """Roll back, then run the after-rollback hooks; the commit and after-commit hooks are dropped."""
     await session.rollback()
-    for name in ("before_commit", "after_commit"):
+    for name in ("before_commit", "after_commit", "writes"):
         session.info.pop(name, None)
     for hook in session.info.pop("after_rollback", []):
         await hook()
@@ -136,6 +183,8 @@ async def commit(session: AsyncSession) -> None:
     """Commit with the before/after hooks; the only commit in the code base goes through here."""
     for hook in session.info.pop("before_commit", []):
         await hook()
+    await session.flush()
+    await _send_writes(session)
     await session.commit()
     session.info.pop("after_rollback", None)
     for hook in session.info.pop("after_commit", []):

@@ -1,11 +1,11 @@
 """Idempotency-Key: the same key and body replay the first response; a different body is 422; in flight, 409.
 
-The key is claimed inside the request's own transaction: a transaction-scoped advisory lock on
-(owner, key) marks it in flight, and the answer row is inserted by that same transaction right before it
-commits. So a committed effect always has its stored answer, a request that fails leaves nothing behind,
-and the whole protocol costs two statements on the request's connection (claim, answer). The primary key
-of `idempotency_keys` is the final word: two requests that both got past the claim (one committed between
-the other's read and its lock) cannot both commit, and the later one replays the earlier answer.
+The key is claimed inside the request's own transaction: `idempotency_claim` (migration 0009) takes a
+transaction-scoped advisory lock on (owner, key), which marks it in flight, and only then reads a stored
+answer, with a snapshot taken after the lock, so the answer of a request that just finished is always
+seen. The answer row is written by that same transaction, with its commit. So a committed effect always
+has its stored answer, a request that fails leaves nothing behind but its refusal, and the protocol costs
+one statement of its own (the answer joins the commit's batch of writes).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import SessionDep, after_rollback, fetchrow
+from laura.core.db import SessionDep, after_rollback, execute, fetchrow, write_at_commit
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 
@@ -70,15 +70,8 @@ ON CONFLICT (owner, key) DO UPDATE
        response_body = EXCLUDED.response_body, locked_until = EXCLUDED.locked_until,
        expires_at = EXCLUDED.expires_at, created_at = now()
  WHERE k.expires_at < $6 OR k.status <> 'completed'
-RETURNING owner
 """
 """Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""
-
-_STORED = (
-    "SELECT request_hash, response_status, response_body FROM idempotency_keys"
-    " WHERE owner = $1 AND key = $2 AND status = 'completed'"
-)
-
 
 class _Claim:
     def __init__(self, request: Request, owner: str, key: str, fingerprint: str, ttl: int) -> None:
@@ -98,22 +91,14 @@ class _Claim:
         if row["request_hash"] is not None:
             self._check_stored(row["request_hash"], row["response_status"], row["response_body"])
 
-    async def complete(self, session: AsyncSession, status: int, body: Any) -> None:
-        """Store the answer inside the business transaction: it commits with the effect or not at all."""
-        if not await self._insert(session, status, body):
-            await self._replay_winner()
+    def complete(self, session: AsyncSession, status: int, body: Any) -> None:
+        """Store the answer inside the business transaction (queued for its commit): it commits with the
+        effect or not at all."""
+        write_at_commit(session, _ANSWER, *self._answer(status, body))
 
-    async def _insert(self, session: AsyncSession, status: int, body: Any) -> bool:
+    def _answer(self, status: int, body: Any) -> tuple:
         now = datetime.now(UTC)
-        expires = now + timedelta(seconds=self.ttl)
-        stored = await fetchrow(session, _ANSWER, self.owner, self.key, self.fingerprint, status, json.dumps(body), now, expires)
-        return stored is not None
-
-    async def _replay_winner(self) -> None:
-        """Another request with this key committed while this one ran: this one rolls back and replays it."""
-        async with self.db.sessionmaker() as own:
-            row = await fetchrow(own, _STORED, self.owner, self.key)
-        self._check_stored(row["request_hash"], row["response_status"], row["response_body"])
+        return (self.owner, self.key, self.fingerprint, status, json.dumps(body), now, now + timedelta(seconds=self.ttl))
 
     def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:
         """A business refusal (4xx) is an answer too: written in a transaction of its own once the request's
@@ -121,9 +106,8 @@ class _Claim:
         body = error.body(request_id)
 
         async def store() -> None:
-            async with self.db.sessionmaker() as own:
-                await self._insert(own, error.status, body)
-                await own.commit()
+            async with self.db.unit_of_work() as own:
+                await execute(own, _ANSWER, *self._answer(error.status, body))
 
         after_rollback(session, store)
 
@@ -181,12 +165,12 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
             except AppError as error:
                 if error.status < 500:
                     if error.commit_work:
-                        await claim.complete(_idem_session, error.status, error.body(ctx.request_id if ctx else None))
+                        claim.complete(_idem_session, error.status, error.body(ctx.request_id if ctx else None))
                     else:
                         claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
                 raise
             route = _idem_request.scope.get("route")
-            await claim.complete(_idem_session, getattr(route, "status_code", None) or 200, _serialize(result))
+            claim.complete(_idem_session, getattr(route, "status_code", None) or 200, _serialize(result))
             return result
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

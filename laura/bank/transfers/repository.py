@@ -10,7 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.transfers.models import Transfer
-from laura.core.db import execute, fetchrow, fetchval
+from laura.core.db import fetchrow, fetchval, write_at_commit
 
 _COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
@@ -31,10 +31,10 @@ class TransferRepository:
         self.session.add(transfer)
         await self.session.flush()
 
-    async def insert(self, transfer: Transfer) -> None:
-        """Write a transfer this unit of work will not change again, every column given, without the ORM's
-        unit of work (the P2P hot path: one statement on the driver)."""
-        await execute(self.session, _INSERT, *(getattr(transfer, name) for name in _COLUMNS))
+    def insert_at_commit(self, transfer: Transfer) -> None:
+        """Queue a transfer this unit of work will neither change nor read again, every column given, for
+        the commit's batch of writes (the P2P hot path, without the ORM's unit of work)."""
+        write_at_commit(self.session, _INSERT, *(getattr(transfer, name) for name in _COLUMNS))
 
     async def get(self, transfer_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False) -> Transfer | None:
         """A transfer by id; with `user_id`, only if it is that user's (another's answers None, so 404)."""

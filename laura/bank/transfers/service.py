@@ -129,7 +129,7 @@ async def send_p2p(
         entity_id=str(transfer.id),
     )
     transfer.ledger_transaction_id = tx.id
-    await repo.insert(transfer)
+    repo.insert_at_commit(transfer)
     audit_transfer(session, "TRANSFER_COMPLETED", transfer)
     await publish(session, "transfer.completed", event_data(transfer), user_ids=[user_id])
     await publish(
