@@ -45,6 +45,7 @@ __all__ = [
 ]
 
 TASK_MODULES: list[str] = [
+    "laura.ledger.tasks",
     "laura.pix.tasks",
     "laura.mobility.rides.tasks",
     "laura.mobility.matching.tasks",

@@ -407,3 +407,18 @@ async def test_a_line_can_touch_one_account_twice(db):
     async with db.sessionmaker() as session:
         page = await ledger.entries(session, alice, limit=2)
     assert [r.balance_cents for r in page.rows] == [1_150, 1_100]
+
+
+async def test_the_periodic_job_releases_a_hold_past_its_timeout(db):
+    from laura.core.jobs import JobRuntime, bind_runtime
+    from laura.ledger.tasks import expire_holds
+
+    alice, bob = await customer(db, 1_000), await customer(db)
+    async with db.unit_of_work() as session:
+        await ledger.hold(session, [(alice, "D", 300), (bob, "C", 300)], reference="j1", reason="X", timeout_seconds=1)
+    assert (await balance_of(db, alice)).available == 700
+    async with db.engine.begin() as conn:
+        await conn.execute(text("SELECT pg_sleep(1.1)"))
+    with bind_runtime(JobRuntime(db=db)):
+        assert await expire_holds(timestamp=0) == 1
+    assert (await balance_of(db, alice)).available == 1_000
