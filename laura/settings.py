@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -18,6 +18,9 @@ def _split_csv(value: object) -> object:
 
 
 CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
+
+DEFAULT_WEBHOOK_SECRET = "change-me-webhook-secret"
+"""Good enough for the sandbox; in production it would let anyone post a Pix as paid, so it is refused."""
 
 
 class Settings(BaseSettings):
@@ -71,7 +74,7 @@ class Settings(BaseSettings):
     psp_cert_path: str | None = None
     psp_cert_password: str | None = None
     psp_pix_key: str = "pix@laura.example"
-    psp_webhook_secret: str = "change-me-webhook-secret"
+    psp_webhook_secret: str = DEFAULT_WEBHOOK_SECRET
     # SHA-1/SHA-256 hex fingerprints of the PSP's client certificate, as the TLS terminator reports them in
     # X-SSL-Client-Fingerprint (with X-SSL-Client-Verify: SUCCESS); empty = webhooks use the HMAC only.
     psp_webhook_client_fingerprints: CsvList = []
@@ -100,6 +103,14 @@ class Settings(BaseSettings):
     ride_free_cancellation_seconds: float = 120.0
     ride_accept_lock_ms: int = 10_000
     mobility_redis_namespace: str = "mobility"
+
+    @model_validator(mode="after")
+    def _no_public_webhook_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.psp_webhook_secret == DEFAULT_WEBHOOK_SECRET:
+            raise ValueError(
+                "LAURA_PSP_WEBHOOK_SECRET is the public default: set a secret of your own in production"
+            )
+        return self
 
     @property
     def secret_key_path(self) -> Path:
