@@ -9,13 +9,18 @@ and one passenger (SQL, all with one password hash), and starts the real app in 
 with `workers` processes, rate limits off, one batch offering each ride to every driver).
 
 Each round the passenger requests a ride (offered to all drivers), then every driver posts
-`POST /rides/{id}/accept` with its own Idempotency-Key at the same moment (one httpx client, one
-connection per driver); the passenger then cancels (free, within the grace window) so the winner is free
-for the next round. Reported: winners per round (must be exactly 1 every round), losers' answers (a
-transport error counts as status 0), and the accept latency seen by the client (p50/p99 over every
-request of every round). For scale, the same drivers then read `GET /drivers/me` at the same concurrency
-(5 rounds): the cost of any authenticated request on the same server and machine. The server's own log
-goes to a temporary file.
+`POST /rides/{id}/accept` with its own Idempotency-Key at the same moment, each on its own keep-alive
+HTTP/1.1 connection; the passenger then cancels (free, within the grace window) so the winner is free for
+the next round. Reported: winners per round (must be exactly 1 every round), losers' answers (a transport
+error counts as status 0), and the accept latency seen by the client, from writing the request to having
+read the whole response (p50/p99 over every request of every round). For scale, the same drivers then
+read `GET /drivers/me` at the same concurrency (5 rounds): the cost of any authenticated request on the
+same server and machine. The server's own log goes to a temporary file.
+
+The client shares the machine's two cores with the server and PostgreSQL, so its CPU is taken from them.
+The timed requests therefore go through `RawHttp` (pre-built request bytes over asyncio streams, a
+minimal response parser) on uvloop; `--client httpx` times them with one httpx client instead (~5x the
+client CPU per request). Logins, ride requests and cancels use httpx either way (not timed).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+import uvloop
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -234,6 +240,58 @@ async def _tokens(http: httpx.AsyncClient, emails: list[str]) -> list[dict]:
     return list(await asyncio.gather(*(one(e) for e in emails)))
 
 
+class RawHttp:
+    """One keep-alive HTTP/1.1 connection that sends pre-built requests and reads `Content-Length` answers."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    @classmethod
+    async def open(cls, port: int) -> RawHttp:
+        return cls(*await asyncio.open_connection("127.0.0.1", port))
+
+    @staticmethod
+    def build(method: str, path: str, headers: dict[str, str]) -> bytes:
+        lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1", "Content-Length: 0"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+    async def send(self, request: bytes) -> tuple[int, bytes]:
+        """The status and body of one exchange (the server always sends Content-Length here)."""
+        self.writer.write(request)
+        head = await self.reader.readuntil(b"\r\n\r\n")
+        length = 0
+        for line in head.split(b"\r\n")[1:]:
+            if line[:15].lower() == b"content-length:":
+                length = int(line[15:])
+        return int(head[9:12]), await self.reader.readexactly(length)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class HttpxSender:
+    """The same exchanges through one shared httpx client (the heavier client, for comparison)."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def send(self, request: tuple[str, str, dict[str, str]]) -> tuple[int, bytes]:
+        method, path, headers = request
+        answer = await self.http.request(method, path, headers=headers)
+        return answer.status_code, answer.content
+
+
+async def _timed(sender, request) -> tuple[int, bytes, float]:  # type: ignore[no-untyped-def]
+    """One exchange timed from the write of the request to the last byte of the answer."""
+    started = time.perf_counter()
+    try:
+        status, body = await sender.send(request)
+    except (OSError, asyncio.IncompleteReadError, httpx.TransportError) as exc:
+        return 0, type(exc).__name__.encode(), time.perf_counter() - started
+    return status, body, time.perf_counter() - started
+
+
 def _percentile(ordered: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
 
@@ -256,35 +314,37 @@ async def run(args: argparse.Namespace) -> dict:
             async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
                 drivers = await _tokens(http, emails)
                 (rider,) = await _tokens(http, [rider_email])
-                return await _rounds(http, args, drivers, rider)
+                senders = await _senders(args.client, http, port, len(drivers))
+                try:
+                    return await _rounds(http, senders, args, drivers, rider)
+                finally:
+                    for sender in senders:
+                        if isinstance(sender, RawHttp):
+                            sender.close()
         finally:
             process.terminate()
             process.wait(timeout=30)
 
 
+async def _senders(kind: str, http: httpx.AsyncClient, port: int, count: int) -> list:
+    """One connection per driver, opened before the first round."""
+    if kind == "httpx":
+        return [HttpxSender(http) for _ in range(count)]
+    return list(await asyncio.gather(*(RawHttp.open(port) for _ in range(count))))
+
+
+def _request(sender, method: str, path: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
+    return RawHttp.build(method, path, headers) if isinstance(sender, RawHttp) else (method, path, headers)
+
+
 async def _rounds(
-    http: httpx.AsyncClient, args: argparse.Namespace, drivers: list[dict], rider: dict
+    http: httpx.AsyncClient, senders: list, args: argparse.Namespace, drivers: list[dict], rider: dict
 ) -> dict:
     trip = {
         "pickup": {"lat": PAULISTA[0], "lon": PAULISTA[1]},
         "dropoff": {"lat": DROPOFF[0], "lon": DROPOFF[1]},
         "category": "standard",
     }
-
-    async def accept(headers: dict, ride_id: str) -> tuple[int, str | None, float]:
-        started = time.perf_counter()
-        try:
-            answer = await http.post(
-                f"/rides/{ride_id}/accept", headers={**headers, "Idempotency-Key": uuid.uuid4().hex}
-            )
-        except httpx.TransportError as exc:
-            return 0, type(exc).__name__, time.perf_counter() - started
-        elapsed = time.perf_counter() - started
-        return (
-            answer.status_code,
-            (answer.json().get("error") if answer.status_code != 200 else None),
-            elapsed,
-        )
 
     winners, latencies, errors, offered = [], [], Counter(), []
     started = time.perf_counter()
@@ -293,21 +353,27 @@ async def _rounds(
         created.raise_for_status()
         ride = created.json()
         offered.append(ride["status"] == "OFFERED")
-        answers = await asyncio.gather(*(accept(h, ride["id"]) for h in drivers))
+        path = f"/rides/{ride['id']}/accept"
+        requests = [
+            _request(s, "POST", path, {**h, "Idempotency-Key": uuid.uuid4().hex})
+            for s, h in zip(senders, drivers)
+        ]
+        answers = await asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests)))
         winners.append(sum(1 for status, _, _ in answers if status == 200))
-        errors.update(f"{status} {error}" for status, error, _ in answers if status != 200)
+        errors.update(_error(status, body) for status, body, _ in answers if status != 200)
         latencies.extend(elapsed for _, _, elapsed in answers)
         (
             await http.post(f"/rides/{ride['id']}/cancel", json={"reason": "bench"}, headers=rider)
         ).raise_for_status()
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
-    baseline = sorted(await _baseline(http, drivers))
+    baseline = sorted(await _baseline(senders, drivers))
     return {
         "benchmark": "accept_race",
         "rounds": args.rounds,
         "concurrent_accepts": len(drivers),
         "server_workers": args.workers,
+        "client": args.client,
         "redis": args.redis,
         "every_ride_offered_to_all": all(offered),
         "winners_per_round": dict(Counter(winners)),
@@ -326,21 +392,24 @@ async def _rounds(
     }
 
 
-async def _baseline(http: httpx.AsyncClient, drivers: list[dict], rounds: int = 5) -> list[float]:
+def _error(status: int, body: bytes) -> str:
+    """`status ERROR_CODE` of a refused answer (a transport error's class name for status 0)."""
+    if status == 0:
+        return f"0 {body.decode()}"
+    try:
+        return f"{status} {json.loads(body).get('error')}"
+    except ValueError:
+        return f"{status} ?"
+
+
+async def _baseline(senders: list, drivers: list[dict], rounds: int = 5) -> list[float]:
     """For scale: the same drivers at the same concurrency reading `GET /drivers/me` (authentication,
     one query, the framework and the machine) - what any authenticated request costs here."""
-
-    async def one(headers: dict) -> float:
-        started = time.perf_counter()
-        try:
-            await http.get("/drivers/me", headers=headers)
-        except httpx.TransportError:
-            pass
-        return time.perf_counter() - started
-
+    requests = [_request(s, "GET", "/drivers/me", h) for s, h in zip(senders, drivers)]
     latencies: list[float] = []
     for _ in range(rounds):
-        latencies.extend(await asyncio.gather(*(one(h) for h in drivers)))
+        answers = await asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests)))
+        latencies.extend(elapsed for _, _, elapsed in answers)
     return latencies
 
 
@@ -350,7 +419,10 @@ def main() -> None:
     parser.add_argument("--drivers", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--redis", action="store_true", help="use Redis for the accept lock and GEO mirror")
-    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+    parser.add_argument(
+        "--client", choices=("raw", "httpx"), default="raw", help="the client of the timed requests"
+    )
+    print(json.dumps(uvloop.run(run(parser.parse_args()))))
 
 
 if __name__ == "__main__":

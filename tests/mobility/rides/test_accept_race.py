@@ -145,3 +145,23 @@ async def test_accept_needs_an_idempotency_key_and_a_live_offer(app, client):
         f"/rides/{ride['id']}/accept", headers={**passenger_headers, "Idempotency-Key": "k"}
     )
     assert as_passenger.status_code == 403
+
+
+async def test_a_driver_on_another_trip_is_refused_and_changes_nothing(app, client):
+    admin_headers = await admin(app, client)
+    busy, free = await drivers(client, admin_headers, 2)
+    _, first_rider = await passenger(client)
+    _, second_rider = await passenger(client)
+    first = (await request_ride(client, first_rider)).json()
+    second = (await request_ride(client, second_rider)).json()
+    assert (await accept(client, busy, first["id"])).status_code == 200
+
+    refused = await accept(client, busy, second["id"])
+
+    assert refused.status_code == 409 and refused.json()["error"] == "DRIVER_BUSY"
+    (row,) = await _rows(app, "SELECT status, driver_id FROM rides WHERE id = :r", r=second["id"])
+    assert (row.status, row.driver_id) == ("OFFERED", None)
+    (busy_row,) = await _rows(app, "SELECT current_ride_id FROM drivers WHERE id = :d", d=busy.id)
+    assert str(busy_row.current_ride_id) == first["id"]
+    taken = await accept(client, free, second["id"])
+    assert taken.status_code == 200 and taken.json()["driverId"] == free.id
