@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -50,6 +51,8 @@ ROUTERS: list[APIRouter] = [
 ]
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
+_PER_USER_LIMITED = re.compile(r"^/drivers/[^/]+/location$")
+"""Routes with a per-user limit of their own instead of the per-IP default."""
 
 TAGS = [
     {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
@@ -150,7 +153,8 @@ def _ops_router() -> APIRouter:
 def _default_rate_limit_middleware(app: FastAPI) -> None:
     @app.middleware("http")
     async def default_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        if not request.url.path.startswith(_UNLIMITED_PATHS):
+        path = request.url.path
+        if not path.startswith(_UNLIMITED_PATHS) and not _PER_USER_LIMITED.match(path):
             ctx = request_context()
             ip = (ctx.client_ip if ctx else None) or "unknown"
             try:

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     rate_limit_default: str = "100/15minutes"
     rate_limit_transfers: str = "10/hour"
     rate_limit_ride_accept: str = "5/minute"
+    rate_limit_driver_location: str = "60/minute"
+    """Per driver; location reports are exempt from the per-IP default (a driver reports every few seconds)."""
     rate_limit_login: str = "5/15minutes"
     trusted_proxies: CsvList = ["127.0.0.1", "::1"]
     cors_origins: CsvList = []

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends, Request
 
 from laura.core.db import SessionDep
 from laura.core.errors import ValidationFailed
 from laura.identity.deps import CurrentUser
+from laura.identity.service import Principal
 from laura.mobility.deps import GeoIndexDep, SettingsDep
 from laura.mobility.matching.service import PositionSample
 from laura.mobility.people.errors import DriverNotFound
@@ -19,15 +21,30 @@ from laura.mobility.tracking import service
 router = APIRouter(tags=["drivers"])
 
 
+async def _location_rate_limit(request: Request, user: CurrentUser) -> Principal:
+    """Per driver, instead of the per-IP default: drivers behind one carrier NAT report every few seconds."""
+    await request.app.state.limiter.hit(
+        request.app.state.settings.rate_limit_driver_location, f"location:{user.id}", "Too many location reports"
+    )
+    return user
+
+
+LocationUser = Annotated[Principal, Depends(_location_rate_limit)]
+
+
 @router.post(
     "/drivers/{driver_id}/location",
     response_model=LocationOut,
-    responses={404: {"description": DriverNotFound.message}, 422: {"description": ValidationFailed.message}},
+    responses={
+        404: {"description": DriverNotFound.message},
+        422: {"description": ValidationFailed.message},
+        429: {"description": "More location reports than the per-driver limit (Retry-After)"},
+    },
 )
 async def report_location(
     driver_id: uuid.UUID,
     body: LocationRequest,
-    user: CurrentUser,
+    user: LocationUser,
     session: SessionDep,
     geo: GeoIndexDep,
     settings: SettingsDep,

@@ -6,10 +6,12 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from redis.asyncio import Redis
 from sqlalchemy import text
 
+from laura.app import create_app
 from laura.mobility.matching.geo import cell_of
 from laura.mobility.matching.service import h3_int
 from tests.mobility.conftest import TEST_REDIS_URL
@@ -156,3 +158,34 @@ async def test_the_redis_mirror_follows_positions_and_availability(app, client, 
         assert await redis.zscore(key, handle.id) is None
     finally:
         await redis.aclose()
+
+
+async def test_location_reports_have_a_per_driver_limit_instead_of_the_per_ip_default(app, client, settings):
+    handle = await driver(client, await admin(app, client), at=None)
+    limited = create_app(
+        settings.model_copy(
+            update={
+                "redis_url": None,  # in-memory windows: a fresh count for this app only
+                "rate_limits_enabled": True,
+                "rate_limit_default": "3/minute",
+                "rate_limit_driver_location": "4/minute",
+            }
+        )
+    )
+    lat, lon = PAULISTA
+    async with (
+        limited.router.lifespan_context(limited),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=limited), base_url="http://testserver") as http,
+    ):
+        reports = [
+            await http.post(
+                f"/drivers/{handle.id}/location",
+                json={"lat": lat, "lon": lon, "recordedAt": _iso(datetime.now(UTC))},
+                headers=handle.headers,
+            )
+            for _ in range(5)
+        ]
+        reads = [(await http.get("/drivers/me", headers=handle.headers)).status_code for _ in range(4)]
+    assert [r.status_code for r in reports] == [200, 200, 200, 200, 429]
+    assert int(reports[-1].headers["Retry-After"]) >= 1
+    assert reads == [200, 200, 200, 429]
