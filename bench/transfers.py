@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -36,19 +35,21 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from laura.bank.accounts.service import open_checking_account  # noqa: E402
-from laura.bank.seed import fund_customer  # noqa: E402
-from laura.core.db import Database, plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
-from laura.ledger import service as ledger  # noqa: E402
+import _wrk as wrk
+
+from laura.bank.accounts.service import open_checking_account
+from laura.bank.seed import fund_customer
+from laura.core.db import Database, plain_url
+from laura.core.migrations import upgrade
+from laura.ledger import service as ledger
 
 APP_DB = "laura_bench_transfers"
 PGBENCH_DB = "laura_bench_transfers_pgb"
 PASSWORD = "bench-passw0rd"
 FUNDING = Decimal("1000000.00")
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-WRK = shutil.which("wrk")
 
 
 def _with_db(url: str, name: str) -> str:
@@ -184,12 +185,6 @@ function request()
   headers["Idempotency-Key"] = nonce .. "-" .. tid .. "-" .. counter
   return wrk.format("POST", "/api/transfers/p2p", headers, body)
 end
-function done(summary, latency, requests)
-  io.write(string.format('WRK {"requests":%%d,"duration_us":%%d,"non2xx":%%d,"socket_errors":%%d,'
-    .. '"p50_us":%%d,"p95_us":%%d,"p99_us":%%d}\\n', summary.requests, summary.duration, summary.errors.status,
-    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
-end
 """
 
 
@@ -200,18 +195,7 @@ def _wrk(port: int, users: list[tuple[uuid.UUID, str]], tokens: list[str], clien
         "ids": ",".join(f'"{u}"' for u, _ in users),
         "nonce": uuid.uuid4().hex,
     }
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-        fh.write(script)
-    try:
-        run = subprocess.run(
-            [WRK, "-t", str(min(2, clients)), "-c", str(clients), "-d", f"{max(1, int(seconds))}s", "--timeout", "10s",
-             "-s", fh.name, f"http://127.0.0.1:{port}"],
-            check=True, capture_output=True, text=True,
-        )
-    finally:
-        os.unlink(fh.name)
-    line = next(line for line in run.stdout.splitlines() if line.startswith("WRK "))
-    return json.loads(line[4:])
+    return wrk.run(script + wrk.DONE_LUA, port=port, threads=min(2, clients), connections=clients, seconds=seconds)
 
 
 def _percentile_ms(values: list[float], q: float) -> float:
@@ -257,7 +241,7 @@ async def main(args: argparse.Namespace) -> dict:
     upgrade(url)
     users = await _customers(url, args.accounts)
     port = _free_port()
-    use_wrk = WRK is not None and args.load == "wrk"
+    use_wrk = wrk.WRK is not None and args.load == "wrk"
     with tempfile.TemporaryDirectory() as data_dir:
         process = _start_server(url, port, data_dir, args.workers)
         try:

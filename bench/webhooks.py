@@ -2,6 +2,7 @@
 prints one JSON line.
 
     python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 1]
+                             [--load wrk|httpx]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
 scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
@@ -11,10 +12,12 @@ limits off) whose handler for that purpose inserts one row per application into 
 The deliveries are one Efí notification per charge plus `duplicates` as much again (30% of all deliveries
 by default) re-delivering an earlier notification: half byte-identical (a PSP retry), half the same Pix in
 other bytes (which only the e2eId unique index catches). They are shuffled, so a duplicate often races its
-original, and `concurrency` senders (httpx.AsyncClient) post them as fast as the server answers.
+original, and `concurrency` senders post them as fast as the server answers: by default wrk (C, 2 threads,
+each sending its round-robin share of the list exactly once, in order; bench/_wrk.py), or
+httpx.AsyncClient with `--load httpx` (a Python client on the same machine takes CPU from the server).
 Afterwards SQL counts the Pix applied, and the double applications (must be 0). For scale, the same
-client then sends `GET /health` to the same server at the same concurrency (`baseline_get_health`): what
-the framework, the middlewares and the machine cost before any Pix work.
+load generator then sends `GET /health` to the same server at the same concurrency
+(`baseline_get_health`): what the framework, the middlewares and the machine cost before any Pix work.
 """
 
 from __future__ import annotations
@@ -41,6 +44,9 @@ import httpx
 from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _wrk as wrk
 
 from laura.core.db import plain_url
 from laura.core.migrations import upgrade
@@ -48,6 +54,7 @@ from laura.core.migrations import upgrade
 DB_NAME = "laura_bench_webhooks"
 PURPOSE = "bench.webhook"
 SECRET = "bench-webhook-secret"
+PATH = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
 AMOUNT = "10.00"
 _ALNUM = string.ascii_letters + string.digits
 
@@ -176,7 +183,6 @@ async def _send_all(
         queue.put_nowait(body)
     latencies: list[float] = []
     statuses: dict[int, int] = {}
-    path = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as http:
 
@@ -189,7 +195,7 @@ async def _send_all(
                         response = await http.get("/health")
                     else:
                         response = await http.post(
-                            path, content=body, headers={"content-type": "application/json"}
+                            PATH, content=body, headers={"content-type": "application/json"}
                         )
                     status = response.status_code
                 except httpx.TransportError:
@@ -202,6 +208,54 @@ async def _send_all(
         started = time.perf_counter()
         await asyncio.gather(*(sender() for _ in range(concurrency)))
         return latencies, statuses, time.perf_counter() - started
+
+
+class Load:
+    """One way of sending the deliveries (or the baseline's GETs): `send` returns the load's figures."""
+
+    def __init__(self, kind: str, port: int, concurrency: int) -> None:
+        self.kind, self.port, self.concurrency = kind, port, concurrency
+
+    async def send(self, bodies: list[bytes | None]) -> dict:
+        """Figures: requests, seconds, p50_ms, p99_ms, mean_ms (httpx only), statuses."""
+        if self.kind == "wrk":
+            return self._wrk(bodies)
+        latencies, statuses, elapsed = await _send_all(
+            f"http://127.0.0.1:{self.port}", bodies, self.concurrency
+        )
+        return {
+            "requests": len(latencies),
+            "seconds": elapsed,
+            "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+            "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+            "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
+            "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        }
+
+    def _wrk(self, bodies: list[bytes | None]) -> dict:
+        headers = {"Content-Type": "application/json"}
+        requests = [
+            wrk.raw_request("GET", "/health", port=self.port)
+            if body is None
+            else wrk.raw_request("POST", PATH, port=self.port, body=body, headers=headers)
+            for body in bodies
+        ]
+        limit = max(60, len(requests) // 20)
+        summary = wrk.send_once(
+            requests, port=self.port, threads=2, connections=self.concurrency, limit_s=limit
+        )
+        errors = {
+            "non2xx": summary["non2xx"],
+            "socket_errors": summary["socket_errors"],
+            "stray": summary["stray"],
+        }
+        return {
+            "requests": summary["requests"],
+            "seconds": summary["duration_us"] / 1e6,
+            "p50_ms": round(summary["p50_us"] / 1000, 2),
+            "p99_ms": round(summary["p99_us"] / 1000, 2),
+            "statuses": {"200": summary["requests"] - summary["non2xx"] - summary["stray"], **errors},
+        }
 
 
 def _cpu_seconds(pid: int) -> float | None:
@@ -228,79 +282,92 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+async def _measured(load: Load, bodies: list[bytes | None], pid: int) -> dict:
+    """The load's figures for `bodies`, with the rate and the server's CPU per request."""
+    cpu_before = _cpu_seconds(pid)
+    figures = await load.send(bodies)
+    cpu_after = _cpu_seconds(pid)
+    figures["requests_per_s"] = round(len(bodies) / figures["seconds"])
+    figures["server_cpu_ms_per_request"] = (
+        round((cpu_after - cpu_before) * 1000 / len(bodies), 2)
+        if cpu_before is not None and cpu_after
+        else None
+    )
+    return figures
+
+
+async def _counts(url: str) -> dict:
+    conn = await asyncpg.connect(url)
+    try:
+        return {
+            "stored_deliveries": await conn.fetchval("SELECT count(*) FROM webhook_deliveries"),
+            "pix_applied": await conn.fetchval(
+                "SELECT count(*) FROM financial_events WHERE status = 'applied'"
+            ),
+            "charges_paid": await conn.fetchval("SELECT count(*) FROM pix_charges WHERE status = 'PAID'"),
+            "handler_effects": await conn.fetchval("SELECT count(*) FROM bench_pix_effects"),
+            "double_applications": await conn.fetchval(
+                "SELECT count(*) - count(DISTINCT txid) FROM bench_pix_effects"
+            ),
+        }
+    finally:
+        await conn.close()
+
+
+def _answered_ok(statuses: dict) -> bool:
+    """Every delivery answered 200 (httpx: transport errors were sent again and still count as answered)."""
+    if "non2xx" in statuses:
+        return statuses["non2xx"] == statuses["socket_errors"] == statuses["stray"] == 0
+    return set(statuses) <= {"0", "200"}
+
+
 async def main(args: argparse.Namespace) -> dict:
     load_before = round(os.getloadavg()[0], 2)
     server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
     url, txids = await _prepare(server, args.charges + args.warmup)
     warmup, measured = txids[: args.warmup], txids[args.warmup :]
     port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
+    load = Load(kind, port, args.concurrency)
     with tempfile.TemporaryDirectory() as data_dir:
         process = _start_server(url, port, data_dir, args.workers)
         try:
-            await _wait_ready(base, process)
-            await _send_all(base, _deliveries(warmup, args.duplicates), args.concurrency)
-            bodies = _deliveries(measured, args.duplicates)
-            cpu_before = _cpu_seconds(process.pid)
-            latencies, statuses, elapsed = await _send_all(base, bodies, args.concurrency)
-            cpu_after = _cpu_seconds(process.pid)
-            health_cpu = _cpu_seconds(process.pid)
-            health, _, health_elapsed = await _send_all(base, [None] * (len(bodies) // 2), args.concurrency)
-            health_cpu_after = _cpu_seconds(process.pid)
+            await _wait_ready(f"http://127.0.0.1:{port}", process)
+            await load.send(_deliveries(warmup, args.duplicates))
+            bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
+            figures = await _measured(load, bodies, process.pid)
+            health = await _measured(load, [None] * (len(bodies) // 2), process.pid)
         finally:
             process.terminate()
             process.wait(timeout=30)
-    conn = await asyncpg.connect(url)
-    try:
-        applied = await conn.fetchval("SELECT count(*) FROM financial_events WHERE status = 'applied'")
-        doubles = await conn.fetchval("SELECT count(*) - count(DISTINCT txid) FROM bench_pix_effects")
-        effects = await conn.fetchval("SELECT count(*) FROM bench_pix_effects")
-        paid = await conn.fetchval("SELECT count(*) FROM pix_charges WHERE status = 'PAID'")
-        stored = await conn.fetchval("SELECT count(*) FROM webhook_deliveries")
-    finally:
-        await conn.close()
-    p99 = _percentile(latencies, 0.99) * 1000
-    total_pix = len(txids)
+    counts = await _counts(url)
     return {
         "bench": "pix_webhooks",
+        "load_generator": kind,
         "deliveries": len(bodies),
         "duplicate_share": args.duplicates,
         "concurrency": args.concurrency,
         "server_workers": args.workers,
         "cpus": os.cpu_count(),
         "load_average_1m": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
-        "seconds": round(elapsed, 3),
-        "deliveries_per_s": round(len(bodies) / elapsed),
-        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
-        "p99_ms": round(p99, 2),
-        "mean_ms": round(statistics.fmean(latencies) * 1000, 2),
-        "server_cpu_ms_per_delivery": (
-            round((cpu_after - cpu_before) * 1000 / len(bodies), 2)
-            if cpu_before is not None and cpu_after
-            else None
-        ),
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
-        "stored_deliveries": stored,
-        "pix_applied": applied,
-        "charges_paid": paid,
-        "expected_applied": total_pix,
-        "handler_effects": effects,
-        "double_applications": doubles,
+        "seconds": round(figures["seconds"], 3),
+        "deliveries_per_s": figures["requests_per_s"],
+        "p50_ms": figures["p50_ms"],
+        "p99_ms": figures["p99_ms"],
+        "mean_ms": figures.get("mean_ms"),
+        "server_cpu_ms_per_delivery": figures["server_cpu_ms_per_request"],
+        "statuses": figures["statuses"],
+        **counts,
+        "expected_applied": len(txids),
         "p99_target_ms": 50,
         "baseline_get_health": {
-            "requests_per_s": round(len(health) / health_elapsed),
-            "p50_ms": round(_percentile(health, 0.5) * 1000, 2),
-            "p99_ms": round(_percentile(health, 0.99) * 1000, 2),
-            "server_cpu_ms_per_request": (
-                round((health_cpu_after - health_cpu) * 1000 / len(health), 2)
-                if health_cpu is not None and health_cpu_after
-                else None
-            ),
+            key: health.get(key)
+            for key in ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
         },
-        "ok": doubles == 0
-        and applied == total_pix == paid == effects
-        and set(statuses) <= {0, 200}
-        and p99 < 50,
+        "ok": counts["double_applications"] == 0
+        and counts["pix_applied"] == len(txids) == counts["charges_paid"] == counts["handler_effects"]
+        and _answered_ok(figures["statuses"])
+        and figures["p99_ms"] < 50,
     }
 
 
@@ -311,4 +378,7 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
+    parser.add_argument(
+        "--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx"
+    )
     print(json.dumps(asyncio.run(main(parser.parse_args()))))
