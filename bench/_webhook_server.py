@@ -13,19 +13,20 @@ import sys
 from pathlib import Path
 
 import uvicorn
-from sqlalchemy import text
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from laura.app import create_app
+from laura.core.db import execute
 from laura.pix.service import register_pix_handler
 
 PURPOSE = "bench.webhook"
 
 
 async def record_effect(session, charge, pix) -> None:  # type: ignore[no-untyped-def]
-    """One observable row per application of a Pix, in the applying transaction."""
-    await session.execute(text("INSERT INTO bench_pix_effects (txid) VALUES (:txid)"), {"txid": charge.txid})
+    """One observable row per application of a Pix, in the applying transaction (on the driver, as a
+    hot-path handler would be written)."""
+    await execute(session, "INSERT INTO bench_pix_effects (txid) VALUES ($1)", charge.txid)
 
 
 def bench_app():  # type: ignore[no-untyped-def]

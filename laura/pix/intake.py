@@ -4,9 +4,10 @@ One path for both sources. A webhook delivery and reconciliation (which reads th
 came) call the same `apply_received_pix` / `settle_send`, in the caller's transaction:
 
 - received Pix: row lock on the charge, then the insert of its `financial_events` row (unique e2eId)
-  decides. Inserted: the charge becomes PAID (same statement) and the purpose's handler runs, in the same
-  transaction. Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
-  apply (amount differs, charge no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
+  decides, both in one database call (`pix_apply_received`, migration 0010). Inserted: the charge becomes
+  PAID (same call) and the purpose's handler runs, in the same transaction. Already there: a duplicate,
+  nothing changes. A Pix we cannot match (no txid, unknown txid) or must not apply (amount differs, charge
+  no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
 - sent Pix: row lock on the send; only a PROCESSING send moves (to DONE or FAILED), and its handler runs.
 """
 
@@ -14,28 +15,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
 from laura.core.money import to_cents
 from laura.pix.errors import WebhookPayloadInvalid
 from laura.pix.handlers import pix_handler, send_handlers
 from laura.pix.metrics import PIX_CHARGES, WEBHOOK_DELIVERIES, WEBHOOKS_MISSED, count_after_commit
-from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.models import PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.psp import ReceivedPix, SentPix, SentPixStatus
-from laura.pix.repository import PixRepository
+from laura.pix.repository import PixRepository, Received
 
 log = structlog.get_logger(__name__)
 
 Source = Literal["webhook", "reconciliation", "psp_answer"]
 Outcome = Literal["applied", "duplicate", "unmatched", "flagged", "pending"]
 
-RECEIVED = "pix.received"
 SENT = "pix.sent"
 
 
@@ -50,22 +50,25 @@ class DeliveryResult:
 async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> DeliveryResult:
     """Store an authenticated delivery and apply every Pix in it, all in the caller's transaction.
 
-    An identical delivery already stored is a duplicate at once (one statement). An unreadable one is
-    kept, with the reason, and refused with `WebhookPayloadInvalid`, which commits the record.
+    The delivery and its received Pix take one database call (migration 0010). An identical delivery
+    already stored is a duplicate at once. An unreadable one is kept, with the reason, and refused with
+    `WebhookPayloadInvalid`, which commits the record.
     """
     try:
         received, sent = parse_notification(body)
         error = None
     except ValueError as exc:
         received, sent, error = [], [], str(exc)
-    repository = PixRepository(session)
-    delivery_id = await repository.insert_delivery(
+    received.sort(key=lambda p: (p.txid or "", p.end_to_end_id))
+    rows = await PixRepository(session).ingest_delivery(
         sha256=hashlib.sha256(body).hexdigest(),
         body=body,
         auth=auth,
         pix_count=len(received) + len(sent),
         error=error,
+        received=[_received(pix) for pix in received],
     )
+    delivery_id = rows[0]["delivery_id"]
     if delivery_id is None:
         count_after_commit(session, WEBHOOK_DELIVERIES, "duplicate")
         return DeliveryResult("duplicate", 0)
@@ -73,19 +76,23 @@ async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> D
         count_after_commit(session, WEBHOOK_DELIVERIES, "rejected")
         log.warning("pix.webhook.unreadable", delivery_id=delivery_id, reason=error)
         raise WebhookPayloadInvalid(details={"reason": error})
-    outcomes: list[Outcome] = []
-    for pix in sorted(received, key=lambda p: (p.txid or "", p.end_to_end_id)):
-        outcomes.append(await apply_received_pix(session, pix, source="webhook", delivery_id=delivery_id))
+    outcomes = [
+        await _received_outcome(session, pix, row, source="webhook")
+        for pix, row in zip(received, rows[1:], strict=True)
+    ]
     for item in sorted(sent, key=lambda s: s.id_envio):
         outcomes.append(await settle_send(session, item, source="webhook", delivery_id=delivery_id))
-    if "applied" in outcomes:
-        outcome = "applied"
-    elif "unmatched" in outcomes or "flagged" in outcomes or not outcomes:
-        outcome = "unmatched"
-    else:
-        outcome = "duplicate"
+    outcome = _delivery_outcome(outcomes)
     count_after_commit(session, WEBHOOK_DELIVERIES, outcome)
     return DeliveryResult(outcome, len(outcomes))
+
+
+def _delivery_outcome(outcomes: list[Outcome]) -> Literal["applied", "duplicate", "unmatched"]:
+    if "applied" in outcomes:
+        return "applied"
+    if "unmatched" in outcomes or "flagged" in outcomes or not outcomes:
+        return "unmatched"
+    return "duplicate"
 
 
 def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
@@ -122,56 +129,39 @@ async def apply_received_pix(
 ) -> Outcome:
     """Count a received Pix once: its charge becomes PAID and its purpose's handler runs, or it is
     recorded for ops; a Pix already recorded changes nothing."""
-    repository = PixRepository(session)
-    charge = await repository.charge_for_update(pix.txid) if pix.txid else None
-    amount_cents = to_cents(pix.amount)
-    status, reason = _verdict(charge, pix, amount_cents)
-    event = {
-        "external_id": pix.end_to_end_id,
-        "kind": RECEIVED,
-        "status": status,
-        "reason": reason,
-        "txid": pix.txid,
-        "purpose": charge.purpose if charge else None,
-        "entity_id": charge.entity_id if charge else None,
-        "amount_cents": amount_cents,
-        "source": source,
-        "delivery_id": delivery_id,
-        "occurred_at": pix.paid_at,
-        "payload": _received_payload(pix),
-    }
-    if charge is None or status != "applied":
-        if not await repository.insert_event(**event):
-            return "duplicate"
-        if charge is not None and charge.review_reason is None:
-            charge.review_reason = reason
-            await session.flush()
-        log.warning("pix.received.not_applied", e2e_id=pix.end_to_end_id, txid=pix.txid, reason=reason)
-        return status  # type: ignore[return-value]
-    if not await repository.apply_received(**event):
-        return "duplicate"
-    # The statement changed the row; the loaded charge shows it without an UPDATE of its own.
-    set_committed_value(charge, "status", PixChargeStatus.PAID.value)
-    set_committed_value(charge, "paid_at", pix.paid_at)
-    set_committed_value(charge, "e2e_id", pix.end_to_end_id)
+    row = await PixRepository(session).apply_received(_received(pix), source=source, delivery_id=delivery_id)
+    return await _received_outcome(session, pix, row, source=source)
+
+
+def _received(pix: ReceivedPix) -> Received:
+    return Received(
+        txid=pix.txid,
+        e2e_id=pix.end_to_end_id,
+        amount_cents=to_cents(pix.amount),
+        occurred_at=pix.paid_at,
+        payload=_received_payload(pix),
+    )
+
+
+async def _received_outcome(
+    session: AsyncSession, pix: ReceivedPix, row: Mapping[str, Any], *, source: Source
+) -> Outcome:
+    """What the database decided for a received Pix (the verdict, the event and the charge's change are in
+    `pix_apply_received`, under the charge's row lock); an applied one now runs its purpose's handler."""
+    outcome: Outcome = row["outcome"]
+    if outcome == "duplicate":
+        return outcome
+    if outcome != "applied":
+        log.warning("pix.received.not_applied", e2e_id=pix.end_to_end_id, txid=pix.txid, reason=row["reason"])
+        return outcome
+    charge = PixRepository(session).charge_from_row(row)
+    assert charge is not None
     await pix_handler(charge.purpose)(session, charge, pix)
     count_after_commit(session, PIX_CHARGES, charge.purpose, PixChargeStatus.PAID)
     if source == "reconciliation":
         count_after_commit(session, WEBHOOKS_MISSED)
         log.warning("pix.webhook.missed", e2e_id=pix.end_to_end_id, txid=pix.txid)
     return "applied"
-
-
-def _verdict(charge: PixCharge | None, pix: ReceivedPix, amount_cents: int) -> tuple[str, str | None]:
-    if not pix.txid:
-        return "unmatched", "no_txid"
-    if charge is None:
-        return "unmatched", "unknown_txid"
-    if charge.status != PixChargeStatus.ACTIVE:
-        return "flagged", "charge_not_active"
-    if amount_cents != charge.amount_cents:
-        return "flagged", "amount_mismatch"
-    return "applied", None
 
 
 def _received_payload(pix: ReceivedPix) -> dict[str, Any]:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select, text, update
-from sqlalchemy.dialects.postgresql import JSONB
+import asyncpg
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
+from laura.core.db import driver, fetchrow, fetchval
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 
 
@@ -81,25 +85,85 @@ class PixRepository:
         )
         return list(rows)
 
-    # -- webhook deliveries and financial events (the intake's hot path: prebuilt statements) -------------
+    # -- webhook deliveries and financial events (the intake's hot path: one function call, on the driver) ----
 
-    async def insert_delivery(
-        self, *, sha256: str, body: bytes, auth: str, pix_count: int, error: str | None
-    ) -> int | None:
-        """Store a delivery; None when an identical one is already stored (waits for one in flight)."""
-        params = {"sha256": sha256, "body": body, "auth": auth, "pix_count": pix_count, "error": error}
-        return await self.session.scalar(_INSERT_DELIVERY, params)
+    async def ingest_delivery(
+        self,
+        *,
+        sha256: str,
+        body: bytes,
+        auth: str,
+        pix_count: int,
+        error: str | None,
+        received: list[Received],
+    ) -> list[asyncpg.Record]:
+        """Store a delivery and apply its received Pix in order (migration 0010): the first row is the
+        delivery (`delivery_id` None when an identical one is already stored, which it waits for while in
+        flight), then one row per Pix (`outcome`, `reason`, the charge's columns)."""
+        connection = await driver(self.session)
+        return await connection.fetch(
+            _INGEST_DELIVERY,
+            sha256,
+            body,
+            auth,
+            pix_count,
+            error,
+            [r.txid for r in received],
+            [r.e2e_id for r in received],
+            [r.amount_cents for r in received],
+            [r.occurred_at for r in received],
+            json.dumps([r.payload for r in received]),
+        )
+
+    async def apply_received(
+        self, received: Received, *, source: str, delivery_id: int | None
+    ) -> asyncpg.Record:
+        """Apply (or record) one received Pix under the charge's row lock, in one call (migration 0010)."""
+        row = await fetchrow(
+            self.session,
+            _APPLY_RECEIVED,
+            received.txid,
+            received.e2e_id,
+            received.amount_cents,
+            received.occurred_at,
+            json.dumps(received.payload),
+            source,
+            delivery_id,
+        )
+        assert row is not None
+        return row
+
+    def charge_from_row(self, row: asyncpg.Record) -> PixCharge | None:
+        """The charge a function call returned, as the session's instance when it holds one (refreshed)."""
+        if row["txid"] is None:
+            return None
+        values = {column: row[column] for column in _CHARGE_COLUMNS}
+        charge = self.session.identity_map.get(self.session.identity_key(PixCharge, row["txid"]))
+        if charge is None:
+            return PixCharge(**values)
+        for column, value in values.items():
+            set_committed_value(charge, column, value)
+        return charge
 
     async def insert_event(self, **values: Any) -> bool:
         """Record a Pix; False when its e2eId is already recorded (the one check that makes it count once)."""
-        return await self.session.scalar(_INSERT_EVENT, _event_params(values)) is not None
-
-    async def apply_received(self, **values: Any) -> bool:
-        """Record a received Pix as applied and mark its (row-locked) charge PAID, in one statement; False
-        when the e2eId is already recorded, and then nothing changes."""
-        return await self.session.scalar(_APPLY_RECEIVED, _event_params(values)) is not None
+        params = [values.get(column) for column in _EVENT_COLUMNS]
+        params[-1] = json.dumps(params[-1])
+        return await fetchval(self.session, _INSERT_EVENT, *params) is not None
 
 
+@dataclass(frozen=True, slots=True)
+class Received:
+    """A received Pix as the intake functions take it."""
+
+    txid: str | None
+    e2e_id: str
+    amount_cents: int
+    occurred_at: datetime
+    payload: dict[str, Any]
+
+
+_CHARGE_COLUMNS = tuple(PixCharge.__table__.columns.keys())
 _EVENT_COLUMNS = (
     "external_id",
     "kind",
@@ -115,29 +179,19 @@ _EVENT_COLUMNS = (
     "occurred_at",
     "payload",
 )
-_INSERT_EVENT_SQL = (
+_INSERT_EVENT = (
     f"INSERT INTO financial_events ({', '.join(_EVENT_COLUMNS)})"
-    f" VALUES ({', '.join(':' + c for c in _EVENT_COLUMNS)})"
+    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_EVENT_COLUMNS) + 1))})"
     " ON CONFLICT (external_id) DO NOTHING RETURNING id"
 )
-_INSERT_EVENT = text(_INSERT_EVENT_SQL).bindparams(bindparam("payload", type_=JSONB))
-_APPLY_RECEIVED = text(
-    f"WITH event AS ({_INSERT_EVENT_SQL})"
-    " UPDATE pix_charges SET status = 'PAID', paid_at = :occurred_at, e2e_id = :external_id"
-    " WHERE txid = :txid AND EXISTS (SELECT 1 FROM event) RETURNING txid"
-).bindparams(bindparam("payload", type_=JSONB))
-_INSERT_DELIVERY = text(
-    "INSERT INTO webhook_deliveries (sha256, body, auth, pix_count, error)"
-    " VALUES (:sha256, :body, :auth, :pix_count, :error)"
-    " ON CONFLICT (sha256) DO NOTHING RETURNING id"
+_INGEST_DELIVERY = (
+    "SELECT delivery_id, outcome, reason, (charge).*"
+    " FROM pix_ingest_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
 )
+_APPLY_RECEIVED = "SELECT outcome, reason, (charge).* FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7)"
 _CHARGE_FOR_UPDATE = (
     select(PixCharge)
     .where(PixCharge.txid == bindparam("txid"))
     .with_for_update()
     .execution_options(populate_existing=True)
 )
-
-
-def _event_params(values: dict[str, Any]) -> dict[str, Any]:
-    return {column: values.get(column) for column in _EVENT_COLUMNS}
