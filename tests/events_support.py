@@ -76,3 +76,17 @@ async def outbox_rows(db: Database) -> list[dict[str, Any]]:
     async with db.engine.connect() as conn:
         rows = await conn.execute(text("SELECT id, type, position, published_at FROM outbox ORDER BY id"))
         return [dict(row._mapping) for row in rows]
+
+
+async def latest_event_id(db: Database, kind: str) -> int:
+    """The outbox id of the newest event of `kind` (publish writes it with the commit and returns nothing)."""
+    async with db.engine.connect() as conn:
+        return await conn.scalar(text("SELECT max(id) FROM outbox WHERE type = :kind"), {"kind": kind})
+
+
+async def insert_uncommitted_event(session: Any, kind: str, user_ids: list[str]) -> int:
+    """An outbox row written early in a transaction still open: a low id that will commit late."""
+    return await session.scalar(
+        text("INSERT INTO outbox (type, data, user_ids, roles) VALUES (:kind, '{}', CAST(:users AS uuid[]), '{}') RETURNING id"),
+        {"kind": kind, "users": user_ids},
+    )

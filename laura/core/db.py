@@ -171,11 +171,11 @@ def after_rollback(session: AsyncSession, hook: Hook) -> None:
 
 
 async def rollback(session: AsyncSession) -> None:
-    """Roll back, then run the after-rollback hooks; the commit and after-commit hooks are dropped."""
+    """Roll back, then run the after-rollback hooks; everything queued for the commit is dropped."""
     await session.rollback()
-    for name in ("before_commit", "after_commit", "writes"):
-        session.info.pop(name, None)
-    for hook in session.info.pop("after_rollback", []):
+    hooks = session.info.pop("after_rollback", [])
+    session.info.clear()  # what the transaction queued (hooks, writes, pending audit rows) goes with it
+    for hook in hooks:
         await hook()
 
 

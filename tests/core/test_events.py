@@ -39,9 +39,19 @@ def relay(db: Database, bus=None) -> Relay:
     return Relay(db.url, bus or pg_bus(db), poll_seconds=0.1)
 
 
+async def ids_of(db: Database, *types: str) -> list[int]:
+    """The outbox ids of the events of these (unique) types, in the order given."""
+    async with db.engine.connect() as conn:
+        rows = await conn.execute(text("SELECT id, type FROM outbox WHERE type = ANY(:types)"), {"types": list(types)})
+        by_type = {row.type: row.id for row in rows}
+    return [by_type[kind] for kind in types]
+
+
 async def publish_committed(db: Database, *types: str, user_ids: Sequence[uuid.UUID] = ()) -> list[int]:
     async with db.unit_of_work() as session:
-        return [await publish(session, kind, {"kind": kind}, user_ids=user_ids) for kind in types]
+        for kind in types:
+            await publish(session, kind, {"kind": kind}, user_ids=user_ids)
+    return await ids_of(db, *types)
 
 
 async def test_rolled_back_transaction_publishes_nothing(db):
@@ -98,7 +108,9 @@ async def test_concurrent_transactions_are_each_delivered_once_in_their_own_orde
 async def test_a_lower_id_that_commits_late_is_published_not_skipped(db):
     async with recording(pg_bus(db)) as recorder, background(relay(db).run()):
         async with db.sessionmaker() as slow:
-            low = await publish(slow, "test.low", {})
+            low = await slow.scalar(
+                text("INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.low', '{}', '{}', '{}') RETURNING id")
+            )
             [high] = await publish_committed(db, "test.high")
             await recorder.until_ids(high)
             await commit(slow)
@@ -201,8 +213,9 @@ async def test_an_event_larger_than_a_notify_payload_arrives_whole(db, runtime):
     big = {"blob": "x" * (NOTIFY_LIMIT * 3)}
     with runtime.hub.subscribe(str(user), "customer") as subscription:
         async with db.unit_of_work() as session:
-            event_id = await publish(session, "test.big", big, user_ids=[user])
+            await publish(session, "test.big", big, user_ids=[user])
         event = await next_event(subscription.queue)
+    [event_id] = await ids_of(db, "test.big")
     assert (event.id, event.type, event.data) == (event_id, "test.big", big)
 
 
@@ -214,8 +227,9 @@ async def test_hub_routes_by_user_and_by_role(db, runtime):
     ):
         [for_bob] = await publish_committed(db, "test.for_bob", user_ids=[bob])
         async with db.unit_of_work() as session:
-            for_drivers = await publish(session, "test.for_drivers", {}, roles=["driver"])
-            for_alice = await publish(session, "test.for_alice", {}, user_ids=[alice])
+            await publish(session, "test.for_drivers", {}, roles=["driver"])
+            await publish(session, "test.for_alice", {}, user_ids=[alice])
+        for_drivers, for_alice = await ids_of(db, "test.for_drivers", "test.for_alice")
         assert [(await next_event(to_alice.queue)).id for _ in range(2)] == [for_drivers, for_alice]
         assert (await next_event(to_bob.queue)).id == for_bob
         [last] = await publish_committed(db, "test.both", user_ids=[alice, bob])

@@ -24,7 +24,7 @@ from laura.core.db import Database
 from laura.core.events import publish
 from laura.core.events.outbox import LEADER_LOCK
 from tests.conftest import TEST_SECRET
-from tests.events_support import WAIT_SECONDS, eventually
+from tests.events_support import WAIT_SECONDS, eventually, latest_event_id
 from tests.realtime.client import listening, user_with_token
 from tests.realtime.conftest import free_port
 
@@ -138,9 +138,8 @@ async def test_an_event_reaches_a_client_of_the_other_instance(bus, database_url
 
                 async with listening(second.ws, token) as socket:
                     async with db.unit_of_work() as session:
-                        event_id = await publish(
-                            session, "ride.accepted", {"rideId": "r-1"}, user_ids=[user["id"]]
-                        )
+                        await publish(session, "ride.accepted", {"rideId": "r-1"}, user_ids=[user["id"]])
+                    event_id = await latest_event_id(db, "ride.accepted")
                     frame = await socket.frame()
                     assert frame["id"] == event_id
                     assert frame["type"] == "ride.accepted" and frame["data"] == {"rideId": "r-1"}

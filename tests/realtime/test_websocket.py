@@ -13,13 +13,14 @@ from websockets.exceptions import InvalidStatus
 
 from laura.core.db import commit
 from laura.core.events import publish
-from tests.events_support import background, eventually
+from tests.events_support import background, eventually, insert_uncommitted_event, latest_event_id
 from tests.realtime.client import listening, opened, user_with_token
 
 
 async def send(app, kind: str, *, user_ids=(), roles=(), data=None) -> int:
     async with app.state.db.unit_of_work() as session:
-        return await publish(session, kind, data or {"kind": kind}, user_ids=user_ids, roles=roles)
+        await publish(session, kind, data or {"kind": kind}, user_ids=user_ids, roles=roles)
+    return await latest_event_id(app.state.db, kind)
 
 
 def open_sockets() -> float:
@@ -129,7 +130,7 @@ async def test_reconnect_with_since_replays_what_was_missed_then_continues_live(
 async def test_since_replays_a_lower_id_that_committed_after_the_clients_last_event(app, client, ws_url):
     user, token = await user_with_token(client)
     async with app.state.db.sessionmaker() as slow:
-        low = await publish(slow, "test.low", {}, user_ids=[user["id"]])
+        low = await insert_uncommitted_event(slow, "test.low", [user["id"]])
         async with listening(ws_url, token) as socket:
             high = await send(app, "test.high", user_ids=[user["id"]])
             assert (await socket.frame())["id"] == high

@@ -1,7 +1,7 @@
 """Domain events: a transactional outbox, a relay that publishes it in order, a bus that fans it out to every
 API instance, and a hub that hands each event to the WebSocket clients it is addressed to.
 
-    event_id = await publish(session, "payment.confirmed", {...}, user_ids=[user.id])
+    await publish(session, "payment.confirmed", {...}, user_ids=[user.id])  # written with the commit
 """
 
 from laura.core.events.event import Event

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import asyncpg
@@ -24,7 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import Base, fetchval
+from laura.core.db import Base, write_at_commit
 from laura.core.events.event import Event
 
 WAKE_CHANNEL = "laura_outbox"
@@ -73,20 +74,17 @@ def _event(row: RowMapping | asyncpg.Record) -> Event:
 # --- in the caller's transaction -------------------------------------------------------------------------
 
 
-async def insert_event(
-    session: AsyncSession, *, type: str, data: dict[str, Any], user_ids: list[uuid.UUID], roles: list[str]
-) -> int:
-    """Insert the row in the caller's transaction. A statement trigger (migration 0009) NOTIFYs the relay
-    leader, which PostgreSQL delivers only if this transaction commits."""
-    return await fetchval(
-        session,
-        "INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES ($1, $2, $3, $4, clock_timestamp())"
-        " RETURNING id",
-        type,
-        json.dumps(data),
-        user_ids,
-        roles,
-    )
+PendingEvent = tuple[str, dict[str, Any], list[uuid.UUID], list[str], datetime]
+"""An event on its way to the outbox: type, data, recipient user ids, recipient roles, occurred at."""
+
+
+def insert_at_commit(session: AsyncSession, events: Sequence[PendingEvent]) -> None:
+    """Queue one unit of work's events as one INSERT (rows, hence ids, in publication order) for the
+    commit's batch of writes. A statement trigger (migration 0009) NOTIFYs the relay leader, which
+    PostgreSQL delivers only if the transaction commits."""
+    rows = ", ".join("(" + ", ".join(f"${5 * n + k}" for k in range(1, 6)) + ")" for n in range(len(events)))
+    args = [value for kind, data, users, roles, at in events for value in (kind, json.dumps(data), users, roles, at)]
+    write_at_commit(session, f"INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES {rows}", *args)
 
 
 # --- reads: replay, catch-up, fetch by reference ---------------------------------------------------------
