@@ -1,12 +1,17 @@
 """The ride accept race over real HTTP: rounds of many drivers accepting one ride at once; one JSON line.
 
-    python bench/accept_race.py [--rounds 100] [--drivers 200] [--workers 2] [--redis]
+    python bench/accept_race.py [--rounds 100] [--drivers 200] [--instances 2] [--workers 1] [--redis]
+        [--client raw|httpx]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres); with --redis,
 LAURA_REDIS_URL (default redis://127.0.0.1:6379/0) for the accept lock and the GEO mirror. Recreates the
 scratch database laura_bench_accept at head with `drivers` approved, online drivers around Av. Paulista
-and one passenger (SQL, all with one password hash), and starts the real app in a subprocess (uvicorn
-with `workers` processes, rate limits off, one batch offering each ride to every driver).
+and one passenger (SQL, all with one password hash), and starts the real app as `instances` uvicorn
+servers, each on its own port with `workers` processes (rate limits off, one batch offering each ride to
+every driver, a pool of `POOL_SIZE` connections per process). The drivers' connections are dealt to the
+instances in turn, as a load balancer would: worker processes sharing one listening socket do not share
+a burst of new connections (one accept loop takes nearly all of them; `server_cpu_share_by_worker`
+shows it), so `--instances 1 --workers 2` mostly measures one process.
 
 Each round the passenger requests a ride (offered to all drivers), then every driver posts
 `POST /rides/{id}/accept` with its own Idempotency-Key at the same moment, each on its own keep-alive
@@ -15,12 +20,15 @@ the next round. Reported: winners per round (must be exactly 1 every round), los
 error counts as status 0), and the accept latency seen by the client, from writing the request to having
 read the whole response (p50/p99 over every request of every round). For scale, the same drivers then
 read `GET /drivers/me` at the same concurrency (5 rounds): the cost of any authenticated request on the
-same server and machine. The server's own log goes to a temporary file.
+same server and machine. Also reported: the CPU the server processes and the database's backends spent
+during the bursts, per request (psutil), which the machine's other load does not inflate the way it
+inflates latency. The server's own log goes to a temporary file.
 
 The client shares the machine's two cores with the server and PostgreSQL, so its CPU is taken from them.
 The timed requests therefore go through `RawHttp` (pre-built request bytes over asyncio streams, a
-minimal response parser) on uvloop; `--client httpx` times them with one httpx client instead (~5x the
-client CPU per request). Logins, ride requests and cancels use httpx either way (not timed).
+minimal response parser) on uvloop; `--client httpx` times them with httpx instead (one client per
+instance; several times the client CPU per request). Logins, ride requests and cancels use httpx either
+way (not timed).
 """
 
 from __future__ import annotations
@@ -37,11 +45,13 @@ import tempfile
 import time
 import uuid
 from collections import Counter
+from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
 import httpx
+import psutil
 import uvloop
 from sqlalchemy.engine import make_url
 
@@ -58,6 +68,10 @@ NAMESPACE = "bench-accept"
 PASSWORD = "bench-accept-2026"
 PAULISTA = (-23.5614, -46.6559)
 DROPOFF = (-23.5874, -46.6576)
+POOL_SIZE = 20
+"""Connections per server process, all kept open: an overflow connection is closed as soon as it is
+returned, so a burst above the pool's size keeps opening connections (a TLS attempt, a new backend, every
+statement prepared again)."""
 
 
 def _with_db(url: str, name: str) -> str:
@@ -182,8 +196,8 @@ def _server(
         "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
         "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
         "LAURA_MOBILITY_REDIS_NAMESPACE": NAMESPACE,
-        "LAURA_DB_POOL_SIZE": "10",
-        "LAURA_DB_MAX_OVERFLOW": "10",
+        "LAURA_DB_POOL_SIZE": str(POOL_SIZE),
+        "LAURA_DB_MAX_OVERFLOW": "0",
     }
     env.pop("LAURA_REDIS_URL", None)
     if redis_url:
@@ -292,6 +306,56 @@ async def _timed(sender, request) -> tuple[int, bytes, float]:  # type: ignore[n
     return status, body, time.perf_counter() - started
 
 
+class CpuMeter:
+    """CPU seconds of the server's processes (per uvicorn worker) and of the bench database's backends,
+    summed over the measured windows only: what one request costs, whatever else runs on the machine."""
+
+    def __init__(self, server_pids: list[int], conn: asyncpg.Connection) -> None:
+        self.pids, self.conn = server_pids, conn
+        self.roots = [psutil.Process(pid) for pid in server_pids]
+        self.workers: Counter[int] = Counter()
+        self.db = 0.0
+
+    async def _sample(self) -> tuple[dict[int, float], dict[int, float]]:
+        rows = await self.conn.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()", DB_NAME
+        )
+        server = [p for root in self.roots for p in (root, *root.children(recursive=True))]
+        return _cpu_of(server), _cpu_of(psutil.Process(r["pid"]) for r in rows if psutil.pid_exists(r["pid"]))
+
+    async def measure(self, work):  # type: ignore[no-untyped-def]
+        """Await `work` and add the CPU it cost to the totals."""
+        workers, db = await self._sample()
+        result = await work
+        workers_after, db_after = await self._sample()
+        self.workers.update({pid: cpu - workers.get(pid, 0.0) for pid, cpu in workers_after.items()})
+        self.db += sum(cpu - db.get(pid, 0.0) for pid, cpu in db_after.items())
+        return result
+
+    def figures(self, requests: int) -> dict:
+        server = sum(self.workers.values())
+        return {
+            "server_cpu_ms_per_request": round(server * 1000 / requests, 3),
+            "db_cpu_ms_per_request": round(self.db * 1000 / requests, 3),
+            "server_cpu_share_by_worker": sorted(
+                (round(v / server, 2) for v in self.workers.values()), reverse=True
+            )
+            if server
+            else [],
+        }
+
+
+def _cpu_of(processes) -> dict[int, float]:  # type: ignore[no-untyped-def]
+    found = {}
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        found[process.pid] = times.user + times.system
+    return found
+
+
 def _percentile(ordered: list[float], share: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(len(ordered) * share))] * 1000, 2)
 
@@ -302,35 +366,50 @@ async def run(args: argparse.Namespace) -> dict:
     url, emails, rider_email = await _prepare(server, args.drivers)
     if redis_url:
         await _mirror(url, redis_url)
-    port = _free_port()
-    base = f"http://127.0.0.1:{port}"
+    ports = _free_ports(args.instances)
     with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:
-        process = _server(url, port, args.workers, args.drivers, redis_url, data_dir, log)
+        processes = [_server(url, p, args.workers, args.drivers, redis_url, data_dir, log) for p in ports]
         try:
-            await _wait_ready(base, process)
-            limits = httpx.Limits(
-                max_connections=args.drivers + 10, max_keepalive_connections=args.drivers + 10
-            )
-            async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as http:
-                drivers = await _tokens(http, emails)
-                (rider,) = await _tokens(http, [rider_email])
-                senders = await _senders(args.client, http, port, len(drivers))
-                try:
-                    return await _rounds(http, senders, args, drivers, rider)
-                finally:
-                    for sender in senders:
-                        if isinstance(sender, RawHttp):
-                            sender.close()
+            for port, process in zip(ports, processes):
+                await _wait_ready(f"http://127.0.0.1:{port}", process)
+            async with AsyncExitStack() as stack:
+                clients = [
+                    await stack.enter_async_context(_client(port, args.drivers // len(ports) + 10))
+                    for port in ports
+                ]
+                drivers = await _tokens(clients[0], emails)
+                (rider,) = await _tokens(clients[0], [rider_email])
+                senders = await _senders(args.client, clients, ports, len(drivers))
+                stack.callback(lambda: [s.close() for s in senders if isinstance(s, RawHttp)])
+                conn = await asyncpg.connect(url)
+                stack.push_async_callback(conn.close)
+                meter = CpuMeter([p.pid for p in processes], conn)
+                return await _rounds(clients[0], senders, meter, args, drivers, rider)
         finally:
-            process.terminate()
-            process.wait(timeout=30)
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
 
 
-async def _senders(kind: str, http: httpx.AsyncClient, port: int, count: int) -> list:
-    """One connection per driver, opened before the first round."""
+def _free_ports(count: int) -> list[int]:
+    ports: set[int] = set()
+    while len(ports) < count:
+        ports.add(_free_port())
+    return sorted(ports)
+
+
+def _client(port: int, connections: int) -> httpx.AsyncClient:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    return httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=60)
+
+
+async def _senders(kind: str, clients: list[httpx.AsyncClient], ports: list[int], count: int) -> list:
+    """One connection per driver, opened before the first round, the drivers dealt to the instances in
+    turn (what a load balancer does)."""
     if kind == "httpx":
-        return [HttpxSender(http) for _ in range(count)]
-    return list(await asyncio.gather(*(RawHttp.open(port) for _ in range(count))))
+        return [HttpxSender(clients[n % len(clients)]) for n in range(count)]
+    return list(await asyncio.gather(*(RawHttp.open(ports[n % len(ports)]) for n in range(count))))
 
 
 def _request(sender, method: str, path: str, headers: dict[str, str]):  # type: ignore[no-untyped-def]
@@ -338,7 +417,12 @@ def _request(sender, method: str, path: str, headers: dict[str, str]):  # type: 
 
 
 async def _rounds(
-    http: httpx.AsyncClient, senders: list, args: argparse.Namespace, drivers: list[dict], rider: dict
+    http: httpx.AsyncClient,
+    senders: list,
+    meter: CpuMeter,
+    args: argparse.Namespace,
+    drivers: list[dict],
+    rider: dict,
 ) -> dict:
     trip = {
         "pickup": {"lat": PAULISTA[0], "lon": PAULISTA[1]},
@@ -346,7 +430,7 @@ async def _rounds(
         "category": "standard",
     }
 
-    winners, latencies, errors, offered = [], [], Counter(), []
+    winners, latencies, errors, offered, bursts = [], [], Counter(), [], []
     started = time.perf_counter()
     for _ in range(args.rounds):
         created = await http.post("/rides", json=trip, headers=rider)
@@ -358,7 +442,9 @@ async def _rounds(
             _request(s, "POST", path, {**h, "Idempotency-Key": uuid.uuid4().hex})
             for s, h in zip(senders, drivers)
         ]
-        answers = await asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests)))
+        burst = time.perf_counter()
+        answers = await meter.measure(asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests))))
+        bursts.append(time.perf_counter() - burst)
         winners.append(sum(1 for status, _, _ in answers if status == 200))
         errors.update(_error(status, body) for status, body, _ in answers if status != 200)
         latencies.extend(elapsed for _, _, elapsed in answers)
@@ -367,12 +453,15 @@ async def _rounds(
         ).raise_for_status()
     elapsed = time.perf_counter() - started
     ordered = sorted(latencies)
-    baseline = sorted(await _baseline(senders, drivers))
+    accept_cpu = meter.figures(len(latencies))
+    baseline_meter = CpuMeter(meter.pids, meter.conn)
+    baseline = sorted(await _baseline(senders, baseline_meter, drivers))
     return {
         "benchmark": "accept_race",
         "rounds": args.rounds,
         "concurrent_accepts": len(drivers),
-        "server_workers": args.workers,
+        "server_instances": args.instances,
+        "workers_per_instance": args.workers,
         "client": args.client,
         "redis": args.redis,
         "every_ride_offered_to_all": all(offered),
@@ -387,7 +476,12 @@ async def _rounds(
             "mean": round(statistics.mean(ordered) * 1000, 2),
         },
         "accepts_per_second": round(len(latencies) / elapsed, 1),
+        "accepts_per_second_in_bursts": round(len(latencies) / sum(bursts), 1),
+        "burst_ms": {"p50": _percentile(sorted(bursts), 0.5), "max": round(max(bursts) * 1000, 2)},
+        "accept_cpu": accept_cpu,
         "baseline_get_drivers_me_ms": {"p50": _percentile(baseline, 0.5), "p99": _percentile(baseline, 0.99)},
+        "baseline_cpu": baseline_meter.figures(len(baseline)),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "target_p99_ms": 100,
     }
 
@@ -402,13 +496,13 @@ def _error(status: int, body: bytes) -> str:
         return f"{status} ?"
 
 
-async def _baseline(senders: list, drivers: list[dict], rounds: int = 5) -> list[float]:
+async def _baseline(senders: list, meter: CpuMeter, drivers: list[dict], rounds: int = 5) -> list[float]:
     """For scale: the same drivers at the same concurrency reading `GET /drivers/me` (authentication,
     one query, the framework and the machine) - what any authenticated request costs here."""
     requests = [_request(s, "GET", "/drivers/me", h) for s, h in zip(senders, drivers)]
     latencies: list[float] = []
     for _ in range(rounds):
-        answers = await asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests)))
+        answers = await meter.measure(asyncio.gather(*(_timed(s, r) for s, r in zip(senders, requests))))
         latencies.extend(elapsed for _, _, elapsed in answers)
     return latencies
 
@@ -417,7 +511,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=100)
     parser.add_argument("--drivers", type=int, default=200)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--instances", type=int, default=2, help="uvicorn servers, each on its own port")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes per instance")
     parser.add_argument("--redis", action="store_true", help="use Redis for the accept lock and GEO mirror")
     parser.add_argument(
         "--client", choices=("raw", "httpx"), default="raw", help="the client of the timed requests"
