@@ -1,7 +1,7 @@
 """Pix webhook intake: deliveries per second into `POST /webhooks/efi/pix`, latency, double applications;
 prints one JSON line.
 
-    python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 1]
+    python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 2]
                              [--load wrk|httpx]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
@@ -377,7 +377,7 @@ if __name__ == "__main__":
     parser.add_argument("--duplicates", type=float, default=0.3)
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=300)
-    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes of the server")
+    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
     parser.add_argument(
         "--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx"
     )
