@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import os
 import secrets
+import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import jwt
@@ -83,6 +87,10 @@ def generate_signing_key() -> SigningKey:
     return SigningKey(kid=uuid.uuid4().hex[:16], private_pem=private_pem, public_pem=public_pem)
 
 
+_VERIFIED_TOKENS = 10_000
+"""Tokens whose signature check is remembered (a failed check is never cached)."""
+
+
 class TokenError(Exception):
     """The access token is missing, malformed, forged, expired or of the wrong kind."""
 
@@ -101,6 +109,7 @@ class TokenSigner:
             k.kid: serialization.load_pem_public_key(k.public_pem) for k in keys
         }
         self._private = serialization.load_pem_private_key(self.active.private_pem, password=None)
+        self._verified = functools.lru_cache(maxsize=_VERIFIED_TOKENS)(self._verify_signature)
 
     def issue(self, *, subject: str, session_id: str, role: str, now: datetime | None = None) -> str:
         issued = now or datetime.now(UTC)
@@ -116,7 +125,15 @@ class TokenSigner:
         }
         return jwt.encode(claims, self._private, algorithm="RS256", headers={"kid": self.active.kid})
 
-    def verify(self, token: str) -> dict[str, Any]:
+    def verify(self, token: str) -> Mapping[str, Any]:
+        """The token's claims once its signature, issuer, kind and expiry hold; a token already verified
+        skips the RSA check (a client sends the same token for 15 minutes) but not the expiry."""
+        claims = self._verified(token)
+        if claims["exp"] <= time.time():
+            raise TokenError("Signature has expired")
+        return claims
+
+    def _verify_signature(self, token: str) -> Mapping[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             public = self._public.get(kid)
@@ -133,7 +150,7 @@ class TokenSigner:
             raise TokenError(str(exc)) from exc
         if claims.get("typ") != "access":
             raise TokenError("not an access token")
-        return claims
+        return MappingProxyType(claims)
 
     def jwks(self) -> dict[str, Any]:
         """The public keys in JWK form, for `/.well-known/jwks.json`."""
