@@ -9,9 +9,9 @@ scratch database laura_bench_accept at head with `drivers` approved, online driv
 and one passenger (SQL, all with one password hash), and starts the real app as `instances` uvicorn
 servers, each on its own port with `workers` processes (rate limits off, one batch offering each ride to
 every driver, a pool of `POOL_SIZE` connections per process). The drivers' connections are dealt to the
-instances in turn, as a load balancer would: worker processes sharing one listening socket do not share
-a burst of new connections (one accept loop takes nearly all of them; `server_cpu_share_by_worker`
-shows it), so `--instances 1 --workers 2` mostly measures one process.
+instances in turn, as a load balancer would: uvicorn workers sharing one listening socket get whatever
+connections the kernel hands each accept loop (uneven when connections open during a burst), which
+`server_cpu_share_by_worker` shows for `--instances 1 --workers 2`.
 
 Each round the passenger requests a ride (offered to all drivers), then every driver posts
 `POST /rides/{id}/accept` with its own Idempotency-Key at the same moment, each on its own keep-alive
