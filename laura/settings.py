@@ -33,8 +33,10 @@ class Settings(BaseSettings):
     read_database_url: str | None = None
     redis_url: str | None = None
     data_dir: Path = Path(".laura")
-    db_pool_size: int = 10
-    db_max_overflow: int = 20
+    db_pool_size: int = 20
+    """Connections each API process keeps open; overflow ones are closed when returned, so a pool too small
+    for the usual concurrency reconnects on every burst."""
+    db_max_overflow: int = 10
 
     host: str = "127.0.0.1"
     port: int = 8000
