@@ -76,24 +76,25 @@ async def _drain(db: Database, bus: Bus, backlog: int) -> dict:
 
 async def _live(db: Database, bus: Bus, writers: int, duration: float) -> dict:
     user = uuid.uuid4()
-    committed: dict[int, float] = {}
-    received: dict[int, float] = {}
+    committed: dict[str, float] = {}
+    received: dict[str, float] = {}
     runtime = EventRuntime(db, bus)
     await runtime.start()
     stop_at = time.perf_counter() + duration
 
     async def writer() -> None:
         while time.perf_counter() < stop_at:
+            tag = uuid.uuid4().hex
             async with db.unit_of_work() as session:
-                event_id = await publish(session, "bench.live", {"at": time.time()}, user_ids=[user])
-            committed[event_id] = time.perf_counter()
+                await publish(session, "bench.live", {"tag": tag}, user_ids=[user])
+            committed[tag] = time.perf_counter()
 
     with runtime.hub.subscribe(str(user), "customer") as subscription:
 
         async def reader() -> None:
             while True:
                 event = await subscription.queue.get()
-                received[event.id] = time.perf_counter()
+                received[event.data["tag"]] = time.perf_counter()
 
         reading = asyncio.create_task(reader())
         await asyncio.gather(*(writer() for _ in range(writers)))
