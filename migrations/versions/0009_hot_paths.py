@@ -12,10 +12,12 @@ The outbox wake was a second statement after each event insert in processes whos
 a statement trigger sends it instead. PostgreSQL folds identical notifications of one transaction into
 one and delivers it only on commit.
 
-`ledger_post` has already checked that its lines balance when it writes them, so it marks its entries as
-checked for the commit-time trigger of migration 0002 (`ledger.checked_through`), which then skips them
-instead of summing them again. Entries written any other way, or added to the transaction later, are still
-checked at commit.
+`ledger_post` has already checked that its lines balance (two or more, positive, debits = credits =
+amount) and found every account when it writes the entries, so the commit-time balance check of
+migration 0002 is not queued for them: while it applies the lines it names its transaction in the
+transaction-local setting `ledger.posting`, and the constraint trigger's WHEN clause (evaluated as each
+row is inserted, not at commit) lets through only entries of other transactions. Entries written any
+other way, or added to the transaction afterwards, are still checked at commit.
 """
 
 from alembic import op
@@ -25,6 +27,12 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+_APPLY = """    PERFORM ledger_apply(tx.id, tx.created_at, p_account_ids, p_account_codes, p_directions, p_amounts, NULL,
+                         p_pending);"""
+_APPLY_NAMED = f"""    -- The lines were checked above and ledger_apply finds every account: see migration 0009.
+    PERFORM set_config('ledger.posting', tx.id::text, true);
+{_APPLY}
+    PERFORM set_config('ledger.posting', '', true);"""
 
 # ledger_post is patched in place (its definition read back from the database) rather than restated here.
 _PATCH_LEDGER_POST = """
@@ -32,19 +40,20 @@ DO $patch$
 DECLARE
     v_def text := pg_get_functiondef('ledger_post'::regproc);
 BEGIN
-    IF position(%(old)s IN v_def) = 0 THEN
+    IF position($old${old}$old$ IN v_def) = 0 THEN
         RAISE EXCEPTION 'ledger_post is not the definition this migration expects';
     END IF;
-    EXECUTE replace(v_def, %(old)s, %(new)s);
+    EXECUTE replace(v_def, $old${old}$old$, $new${new}$new$);
 END $patch$;
 """
-_END = "'    replayed := false;'"
-_MARKED = (
-    "'    -- The lines were checked above (two or more, positive, debits = credits = amount) and ledger_apply'"
-    " || chr(10) || '    -- found every account: the commit-time check may skip the entries written so far.'"
-    " || chr(10) || '    PERFORM set_config(''ledger.checked_through'', tx.id::text || '':'' ||"
-    " currval(''ledger_entries_id_seq''), true);' || chr(10) || '    replayed := false;'"
-)
+
+_CHECK_TRIGGER = """
+DROP TRIGGER ledger_entries_balanced ON ledger_entries;
+CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
+    DEFERRABLE INITIALLY DEFERRED FOR EACH ROW {when}
+    EXECUTE FUNCTION ledger_check_balanced();
+"""
+_UNLESS_POSTING = "WHEN (current_setting('ledger.posting', true) IS DISTINCT FROM NEW.transaction_id::text)"
 
 
 def upgrade() -> None:
@@ -72,11 +81,13 @@ def upgrade() -> None:
         CREATE TRIGGER outbox_wake AFTER INSERT ON outbox FOR EACH STATEMENT EXECUTE FUNCTION outbox_wake();
         """
     )
-    op.execute(_PATCH_LEDGER_POST % {"old": _END, "new": _MARKED})
+    op.execute(_PATCH_LEDGER_POST.format(old=_APPLY, new=_APPLY_NAMED))
+    op.execute(_CHECK_TRIGGER.format(when=_UNLESS_POSTING))
 
 
 def downgrade() -> None:
-    op.execute(_PATCH_LEDGER_POST % {"old": _MARKED, "new": _END})
+    op.execute(_CHECK_TRIGGER.format(when=""))
+    op.execute(_PATCH_LEDGER_POST.format(old=_APPLY_NAMED, new=_APPLY))
     op.execute(
         """
         DROP TRIGGER outbox_wake ON outbox;
