@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import functools
 import os
 import secrets
+import tempfile
 import time
 import uuid
 from collections.abc import Mapping
@@ -42,17 +44,28 @@ def load_or_create_secret(secret: str | None, path: Path) -> bytes:
     """The 32-byte master key: LAURA_SECRET_KEY (base64) or a file created once in the data dir."""
     if secret:
         key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
-    elif path.exists():
-        key = base64.urlsafe_b64decode(path.read_text().strip())
     else:
-        key = AESGCM.generate_key(bit_length=256)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(base64.urlsafe_b64encode(key).decode())
+        if not path.exists():
+            _create_secret_file(path)
+        key = base64.urlsafe_b64decode(path.read_text().strip())
     if len(key) != 32:
         raise ValueError("LAURA_SECRET_KEY must be 32 bytes, base64-encoded")
     return key
+
+
+def _create_secret_file(path: Path) -> None:
+    """Write a new key so that the file only ever appears whole, and only once: the key goes to a private
+    temporary file, which is then hard-linked to the name. When several processes start at once (uvicorn
+    --workers), the first link wins and the others read its key."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode())
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
 
 
 class FieldCipher:
