@@ -45,18 +45,17 @@ class TransferRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def p2p_parties(self, sender_id: uuid.UUID, recipient_id: uuid.UUID) -> asyncpg.Record | None:
-        """Lock the sender's account row (serializing that customer's transfers and daily limit) and read
-        both accounts' statuses, the recipient's None when they have no account; None when the sender has
-        none. The daily sum is read by the next statement: only a statement started after the lock is
-        granted sees a concurrent transfer that committed while this one waited."""
+    async def p2p_parties(self, sender_id: uuid.UUID, recipient_id: uuid.UUID, since: datetime) -> asyncpg.Record:
+        """Lock the sender's account row (serializing that customer's transfers and daily limit), read both
+        accounts' statuses (None where there is no account) and the cents the sender moved since `since`,
+        read after the lock was granted (migration 0011): one round trip."""
         return await fetchrow(
             self.session,
-            "SELECT s.status AS sender_status, r.status AS recipient_status"
-            "  FROM bank_accounts s LEFT JOIN bank_accounts r ON r.user_id = $2"
-            " WHERE s.user_id = $1 FOR UPDATE OF s",
+            "SELECT sender_status, recipient_status, sent FROM bank_transfer_parties($1, $2, $3, $4)",
             sender_id,
             recipient_id,
+            since,
+            _COUNTED,
         )
 
     async def sent_since(self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None) -> int:

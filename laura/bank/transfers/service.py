@@ -50,19 +50,23 @@ def start_of_day(now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=BRASILIA).astimezone(UTC)
 
 
-async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
+def enforce_limits(cents: int, sent_today: int, limits: Limits) -> None:
     """Refuse a transfer over the per-transfer cap, or one that would take the day past the daily cap; the
-    caller holds the sender's account lock, so the day's sum cannot move under it."""
+    caller holds the sender's account lock, and `sent_today` was read after it was granted."""
     if cents > to_cents(limits.per_transfer):
         raise TransferLimitExceeded(
             f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
         )
-    sent = await repo.sent_since(user_id, start_of_day(utcnow()))
-    if sent + cents > to_cents(limits.daily):
+    if sent_today + cents > to_cents(limits.daily):
         raise TransferLimitExceeded(
             f"O limite diário de R$ {limits.daily} seria excedido",
-            details={"limit": str(limits.daily), "usedToday": str(from_cents(sent))},
+            details={"limit": str(limits.daily), "usedToday": str(from_cents(sent_today))},
         )
+
+
+async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
+    """`enforce_limits` with the day's sum read now (the caller already holds the sender's account lock)."""
+    enforce_limits(cents, await repo.sent_since(user_id, start_of_day(utcnow())), limits)
 
 
 def audit_transfer(session: AsyncSession, action: str, transfer: Transfer, old: dict | None = None) -> None:
@@ -94,15 +98,15 @@ async def send_p2p(
     if data.recipient_user_id == user_id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
     repo = TransferRepository(session)
-    parties = await repo.p2p_parties(user_id, data.recipient_user_id)
-    if parties is None:
+    parties = await repo.p2p_parties(user_id, data.recipient_user_id, start_of_day(utcnow()))
+    if parties["sender_status"] is None:
         raise AccountNotFound()
     if parties["sender_status"] != "ACTIVE":
         raise AccountNotActive()
     if parties["recipient_status"] != "ACTIVE":
         raise RecipientNotFound()
     cents = to_cents(data.amount)
-    await check_limits(repo, user_id, cents, limits)
+    enforce_limits(cents, parties["sent"], limits)
     now = utcnow()
     transfer = Transfer(
         id=uuid7(),
