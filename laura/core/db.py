@@ -95,6 +95,11 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return raw
 
 
+async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Every row of a `$n` statement run on the session's transaction; see `driver`."""
+    return await (await driver(session)).fetch(sql, *args)
+
+
 async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
     """One row (or None) of a `$n` statement run on the session's transaction; see `driver`."""
     return await (await driver(session)).fetchrow(sql, *args)

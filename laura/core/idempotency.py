@@ -26,6 +26,7 @@ from laura.core.db import SessionDep, after_rollback, execute, fetchrow, write_a
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 
+
 class IdempotencyKeyReused(ValidationFailed):
     error = "IDEMPOTENCY_KEY_REUSED"
     message = "This Idempotency-Key was already used with a different request body"
@@ -73,23 +74,22 @@ ON CONFLICT (owner, key) DO UPDATE
 """
 """Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""
 
+
 class _Claim:
     def __init__(self, request: Request, owner: str, key: str, fingerprint: str, ttl: int) -> None:
         self.db = request.app.state.db
         self.owner, self.key, self.fingerprint, self.ttl = owner, key, fingerprint, ttl
-
-    def _check_stored(self, request_hash: str, status: int, body: Any) -> None:
-        if request_hash != self.fingerprint:
-            raise IdempotencyKeyReused()
-        raise IdempotentReplay(status, body)
 
     async def acquire(self, session: AsyncSession) -> None:
         """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
         row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
         if not row["got"]:
             raise RequestInProgress()
-        if row["request_hash"] is not None:
-            self._check_stored(row["request_hash"], row["response_status"], row["response_body"])
+        if row["request_hash"] is None:
+            return
+        if row["request_hash"] != self.fingerprint:
+            raise IdempotencyKeyReused()
+        raise IdempotentReplay(row["response_status"], row["response_body"])
 
     def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the answer inside the business transaction (queued for its commit): it commits with the
@@ -98,7 +98,8 @@ class _Claim:
 
     def _answer(self, status: int, body: Any) -> tuple:
         now = datetime.now(UTC)
-        return (self.owner, self.key, self.fingerprint, status, json.dumps(body), now, now + timedelta(seconds=self.ttl))
+        expires = now + timedelta(seconds=self.ttl)
+        return (self.owner, self.key, self.fingerprint, status, json.dumps(body), now, expires)
 
     def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:
         """A business refusal (4xx) is an answer too: written in a transaction of its own once the request's

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
 from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
@@ -20,11 +20,6 @@ def to_cents(amount: Decimal) -> int:
 
 def from_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
-
-
-def round_money(amount: Decimal) -> Decimal:
-    """Round a computed amount (fees, fares) half-up to cents, as Brazilian banks do."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 def _positive_two_places(value: Decimal) -> Decimal:

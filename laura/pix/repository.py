@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 
-from laura.core.db import driver, fetchrow, fetchval
+from laura.core.db import fetch, fetchrow, fetchval
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 
 
@@ -100,8 +100,8 @@ class PixRepository:
         """Store a delivery and apply its received Pix in order (migration 0010): the first row is the
         delivery (`delivery_id` None when an identical one is already stored, which it waits for while in
         flight), then one row per Pix (`outcome`, `reason`, the charge's columns)."""
-        connection = await driver(self.session)
-        return await connection.fetch(
+        return await fetch(
+            self.session,
             _INGEST_DELIVERY,
             sha256,
             body,

@@ -28,11 +28,6 @@ class AccountRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def user_role(self, user_id: uuid.UUID) -> str | None:
-        return (
-            await self.session.execute(text("SELECT role FROM users WHERE id = :id AND is_active"), {"id": user_id})
-        ).scalar_one_or_none()
-
     async def user_id_by_email(self, email: str) -> uuid.UUID | None:
         return (
             await self.session.execute(text("SELECT id FROM users WHERE email = :email"), {"email": email})

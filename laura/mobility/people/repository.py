@@ -47,12 +47,6 @@ class PeopleRepository:
             select(Vehicle).where(Vehicle.driver_id == driver_id, Vehicle.status == "active")
         )
 
-    async def active_vehicles(self, driver_ids: list[uuid.UUID]) -> dict[uuid.UUID, Vehicle]:
-        rows = await self.session.scalars(
-            select(Vehicle).where(Vehicle.driver_id.in_(driver_ids), Vehicle.status == "active")
-        )
-        return {v.driver_id: v for v in rows}
-
     async def drivers(self, driver_ids: list[uuid.UUID]) -> dict[uuid.UUID, Driver]:
         rows = await self.session.scalars(select(Driver).where(Driver.id.in_(driver_ids)))
         return {d.id: d for d in rows}
@@ -87,13 +81,6 @@ class PeopleRepository:
             .limit(limit)
         )
         return [(r[0], r[1]) for r in rows], total
-
-    async def set_current_ride(self, driver_id: uuid.UUID, ride_id: uuid.UUID | None) -> None:
-        await self.session.execute(
-            update(Driver)
-            .where(Driver.id == driver_id)
-            .values(current_ride_id=ride_id, updated_at=func.now())
-        )
 
     async def add_rating(self, *, table: str, profile_id: uuid.UUID, stars: int) -> None:
         """Count one more rating and recompute the average in the same statement (no lost update)."""

@@ -361,18 +361,6 @@ class RideRepository:
             },
         )
 
-    async def cancellation_counts(self, user_id: uuid.UUID, role: str) -> dict[str, int]:
-        row = (
-            await self.session.execute(
-                text(
-                    "SELECT total, after_acceptance, with_fee FROM ride_cancellation_counters"
-                    " WHERE user_id = :user_id AND role = :role"
-                ),
-                {"user_id": user_id, "role": role},
-            )
-        ).first()
-        return dict(row._mapping) if row else {"total": 0, "after_acceptance": 0, "with_fee": 0}
-
     def _party(self, passenger_id: uuid.UUID | None, driver_id: uuid.UUID | None) -> Any:
         clauses = []
         if passenger_id is not None:
