@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
 
+import structlog
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
@@ -49,6 +50,9 @@ ROUTERS: list[APIRouter] = [
     mobility_router,
     ledger_router,
 ]
+
+_SHUTDOWN_STEP_SECONDS = 10.0
+_log = structlog.get_logger("laura.app")
 
 _UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
 _PER_USER_LIMITED = re.compile(r"^/drivers/[^/]+/location$")
@@ -105,11 +109,20 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
-        await app.state.events.stop()
-        await app.state.psp.aclose()
+        await _shut("events", app.state.events.stop())
+        await _shut("psp", app.state.psp.aclose())
         if app.state.redis is not None:
-            await app.state.redis.aclose()
-        await db.dispose()
+            await _shut("redis", app.state.redis.aclose())
+        await _shut("database", db.dispose())
+
+
+async def _shut(part: str, closing: Awaitable[None]) -> None:
+    """One step of the shutdown, with a deadline: a stuck close is logged, and the process still exits."""
+    try:
+        async with asyncio.timeout(_SHUTDOWN_STEP_SECONDS):
+            await closing
+    except TimeoutError:
+        _log.warning("shutdown_step_timed_out", part=part, seconds=_SHUTDOWN_STEP_SECONDS)
 
 
 def _ops_router() -> APIRouter:
