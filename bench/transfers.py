@@ -102,6 +102,7 @@ def _start_server(url: str, port: int, data_dir: str, workers: int) -> subproces
         "LAURA_DATA_DIR": data_dir,
         "LAURA_DB_POOL_SIZE": str(max(4, 32 // workers)),
         "LAURA_DB_MAX_OVERFLOW": "8",
+        "LAURA_DB_STATEMENT_POOL_SIZE": str(max(4, 32 // workers)),
     }
     env.pop("LAURA_REDIS_URL", None)
     command = [

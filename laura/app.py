@@ -95,6 +95,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         read_url=settings.read_database_url,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
+        statement_pool_size=settings.db_statement_pool_size,
     )
     cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
     async with db.unit_of_work() as session:

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     """Connections each API process keeps open; overflow ones are closed when returned, so a pool too small
     for the usual concurrency reconnects on every burst."""
     db_max_overflow: int = 10
+    db_statement_pool_size: int = 10
+    """Connections each API process may open for the hot paths whose unit of work is one statement."""
 
     host: str = "127.0.0.1"
     port: int = 8000

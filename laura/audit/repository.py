@@ -18,6 +18,7 @@ _APPEND = "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::
 
 
 def _append_args(row: dict, canonical: str) -> tuple:
+    """`audit_append`'s arguments, in order, for a row and its canonical text."""
     return (
         row["chain"],
         row["occurred_at"],
@@ -37,6 +38,8 @@ def _append_args(row: dict, canonical: str) -> tuple:
 class AuditRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+
+    append_args = staticmethod(_append_args)
 
     async def append(self, rows: list[tuple[dict, str]]) -> None:
         """Append a unit of work's rows (each with its canonical text) to their chain. A single row is

@@ -26,7 +26,7 @@ from laura.core.db import before_commit
 from laura.core.observability import request_context
 
 _PENDING = "audit_pending"
-AUDIT_CHAINS = 16
+AUDIT_CHAINS = 64
 
 
 def _jsonable(value: Any) -> Any:
@@ -92,23 +92,47 @@ def record(
         before_commit(session, flush)
     else:
         chain = pending[0]["chain"]
+    pending.append(
+        entry(
+            chain=chain, action=action, resource_type=resource_type, resource_id=resource_id, old=old, new=new,
+            actor_id=actor_id,
+        )
+    )
+
+
+def entry(
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    actor_id: uuid.UUID | str | None = None,
+    chain: int | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """One audit row as it will be hashed and stored; actor, IP, user agent and request id default to the
+    current request's, the chain to a random one."""
     ctx = request_context()
     actor = actor_id or (ctx.user_id if ctx else None)
-    pending.append(
-        {
-            "chain": chain,
-            "occurred_at": datetime.now(UTC),
-            "actor_id": uuid.UUID(str(actor)) if actor else None,
-            "action": action,
-            "resource_type": resource_type,
-            "resource_id": resource_id,
-            "old": _jsonable(old),
-            "new": _jsonable(new),
-            "ip": ctx.client_ip if ctx else None,
-            "user_agent": (ctx.user_agent or None) if ctx else None,
-            "request_id": ctx.request_id if ctx else None,
-        }
-    )
+    return {
+        "chain": secrets.randbelow(AUDIT_CHAINS) if chain is None else chain,
+        "occurred_at": occurred_at or datetime.now(UTC),
+        "actor_id": uuid.UUID(str(actor)) if actor else None,
+        "action": action,
+        "resource_type": resource_type,
+        "resource_id": resource_id,
+        "old": _jsonable(old),
+        "new": _jsonable(new),
+        "ip": ctx.client_ip if ctx else None,
+        "user_agent": (ctx.user_agent or None) if ctx else None,
+        "request_id": ctx.request_id if ctx else None,
+    }
+
+
+def append_args(row: dict[str, Any]) -> tuple:
+    """`audit_append`'s twelve arguments for a row from `entry`, for a statement that appends it itself."""
+    return AuditRepository.append_args(row, canonical(row))
 
 
 @dataclass(frozen=True)

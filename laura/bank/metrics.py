@@ -23,5 +23,10 @@ def count_transfer(session: AsyncSession, transfer) -> None:  # type: ignore[no-
     _after_commit_inc(session, TRANSFERS.labels(transfer.type, transfer.status))
 
 
+def count_committed_transfer(transfer) -> None:  # type: ignore[no-untyped-def]
+    """Count the status of a transfer whose statement has already committed."""
+    TRANSFERS.labels(transfer.type, transfer.status).inc()
+
+
 def count_bill_payment(session: AsyncSession, status: str) -> None:
     _after_commit_inc(session, BILL_PAYMENTS.labels(status))

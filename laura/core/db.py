@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import json
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -36,11 +38,37 @@ def plain_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
 
 
-class Database:
-    """The primary engine (writes) and an optional read replica engine (read-only queries)."""
+async def _driver_codecs(connection: asyncpg.Connection) -> None:
+    """The codecs SQLAlchemy's dialect installs, so `driver()` and the statement pool agree: `json`/`jsonb`
+    take JSON text and come back decoded; `inet`/`cidr` are plain strings."""
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text")
+    for name in ("inet", "cidr"):
+        await connection.set_type_codec(name, encoder=str, decoder=str, schema="pg_catalog", format="text")
 
-    def __init__(self, url: str, *, read_url: str | None = None, pool_size: int = 10, max_overflow: int = 20):
+
+async def _nothing_to_reset(_: asyncpg.Connection) -> None:
+    """The statement pool's connections run single autocommit statements and set no session state, so the
+    driver's default reset (a round trip of UNLISTEN, RESET ALL...) on every release would be pure cost."""
+
+
+class Database:
+    """The primary engine (writes), an optional read replica engine (read-only queries), and a pool of plain
+    asyncpg connections for the hot paths whose whole unit of work is one statement (`statement_pool`)."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        read_url: str | None = None,
+        pool_size: int = 10,
+        max_overflow: int = 20,
+        statement_pool_size: int = 10,
+    ):
         self.url = url
+        self.statement_pool_size = statement_pool_size
+        self._statement_pool: asyncpg.Pool | None = None
+        self._statement_pool_opening = asyncio.Lock()
         self.engine: AsyncEngine = create_async_engine(
             async_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
         )
@@ -52,7 +80,26 @@ class Database:
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
 
+    async def statement_pool(self) -> asyncpg.Pool:
+        """Plain asyncpg connections, opened on first use, for a unit of work that is one statement: sent
+        in autocommit it is its own transaction, with no BEGIN or COMMIT round trip and no SQLAlchemy
+        session (see `one_statement`)."""
+        if self._statement_pool is None:
+            async with self._statement_pool_opening:
+                if self._statement_pool is None:
+                    self._statement_pool = await asyncpg.create_pool(
+                        plain_url(self.url),
+                        min_size=1,
+                        max_size=self.statement_pool_size,
+                        init=_driver_codecs,
+                        reset=_nothing_to_reset,
+                    )
+        return self._statement_pool
+
     async def dispose(self) -> None:
+        if self._statement_pool is not None:
+            await self._statement_pool.close()
+            self._statement_pool = None
         await self.engine.dispose()
         if self.read_engine is not self.engine:
             await self.read_engine.dispose()
@@ -67,6 +114,14 @@ class Database:
             except BaseException:
                 await rollback(session)
                 raise
+
+
+async def one_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record | None:
+    """Run a whole unit of work written as one `$n` statement (typically a PL/pgSQL function that checks,
+    locks and writes) in autocommit: it commits or rolls back on its own, in one round trip."""
+    pool = await db.statement_pool()
+    async with pool.acquire() as connection:
+        return await connection.fetchrow(sql, *args)
 
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
@@ -221,3 +276,11 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+
+
+async def _database(request: Request) -> Database:
+    return request.app.state.db
+
+
+DatabaseDep = Annotated[Database, Depends(_database)]
+"""The app's `Database`, for a route whose unit of work is one statement (`one_statement`)."""

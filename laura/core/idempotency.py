@@ -17,12 +17,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Callable
 
-from fastapi import Header, Request
+from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import SessionDep, after_rollback, execute, fetchrow, write_at_commit
+from laura.core.db import SessionDep, after_rollback, execute, fetchrow, one_statement, write_at_commit
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 
@@ -62,17 +62,32 @@ def _fingerprint(request: Request, body: bytes) -> str:
 _CLAIM = "SELECT got, request_hash, response_status, response_body FROM idempotency_claim($1, $2, $3)"
 """Locks (owner, key) for this transaction, then reads a live stored answer (migration 0009)."""
 
-_ANSWER = """
-INSERT INTO idempotency_keys AS k
-       (owner, key, request_hash, status, response_status, response_body, locked_until, expires_at)
-VALUES ($1, $2, $3, 'completed', $4, $5, $6, $7)
-ON CONFLICT (owner, key) DO UPDATE
-   SET request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
-       response_body = EXCLUDED.response_body, locked_until = EXCLUDED.locked_until,
-       expires_at = EXCLUDED.expires_at, created_at = now()
- WHERE k.expires_at < $6 OR k.status <> 'completed'
-"""
+_ANSWER = "SELECT idempotency_store($1, $2, $3, $4, $5::jsonb, $6, $7)"
 """Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""
+
+
+def _settle(got: bool, request_hash: str | None, status: int | None, body: Any, fingerprint: str) -> None:
+    """Read a claim: return when this request may go ahead; otherwise raise what the caller gets instead
+    (409 while another holds the key, the stored answer replayed, or 422 for another body)."""
+    if not got:
+        raise RequestInProgress()
+    if request_hash is None:
+        return
+    if request_hash != fingerprint:
+        raise IdempotencyKeyReused()
+    raise IdempotentReplay(status or 200, body)
+
+
+def _answer_args(owner: str, key: str, fingerprint: str, ttl: int, status: int, body: Any) -> tuple:
+    """`_ANSWER`'s arguments: owner, key, request hash, status, JSON body, now, expiry."""
+    now = datetime.now(UTC)
+    return (owner, key, fingerprint, status, json.dumps(body), now, now + timedelta(seconds=ttl))
+
+
+def _owner() -> str:
+    """Whose key it is: the authenticated user, or the client's IP for an anonymous request."""
+    ctx = request_context()
+    return (ctx.user_id if ctx and ctx.user_id else None) or f"ip:{ctx.client_ip if ctx else ''}"
 
 
 class _Claim:
@@ -83,13 +98,7 @@ class _Claim:
     async def acquire(self, session: AsyncSession) -> None:
         """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
         row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
-        if not row["got"]:
-            raise RequestInProgress()
-        if row["request_hash"] is None:
-            return
-        if row["request_hash"] != self.fingerprint:
-            raise IdempotencyKeyReused()
-        raise IdempotentReplay(row["response_status"], row["response_body"])
+        _settle(row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint)
 
     def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the answer inside the business transaction (queued for its commit): it commits with the
@@ -97,9 +106,7 @@ class _Claim:
         write_at_commit(session, _ANSWER, *self._answer(status, body))
 
     def _answer(self, status: int, body: Any) -> tuple:
-        now = datetime.now(UTC)
-        expires = now + timedelta(seconds=self.ttl)
-        return (self.owner, self.key, self.fingerprint, status, json.dumps(body), now, expires)
+        return _answer_args(self.owner, self.key, self.fingerprint, self.ttl, status, body)
 
     def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:
         """A business refusal (4xx) is an answer too: written in a transaction of its own once the request's
@@ -154,10 +161,9 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
                     raise IdempotencyKeyRequired()
                 return await endpoint(*args, **kwargs)
             ctx = request_context()
-            owner = (ctx.user_id if ctx and ctx.user_id else None) or f"ip:{ctx.client_ip if ctx else ''}"
             settings = _idem_request.app.state.settings
             claim = _Claim(
-                _idem_request, owner, _idem_key, _fingerprint(_idem_request, await _idem_request.body()),
+                _idem_request, _owner(), _idem_key, _fingerprint(_idem_request, await _idem_request.body()),
                 settings.idempotency_ttl_seconds,
             )
             await claim.acquire(_idem_session)
@@ -180,3 +186,53 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
         return wrapper
 
     return decorate
+
+
+class StatementKey:
+    """The Idempotency-Key of a route whose whole unit of work is one statement (`core.db.one_statement`).
+
+    The statement itself claims the key first (`idempotency_claim`) and stores the answer with its writes
+    (`idempotency_store`), so the protocol costs no round trip of its own. This object carries their
+    arguments, reads the claim's outcome, and stores a refusal the route raises afterwards.
+    """
+
+    def __init__(self, request: Request, key: str, fingerprint: str) -> None:
+        route = request.scope.get("route")
+        self.db = request.app.state.db
+        self.key, self.fingerprint = key, fingerprint
+        self.ttl = request.app.state.settings.idempotency_ttl_seconds
+        self.status = getattr(route, "status_code", None) or 200
+
+    @property
+    def owner(self) -> str:
+        return _owner()
+
+    def answer(self, result: Any) -> tuple:
+        """The statement's arguments to store `result` as the answer: owner, key, request hash, status, JSON
+        body, now, expiry."""
+        return _answer_args(self.owner, self.key, self.fingerprint, self.ttl, self.status, _serialize(result))
+
+    def settle(self, got: bool, request_hash: str | None, status: int | None, body: Any) -> None:
+        """The statement's claim outcome: go on, or raise 409 / the replay / 422."""
+        _settle(got, request_hash, status, body, self.fingerprint)
+
+    async def store_refusal(self, error: AppError) -> None:
+        """A business refusal (4xx) is an answer too; its statement wrote nothing, so store it on its own.
+        Not an answer: a dead session (401), the key's own outcomes (409, 422 for another body), a 5xx."""
+        if error.status >= 500 or error.status == 401 or isinstance(error, (RequestInProgress, IdempotencyKeyReused)):
+            return
+        ctx = request_context()
+        body = error.body(ctx.request_id if ctx else None)
+        await one_statement(
+            self.db, _ANSWER, *_answer_args(self.owner, self.key, self.fingerprint, self.ttl, error.status, body)
+        )
+
+
+async def _statement_key(request: Request, key: IdempotencyKeyHeader = None) -> StatementKey | None:
+    if not key:
+        return None
+    return StatementKey(request, key, _fingerprint(request, await request.body()))
+
+
+StatementIdempotency = Annotated[StatementKey | None, Depends(_statement_key)]
+"""`Idempotency-Key` for a one-statement route (None when the header is absent); see `StatementKey`."""

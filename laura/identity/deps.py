@@ -12,7 +12,7 @@ from laura.core.db import SessionDep
 from laura.core.errors import Forbidden
 from laura.core.observability import request_context
 from laura.identity.errors import InvalidToken
-from laura.identity.service import AuthPolicy, IdentityService, Principal
+from laura.identity.service import AuthPolicy, Caller, IdentityService, Principal, caller_from_token
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
 
@@ -50,6 +50,23 @@ async def _current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
+
+
+async def _token_caller(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Caller:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise InvalidToken("Missing bearer token")
+    caller = caller_from_token(request.app.state.signer, credentials.credentials)
+    ctx = request_context()
+    if ctx is not None:
+        ctx.user_id = str(caller.id)
+    return caller
+
+
+TokenCaller = Annotated[Caller, Depends(_token_caller)]
+"""The caller as the access token says, with no query: only for a route whose one statement checks the
+session itself (`auth_session_live`) and answers `session_ended()` when it is gone."""
 
 
 def require_role(*roles: str) -> Callable[..., Principal]:

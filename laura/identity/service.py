@@ -52,6 +52,32 @@ class Principal:
 
 
 @dataclass(frozen=True)
+class Caller:
+    """Who an access token says is calling, before anything is read: for the routes whose whole unit of work
+    is one statement, which checks that the session is still live itself (`auth_session_live`), in the same
+    round trip. Its role is the one the token was issued with (at most 15 minutes old)."""
+
+    id: uuid.UUID
+    role: str
+    session_id: uuid.UUID
+
+
+def caller_from_token(signer: TokenSigner, access_token: str) -> Caller:
+    """Verify signature, expiry and kind; the caller's statement must still check the session
+    (`SESSION_ENDED` answers 401 like any dead token)."""
+    try:
+        claims = signer.verify(access_token)
+        return Caller(id=uuid.UUID(claims["sub"]), role=str(claims.get("role", "")), session_id=uuid.UUID(claims["sid"]))
+    except (TokenError, ValueError, KeyError) as exc:
+        raise InvalidToken() from exc
+
+
+def session_ended() -> InvalidToken:
+    """The refusal for a token whose session was found dead by the caller's statement."""
+    return InvalidToken()
+
+
+@dataclass(frozen=True)
 class AuthPolicy:
     access_ttl_seconds: int
     refresh_ttl_seconds: int

@@ -43,7 +43,9 @@ _DETAIL_KEY = {
 }
 
 
-def _error_from(exc: asyncpg.PostgresError) -> AppError | None:
+def error_from(exc: asyncpg.PostgresError) -> AppError | None:
+    """The ledger's error for a failure raised by one of its SQL functions (None for any other failure),
+    also for a statement that calls them from outside the ledger (`bank_p2p_send`)."""
     sqlstate = exc.sqlstate
     error_class = BY_SQLSTATE.get(sqlstate or "")
     if error_class is None:
@@ -106,7 +108,7 @@ class LedgerRepository:
         try:
             row = await fetchrow(self.session, statement, *args)
         except asyncpg.PostgresError as exc:
-            error = _error_from(exc)
+            error = error_from(exc)
             if error is None:
                 raise
             raise error from exc

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.core.models import utcnow, uuid7
 from laura.core.pagination import decode_cursor, encode_cursor
 from laura.ledger.errors import AccountConflict, AccountNotFound, InvalidLines, UnbalancedTransaction
-from laura.ledger.repository import LedgerRepository, statement_row
+from laura.ledger.repository import LedgerRepository, error_from, statement_row
 from laura.ledger.types import (
     Account,
     AccountRef,
@@ -52,6 +52,7 @@ __all__ = [
     "balance",
     "count_entries",
     "entries",
+    "error_from",
     "expire_holds",
     "get_account",
     "get_transaction",

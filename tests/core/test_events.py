@@ -180,6 +180,26 @@ async def test_two_relays_publish_each_event_once_and_the_other_takes_over(db):
     assert recorder.ids[-2:] == more
 
 
+async def test_a_follower_woken_by_a_commit_wakes_the_leader(db):
+    """Events committed in a process whose relay does not lead reach the bus at once, not at the next poll:
+    the follower passes its wake-up on with a NOTIFY (the business transaction sends none)."""
+    relays = [Relay(db.url, pg_bus(db), poll_seconds=60), Relay(db.url, pg_bus(db), poll_seconds=60)]
+    tasks = [asyncio.create_task(r.run()) for r in relays]
+    try:
+        async with recording(pg_bus(db)) as recorder:
+            await eventually(lambda: any(r.is_leader for r in relays))
+            follower = next(r for r in relays if not r.is_leader)
+            async with db.engine.begin() as conn:
+                await conn.execute(text("INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.forwarded', '{}', '{}', '{}')"))
+            [event_id] = await ids_of(db, "test.forwarded")
+            follower.wake()
+            await eventually(lambda: event_id in recorder.ids, seconds=10)
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def test_event_data_is_stored_as_the_wire_shows_it(db):
     user = uuid.uuid4()
     async with db.unit_of_work() as session:

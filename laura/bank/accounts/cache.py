@@ -36,14 +36,18 @@ class BalanceCache:
         if self.redis is not None:
             await self.redis.set(_key(user_id), json.dumps(value), ex=TTL_SECONDS)
 
+    async def invalidate(self, *user_ids: uuid.UUID | str) -> None:
+        """Drop the keys of a posting that has committed (never before: a read in between would refill it)."""
+        if self.redis is not None:
+            await self.redis.delete(*(_key(user_id) for user_id in user_ids))
+
     def invalidate_after_commit(self, session: AsyncSession, *user_ids: uuid.UUID | str) -> None:
-        """Drop the keys once the posting is committed (never before: a read in between would refill it)."""
+        """`invalidate` once the session's transaction has committed."""
         if self.redis is None:
             return
-        keys = [_key(user_id) for user_id in user_ids]
 
         async def drop() -> None:
-            await self.redis.delete(*keys)
+            await self.invalidate(*user_ids)
 
         after_commit(session, drop)
 

@@ -4,23 +4,45 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.transfers.models import Transfer
-from laura.core.db import fetchrow, fetchval, write_at_commit
+from laura.core.db import Database, fetchval, one_statement
 
 _COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
 
 
-_COLUMNS = [column.name for column in Transfer.__table__.columns]
-_INSERT = (
-    f"INSERT INTO transfers ({', '.join(_COLUMNS)})"
-    f" VALUES ({', '.join(f'${n}' for n in range(1, len(_COLUMNS) + 1))})"
+_P2P_SEND_ARGS = (
+    "session", "sender", "transfer_id", "recipient", "cents", "description", "now", "ledger_tx_id",
+    "ledger_reference", "ledger_reason", "ledger_description", "sender_code", "recipient_code", "day_start",
+    "counted", "max_cents", "daily_cents", "idem_owner", "idem_key", "idem_hash", "idem_status", "idem_body",
+    "idem_expires", "audit_chain", "audit_occurred_at", "audit_actor", "audit_action", "audit_resource_type",
+    "audit_resource_id", "audit_old", "audit_new", "audit_ip", "audit_user_agent", "audit_request_id",
+    "audit_canonical", "event_types", "event_data", "event_users",
 )
+_P2P_SEND = (
+    "SELECT outcome, sent, stored_hash, stored_status, stored_body FROM bank_p2p_send("
+    + ", ".join(f"p_{name} => ${n}" for n, name in enumerate(_P2P_SEND_ARGS, start=1))
+    + ")"
+)
+
+
+async def send_p2p(db: Database, **args: Any) -> asyncpg.Record:
+    """A whole P2P in one autocommit statement (migration 0012): the session check, the key's claim, the
+    sender's lock and checks, the posting, the transfer, audit and outbox rows and the stored answer. Takes
+    `bank_p2p_send`'s arguments by name (without `p_`, and without `counted`: the statuses that count toward
+    the daily limit are this repository's); returns its outcome."""
+    args["counted"] = list(_COUNTED)
+    row = await one_statement(db, _P2P_SEND, *(args.pop(name) for name in _P2P_SEND_ARGS))
+    if args:
+        raise TypeError(f"unknown bank_p2p_send arguments: {sorted(args)}")
+    assert row is not None
+    return row
 
 
 class TransferRepository:
@@ -31,11 +53,6 @@ class TransferRepository:
         self.session.add(transfer)
         await self.session.flush()
 
-    def insert_at_commit(self, transfer: Transfer) -> None:
-        """Queue a transfer this unit of work will neither change nor read again, every column given, for
-        the commit's batch of writes (the P2P hot path, without the ORM's unit of work)."""
-        write_at_commit(self.session, _INSERT, *(getattr(transfer, name) for name in _COLUMNS))
-
     async def get(self, transfer_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False) -> Transfer | None:
         """A transfer by id; with `user_id`, only if it is that user's (another's answers None, so 404)."""
         query = select(Transfer).where(Transfer.id == transfer_id)
@@ -44,19 +61,6 @@ class TransferRepository:
         if lock:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
-
-    async def p2p_parties(self, sender_id: uuid.UUID, recipient_id: uuid.UUID, since: datetime) -> asyncpg.Record:
-        """Lock the sender's account row (serializing that customer's transfers and daily limit), read both
-        accounts' statuses (None where there is no account) and the cents the sender moved since `since`,
-        read after the lock was granted (migration 0011): one round trip."""
-        return await fetchrow(
-            self.session,
-            "SELECT sender_status, recipient_status, sent FROM bank_transfer_parties($1, $2, $3, $4)",
-            sender_id,
-            recipient_id,
-            since,
-            _COUNTED,
-        )
 
     async def sent_since(self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None) -> int:
         """Cents sent (or committed to be sent) by the user since `since`, for the daily and night limits."""

@@ -23,12 +23,12 @@ from laura.bank.transfers.schemas import (
     TedRequest,
     TransferOut,
 )
-from laura.core.db import SessionDep
-from laura.core.idempotency import idempotent
+from laura.core.db import DatabaseDep, SessionDep
+from laura.core.idempotency import StatementIdempotency, idempotent
 from laura.core.money import from_cents
 from laura.core.pagination import Page, PageDep
-from laura.identity.deps import CurrentUser
-from laura.identity.service import Principal
+from laura.identity.deps import CurrentUser, TokenCaller
+from laura.identity.service import Caller, Principal
 
 router = APIRouter(prefix="/api/transfers", tags=["transfers"])
 
@@ -40,17 +40,30 @@ _ERRORS = {
 }
 
 
-async def _transfer_rate_limit(request: Request, user: CurrentUser) -> Principal:
+async def _limit_transfers(request: Request, user_id: uuid.UUID, role: str) -> None:
     """Spec: 10 transfers per hour per user; admins are not limited."""
-    if user.role != "admin":
+    if role != "admin":
         settings = request.app.state.settings
         await request.app.state.limiter.hit(
-            settings.rate_limit_transfers, f"transfers:{user.id}", "Limite de transferências por hora atingido"
+            settings.rate_limit_transfers, f"transfers:{user_id}", "Limite de transferências por hora atingido"
         )
+
+
+async def _transfer_rate_limit(request: Request, user: CurrentUser) -> Principal:
+    await _limit_transfers(request, user.id, user.role)
     return user
 
 
 TransferUser = Annotated[Principal, Depends(_transfer_rate_limit)]
+
+
+async def _transfer_rate_limit_by_token(request: Request, caller: TokenCaller) -> Caller:
+    """The same limit for a one-statement route, whose statement checks the session itself."""
+    await _limit_transfers(request, caller.id, caller.role)
+    return caller
+
+
+TransferCaller = Annotated[Caller, Depends(_transfer_rate_limit_by_token)]
 
 
 async def _limits(request: Request) -> service.Limits:
@@ -97,13 +110,7 @@ def transfer_out(transfer: Transfer) -> TransferOut:
     )
 
 
-@router.post("/p2p", status_code=status.HTTP_201_CREATED, response_model=P2POut, responses=_ERRORS)
-@idempotent()
-async def p2p(
-    body: P2PRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, cache: BalanceCacheDep
-) -> P2POut:
-    """Instant transfer to another customer of the bank."""
-    transfer = await service.send_p2p(session, user_id=user.id, data=body, limits=limits, cache=cache)
+def _p2p_out(transfer: Transfer) -> P2POut:
     return P2POut(
         id=transfer.id,
         type=transfer.type,
@@ -114,6 +121,22 @@ async def p2p(
         created_at=transfer.created_at,
         transferred_at=transfer.completed_at,
     )
+
+
+@router.post("/p2p", status_code=status.HTTP_201_CREATED, response_model=P2POut, responses=_ERRORS)
+async def p2p(
+    body: P2PRequest,
+    caller: TransferCaller,
+    db: DatabaseDep,
+    limits: LimitsDep,
+    cache: BalanceCacheDep,
+    idempotency: StatementIdempotency,
+) -> P2POut:
+    """Instant transfer to another customer of the bank."""
+    transfer = await service.send_p2p(
+        db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency, render=_p2p_out
+    )
+    return _p2p_out(transfer)
 
 
 @router.post(

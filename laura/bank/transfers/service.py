@@ -1,22 +1,26 @@
-"""Transfers: limits, the ledger movement, the audit record and the outbox event, all in the caller's unit
-of work. The sender's account row is locked first, so one customer's transfers (and their daily limit)
-are serialized while different customers' run in parallel; the ledger's no-overdraft flag is the final
-word on the balance."""
+"""Transfers: limits, the ledger movement, the audit record and the outbox event, all in one unit of work
+(the caller's session, or for a P2P one statement). The sender's account row is locked first, so one
+customer's transfers (and their daily limit) are serialized while different customers' run in parallel;
+the ledger's no-overdraft flag is the final word on the balance."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
+from typing import Any
 
+import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
-from laura.bank.metrics import count_transfer
+from laura.bank.metrics import count_committed_transfer, count_transfer
+from laura.bank.transfers import repository
 from laura.bank.transfers.calendar import BRASILIA
 from laura.bank.transfers.errors import (
     RecipientNotFound,
@@ -28,9 +32,13 @@ from laura.bank.transfers.errors import (
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import CancelOut, P2PRequest
-from laura.core.events import publish
+from laura.core.db import Database
+from laura.core.errors import AppError
+from laura.core.events import publish, statement_committed, statement_event_data
+from laura.core.idempotency import StatementKey
 from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
+from laura.identity.service import Caller, session_ended
 from laura.ledger import service as ledger
 
 
@@ -69,6 +77,10 @@ async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int,
     enforce_limits(cents, await repo.sent_since(user_id, start_of_day(utcnow())), limits)
 
 
+def _audited(transfer: Transfer) -> dict:
+    return {"type": transfer.type, "status": transfer.status, "amountCents": transfer.amount_cents}
+
+
 def audit_transfer(session: AsyncSession, action: str, transfer: Transfer, old: dict | None = None) -> None:
     audit.record(
         session,
@@ -76,7 +88,7 @@ def audit_transfer(session: AsyncSession, action: str, transfer: Transfer, old: 
         resource_type="transfer",
         resource_id=str(transfer.id),
         old=old,
-        new={"type": transfer.type, "status": transfer.status, "amountCents": transfer.amount_cents},
+        new=_audited(transfer),
         actor_id=transfer.user_id,
     )
 
@@ -91,26 +103,63 @@ def event_data(transfer: Transfer) -> dict:
     }
 
 
+def _refusal(outcome: str, cents: int, sent: int, limits: Limits) -> AppError:
+    """The error for a refusal `bank_p2p_send` returned instead of writing anything."""
+    if outcome == "OVER_LIMIT":
+        enforce_limits(cents, sent, limits)
+    refusals: dict[str, Callable[[], AppError]] = {
+        "SESSION_ENDED": session_ended,
+        "NO_ACCOUNT": AccountNotFound,
+        "ACCOUNT_NOT_ACTIVE": AccountNotActive,
+        "NO_RECIPIENT": RecipientNotFound,
+    }
+    return refusals[outcome]()
+
+
 async def send_p2p(
-    session: AsyncSession, *, user_id: uuid.UUID, data: P2PRequest, limits: Limits, cache: BalanceCache
+    db: Database,
+    *,
+    caller: Caller,
+    data: P2PRequest,
+    limits: Limits,
+    cache: BalanceCache,
+    idempotency: StatementKey | None,
+    render: Callable[[Transfer], Any],
 ) -> Transfer:
-    """Move money between two customers of the bank at once (COMPLETED) or not at all."""
-    if data.recipient_user_id == user_id:
+    """Move money between two customers of the bank at once (COMPLETED) or not at all.
+
+    The whole unit of work is one statement (`bank_p2p_send`, sent in autocommit): the caller's session
+    check, the Idempotency-Key's claim, the sender's account lock, both accounts' statuses, the limits
+    (the day's sum read after the lock), the ledger posting, and the transfer, audit, outbox and answer
+    rows. `render` turns the transfer into the route's answer, stored with it for the key's replays.
+    """
+    try:
+        transfer = await _send_p2p(db, caller, data, limits, idempotency, render)
+    except AppError as error:
+        if idempotency is not None:
+            await idempotency.store_refusal(error)
+        raise
+    await cache.invalidate(caller.id, data.recipient_user_id)
+    count_committed_transfer(transfer)
+    statement_committed()
+    return transfer
+
+
+async def _send_p2p(
+    db: Database,
+    caller: Caller,
+    data: P2PRequest,
+    limits: Limits,
+    idempotency: StatementKey | None,
+    render: Callable[[Transfer], Any],
+) -> Transfer:
+    if data.recipient_user_id == caller.id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
-    repo = TransferRepository(session)
-    parties = await repo.p2p_parties(user_id, data.recipient_user_id, start_of_day(utcnow()))
-    if parties["sender_status"] is None:
-        raise AccountNotFound()
-    if parties["sender_status"] != "ACTIVE":
-        raise AccountNotActive()
-    if parties["recipient_status"] != "ACTIVE":
-        raise RecipientNotFound()
-    cents = to_cents(data.amount)
-    enforce_limits(cents, parties["sent"], limits)
     now = utcnow()
+    cents = to_cents(data.amount)
     transfer = Transfer(
         id=uuid7(),
-        user_id=user_id,
+        user_id=caller.id,
         type="P2P",
         amount_cents=cents,
         fee_cents=0,
@@ -120,30 +169,49 @@ async def send_p2p(
         created_at=now,
         completed_at=now,
     )
-    tx = await ledger.post(
-        session,
-        [
-            ledger.Line.debit(accounts.ledger_code(user_id), cents),
-            ledger.Line.credit(accounts.ledger_code(data.recipient_user_id), cents),
-        ],
-        reference=f"transfer:{transfer.id}",
-        reason="P2P_TRANSFER",
-        description=data.description or "Transferência entre contas",
-        entity_type="transfer",
-        entity_id=str(transfer.id),
+    answer = idempotency.answer(render(transfer)) if idempotency else (None,) * 7
+    idem_owner, idem_key, idem_hash, idem_status, idem_body, _, idem_expires = answer
+    audit_row = audit.entry(
+        action="TRANSFER_COMPLETED",
+        resource_type="transfer",
+        resource_id=str(transfer.id),
+        new=_audited(transfer),
+        actor_id=caller.id,
+        occurred_at=now,
     )
-    transfer.ledger_transaction_id = tx.id
-    repo.insert_at_commit(transfer)
-    audit_transfer(session, "TRANSFER_COMPLETED", transfer)
-    await publish(session, "transfer.completed", event_data(transfer), user_ids=[user_id])
-    await publish(
-        session,
-        "transfer.received",
-        {"transferId": str(transfer.id), "amount": str(data.amount), "fromUserId": str(user_id)},
-        user_ids=[data.recipient_user_id],
-    )
-    cache.invalidate_after_commit(session, user_id, data.recipient_user_id)
-    count_transfer(session, transfer)
+    (audit_chain, audit_occurred_at, audit_actor, audit_action, audit_resource_type, audit_resource_id, audit_old,
+     audit_new, audit_ip, audit_user_agent, audit_request_id, audit_canonical) = audit.append_args(audit_row)
+    received = {"transferId": str(transfer.id), "amount": str(data.amount), "fromUserId": str(caller.id)}
+    try:
+        row = await repository.send_p2p(
+            db,
+            session=caller.session_id, sender=caller.id, transfer_id=transfer.id,
+            recipient=data.recipient_user_id, cents=cents, description=data.description, now=now,
+            ledger_tx_id=uuid7(), ledger_reference=f"transfer:{transfer.id}", ledger_reason="P2P_TRANSFER",
+            ledger_description=data.description or "Transferência entre contas",
+            sender_code=accounts.ledger_code(caller.id), recipient_code=accounts.ledger_code(data.recipient_user_id),
+            day_start=start_of_day(now), max_cents=to_cents(limits.per_transfer), daily_cents=to_cents(limits.daily),
+            idem_owner=idem_owner, idem_key=idem_key, idem_hash=idem_hash, idem_status=idem_status,
+            idem_body=idem_body, idem_expires=idem_expires,
+            audit_chain=audit_chain, audit_occurred_at=audit_occurred_at, audit_actor=audit_actor,
+            audit_action=audit_action, audit_resource_type=audit_resource_type, audit_resource_id=audit_resource_id,
+            audit_old=audit_old, audit_new=audit_new, audit_ip=audit_ip, audit_user_agent=audit_user_agent,
+            audit_request_id=audit_request_id, audit_canonical=audit_canonical,
+            event_types=["transfer.completed", "transfer.received"],
+            event_data=[statement_event_data(event_data(transfer)), statement_event_data(received)],
+            event_users=[caller.id, data.recipient_user_id],
+        )
+    except asyncpg.PostgresError as exc:
+        error = ledger.error_from(exc)
+        if error is None:
+            raise
+        raise error from exc
+    outcome = row["outcome"]
+    if outcome in ("IN_PROGRESS", "ANSWERED"):
+        assert idempotency is not None
+        idempotency.settle(outcome == "ANSWERED", row["stored_hash"], row["stored_status"], row["stored_body"])
+    if outcome != "COMPLETED":
+        raise _refusal(outcome, cents, row["sent"] or 0, limits)
     return transfer
 
 

@@ -29,7 +29,7 @@ from laura.core.db import Base, write_at_commit
 from laura.core.events.event import Event
 
 WAKE_CHANNEL = "laura_outbox"
-"""NOTIFY channel that wakes the relay leader when an event commits in a process that does not lead."""
+"""NOTIFY channel on which a follower's relay wakes the leader when events commit in its process."""
 
 LEADER_LOCK = 7426004
 """Session advisory lock key held by the one relay that publishes (audit's chain lock is 7426002)."""
@@ -80,8 +80,7 @@ PendingEvent = tuple[str, dict[str, Any], list[uuid.UUID], list[str], datetime]
 
 def insert_at_commit(session: AsyncSession, events: Sequence[PendingEvent]) -> None:
     """Queue one unit of work's events as one INSERT (rows, hence ids, in publication order) for the
-    commit's batch of writes. A statement trigger (migration 0009) NOTIFYs the relay leader, which
-    PostgreSQL delivers only if the transaction commits."""
+    commit's batch of writes; the relay is woken after the commit (see `relay`)."""
     rows = ", ".join("(" + ", ".join(f"${5 * n + k}" for k in range(1, 6)) + ")" for n in range(len(events)))
     args = [value for kind, data, users, roles, at in events for value in (kind, json.dumps(data), users, roles, at)]
     write_at_commit(session, f"INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES {rows}", *args)
@@ -133,6 +132,12 @@ async def event_by_id(session: AsyncSession, event_id: int) -> Event | None:
 
 
 # --- the relay's connection ------------------------------------------------------------------------------
+
+
+async def wake_leader(conn: asyncpg.Connection) -> None:
+    """Tell the leading relay (in another process) that events have committed; sent in autocommit on a
+    follower's own connection."""
+    await conn.execute("SELECT pg_notify($1, '')", WAKE_CHANNEL)
 
 
 async def try_lead(conn: asyncpg.Connection) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -32,8 +33,8 @@ async def publish(
     """Add an event to the caller's transaction: it is written to the outbox with the commit (one INSERT
     for all of the transaction's events, in order) and goes out only if that commit succeeds.
 
-    Recipients are users by id and/or whole roles. Once the transaction commits the relay is woken: the
-    local one directly, the leader in another process by the NOTIFY of the outbox's insert trigger.
+    Recipients are users by id and/or whole roles. Once the transaction commits the local relay is woken;
+    if it does not lead, it wakes the leader (see `relay`).
     """
     if not type or len(type) > 100:
         raise ValueError("event type must be 1 to 100 characters")
@@ -49,3 +50,15 @@ async def publish(
     pending.append(
         (type, jsonable(data), [uuid.UUID(str(user_id)) for user_id in user_ids], list(roles), datetime.now(UTC))
     )
+
+
+def statement_event_data(data: dict[str, Any]) -> str:
+    """An event's data as the outbox stores it (JSON text), for a one-statement unit of work that inserts
+    its own events (`laura.core.db.one_statement`); call `statement_committed` once it has."""
+    return json.dumps(jsonable(data))
+
+
+def statement_committed() -> None:
+    """Wake the relay after a one-statement unit of work that inserted events has committed, as `publish`
+    does after a session's commit."""
+    wake_local()

@@ -1,5 +1,11 @@
 """The relay: one leader per database moves committed outbox rows to the bus, in order, and marks them sent.
 
+Every process runs one. After a commit with events the local relay is woken: the leader publishes at once,
+a follower passes the wake-up on to the leader with a NOTIFY on its own connection, outside the business
+transaction (one in flight per process, so a burst of commits costs a few). The NOTIFY is deliberately
+not sent by the business transaction itself: PostgreSQL serializes every notifying transaction through
+its commit under one database-wide lock, which would queue all of them behind each other's WAL flush.
+
 Leadership is a session advisory lock on the relay's own connection, and the relay does all its work on
 that connection: if it dies, its open transaction dies with the lock, so two leaders never write at once.
 Publication is at least once (bus first, then the mark, a crash in between repeats the batch with the
@@ -80,9 +86,13 @@ class Relay:
             self.url, server_settings={"application_name": f"laura-relay:{os.getpid()}"}
         )
         try:
-            await conn.add_listener(outbox.WAKE_CHANNEL, lambda *_: self._wake.set())
+            own_pid = conn.get_server_pid()
+            await conn.add_listener(
+                outbox.WAKE_CHANNEL, lambda _conn, pid, *_: pid != own_pid and self._wake.set()
+            )
             while not await outbox.try_lead(conn):
-                await self._idle()
+                while await self._idle():
+                    await outbox.wake_leader(conn)
             self.is_leader = True
             _log.info("outbox_relay_leading")
             while True:
@@ -126,10 +136,13 @@ class Relay:
         if total:
             _log.info("outbox_pruned", rows=total)
 
-    async def _idle(self) -> None:
+    async def _idle(self) -> bool:
+        """Wait to be woken (True) or for the poll interval to pass (False)."""
+        woken = True
         try:
             async with asyncio.timeout(self.poll_seconds):
                 await self._wake.wait()
         except TimeoutError:
-            pass
+            woken = False
         self._wake.clear()
+        return woken
