@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from laura.core.db import Database
 from laura.core.job_metrics import JOBS_TOTAL
+from laura.core.events.runtime import relaying
 from laura.core.jobs import JobRuntime, app, bind_runtime, connector_for, current_runtime, import_task_modules
 from laura.settings import Settings
 
@@ -89,7 +90,7 @@ async def run_worker(
             bind_runtime(runtime),
             app.replace_connector(connector_for(settings.database_url, max_size=concurrency + 3)),
         ):
-            async with app.open_async():
+            async with relaying(settings), app.open_async():
                 await app.run_worker_async(
                     name=name,
                     concurrency=concurrency,

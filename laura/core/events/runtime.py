@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import structlog
@@ -91,17 +93,46 @@ def _redis_channel(database_url: str) -> str:
     return f"laura:events:{make_url(database_url).database}"
 
 
+def bus_for(database_url: str, redis: Any | None) -> Bus:
+    """Redis pub/sub when Redis is configured, else PostgreSQL NOTIFY."""
+    url = plain_url(database_url)
+    return RedisBus(redis, _redis_channel(url)) if redis is not None else PostgresBus(url)
+
+
 async def start_events(app: Any) -> EventRuntime:
-    """Build and start the runtime from `app.state`: Redis pub/sub when Redis is configured, else NOTIFY."""
+    """Build and start the runtime from `app.state`."""
     state = app.state
     settings = state.settings
-    url = plain_url(settings.database_url)
-    bus: Bus = RedisBus(state.redis, _redis_channel(url)) if state.redis is not None else PostgresBus(url)
     runtime = EventRuntime(
         state.db,
-        bus,
+        bus_for(settings.database_url, state.redis),
         poll_seconds=settings.events_poll_seconds,
         retention_days=settings.events_retention_days,
     )
     await runtime.start()
     return runtime
+
+
+@asynccontextmanager
+async def relaying(settings: Any) -> AsyncIterator[None]:
+    """A relay for a process without the API's event runtime (the job worker): it publishes while it leads
+    and otherwise passes the wake-ups of its own commits on to the leader, so a job's events go out at once."""
+    redis = None
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    relay = Relay(
+        settings.database_url,
+        bus_for(settings.database_url, redis),
+        poll_seconds=settings.events_poll_seconds,
+        retention_days=settings.events_retention_days,
+    )
+    task = asyncio.create_task(relay.run(), name="events-relay")
+    try:
+        yield
+    finally:
+        task.cancel()
+        await asyncio.wait({task}, timeout=10)
+        if redis is not None:
+            await redis.aclose()
