@@ -18,13 +18,12 @@ from sqlalchemy import text
 from laura import __version__
 from laura.audit.router import router as audit_router
 from laura.core.db import Database
-from laura.core.errors import AppError
 from laura.core.events import start_events
 from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
 from laura.core.job_metrics import refresh_queue_depth
 from laura.core.migrations import head_revision
-from laura.core.observability import RequestContextMiddleware, configure_logging, request_context
-from laura.core.ratelimit import RateLimiter
+from laura.core.observability import RequestContextMiddleware, configure_logging
+from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
@@ -164,20 +163,6 @@ def _ops_router() -> APIRouter:
     return router
 
 
-def _default_rate_limit_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def default_limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        path = request.url.path
-        if not path.startswith(_UNLIMITED_PATHS) and not _PER_USER_LIMITED.match(path):
-            ctx = request_context()
-            ip = (ctx.client_ip if ctx else None) or "unknown"
-            try:
-                await request.app.state.limiter.hit(request.app.state.settings.rate_limit_default, f"ip:{ip}")
-            except AppError as exc:
-                return JSONResponse(exc.body(ctx.request_id if ctx else None), status_code=exc.status, headers=exc.headers)
-        return await call_next(request)
-
-
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the database is opened in the lifespan, so import has no side effects."""
     settings = settings or get_settings()
@@ -192,7 +177,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     if settings.rate_limits_enabled:
-        _default_rate_limit_middleware(app)
+        app.add_middleware(DefaultLimitMiddleware, exempt_prefixes=_UNLIMITED_PATHS, exempt_paths=_PER_USER_LIMITED)
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import math
+import re
 import time
 
+from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import MovingWindowRateLimiter
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from laura.core.errors import RateLimited
+from laura.core.errors import AppError, RateLimited
+from laura.core.observability import request_context
 
 
 class RateLimiter:
@@ -53,3 +57,29 @@ class RateLimiter:
 
     async def reset(self, spec: str, key: str) -> None:
         await self._limiter.clear(self._item(spec), key)
+
+
+class DefaultLimitMiddleware:
+    """Pure ASGI: the per-client-IP default limit (`rate_limit_default`) in front of every route but the
+    exempt ones (probes, docs, webhooks, and routes with a per-user limit of their own). Pure ASGI rather
+    than `@app.middleware("http")`, whose request/response streaming costs every request a task of its own."""
+
+    def __init__(self, app: ASGIApp, *, exempt_prefixes: tuple[str, ...], exempt_paths: re.Pattern[str]) -> None:
+        self.app = app
+        self.exempt_prefixes = exempt_prefixes
+        self.exempt_paths = exempt_paths
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(self.exempt_prefixes) or self.exempt_paths.match(path):
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        ctx = request_context()
+        try:
+            await state.limiter.hit(state.settings.rate_limit_default, f"ip:{(ctx.client_ip if ctx else None) or 'unknown'}")
+        except AppError as exc:
+            refusal = JSONResponse(exc.body(ctx.request_id if ctx else None), status_code=exc.status, headers=exc.headers)
+            await refusal(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
