@@ -81,5 +81,18 @@ def require_role(*roles: str) -> Callable[..., Principal]:
     return check
 
 
+def require_caller_role(*roles: str) -> Callable[..., Caller]:
+    """`require_role` for a `TokenCaller` route: the role the access token was issued with (admin always
+    passes)."""
+    allowed = {*roles, "admin"}
+
+    async def check(caller: TokenCaller) -> Caller:
+        if caller.role not in allowed:
+            raise Forbidden()
+        return caller
+
+    return check
+
+
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 StaffUser = Annotated[Principal, Depends(require_role("staff"))]

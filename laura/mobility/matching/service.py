@@ -164,20 +164,27 @@ def _mirror(session: AsyncSession, geo: RedisGeoIndex | None, stored: StoredPosi
         return
 
     async def write() -> None:
-        try:
-            await geo.put(
-                driver_id=stored.driver_id,
-                category=stored.category,
-                lat=stored.lat,
-                lon=stored.lon,
-                recorded_at=stored.recorded_at,
-                available=stored.available,
-                version=stored.version,
-            )
-        except GeoIndexUnavailable as exc:
-            log.warning("geo index write failed; the next update repairs it", error=str(exc))
+        await mirror(geo, stored)
 
     after_commit(session, write)
+
+
+async def mirror(geo: RedisGeoIndex | None, stored: StoredPosition) -> None:
+    """Copy a committed driver_locations row to the Redis mirror (now: the caller's write has committed)."""
+    if geo is None:
+        return
+    try:
+        await geo.put(
+            driver_id=stored.driver_id,
+            category=stored.category,
+            lat=stored.lat,
+            lon=stored.lon,
+            recorded_at=stored.recorded_at,
+            available=stored.available,
+            version=stored.version,
+        )
+    except GeoIndexUnavailable as exc:
+        log.warning("geo index write failed; the next update repairs it", error=str(exc))
 
 
 async def record_position(

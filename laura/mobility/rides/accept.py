@@ -1,48 +1,105 @@
 """`POST /rides/{id}/accept`: exactly one driver wins, with the three layers of the spec's flow 1.
 
-1. A lock on the ride taken only by candidates (a fresh attempt of a driver holding a live offer of an
-   OFFERED ride): the first one goes on, concurrent ones are answered 409 RIDE_ALREADY_ACCEPTED without
-   touching the ride's row. With Redis configured it is Redis's (`SET NX PX`); without, a
-   transaction-scoped PostgreSQL advisory lock tried by the first statement itself.
-2. `ride_accept_attempts`: one row per (driver, Idempotency-Key), inserted by the first statement. A
-   repeat of a finished attempt replays its stored answer (success or failure); a concurrent repeat waits
-   on the row's unique index until the first commits, then replays it, so it never runs twice.
+1. A lock on the ride that only candidates (a fresh attempt of a driver holding a live offer of an OFFERED
+   ride) are stopped by: the first one goes on, concurrent ones are answered 409 RIDE_ALREADY_ACCEPTED
+   without touching the ride's row. With Redis configured it is Redis's (`SET NX PX`, taken before the
+   statement, since only the statement knows who is a candidate); without, a transaction-scoped PostgreSQL
+   advisory lock tried by the statement for candidates only.
+2. `ride_accept_attempts`: one row per (driver, Idempotency-Key). A repeat of a finished attempt replays its
+   stored answer (success or failure); a concurrent repeat waits on the row's unique index until the first
+   commits, then replays it, so it never runs twice.
 3. In the same transaction, the ride's row lock, the state check, the offer check (only a driver with a
-   live offer may accept) and the update, gated on the version read under the lock: this is what makes
-   the winner unique; the locks of layer 1 only spare the others the wait.
+   live offer may accept) and the assignment: this is what makes the winner unique; the locks of layer 1
+   only spare the others the wait.
 
-Most of the race is settled by the first statement alone: the driver, the ride, the offer and the attempt
-in one round trip, with the refusals visible at once (someone else's ride, never offered) stored with
-their answer. Refusals are answers too: stored on the attempt and committed, so the same key gives the
-same answer forever after.
+All of it, with the caller's session check, the audit row and the events, is one autocommit statement
+(`ride_accept`, migration 0014): one round trip per accept, no SQLAlchemy session. Refusals are answers
+too: stored on the attempt with it, so the same key gives the same answer forever after.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import structlog
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import after_commit
-from laura.core.errors import AppError
+from laura.audit import service as audit
+from laura.core.db import Database
+from laura.core.errors import AppError, RateLimited
+from laura.core.events import statement_committed, statement_event_data
 from laura.core.idempotency import IdempotencyKeyReused
 from laura.core.ratelimit import RateLimiter
-from laura.identity.service import Principal
+from laura.identity.service import Caller, session_ended
+from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.people.errors import DriverProfileRequired
-from laura.mobility.rides import service
-from laura.mobility.rides.errors import OfferNotActive, RideAlreadyAccepted, RideNotFound
+from laura.mobility.rides import metrics, repository, service
+from laura.mobility.rides.errors import (
+    DriverBusy,
+    InvalidStateTransition,
+    OfferNotActive,
+    RideAlreadyAccepted,
+    RideNotFound,
+)
 from laura.mobility.rides.lock import RideLock
-from laura.mobility.rides.repository import TAKEN, RideRepository
-from laura.mobility.rides.states import RideStatus, ensure_transition
+from laura.mobility.rides.repository import TAKEN
+from laura.mobility.rides.states import RideStatus, can_transition, ensure_transition
 
 log = structlog.get_logger("laura.mobility.accept")
 
 _BUSY_MESSAGE = "Another driver is accepting this ride"
+
+
+def _template(error: AppError) -> dict[str, Any]:
+    return {"status": error.status, "body": error.body(None)}
+
+
+def _invalid(status: RideStatus) -> AppError:
+    try:
+        ensure_transition(status, RideStatus.ACCEPTED)
+    except InvalidStateTransition as refused:
+        return refused
+    raise AssertionError(status)
+
+
+_REFUSALS = json.dumps(
+    {
+        "not_offered": _template(RideNotFound()),
+        "taken": _template(RideAlreadyAccepted(details={"currentStatus": None})),
+        "busy": _template(RideAlreadyAccepted(_BUSY_MESSAGE)),
+        "offer_closed": _template(OfferNotActive(details={"response": None, "expiresAt": None})),
+        "driver_busy": _template(DriverBusy()),
+        **{
+            f"invalid:{status.value}": _template(_invalid(status))
+            for status in RideStatus
+            if status not in TAKEN and not can_transition(status, RideStatus.ACCEPTED)
+        },
+    }
+)
+"""Every answer `ride_accept` may store for a refusal, by kind; it adds the request id and the details
+(`taken`: the ride's status; `offer_closed`: the offer's response and expiry)."""
+
+
+_AUDIT_ARGS = (
+    "audit_chain",
+    "audit_occurred_at",
+    "audit_actor",
+    "audit_action",
+    "audit_resource_type",
+    "audit_resource_id",
+    "audit_old",
+    "audit_new",
+    "audit_ip",
+    "audit_user_agent",
+    "audit_request_id",
+    "audit_canonical",
+)
+"""`ride_accept`'s names for `audit_append`'s arguments, in `append_args` order."""
 
 
 @dataclass(frozen=True)
@@ -55,110 +112,121 @@ class AcceptOutcome:
 
 
 async def accept_ride(
-    session: AsyncSession,
+    db: Database,
     *,
     geo: RedisGeoIndex | None,
     redis,  # type: ignore[no-untyped-def]
     limiter: RateLimiter,
     policy: service.RidePolicy,
-    user: Principal,
+    caller: Caller,
     ride_id: uuid.UUID,
     idempotency_key: str,
     request_id: str | None,
     now: datetime,
 ) -> AcceptOutcome:
-    """Accept an offered ride as the calling driver; see the module docstring for the three layers."""
-    repo = RideRepository(session)
-    seen = await repo.claim_accept(
-        user_id=user.id,
-        ride_id=ride_id,
-        key=idempotency_key,
-        now=now,
-        not_offered=RideNotFound().body(request_id),
-        taken=RideAlreadyAccepted(details={"currentStatus": None}).body(request_id),
-        try_lock=redis is None,
-    )
-    if seen["driver_id"] is None:
-        raise DriverProfileRequired()
-    if seen["ride_id"] is None:
-        raise RideNotFound()
-    if seen["attempt_id"] is None:
-        return await _replay(repo, seen["driver_id"], idempotency_key, ride_id)
-    await limiter.hit(
-        policy.accept_rate_limit, f"ride-accept:{seen['driver_id']}", "Too many accept attempts; slow down"
-    )
-    if seen["refused"] is not None:
-        return AcceptOutcome(seen["refused"], _refused_on_sight(seen).body(request_id))
+    """Accept an offered ride as the calling driver; see the module docstring for the three layers.
+
+    The rate limit is looked at before the statement and counted after it, for fresh attempts only (a
+    replay never counts): the statement refuses a fresh attempt once the limit is spent.
+    """
+    limit_key = f"ride-accept:{caller.id}"
+    spent: RateLimited | None = None
     try:
-        body = await _contend(session, geo, redis, policy, seen, user=user, now=now)
-    except AppError as refused:
-        if refused.status >= 500:
-            raise
-        answer = refused.body(request_id)
-        await repo.finish_attempt(
-            seen["attempt_id"],
-            success=False,
-            reason=refused.error,
-            status=refused.status,
-            body=answer,
-            now=now,
-        )
-        return AcceptOutcome(refused.status, answer)
-    await repo.finish_attempt(seen["attempt_id"], success=True, reason=None, status=200, body=body, now=now)
-    return AcceptOutcome(200, body)
-
-
-async def _replay(repo: RideRepository, driver_id: uuid.UUID, key: str, ride_id: uuid.UUID) -> AcceptOutcome:
-    """The key was used before by this driver: the committed answer again, if it was for this ride."""
-    existing = await repo.accept_attempt(driver_id, key)
-    if existing["ride_id"] != ride_id:
-        raise IdempotencyKeyReused("This Idempotency-Key was already used to accept another ride")
-    return AcceptOutcome(existing["response_status"], existing["response_body"], replayed=True)
-
-
-def _refused_on_sight(seen: Any) -> AppError:
-    """The refusal the first statement settled and stored (its `refused` status): never offered to this
-    driver (404) or already someone else's (409)."""
-    if seen["refused"] == RideNotFound.status:
-        return RideNotFound()
-    return RideAlreadyAccepted(details={"currentStatus": seen["status"]})
-
-
-async def _contend(
-    session: AsyncSession,
-    geo: RedisGeoIndex | None,
-    redis,  # type: ignore[no-untyped-def]
-    policy: service.RidePolicy,
-    seen: Any,
-    *,
-    user: Principal,
-    now: datetime,
-) -> dict[str, Any]:
-    """Layer 1 around layer 3: a candidate that did not get the ride's lock is answered at once."""
-    if seen["locked"] is False:
-        raise RideAlreadyAccepted(_BUSY_MESSAGE)
-    lock = None
-    if redis is not None and seen["candidate"]:
-        try:
-            lock = await RideLock.acquire(
-                redis, seen["ride_id"], policy.accept_lock_ms, policy.redis_namespace
-            )
-        except GeoIndexUnavailable as exc:
-            log.warning("accept lock unavailable, relying on the row lock", error=str(exc))
-        else:
-            if lock is None:
-                raise RideAlreadyAccepted(_BUSY_MESSAGE)
+        await limiter.check(policy.accept_rate_limit, limit_key, "Too many accept attempts; slow down")
+    except RateLimited as refused:
+        spent = refused
+    lock, locked = (
+        await _redis_lock(redis, ride_id, policy) if redis is not None and spent is None else (None, None)
+    )
     try:
-        body = await _accept_locked(
-            session, geo, ride_id=seen["ride_id"], driver_id=seen["driver_id"], user=user, now=now
+        row = await repository.accept(
+            db,
+            **_accept_args(
+                caller,
+                ride_id,
+                idempotency_key,
+                request_id,
+                now,
+                locked,
+                may_try=spent is None,
+                try_lock=redis is None,
+            ),
         )
-    except BaseException:
+    finally:
         if lock is not None:
             await _release(lock)
-        raise
-    if lock is not None:
-        after_commit(session, lambda: _release(lock))
-    return body
+    outcome = row["outcome"]
+    if outcome == "SESSION_ENDED":
+        raise session_ended()
+    if outcome == "NO_DRIVER":
+        raise DriverProfileRequired()
+    if outcome == "NO_RIDE":
+        raise RideNotFound()
+    if outcome == "RATE_LIMITED":
+        assert spent is not None
+        raise spent
+    if outcome == "REPLAY":
+        if row["answer_ride"] != ride_id:
+            raise IdempotencyKeyReused("This Idempotency-Key was already used to accept another ride")
+        return AcceptOutcome(row["answer_status"], row["answer_body"], replayed=True)
+    with contextlib.suppress(RateLimited):  # a concurrent attempt spent the limit since: this one is done
+        await limiter.hit(policy.accept_rate_limit, limit_key)
+    if outcome == "ACCEPTED":
+        await _accepted(db, geo, row, now)
+    return AcceptOutcome(row["answer_status"], row["answer_body"])
+
+
+def _accept_args(
+    caller: Caller,
+    ride_id: uuid.UUID,
+    key: str,
+    request_id: str | None,
+    now: datetime,
+    locked: bool | None,
+    *,
+    may_try: bool,
+    try_lock: bool,
+) -> dict[str, Any]:
+    """`ride_accept`'s arguments; the audit row's version is the ride's after the update, so the statement
+    fills it in (`$version`)."""
+    audit_row = audit.entry(
+        action="RIDE_STATUS_CHANGED",
+        resource_type="ride",
+        resource_id=str(ride_id),
+        old={"status": RideStatus.OFFERED.value},
+        new={"status": RideStatus.ACCEPTED.value, "version": "$version", "actor": "user", "reason": None},
+        actor_id=caller.id,
+        occurred_at=now,
+    )
+    return {
+        "session": caller.session_id,
+        "user": caller.id,
+        "ride": ride_id,
+        "key": key,
+        "attempt": uuid.uuid4(),
+        "now": now,
+        "request_id": request_id,
+        "may_try": may_try,
+        "try_lock": try_lock,
+        "locked": locked,
+        "refusals": _REFUSALS,
+        **dict(zip(_AUDIT_ARGS, audit.append_args(audit_row), strict=True)),
+        "accepted_type": "ride.accepted",
+        "canceled_type": "offer.canceled",
+        "canceled_data": statement_event_data({"rideId": ride_id, "reason": "ACCEPTED_BY_ANOTHER_DRIVER"}),
+    }
+
+
+async def _redis_lock(  # type: ignore[no-untyped-def]
+    redis, ride_id: uuid.UUID, policy: service.RidePolicy
+) -> tuple[RideLock | None, bool | None]:
+    """The ride's Redis lock and whether it was got (None: Redis is down, the row lock decides alone)."""
+    try:
+        lock = await RideLock.acquire(redis, ride_id, policy.accept_lock_ms, policy.redis_namespace)
+    except GeoIndexUnavailable as exc:
+        log.warning("accept lock unavailable, relying on the row lock", error=str(exc))
+        return None, None
+    return lock, lock is not None
 
 
 async def _release(lock: RideLock) -> None:
@@ -168,41 +236,22 @@ async def _release(lock: RideLock) -> None:
         log.warning("accept lock not released; it expires by itself", error=str(exc))
 
 
-async def _accept_locked(
-    session: AsyncSession,
-    geo: RedisGeoIndex | None,
-    *,
-    ride_id: uuid.UUID,
-    driver_id: uuid.UUID,
-    user: Principal,
-    now: datetime,
-) -> dict[str, Any]:
-    """Layer 3: under the ride's row lock, check state and offer, then make the driver the winner.
-
-    Every refusal here is decided before any write, so it needs no savepoint: the attempt is finished as
-    failed and committed with nothing else.
-    """
-    repo = RideRepository(session)
-    ride = await repo.lock_for_accept(ride_id, driver_id)
-    if ride is None or ride["offer_id"] is None:
-        raise RideNotFound()
-    status = RideStatus(ride["status"])
-    if ride["driver_id"] == driver_id and status in TAKEN:
-        return (await service.view_of(session, await repo.get(ride_id))).wire()
-    if status in TAKEN:
-        raise RideAlreadyAccepted(details={"currentStatus": status.value})
-    ensure_transition(status, RideStatus.ACCEPTED)
-    if ride["response"] is not None or ride["expires_at"] <= now:
-        raise OfferNotActive(
-            details={"response": ride["response"] or "EXPIRED", "expiresAt": ride["expires_at"].isoformat()}
+async def _accepted(db: Database, geo: RedisGeoIndex | None, row: Any, now: datetime) -> None:
+    """What follows the winner's commit: the driver leaves the Redis mirror, the relay wakes, metrics move."""
+    if row["mirror_driver"] is not None:
+        await matching.mirror(
+            geo,
+            matching.StoredPosition(
+                driver_id=row["mirror_driver"],
+                category=row["mirror_category"],
+                lat=row["mirror_lat"],
+                lon=row["mirror_lon"],
+                recorded_at=row["mirror_recorded_at"],
+                available=False,
+                version=row["mirror_version"],
+            ),
         )
-    return await service.assign_driver(
-        session,
-        geo,
-        ride_id=ride_id,
-        driver_id=driver_id,
-        current=status,
-        version=ride["version"],
-        now=now,
-        actor_id=user.id,
-    )
+    statement_committed()
+    metrics.RIDES_ACCEPTED.inc()
+    metrics.RIDE_ACCEPT_DURATION.observe((now - row["ride_created_at"]).total_seconds())
+    await metrics.refresh_gauges_after_statement(db)

@@ -8,7 +8,7 @@ import time
 from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import after_commit
+from laura.core.db import Database, after_commit
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.rides.repository import RideRepository
 
@@ -37,18 +37,32 @@ def count_after_commit(session: AsyncSession, update) -> None:  # type: ignore[n
     after_commit(session, hook)
 
 
+def _refresh_due() -> bool:
+    """At most one gauge refresh a second per process."""
+    global _last_refresh
+    if time.monotonic() - _last_refresh < _REFRESH_EVERY_S:
+        return False
+    _last_refresh = time.monotonic()
+    return True
+
+
 def refresh_gauges_after_commit(session: AsyncSession) -> None:
     """Re-read the gauges once this transaction committed (throttled per process)."""
 
     async def hook() -> None:
-        global _last_refresh
-        if time.monotonic() - _last_refresh < _REFRESH_EVERY_S:
-            return
-        _last_refresh = time.monotonic()
-        await refresh_gauges(session)
-        await session.rollback()
+        if _refresh_due():
+            await refresh_gauges(session)
+            await session.rollback()
 
     after_commit(session, hook)
+
+
+async def refresh_gauges_after_statement(db: Database) -> None:
+    """`refresh_gauges_after_commit` for a one-statement unit of work, which has no session: one is opened
+    only when a refresh is due."""
+    if _refresh_due():
+        async with db.sessionmaker() as session:
+            await refresh_gauges(session)
 
 
 async def refresh_gauges(session: AsyncSession) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,7 +11,7 @@ import asyncpg
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import execute, fetchrow
+from laura.core.db import Database, one_statement
 from laura.mobility.rides.models import Ride, RideOffer, RideRating
 from laura.mobility.rides.states import RideStatus
 
@@ -43,91 +42,54 @@ _HISTORY = (
 )
 
 
-_CLAIM_ACCEPT = """
-WITH seen AS (
-    SELECT d.id AS driver_id, r.id AS ride_id, r.status, r.driver_id AS ride_driver, r.version,
-           o.id AS offer_id, o.response, o.expires_at
-      FROM (SELECT 1) AS one
-      LEFT JOIN drivers d ON d.user_id = $1
-      LEFT JOIN rides r ON r.id = $2
-      LEFT JOIN ride_offers o ON o.ride_id = r.id AND o.driver_id = d.id
-), verdict AS (
-    SELECT seen.*,
-           CASE WHEN offer_id IS NULL THEN 404
-                WHEN ride_driver <> driver_id AND status = ANY($10::text[]) THEN 409 END AS refused
-      FROM seen
-), attempt AS (
-    INSERT INTO ride_accept_attempts AS a (id, ride_id, driver_id, idempotency_key, status, failure_reason,
-                response_status, response_body, attempt_at, completed_at)
-    SELECT $3::uuid, v.ride_id, v.driver_id, $4::text,
-           CASE WHEN v.refused IS NULL THEN 'PENDING' ELSE 'FAILED' END,
-           b.body ->> 'error', v.refused, b.body, $5::timestamptz,
-           CASE WHEN v.refused IS NOT NULL THEN $5::timestamptz END
-      FROM verdict v
-      CROSS JOIN LATERAL (SELECT CASE v.refused WHEN 404 THEN $6::jsonb
-                                  WHEN 409 THEN jsonb_set($7::jsonb, '{details,currentStatus}', to_jsonb(v.status))
-                                  END AS body) AS b
-     WHERE v.driver_id IS NOT NULL AND v.ride_id IS NOT NULL
-        ON CONFLICT (driver_id, idempotency_key) DO NOTHING
-    RETURNING a.id
+_ACCEPT_ARGS = (
+    "session",
+    "user",
+    "ride",
+    "key",
+    "attempt",
+    "now",
+    "request_id",
+    "may_try",
+    "try_lock",
+    "locked",
+    "taken",
+    "refusals",
+    "audit_chain",
+    "audit_occurred_at",
+    "audit_actor",
+    "audit_action",
+    "audit_resource_type",
+    "audit_resource_id",
+    "audit_old",
+    "audit_new",
+    "audit_ip",
+    "audit_user_agent",
+    "audit_request_id",
+    "audit_canonical",
+    "accepted_type",
+    "canceled_type",
+    "canceled_data",
 )
-SELECT v.driver_id, v.ride_id, v.status, v.refused, a.id AS attempt_id,
-       v.refused IS NULL AND v.status = 'OFFERED' AND v.response IS NULL AND v.expires_at > $5 AS candidate,
-       CASE WHEN $8::boolean AND a.id IS NOT NULL AND v.refused IS NULL AND v.status = 'OFFERED'
-                 AND v.response IS NULL AND v.expires_at > $5
-            THEN pg_try_advisory_xact_lock(7426011, $9::integer) END AS locked
-  FROM verdict v LEFT JOIN attempt a ON true
-"""
-"""One round trip decides most accepts. The refusals visible at once (never offered to this driver: 404;
-someone else's already: 409) are stored with their answer as the attempt is inserted. A fresh attempt by
-a driver holding a live offer of an OFFERED ride is a candidate; with `try_lock` ($8) it also tries the
-ride's transaction-scoped advisory lock (keys 7426011 and `accept_lock_key`), so of the candidates running at the same moment one goes on and the others are
-answered without waiting for the row. An `attempt_id` of NULL means the key was used before: its
-committed answer is replayed (a concurrent twin waits on the unique index until the first commits)."""
-
-_ASSIGN = """
-WITH drv AS (
-    UPDATE drivers SET current_ride_id = $1
-     WHERE id = $2 AND current_ride_id IS NULL AND EXISTS (SELECT 1 FROM rides WHERE id = $1 AND version = $4)
-    RETURNING id, user_id, full_name, average_rating
-), ride AS (
-    UPDATE rides SET driver_id = $2, status = 'ACCEPTED', status_changed_at = $3, accepted_at = $3,
-                     version = version + 1
-     WHERE id = $1 AND version = $4 AND EXISTS (SELECT 1 FROM drv)
-    RETURNING *
-), offers AS (
-    UPDATE ride_offers SET response = CASE WHEN driver_id = $2 THEN 'ACCEPTED' ELSE 'CANCELED' END,
-                           responded_at = $3
-     WHERE ride_id = $1 AND response IS NULL AND EXISTS (SELECT 1 FROM ride)
-    RETURNING driver_id, response
+_ACCEPT = (
+    "SELECT outcome, answer_status, answer_body, answer_ride, ride_created_at, mirror_driver, mirror_category,"
+    " mirror_lat, mirror_lon, mirror_recorded_at, mirror_version FROM ride_accept("
+    + ", ".join(f"p_{name} => ${n}" for n, name in enumerate(_ACCEPT_ARGS, start=1))
+    + ")"
 )
-SELECT ride.id, ride.status, ride.category, ride.passenger_id, ride.driver_id,
-       ride.pickup_lat::float8 AS pickup_lat, ride.pickup_lon::float8 AS pickup_lon,
-       ride.dropoff_lat::float8 AS dropoff_lat, ride.dropoff_lon::float8 AS dropoff_lon,
-       ride.estimated_distance_m, ride.estimated_duration_s, ride.surge_multiplier, ride.estimated_fare,
-       ride.final_fare, ride.final_distance_m, ride.final_duration_s, ride.fare_basis, ride.cancellation_fee,
-       ride.canceled_by, ride.cancel_reason, ride.expire_reason, ride.dispatch_round, ride.version,
-       ride.created_at, ride.accepted_at, ride.arrived_at, ride.started_at, ride.completed_at,
-       ride.canceled_at, ride.expired_at,
-       drv.user_id AS driver_user_id, drv.full_name AS driver_full_name,
-       drv.average_rating AS driver_average_rating,
-       v.license_plate, v.brand, v.model, v.category AS vehicle_category,
-       p.user_id AS passenger_user_id,
-       ARRAY(SELECT d.user_id FROM offers JOIN drivers d ON d.id = offers.driver_id
-              WHERE offers.response = 'CANCELED') AS canceled_user_ids
-  FROM ride CROSS JOIN drv
-  JOIN passengers p ON p.id = ride.passenger_id
-  LEFT JOIN vehicles v ON v.driver_id = drv.id AND v.status = 'active'
-"""
-"""Under the ride's row lock (version as read under it): the driver takes the ride unless already on a
-trip, the ride becomes ACCEPTED (version bumped), the driver's offer ACCEPTED and every other open one
-CANCELED. Every write is gated on the driver's, so a busy driver changes nothing. Returns the ride as the
-API shows it, with the driver, the vehicle and the users to notify."""
 
 
-def accept_lock_key(ride_id: uuid.UUID) -> int:
-    """The ride's second advisory-lock key: its last 32 bits (random in a UUID v4 or v7)."""
-    return int.from_bytes(ride_id.bytes[-4:], "big", signed=True)
+async def accept(db: Database, **args: Any) -> asyncpg.Record:
+    """A whole accept in one autocommit statement (migration 0014): the session check, the attempt, the
+    ride's locks and checks, the assignment, the audit and outbox rows and the stored answer. Takes
+    `ride_accept`'s arguments by name (without `p_`, and without `taken`: this repository's `TAKEN`);
+    returns its outcome and answer."""
+    args["taken"] = [s.value for s in TAKEN]
+    row = await one_statement(db, _ACCEPT, *(args.pop(name) for name in _ACCEPT_ARGS))
+    if args:
+        raise TypeError(f"unknown ride_accept arguments: {sorted(args)}")
+    assert row is not None
+    return row
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,83 +202,6 @@ class RideRepository:
                 " AND category = :category AND pickup_h3 = ANY(CAST(:cells AS bigint[]))"
             ),
             {"cells": cells, "category": category},
-        )
-
-    async def claim_accept(
-        self,
-        *,
-        user_id: uuid.UUID,
-        ride_id: uuid.UUID,
-        key: str,
-        now: datetime,
-        not_offered: Any,
-        taken: Any,
-        try_lock: bool,
-    ) -> asyncpg.Record:
-        """Flow 1's first statement, see `_CLAIM_ACCEPT`. `not_offered` and `taken` are the answers stored
-        for a refusal settled on sight (`taken` gets the ride's status as `details.currentStatus`)."""
-        return await fetchrow(
-            self.session,
-            _CLAIM_ACCEPT,
-            user_id,
-            ride_id,
-            uuid.uuid4(),
-            key,
-            now,
-            json.dumps(not_offered),
-            json.dumps(taken),
-            try_lock,
-            accept_lock_key(ride_id),
-            [s.value for s in TAKEN],
-        )
-
-    async def accept_attempt(self, driver_id: uuid.UUID, key: str) -> asyncpg.Record | None:
-        """The committed attempt of (driver, key): its ride and the answer to replay."""
-        return await fetchrow(
-            self.session,
-            "SELECT ride_id, response_status, response_body FROM ride_accept_attempts"
-            " WHERE driver_id = $1 AND idempotency_key = $2",
-            driver_id,
-            key,
-        )
-
-    async def lock_for_accept(self, ride_id: uuid.UUID, driver_id: uuid.UUID) -> asyncpg.Record | None:
-        """The ride under its row lock (NO KEY UPDATE, see `lock`) with the driver's offer, as of now."""
-        return await fetchrow(
-            self.session,
-            "SELECT r.status, r.driver_id, r.version, o.id AS offer_id, o.response, o.expires_at"
-            " FROM rides r LEFT JOIN ride_offers o ON o.ride_id = r.id AND o.driver_id = $2"
-            " WHERE r.id = $1 FOR NO KEY UPDATE OF r",
-            ride_id,
-            driver_id,
-        )
-
-    async def assign(
-        self, *, ride_id: uuid.UUID, driver_id: uuid.UUID, version: int, now: datetime
-    ) -> asyncpg.Record | None:
-        """The winner's writes in one statement (see `_ASSIGN`); None when the driver is on another trip."""
-        return await fetchrow(self.session, _ASSIGN, ride_id, driver_id, now, version)
-
-    async def finish_attempt(
-        self,
-        attempt_id: uuid.UUID,
-        *,
-        success: bool,
-        reason: str | None,
-        status: int,
-        body: Any,
-        now: datetime,
-    ) -> None:
-        await execute(
-            self.session,
-            "UPDATE ride_accept_attempts SET status = $2, failure_reason = $3, response_status = $4,"
-            " response_body = $5::jsonb, completed_at = $6 WHERE id = $1",
-            attempt_id,
-            "SUCCESS" if success else "FAILED",
-            reason,
-            status,
-            json.dumps(body),
-            now,
         )
 
     async def add_rating(self, rating: RideRating) -> bool:

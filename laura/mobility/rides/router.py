@@ -12,7 +12,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from laura.core.db import SessionDep
+from laura.core.db import DatabaseDep, SessionDep
 from laura.core.errors import RateLimited
 from laura.core.idempotency import (
     IdempotencyKeyHeader,
@@ -50,7 +50,7 @@ from laura.mobility.rides.schemas import (
     RideStatsOut,
 )
 from laura.mobility.rides.states import RideStatus
-from laura.mobility.roles import DriverUser, PassengerUser
+from laura.mobility.roles import DriverCaller, DriverUser, PassengerUser
 
 router = APIRouter()
 
@@ -154,8 +154,8 @@ async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
 async def accept_ride(
     ride_id: uuid.UUID,
     request: Request,
-    user: DriverUser,
-    session: SessionDep,
+    caller: DriverCaller,
+    db: DatabaseDep,
     geo: GeoIndexDep,
     settings: SettingsDep,
     idempotency_key: IdempotencyKeyHeader = None,
@@ -166,12 +166,12 @@ async def accept_ride(
         raise IdempotencyKeyRequired()
     ctx = request_context()
     outcome = await accept.accept_ride(
-        session,
+        db,
         geo=geo,
         redis=request.app.state.redis,
         limiter=request.app.state.limiter,
         policy=_policy(settings),
-        user=user,
+        caller=caller,
         ride_id=ride_id,
         idempotency_key=idempotency_key,
         request_id=ctx.request_id if ctx else None,

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -39,7 +38,6 @@ from laura.mobility.rides.errors import (
     ActiveRideExists,
     AlreadyRated,
     ConcurrentRideUpdate,
-    DriverBusy,
     OfferNotActive,
     RideNotCompleted,
     RideNotFound,
@@ -466,63 +464,6 @@ async def reject_offer(
         if not await repo.open_offers(ride.id, ride.dispatch_round, now):
             await _next_round(session, geo, policy, ride, now=now, actor_id=user.id)
     return offer
-
-
-async def assign_driver(
-    session: AsyncSession,
-    geo: RedisGeoIndex | None,
-    *,
-    ride_id: uuid.UUID,
-    driver_id: uuid.UUID,
-    current: RideStatus,
-    version: int,
-    now: datetime,
-    actor_id: uuid.UUID,
-) -> dict[str, Any]:
-    """The winner's side of an accept (ride locked at `version`, its state and the offer checked): ACCEPTED,
-    offers closed, driver unavailable, events out; the ride as the API shows it.
-
-    The writes are one statement on the driver (the repository's `_ASSIGN`): this runs while the other
-    candidates of the race are being turned away, so it is kept to the fewest round trips.
-    """
-    ensure_transition(current, _S.ACCEPTED)
-    row = await RideRepository(session).assign(ride_id=ride_id, driver_id=driver_id, version=version, now=now)
-    if row is None:
-        raise DriverBusy()
-    _audit_transition(session, ride_id, current, _S.ACCEPTED, row["version"], actor_id=actor_id)
-    await matching.set_availability(session, geo, driver_id, False)
-    wire = _accepted_wire(row)
-    await _notify(session, "ride.accepted", wire, [row["passenger_user_id"], row["driver_user_id"]])
-    await _notify(
-        session,
-        "offer.canceled",
-        {"rideId": ride_id, "reason": "ACCEPTED_BY_ANOTHER_DRIVER"},
-        row["canceled_user_ids"],
-    )
-    waited = (now - row["created_at"]).total_seconds()
-    metrics.count_after_commit(session, metrics.RIDES_ACCEPTED.inc)
-    metrics.count_after_commit(session, lambda: metrics.RIDE_ACCEPT_DURATION.observe(waited))
-    metrics.refresh_gauges_after_commit(session)
-    return wire
-
-
-def _accepted_wire(row: Any) -> dict[str, Any]:
-    """The wire form of the row `assign` returns (ride columns, then the driver's and vehicle's)."""
-    ride = SimpleNamespace(**dict(row.items()))
-    driver = SimpleNamespace(
-        id=row["driver_id"], full_name=row["driver_full_name"], average_rating=row["driver_average_rating"]
-    )
-    vehicle = (
-        SimpleNamespace(
-            license_plate=row["license_plate"],
-            brand=row["brand"],
-            model=row["model"],
-            category=row["vehicle_category"],
-        )
-        if row["license_plate"] is not None
-        else None
-    )
-    return RideOut.of(ride, driver, vehicle).model_dump(mode="json", by_alias=True)
 
 
 async def _assigned_ride(session: AsyncSession, user: Principal, ride_id: uuid.UUID) -> tuple[Ride, Driver]:

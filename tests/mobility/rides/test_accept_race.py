@@ -165,3 +165,49 @@ async def test_a_driver_on_another_trip_is_refused_and_changes_nothing(app, clie
     assert str(busy_row.current_ride_id) == first["id"]
     taken = await accept(client, free, second["id"])
     assert taken.status_code == 200 and taken.json()["driverId"] == free.id
+
+
+async def test_a_logged_out_driver_is_refused_and_changes_nothing(app, client):
+    admin_headers = await admin(app, client)
+    taker = await driver(client, admin_headers)
+    _, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+    assert (await client.post("/auth/logout", headers=taker.headers)).status_code == 204
+
+    refused = await accept(client, taker, ride["id"])
+
+    assert refused.status_code == 401 and refused.json()["error"] == "INVALID_TOKEN"
+    (row,) = await _rows(app, "SELECT status, driver_id, version FROM rides WHERE id = :r", r=ride["id"])
+    assert (row.status, row.driver_id, row.version) == ("OFFERED", None, ride["version"])
+    offers = await _rows(app, "SELECT response FROM ride_offers WHERE ride_id = :r", r=ride["id"])
+    assert {o.response for o in offers} == {None}
+    attempts = await _rows(app, "SELECT id FROM ride_accept_attempts WHERE ride_id = :r", r=ride["id"])
+    audited = await _rows(
+        app,
+        "SELECT id FROM audit_logs WHERE resource_id = :r AND action = 'RIDE_STATUS_CHANGED'"
+        " AND new_values->>'status' = 'ACCEPTED'",
+        r=ride["id"],
+    )
+    assert attempts == [] and audited == []
+
+
+async def test_the_answer_and_its_event_show_the_ride_as_the_api_does(app, client):
+    """The winner's answer and event are built by the statement (`ride_wire`): the same as `RideOut`."""
+    admin_headers = await admin(app, client)
+    taker = await driver(client, admin_headers)
+    rider_user, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+
+    accepted = await accept(client, taker, ride["id"])
+
+    assert accepted.status_code == 200
+    shown = (await client.get(f"/rides/{ride['id']}", headers=rider)).json()
+    assert accepted.json() == shown
+    assert shown["driver"]["vehicle"] is not None and shown["acceptedAt"].endswith("Z")
+    (event,) = await _rows(
+        app,
+        "SELECT data, user_ids FROM outbox WHERE type = 'ride.accepted' AND data->>'id' = :r",
+        r=ride["id"],
+    )
+    assert event.data == shown
+    assert [str(u) for u in event.user_ids] == [rider_user["id"], taker.user["id"]]

@@ -1,0 +1,263 @@
+"""A ride accept as one statement: the session check, the attempt (the key's claim), the ride's lock and
+checks, the assignment, the audit row, the outbox events and the stored answer, in one autocommit call.
+
+Revision ID: 0014
+Revises: 0013
+
+An accept used to cost four round trips inside BEGIN ... COMMIT (the session check, the claim, the
+assignment or the stored refusal, the commit) plus a SQLAlchemy session. `ride_accept` does the same work,
+in the same order, in one call sent in autocommit, so it is its own transaction. Of a burst of candidates,
+the one that gets the ride's advisory lock (or, with Redis, the Redis lock taken before the call) goes on to
+the row lock; the others store their 409 and return at once.
+
+The answers are written here, so the ride's wire form (`ride_wire`, the API's `RideOut`) is built here
+too; the refusals' bodies come from the caller as templates (`p_refusals`: kind -> status and body) that
+only get the request id and their details.
+"""
+
+from alembic import op
+
+revision = "0014"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        -- Python's datetime.isoformat() of a UTC time: microseconds only when there are any.
+        CREATE FUNCTION iso_utc(p timestamptz) RETURNS text LANGUAGE sql STABLE AS $$
+            SELECT to_char(p AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+                   || CASE WHEN date_part('microseconds', p)::bigint % 1000000 <> 0
+                           THEN to_char(p AT TIME ZONE 'UTC', '.US') ELSE '' END
+                   || '+00:00'
+        $$;
+
+        -- The ride as the API shows it (RideOut), with its driver and the driver's active vehicle.
+        CREATE FUNCTION ride_wire(p_ride uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
+            SELECT jsonb_build_object(
+                'id', r.id, 'status', r.status, 'category', r.category, 'passengerId', r.passenger_id,
+                'driverId', r.driver_id,
+                'driver', CASE WHEN d.id IS NOT NULL THEN jsonb_build_object(
+                    'id', d.id, 'fullName', d.full_name, 'averageRating', d.average_rating,
+                    'vehicle', CASE WHEN v.id IS NOT NULL THEN jsonb_build_object(
+                        'licensePlate', v.license_plate, 'brand', v.brand, 'model', v.model,
+                        'category', v.category) END) END,
+                'pickup', jsonb_build_object('lat', r.pickup_lat, 'lon', r.pickup_lon),
+                'dropoff', jsonb_build_object('lat', r.dropoff_lat, 'lon', r.dropoff_lon),
+                'estimatedDistanceMeters', r.estimated_distance_m, 'estimatedDurationSeconds', r.estimated_duration_s,
+                'surgeMultiplier', r.surge_multiplier, 'estimatedFare', r.estimated_fare, 'finalFare', r.final_fare,
+                'finalDistanceMeters', r.final_distance_m, 'finalDurationSeconds', r.final_duration_s,
+                'fareBasis', r.fare_basis, 'cancellationFee', r.cancellation_fee, 'canceledBy', r.canceled_by,
+                'cancelReason', r.cancel_reason, 'expireReason', r.expire_reason, 'dispatchRound', r.dispatch_round,
+                'version', r.version,
+                'createdAt', replace(iso_utc(r.created_at), '+00:00', 'Z'),
+                'acceptedAt', replace(iso_utc(r.accepted_at), '+00:00', 'Z'),
+                'arrivedAt', replace(iso_utc(r.arrived_at), '+00:00', 'Z'),
+                'startedAt', replace(iso_utc(r.started_at), '+00:00', 'Z'),
+                'completedAt', replace(iso_utc(r.completed_at), '+00:00', 'Z'),
+                'canceledAt', replace(iso_utc(r.canceled_at), '+00:00', 'Z'),
+                'expiredAt', replace(iso_utc(r.expired_at), '+00:00', 'Z'))
+              FROM rides r
+              LEFT JOIN drivers d ON d.id = r.driver_id
+              LEFT JOIN vehicles v ON v.driver_id = d.id AND v.status = 'active'
+             WHERE r.id = p_ride
+        $$;
+
+        -- A refusal's answer from its template: the request id, and the details its kind carries.
+        CREATE FUNCTION ride_accept_refusal(p_refusals jsonb, p_kind text, p_request_id text, p_status text,
+                                            p_response text, p_expires_at timestamptz)
+        RETURNS jsonb LANGUAGE sql STABLE AS $$
+            SELECT CASE p_kind
+                       WHEN 'taken' THEN jsonb_set(b, '{details,currentStatus}', to_jsonb(p_status))
+                       WHEN 'offer_closed' THEN jsonb_set(b, '{details}', jsonb_build_object(
+                           'response', coalesce(p_response, 'EXPIRED'), 'expiresAt', iso_utc(p_expires_at)))
+                       ELSE b
+                   END
+              FROM (SELECT (p_refusals -> p_kind -> 'body') || jsonb_build_object('requestId', p_request_id) AS b) t
+        $$;
+
+        CREATE FUNCTION ride_accept(
+            -- who asks: the access token's session and user, checked live here
+            p_session uuid, p_user uuid,
+            -- the accept: its ride, Idempotency-Key, attempt id, time and request id (for the answers)
+            p_ride uuid, p_key text, p_attempt uuid, p_now timestamptz, p_request_id text,
+            -- false: the driver's rate limit is spent (a fresh attempt is refused, a replay still answered)
+            p_may_try boolean,
+            -- the first layer: try the ride's advisory lock here, or the Redis lock's result (NULL: unknown)
+            p_try_lock boolean, p_locked boolean,
+            -- the statuses in which a driver holds the ride, and the refusals' templates by kind
+            p_taken text[], p_refusals jsonb,
+            -- the audit row (audit_append's arguments; the ride's new version replaces "$version")
+            p_audit_chain smallint, p_audit_occurred_at timestamptz, p_audit_actor uuid, p_audit_action text,
+            p_audit_resource_type text, p_audit_resource_id text, p_audit_old jsonb, p_audit_new jsonb,
+            p_audit_ip text, p_audit_user_agent text, p_audit_request_id text, p_audit_canonical text,
+            -- the events: the ride to its passenger and driver, and the other offers' cancellation
+            p_accepted_type text, p_canceled_type text, p_canceled_data jsonb,
+            OUT outcome text, OUT answer_status integer, OUT answer_body jsonb, OUT answer_ride uuid,
+            OUT ride_created_at timestamptz, OUT mirror_driver uuid, OUT mirror_category text,
+            OUT mirror_lat double precision, OUT mirror_lon double precision,
+            OUT mirror_recorded_at timestamptz, OUT mirror_version bigint
+        ) LANGUAGE plpgsql VOLATILE AS $$
+        DECLARE
+            v_driver uuid;
+            v_seen record;
+            v_kind text;
+            v_held boolean := false;
+            v_version integer;
+            v_passenger_user uuid;
+            v_canceled uuid[];
+        BEGIN
+            IF NOT auth_session_live(p_session, p_user) THEN
+                outcome := 'SESSION_ENDED';
+                RETURN;
+            END IF;
+            SELECT id INTO v_driver FROM drivers WHERE user_id = p_user;
+            IF v_driver IS NULL THEN
+                outcome := 'NO_DRIVER';
+                RETURN;
+            END IF;
+            SELECT r.status, r.driver_id, o.id AS offer_id, o.response, o.expires_at INTO v_seen
+              FROM rides r LEFT JOIN ride_offers o ON o.ride_id = r.id AND o.driver_id = v_driver
+             WHERE r.id = p_ride;
+            IF NOT FOUND THEN
+                outcome := 'NO_RIDE';
+                RETURN;
+            END IF;
+            SELECT a.ride_id, a.response_status, a.response_body INTO answer_ride, answer_status, answer_body
+              FROM ride_accept_attempts a WHERE a.driver_id = v_driver AND a.idempotency_key = p_key;
+            IF FOUND THEN
+                outcome := 'REPLAY';
+                RETURN;
+            END IF;
+            IF NOT p_may_try THEN
+                outcome := 'RATE_LIMITED';
+                RETURN;
+            END IF;
+
+            -- On sight: never offered, someone else's, or a candidate that did not get the lock. The lock is
+            -- tried by candidates only (a live offer of an OFFERED ride), so the others never take it.
+            v_kind := CASE
+                WHEN v_seen.offer_id IS NULL THEN 'not_offered'
+                WHEN v_seen.driver_id <> v_driver AND v_seen.status = ANY(p_taken) THEN 'taken'
+                WHEN v_seen.status = 'OFFERED' AND v_seen.response IS NULL AND v_seen.expires_at > p_now
+                     AND NOT coalesce(CASE WHEN p_try_lock THEN pg_try_advisory_xact_lock(7426011, hashtext(p_ride::text))
+                                           ELSE p_locked END, true)
+                    THEN 'busy'
+            END;
+
+            IF v_kind IS NULL THEN
+                INSERT INTO ride_accept_attempts (id, ride_id, driver_id, idempotency_key, status, attempt_at)
+                VALUES (p_attempt, p_ride, v_driver, p_key, 'PENDING', p_now)
+                ON CONFLICT (driver_id, idempotency_key) DO NOTHING;
+                IF FOUND THEN
+                    -- Under the ride's row lock: the state, the offer, then the driver takes the ride.
+                    SELECT r.status, r.driver_id, o.id AS offer_id, o.response, o.expires_at INTO v_seen
+                      FROM rides r LEFT JOIN ride_offers o ON o.ride_id = r.id AND o.driver_id = v_driver
+                     WHERE r.id = p_ride FOR NO KEY UPDATE OF r;
+                    v_held := v_seen.driver_id IS NOT DISTINCT FROM v_driver AND v_seen.status = ANY(p_taken);
+                    v_kind := CASE
+                        WHEN v_seen.offer_id IS NULL THEN 'not_offered'
+                        WHEN v_held THEN NULL
+                        WHEN v_seen.status = ANY(p_taken) THEN 'taken'
+                        WHEN v_seen.status <> 'OFFERED' THEN 'invalid:' || v_seen.status
+                        WHEN v_seen.response IS NOT NULL OR v_seen.expires_at <= p_now THEN 'offer_closed'
+                    END;
+                    IF v_kind IS NULL AND NOT v_held THEN
+                        UPDATE drivers SET current_ride_id = p_ride WHERE id = v_driver AND current_ride_id IS NULL;
+                        IF NOT FOUND THEN
+                            v_kind := 'driver_busy';
+                        END IF;
+                    END IF;
+                    IF v_kind IS NOT NULL THEN
+                        answer_status := (p_refusals -> v_kind ->> 'status')::integer;
+                        answer_body := ride_accept_refusal(p_refusals, v_kind, p_request_id, v_seen.status,
+                                                           v_seen.response, v_seen.expires_at);
+                        UPDATE ride_accept_attempts
+                           SET status = 'FAILED', failure_reason = answer_body ->> 'error',
+                               response_status = answer_status, response_body = answer_body, completed_at = p_now
+                         WHERE id = p_attempt;
+                        outcome := 'ANSWERED';
+                        RETURN;
+                    END IF;
+                    IF v_held THEN
+                        outcome := 'ANSWERED';
+                    ELSE
+                        UPDATE rides SET driver_id = v_driver, status = 'ACCEPTED', status_changed_at = p_now,
+                                         accepted_at = p_now, version = version + 1
+                         WHERE id = p_ride
+                        RETURNING version, created_at INTO v_version, ride_created_at;
+                        WITH closed AS (
+                            UPDATE ride_offers
+                               SET response = CASE WHEN driver_id = v_driver THEN 'ACCEPTED' ELSE 'CANCELED' END,
+                                   responded_at = p_now
+                             WHERE ride_id = p_ride AND response IS NULL
+                            RETURNING driver_id, response)
+                        SELECT coalesce(array_agg(d.user_id) FILTER (WHERE c.response = 'CANCELED'), '{}')
+                          INTO v_canceled
+                          FROM closed c JOIN drivers d ON d.id = c.driver_id;
+                        UPDATE driver_locations SET available = false, version = version + 1
+                         WHERE driver_id = v_driver
+                        RETURNING driver_id, category, lat, lon, recorded_at, version
+                             INTO mirror_driver, mirror_category, mirror_lat, mirror_lon, mirror_recorded_at,
+                                  mirror_version;
+                        outcome := 'ACCEPTED';
+                    END IF;
+                    answer_status := 200;
+                    answer_body := ride_wire(p_ride);
+                    UPDATE ride_accept_attempts
+                       SET status = 'SUCCESS', response_status = 200, response_body = answer_body, completed_at = p_now
+                     WHERE id = p_attempt;
+                    IF v_held THEN
+                        RETURN;
+                    END IF;
+                    SELECT p.user_id INTO v_passenger_user
+                      FROM rides r JOIN passengers p ON p.id = r.passenger_id WHERE r.id = p_ride;
+                    INSERT INTO outbox (type, data, user_ids, roles, occurred_at)
+                    VALUES (p_accepted_type, answer_body, ARRAY[v_passenger_user, p_user], '{}', p_now);
+                    IF cardinality(v_canceled) > 0 THEN
+                        INSERT INTO outbox (type, data, user_ids, roles, occurred_at)
+                        VALUES (p_canceled_type, p_canceled_data, v_canceled, '{}', p_now);
+                    END IF;
+                    -- last: its chain's lock is held from here to the commit
+                    PERFORM audit_append(p_audit_chain, p_audit_occurred_at, p_audit_actor, p_audit_action,
+                                         p_audit_resource_type, p_audit_resource_id, p_audit_old,
+                                         jsonb_set(p_audit_new, '{version}', to_jsonb(v_version)), p_audit_ip,
+                                         p_audit_user_agent, p_audit_request_id,
+                                         replace(p_audit_canonical, '"version":"$version"', '"version":' || v_version));
+                    RETURN;
+                END IF;
+            ELSE
+                answer_status := (p_refusals -> v_kind ->> 'status')::integer;
+                answer_body := ride_accept_refusal(p_refusals, v_kind, p_request_id, v_seen.status, v_seen.response,
+                                                   v_seen.expires_at);
+                INSERT INTO ride_accept_attempts AS a (id, ride_id, driver_id, idempotency_key, status, failure_reason,
+                                                       response_status, response_body, attempt_at, completed_at)
+                VALUES (p_attempt, p_ride, v_driver, p_key, 'FAILED', answer_body ->> 'error', answer_status,
+                        answer_body, p_now, p_now)
+                ON CONFLICT (driver_id, idempotency_key) DO NOTHING;
+                IF FOUND THEN
+                    outcome := 'ANSWERED';
+                    RETURN;
+                END IF;
+            END IF;
+
+            -- A concurrent request with the same key claimed it first; it has committed now: its answer.
+            SELECT a.ride_id, a.response_status, a.response_body INTO answer_ride, answer_status, answer_body
+              FROM ride_accept_attempts a WHERE a.driver_id = v_driver AND a.idempotency_key = p_key;
+            outcome := 'REPLAY';
+        END $$;
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute(
+        """
+        DROP FUNCTION ride_accept;
+        DROP FUNCTION ride_accept_refusal;
+        DROP FUNCTION ride_wire;
+        DROP FUNCTION iso_utc;
+        """
+    )
