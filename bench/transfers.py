@@ -9,6 +9,9 @@ post `POST /api/transfers/p2p` (auth, Idempotency-Key, limits, ledger, audit and
 random accounts for `duration` seconds to a real uvicorn server in a subprocess
 (LAURA_RATE_LIMITS_ENABLED=false, LAURA_LOG_LEVEL=WARNING). Then `pgbench -i -s 32` and
 `pgbench -c <clients> -j 2 -T <duration> -n` run on the same server, and `ledger verify` checks the books.
+In between, pgbench calls the transfer's one statement (`bank_p2p_send`) directly, with the arguments the
+API would send (`pg_only_p2p_tps`): the database's share of a transfer alone, the ceiling of the HTTP
+figure on this machine.
 """
 
 from __future__ import annotations
@@ -217,6 +220,61 @@ def _pgbench(server: str, clients: int, seconds: int) -> float:
     return float(match.group(1))
 
 
+_PG_ONLY_SETUP = """
+CREATE TABLE bench_callers AS
+  SELECT row_number() OVER (ORDER BY s.user_id) AS n, s.user_id, s.id AS session_id
+    FROM auth_sessions s WHERE s.revoked_at IS NULL;
+CREATE UNIQUE INDEX ON bench_callers (n);
+CREATE FUNCTION bench_p2p(p_from bigint, p_to bigint) RETURNS text LANGUAGE plpgsql AS $$
+DECLARE
+    a bench_callers;
+    b bench_callers;
+    t uuid := gen_random_uuid();
+    outcome text;
+BEGIN
+    SELECT * INTO a FROM bench_callers WHERE n = p_from;
+    SELECT * INTO b FROM bench_callers WHERE n = CASE WHEN p_to = p_from THEN p_from % (SELECT count(*) FROM bench_callers) + 1 ELSE p_to END;
+    SELECT r.outcome INTO outcome FROM bank_p2p_send(
+        p_session => a.session_id, p_sender => a.user_id, p_transfer_id => t, p_recipient => b.user_id, p_cents => 1,
+        p_description => NULL, p_now => now(), p_ledger_tx_id => gen_random_uuid(), p_ledger_reference => 'transfer:' || t,
+        p_ledger_reason => 'P2P_TRANSFER', p_ledger_description => 'Transferência entre contas',
+        p_sender_code => '2101.' || a.user_id, p_recipient_code => '2101.' || b.user_id,
+        p_day_start => date_trunc('day', now()), p_counted => '{SCHEDULED,PENDING,COMPLETED}', p_max_cents => 1000000,
+        p_daily_cents => 100000000000, p_idem_owner => a.user_id::text, p_idem_key => t::text, p_idem_hash => md5(t::text),
+        p_idem_status => 201, p_idem_body => '{"status": "COMPLETED"}', p_idem_expires => now() + interval '1 day',
+        p_audit_chain => (random() * 63)::int::smallint, p_audit_occurred_at => now(), p_audit_actor => a.user_id,
+        p_audit_action => 'TRANSFER_COMPLETED', p_audit_resource_type => 'transfer', p_audit_resource_id => t::text,
+        p_audit_old => NULL, p_audit_new => '{"type": "P2P", "status": "COMPLETED", "amountCents": 1}',
+        p_audit_ip => '127.0.0.1', p_audit_user_agent => 'pgbench', p_audit_request_id => md5(t::text),
+        p_audit_canonical => t::text, p_event_types => ARRAY['transfer.completed', 'transfer.received'],
+        p_event_data => ARRAY['{"transferId": "' || t || '"}', '{"transferId": "' || t || '"}'],
+        p_event_users => ARRAY[a.user_id, b.user_id]) r;
+    RETURN outcome;
+END $$;
+"""
+"""A P2P's database work alone: `bank_p2p_send` with the arguments the API would send (a live session, a
+fresh key, an audit row, two events), for pgbench to call with no HTTP, Python or driver in front."""
+
+_PG_ONLY_SCRIPT = "\\set sender random(1, {n})\n\\set recipient random(1, {n})\nSELECT bench_p2p(:sender, :recipient);\n"
+
+
+def _pg_only_p2p(url: str, accounts: int, clients: int, seconds: int) -> float:
+    """pgbench calling `bank_p2p_send` directly: what the database can do per second with a transfer's
+    writes, the ceiling of the HTTP figure on the same machine."""
+    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", _PG_ONLY_SETUP], check=True, capture_output=True)
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(_PG_ONLY_SCRIPT.format(n=accounts))
+        script.flush()
+        run = subprocess.run(
+            [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script.name, url],
+            check=True, capture_output=True, text=True,
+        )
+    match = re.search(r"tps = ([0-9.]+)", run.stdout)
+    if match is None:
+        raise RuntimeError(f"no tps in pgbench output: {run.stdout}")
+    return float(match.group(1))
+
+
 async def _verify(url: str) -> dict:
     db = Database(url)
     try:
@@ -267,6 +325,7 @@ async def main(args: argparse.Namespace) -> dict:
         finally:
             process.terminate()
             process.wait(30)
+    pg_only_tps = _pg_only_p2p(url, args.accounts, args.clients, args.duration)
     await _recreate(server, PGBENCH_DB)
     pgbench_tps = _pgbench(server, args.clients, args.duration)
     tps = ok / wall
@@ -285,6 +344,8 @@ async def main(args: argparse.Namespace) -> dict:
         "p99_ms": p99,
         "pgbench_tpcb_tps": round(pgbench_tps, 1),
         "ratio_to_pgbench": round(tps / pgbench_tps, 3),
+        "pg_only_p2p_tps": round(pg_only_tps, 1),
+        "pg_only_ratio_to_pgbench": round(pg_only_tps / pgbench_tps, 3),
         "targets": {"p99_under_100ms": p99 < 100, "ratio_at_least_0.35": tps / pgbench_tps >= 0.35},
         "ledger_verify": await _verify(url),
     }
