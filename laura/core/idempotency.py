@@ -22,7 +22,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import SessionDep, after_rollback, execute, fetchrow, one_statement, write_at_commit
+from laura.core.db import Database, SessionDep, after_rollback, execute, fetchrow, one_statement, write_at_commit
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 
@@ -61,6 +61,27 @@ def _fingerprint(request: Request, body: bytes) -> str:
 
 _CLAIM = "SELECT got, request_hash, response_status, response_body FROM idempotency_claim($1, $2, $3)"
 """Locks (owner, key) for this transaction, then reads a live stored answer (migration 0009)."""
+
+_PURGE = """
+WITH gone AS (
+    DELETE FROM idempotency_keys
+     WHERE (owner, key) IN (SELECT owner, key FROM idempotency_keys WHERE expires_at < $1 LIMIT $2)
+ RETURNING 1)
+SELECT count(*) FROM gone
+"""
+
+
+async def purge_expired(db: Database, *, now: datetime, batch: int = 10_000) -> int:
+    """Delete the keys whose answer has expired (they no longer replay anything), a batch per statement so
+    no transaction holds many row locks; returns how many went."""
+    total = 0
+    while True:
+        row = await one_statement(db, _PURGE, now, batch)
+        deleted = int(row[0]) if row else 0
+        total += deleted
+        if deleted < batch:
+            return total
+
 
 _ANSWER = "SELECT idempotency_store($1, $2, $3, $4, $5::jsonb, $6, $7)"
 """Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""

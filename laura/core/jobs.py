@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from procrastinate import App, BaseRetryStrategy, PsycopgConnector, RetryDecision
@@ -28,6 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, plain_url
+from laura.core.idempotency import purge_expired
 
 __all__ = [
     "TASK_MODULES",
@@ -218,6 +219,13 @@ async def defer(
 async def prune_finished_jobs(timestamp: int) -> None:
     """Keep the queue table small: drop succeeded jobs (and their events) a week after they finished."""
     await app.job_manager.delete_old_jobs(nb_hours=JOB_RETENTION_HOURS)
+
+
+@app.periodic(cron="23 * * * *", periodic_id="hourly")
+@app.task(name="core.purge_idempotency_keys", queueing_lock="core.purge_idempotency_keys")
+async def purge_idempotency_keys(timestamp: int) -> int:
+    """Keep `idempotency_keys` to about a day of answers: drop the expired ones every hour."""
+    return await purge_expired(current_runtime().db, now=datetime.now(UTC))
 
 
 @app.periodic(cron="*/5 * * * *", periodic_id="every-5-minutes")

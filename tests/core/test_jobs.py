@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database
+from laura.core.idempotency import purge_expired
 from laura.core.jobs import (
     JobRuntime,
     Retry,
@@ -270,3 +271,22 @@ async def test_periodic_task_is_deferred_by_the_worker_and_runs(db, settings, ev
 
 async def _is(db: Database, job_id: int, status: str) -> bool:
     return await job_status(db, job_id) == status
+
+
+async def test_expired_idempotency_keys_are_purged_and_live_ones_kept(db):
+    now = datetime.now(UTC)
+    async with db.unit_of_work() as session:
+        await session.execute(
+            text(
+                "INSERT INTO idempotency_keys (owner, key, request_hash, status, response_status, response_body,"
+                " locked_until, expires_at) SELECT 'purge-test', 'k' || n, 'h', 'completed', 201, '{}', :now,"
+                " CASE WHEN n <= 25 THEN CAST(:past AS timestamptz) ELSE CAST(:future AS timestamptz) END"
+                " FROM generate_series(1, 40) AS n"
+            ),
+            {"now": now, "past": now - timedelta(seconds=1), "future": now + timedelta(hours=1)},
+        )
+    assert await purge_expired(db, now=now, batch=10) == 25
+    async with db.engine.connect() as conn:
+        left = await conn.scalar(text("SELECT count(*) FROM idempotency_keys WHERE owner = 'purge-test'"))
+    assert left == 15
+    assert app.periodic_registry.periodic_tasks[("core.purge_idempotency_keys", "hourly")].cron == "23 * * * *"
