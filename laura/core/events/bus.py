@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import asyncpg
 import structlog
 
+from laura.core.cancellation import stop_if_cancelled
 from laura.core.db import plain_url
 from laura.core.events.event import Event, dumps, reference
 
@@ -52,6 +53,7 @@ class Bus(ABC):
             try:
                 await self._subscribe_and_consume(sink, subscribed)
             except Exception as exc:  # noqa: BLE001 - the subscriber outlives any database or broker failure
+                stop_if_cancelled()
                 _log.warning("event_bus_error", bus=type(self).__name__, error=repr(exc))
             await asyncio.sleep(self.retry_seconds)
 
@@ -87,6 +89,7 @@ class PostgresBus(Bus):
             subscribed.set()
             await sink.resync()
             while True:
+                stop_if_cancelled()
                 if inbox.empty():
                     try:
                         async with asyncio.timeout(self.keepalive_seconds):
@@ -132,6 +135,7 @@ class RedisBus(Bus):
             subscribed.set()
             await sink.resync()
             while True:
+                stop_if_cancelled()
                 # what is already buffered first, without a timer per message; then wait, pinging when idle
                 message = await pubsub.get_message(timeout=0.0)
                 if message is None:

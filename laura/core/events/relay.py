@@ -22,6 +22,7 @@ import asyncpg
 import structlog
 from prometheus_client import Counter, Histogram
 
+from laura.core.cancellation import stop_if_cancelled
 from laura.core.db import plain_url
 from laura.core.events import outbox
 from laura.core.events.bus import Bus
@@ -76,6 +77,7 @@ class Relay:
                 try:
                     await self._lead()
                 except Exception as exc:  # noqa: BLE001 - the relay outlives any database or bus failure
+                    stop_if_cancelled()
                     _log.warning("outbox_relay_error", error=repr(exc))
                 await asyncio.sleep(self.poll_seconds)
         finally:
@@ -138,6 +140,7 @@ class Relay:
 
     async def _idle(self) -> bool:
         """Wait to be woken (True) or for the poll interval to pass (False)."""
+        stop_if_cancelled()
         woken = True
         try:
             async with asyncio.timeout(self.poll_seconds):
