@@ -125,6 +125,10 @@ def upgrade() -> None:
                 outcome := 'NO_RIDE';
                 RETURN;
             END IF;
+            -- Requests with one key take turns from here to their commit, so a repeat always sees the first's
+            -- answer: without it, a repeat that found the ride's lock taken by the first could record its own
+            -- "busy" refusal as the key's answer before the first recorded its attempt.
+            PERFORM pg_advisory_xact_lock(hashtextextended(v_driver::text || E'\\n' || p_key, 7426012));
             SELECT a.ride_id, a.response_status, a.response_body INTO answer_ride, answer_status, answer_body
               FROM ride_accept_attempts a WHERE a.driver_id = v_driver AND a.idempotency_key = p_key;
             IF FOUND THEN
