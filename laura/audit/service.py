@@ -130,9 +130,27 @@ def entry(
     }
 
 
-def append_args(row: dict[str, Any]) -> tuple:
-    """`audit_append`'s twelve arguments for a row from `entry`, for a statement that appends it itself."""
-    return AuditRepository.append_args(row, canonical(row))
+STATEMENT_ARGS = (
+    "audit_chain",
+    "audit_occurred_at",
+    "audit_actor",
+    "audit_action",
+    "audit_resource_type",
+    "audit_resource_id",
+    "audit_old",
+    "audit_new",
+    "audit_ip",
+    "audit_user_agent",
+    "audit_request_id",
+    "audit_canonical",
+)
+"""The names under which a one-statement unit of work takes `audit_append`'s arguments (`p_audit_*`)."""
+
+
+def statement_args(row: dict[str, Any]) -> dict[str, Any]:
+    """`audit_append`'s twelve arguments for a row from `entry`, by `STATEMENT_ARGS` name, for a statement
+    that appends the row itself (`bank_p2p_send`, `ride_accept`)."""
+    return dict(zip(STATEMENT_ARGS, AuditRepository.append_args(row, canonical(row)), strict=True))
 
 
 @dataclass(frozen=True)

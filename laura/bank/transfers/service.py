@@ -179,8 +179,6 @@ async def _send_p2p(
         actor_id=caller.id,
         occurred_at=now,
     )
-    (audit_chain, audit_occurred_at, audit_actor, audit_action, audit_resource_type, audit_resource_id, audit_old,
-     audit_new, audit_ip, audit_user_agent, audit_request_id, audit_canonical) = audit.append_args(audit_row)
     received = {"transferId": str(transfer.id), "amount": str(data.amount), "fromUserId": str(caller.id)}
     try:
         row = await repository.send_p2p(
@@ -193,10 +191,7 @@ async def _send_p2p(
             day_start=start_of_day(now), max_cents=to_cents(limits.per_transfer), daily_cents=to_cents(limits.daily),
             idem_owner=idem_owner, idem_key=idem_key, idem_hash=idem_hash, idem_status=idem_status,
             idem_body=idem_body, idem_expires=idem_expires,
-            audit_chain=audit_chain, audit_occurred_at=audit_occurred_at, audit_actor=audit_actor,
-            audit_action=audit_action, audit_resource_type=audit_resource_type, audit_resource_id=audit_resource_id,
-            audit_old=audit_old, audit_new=audit_new, audit_ip=audit_ip, audit_user_agent=audit_user_agent,
-            audit_request_id=audit_request_id, audit_canonical=audit_canonical,
+            **audit.statement_args(audit_row),
             event_types=["transfer.completed", "transfer.received"],
             event_data=[statement_event_data(event_data(transfer)), statement_event_data(received)],
             event_users=[caller.id, data.recipient_user_id],

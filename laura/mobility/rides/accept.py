@@ -85,23 +85,6 @@ _REFUSALS = json.dumps(
 (`taken`: the ride's status; `offer_closed`: the offer's response and expiry)."""
 
 
-_AUDIT_ARGS = (
-    "audit_chain",
-    "audit_occurred_at",
-    "audit_actor",
-    "audit_action",
-    "audit_resource_type",
-    "audit_resource_id",
-    "audit_old",
-    "audit_new",
-    "audit_ip",
-    "audit_user_agent",
-    "audit_request_id",
-    "audit_canonical",
-)
-"""`ride_accept`'s names for `audit_append`'s arguments, in `append_args` order."""
-
-
 @dataclass(frozen=True)
 class AcceptOutcome:
     """The HTTP answer of an accept (status and JSON body) and whether it is a replay of an earlier one."""
@@ -210,7 +193,7 @@ def _accept_args(
         "try_lock": try_lock,
         "locked": locked,
         "refusals": _REFUSALS,
-        **dict(zip(_AUDIT_ARGS, audit.append_args(audit_row), strict=True)),
+        **audit.statement_args(audit_row),
         "accepted_type": "ride.accepted",
         "canceled_type": "offer.canceled",
         "canceled_data": statement_event_data({"rideId": ride_id, "reason": "ACCEPTED_BY_ANOTHER_DRIVER"}),

@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import text
 
+from laura.bank.seed import fund_customer
 from laura.bank.transfers.models import Transfer
 from laura.core.models import uuid7
 from tests.bank.support import balance, funded_customer
@@ -130,6 +131,34 @@ async def test_same_idempotency_key_makes_one_transfer(app, client):
     assert sum(r.status_code == 201 for r in concurrent) >= 1
     assert all(r.status_code in (201, 409) for r in concurrent)
     assert await balance(client, headers) == Decimal("85.00")
+
+
+async def test_a_logged_out_token_moves_nothing(app, client):
+    sender, headers = await funded_customer(app, client, "50.00")
+    recipient, r_headers = await funded_customer(app, client)
+    stale = dict(headers)
+    assert (await client.post("/auth/logout", headers=headers)).status_code == 204
+    refused = await _p2p(client, stale, recipient, "10.00", **{"Idempotency-Key": str(uuid.uuid4())})
+    assert refused.status_code == 401 and refused.json()["error"] == "INVALID_TOKEN"
+    assert await balance(client, r_headers) == Decimal("0.00")
+    async with app.state.db.engine.connect() as conn:
+        rows = await conn.scalar(text("SELECT count(*) FROM transfers WHERE user_id = :id"), {"id": sender["id"]})
+        stored = await conn.scalar(text("SELECT count(*) FROM idempotency_keys WHERE owner = :id"), {"id": sender["id"]})
+    assert rows == 0 and stored == 0
+
+
+async def test_a_refusal_is_stored_as_the_keys_answer(app, client):
+    _, headers = await funded_customer(app, client, "5.00")
+    recipient, _ = await funded_customer(app, client)
+    key = {"Idempotency-Key": str(uuid.uuid4())}
+    broke = await _p2p(client, headers, recipient, "10.00", **key)
+    assert broke.status_code == 402 and broke.json()["error"] == "INSUFFICIENT_BALANCE"
+    async with app.state.db.unit_of_work() as session:
+        user_id = uuid.UUID((await client.get("/auth/me", headers=headers)).json()["id"])
+        await fund_customer(session, user_id, Decimal("100.00"), reference=f"test:{uuid.uuid4()}")
+    again = await _p2p(client, headers, recipient, "10.00", **key)
+    assert again.status_code == 402 and again.json() == broke.json()
+    assert again.headers.get("Idempotent-Replayed") == "true"
 
 
 async def test_balance_cache_is_dropped_after_a_transfer(app, client, settings):
