@@ -157,7 +157,8 @@ async def test_a_driver_giving_up_sends_the_ride_to_a_new_batch_without_them(app
     fleet = await _fleet(app, client, 3)
     user, rider = await passenger(client)
     ride = (await request_ride(client, rider)).json()
-    assert (await accept(client, fleet[0], ride["id"])).status_code == 200
+    taken = await accept(client, fleet[0], ride["id"])
+    assert taken.status_code == 200, taken.text
 
     gave_up = await client.post(
         f"/rides/{ride['id']}/cancel", json={"reason": "flat tyre"}, headers=fleet[0].headers
