@@ -2,7 +2,6 @@
 
 import asyncio
 
-import pytest
 
 from laura.core.cancellation import stop_if_cancelled
 
