@@ -2,7 +2,6 @@
 
 import asyncio
 
-
 from laura.core.cancellation import stop_if_cancelled
 
 
