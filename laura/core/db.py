@@ -124,6 +124,25 @@ async def one_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record | 
         return await connection.fetchrow(sql, *args)
 
 
+class FunctionCall:
+    """A PL/pgSQL function that is a whole unit of work, sent with `one_statement` and its arguments by name
+    (`p_<name> => $n`): callers pass keywords, and a missing or unknown one fails before the database is
+    asked, instead of shifting every argument after it."""
+
+    def __init__(self, function: str, returns: str, arguments: tuple[str, ...]) -> None:
+        self.arguments = arguments
+        named = ", ".join(f"p_{name} => ${n}" for n, name in enumerate(arguments, start=1))
+        self.sql = f"SELECT {returns} FROM {function}({named})"
+
+    async def __call__(self, db: Database, **args: Any) -> asyncpg.Record:
+        unknown = set(args) - set(self.arguments)
+        if unknown:
+            raise TypeError(f"unknown arguments: {sorted(unknown)}")
+        row = await one_statement(db, self.sql, *(args[name] for name in self.arguments))
+        assert row is not None
+        return row
+
+
 async def driver(session: AsyncSession) -> asyncpg.Connection:
     """The asyncpg connection under the session's current transaction (begun if need be).
 

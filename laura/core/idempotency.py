@@ -228,11 +228,6 @@ class StatementKey:
     def owner(self) -> str:
         return _owner()
 
-    def answer(self, result: Any) -> tuple:
-        """The statement's arguments to store `result` as the answer: owner, key, request hash, status, JSON
-        body, now, expiry."""
-        return _answer_args(self.owner, self.key, self.fingerprint, self.ttl, self.status, _serialize(result))
-
     def settle(self, got: bool, request_hash: str | None, status: int | None, body: Any) -> None:
         """The statement's claim outcome: go on, or raise 409 / the replay / 422."""
         _settle(got, request_hash, status, body, self.fingerprint)
@@ -247,6 +242,20 @@ class StatementKey:
         await one_statement(
             self.db, _ANSWER, *_answer_args(self.owner, self.key, self.fingerprint, self.ttl, error.status, body)
         )
+
+
+_STATEMENT_ARGS = ("idem_owner", "idem_key", "idem_hash", "idem_status", "idem_body", "idem_expires")
+
+
+def statement_args(key: StatementKey | None, result: Any) -> dict[str, Any]:
+    """A one-statement route's `p_idem_*` arguments: claim `key` and store `result` as its answer, or all
+    NULL when the request has no Idempotency-Key."""
+    if key is None:
+        return dict.fromkeys(_STATEMENT_ARGS)
+    owner, name, fingerprint, status, body, _, expires = _answer_args(
+        key.owner, key.key, key.fingerprint, key.ttl, key.status, _serialize(result)
+    )
+    return dict(zip(_STATEMENT_ARGS, (owner, name, fingerprint, status, body, expires), strict=True))
 
 
 async def _statement_key(request: Request, key: IdempotencyKeyHeader = None) -> StatementKey | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from typing import Annotated
 
@@ -36,31 +37,34 @@ async def identity_service(request: Request, session: SessionDep) -> IdentitySer
 IdentityServiceDep = Annotated[IdentityService, Depends(identity_service)]
 
 
-async def _current_user(
-    service: IdentityServiceDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> Principal:
+async def _bearer_token(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> str:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise InvalidToken("Missing bearer token")
-    principal = await service.authenticate(credentials.credentials)
+    return credentials.credentials
+
+
+BearerToken = Annotated[str, Depends(_bearer_token)]
+
+
+def _identify(user_id: uuid.UUID) -> None:
+    """Name the caller in the request's context (logs, audit rows, idempotency keys)."""
     ctx = request_context()
     if ctx is not None:
-        ctx.user_id = str(principal.id)
+        ctx.user_id = str(user_id)
+
+
+async def _current_user(service: IdentityServiceDep, token: BearerToken) -> Principal:
+    principal = await service.authenticate(token)
+    _identify(principal.id)
     return principal
 
 
 CurrentUser = Annotated[Principal, Depends(_current_user)]
 
 
-async def _token_caller(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Caller:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise InvalidToken("Missing bearer token")
-    caller = caller_from_token(request.app.state.signer, credentials.credentials)
-    ctx = request_context()
-    if ctx is not None:
-        ctx.user_id = str(caller.id)
+async def _token_caller(request: Request, token: BearerToken) -> Caller:
+    caller = caller_from_token(request.app.state.signer, token)
+    _identify(caller.id)
     return caller
 
 
@@ -69,26 +73,26 @@ TokenCaller = Annotated[Caller, Depends(_token_caller)]
 session itself (`auth_session_live`) and answers `session_ended()` when it is gone."""
 
 
+def _ensure_role(role: str, roles: tuple[str, ...]) -> None:
+    if role != "admin" and role not in roles:
+        raise Forbidden()
+
+
 def require_role(*roles: str) -> Callable[..., Principal]:
     """A dependency that lets through only the given roles (admin always passes)."""
-    allowed = {*roles, "admin"}
 
     async def check(user: CurrentUser) -> Principal:
-        if user.role not in allowed:
-            raise Forbidden()
+        _ensure_role(user.role, roles)
         return user
 
     return check
 
 
 def require_caller_role(*roles: str) -> Callable[..., Caller]:
-    """`require_role` for a `TokenCaller` route: the role the access token was issued with (admin always
-    passes)."""
-    allowed = {*roles, "admin"}
+    """`require_role` for a `TokenCaller` route: the role the access token was issued with."""
 
     async def check(caller: TokenCaller) -> Caller:
-        if caller.role not in allowed:
-            raise Forbidden()
+        _ensure_role(caller.role, roles)
         return caller
 
     return check

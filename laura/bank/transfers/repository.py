@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.transfers.models import Transfer
-from laura.core.db import Database, fetchval, one_statement
+from laura.core.db import Database, FunctionCall, fetchval
 
 _COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
@@ -25,11 +25,7 @@ _P2P_SEND_ARGS = (
     "audit_resource_id", "audit_old", "audit_new", "audit_ip", "audit_user_agent", "audit_request_id",
     "audit_canonical", "event_types", "event_data", "event_users",
 )
-_P2P_SEND = (
-    "SELECT outcome, sent, stored_hash, stored_status, stored_body FROM bank_p2p_send("
-    + ", ".join(f"p_{name} => ${n}" for n, name in enumerate(_P2P_SEND_ARGS, start=1))
-    + ")"
-)
+_P2P_SEND = FunctionCall("bank_p2p_send", "outcome, sent, stored_hash, stored_status, stored_body", _P2P_SEND_ARGS)
 
 
 async def send_p2p(db: Database, **args: Any) -> asyncpg.Record:
@@ -37,12 +33,7 @@ async def send_p2p(db: Database, **args: Any) -> asyncpg.Record:
     sender's lock and checks, the posting, the transfer, audit and outbox rows and the stored answer. Takes
     `bank_p2p_send`'s arguments by name (without `p_`, and without `counted`: the statuses that count toward
     the daily limit are this repository's); returns its outcome."""
-    args["counted"] = list(_COUNTED)
-    row = await one_statement(db, _P2P_SEND, *(args.pop(name) for name in _P2P_SEND_ARGS))
-    if args:
-        raise TypeError(f"unknown bank_p2p_send arguments: {sorted(args)}")
-    assert row is not None
-    return row
+    return await _P2P_SEND(db, counted=list(_COUNTED), **args)
 
 
 class TransferRepository:

@@ -133,10 +133,9 @@ async def p2p(
     idempotency: StatementIdempotency,
 ) -> P2POut:
     """Instant transfer to another customer of the bank."""
-    transfer = await service.send_p2p(
+    return await service.send_p2p(
         db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency, render=_p2p_out
     )
-    return _p2p_out(transfer)
 
 
 @router.post(

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time
 from decimal import Decimal
-from typing import Any
+from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -35,7 +35,7 @@ from laura.bank.transfers.schemas import CancelOut, P2PRequest
 from laura.core.db import Database
 from laura.core.errors import AppError
 from laura.core.events import publish, statement_committed, statement_event_data
-from laura.core.idempotency import StatementKey
+from laura.core.idempotency import StatementKey, statement_args as key_statement_args
 from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
 from laura.identity.service import Caller, session_ended
@@ -103,6 +103,9 @@ def event_data(transfer: Transfer) -> dict:
     }
 
 
+Answer = TypeVar("Answer")
+
+
 def _refusal(outcome: str, cents: int, sent: int, limits: Limits) -> AppError:
     """The error for a refusal `bank_p2p_send` returned instead of writing anything."""
     if outcome == "OVER_LIMIT":
@@ -124,17 +127,18 @@ async def send_p2p(
     limits: Limits,
     cache: BalanceCache,
     idempotency: StatementKey | None,
-    render: Callable[[Transfer], Any],
-) -> Transfer:
+    render: Callable[[Transfer], Answer],
+) -> Answer:
     """Move money between two customers of the bank at once (COMPLETED) or not at all.
 
     The whole unit of work is one statement (`bank_p2p_send`, sent in autocommit): the caller's session
     check, the Idempotency-Key's claim, the sender's account lock, both accounts' statuses, the limits
     (the day's sum read after the lock), the ledger posting, and the transfer, audit, outbox and answer
-    rows. `render` turns the transfer into the route's answer, stored with it for the key's replays.
+    rows. `render` turns the transfer into the route's answer: returned, and stored with it for the key's
+    replays.
     """
     try:
-        transfer = await _send_p2p(db, caller, data, limits, idempotency, render)
+        transfer, answer = await _send_p2p(db, caller, data, limits, idempotency, render)
     except AppError as error:
         if idempotency is not None:
             await idempotency.store_refusal(error)
@@ -142,7 +146,7 @@ async def send_p2p(
     await cache.invalidate(caller.id, data.recipient_user_id)
     count_committed_transfer(transfer)
     statement_committed()
-    return transfer
+    return answer
 
 
 async def _send_p2p(
@@ -151,8 +155,8 @@ async def _send_p2p(
     data: P2PRequest,
     limits: Limits,
     idempotency: StatementKey | None,
-    render: Callable[[Transfer], Any],
-) -> Transfer:
+    render: Callable[[Transfer], Answer],
+) -> tuple[Transfer, Answer]:
     if data.recipient_user_id == caller.id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
     now = utcnow()
@@ -169,8 +173,7 @@ async def _send_p2p(
         created_at=now,
         completed_at=now,
     )
-    answer = idempotency.answer(render(transfer)) if idempotency else (None,) * 7
-    idem_owner, idem_key, idem_hash, idem_status, idem_body, _, idem_expires = answer
+    answer = render(transfer)
     audit_row = audit.entry(
         action="TRANSFER_COMPLETED",
         resource_type="transfer",
@@ -189,8 +192,7 @@ async def _send_p2p(
             ledger_description=data.description or "Transferência entre contas",
             sender_code=accounts.ledger_code(caller.id), recipient_code=accounts.ledger_code(data.recipient_user_id),
             day_start=start_of_day(now), max_cents=to_cents(limits.per_transfer), daily_cents=to_cents(limits.daily),
-            idem_owner=idem_owner, idem_key=idem_key, idem_hash=idem_hash, idem_status=idem_status,
-            idem_body=idem_body, idem_expires=idem_expires,
+            **key_statement_args(idempotency, answer),
             **audit.statement_args(audit_row),
             event_types=["transfer.completed", "transfer.received"],
             event_data=[statement_event_data(event_data(transfer)), statement_event_data(received)],
@@ -207,7 +209,7 @@ async def _send_p2p(
         idempotency.settle(outcome == "ANSWERED", row["stored_hash"], row["stored_status"], row["stored_body"])
     if outcome != "COMPLETED":
         raise _refusal(outcome, cents, row["sent"] or 0, limits)
-    return transfer
+    return transfer, answer
 
 
 async def get_transfer(session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID) -> Transfer:

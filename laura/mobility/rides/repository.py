@@ -11,7 +11,7 @@ import asyncpg
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import Database, one_statement
+from laura.core.db import Database, FunctionCall
 from laura.mobility.rides.models import Ride, RideOffer, RideRating
 from laura.mobility.rides.states import RideStatus
 
@@ -71,11 +71,11 @@ _ACCEPT_ARGS = (
     "canceled_type",
     "canceled_data",
 )
-_ACCEPT = (
-    "SELECT outcome, answer_status, answer_body, answer_ride, ride_created_at, mirror_driver, mirror_category,"
-    " mirror_lat, mirror_lon, mirror_recorded_at, mirror_version FROM ride_accept("
-    + ", ".join(f"p_{name} => ${n}" for n, name in enumerate(_ACCEPT_ARGS, start=1))
-    + ")"
+_ACCEPT = FunctionCall(
+    "ride_accept",
+    "outcome, answer_status, answer_body, answer_ride, ride_created_at, mirror_driver, mirror_category, mirror_lat,"
+    " mirror_lon, mirror_recorded_at, mirror_version",
+    _ACCEPT_ARGS,
 )
 
 
@@ -84,12 +84,7 @@ async def accept(db: Database, **args: Any) -> asyncpg.Record:
     ride's locks and checks, the assignment, the audit and outbox rows and the stored answer. Takes
     `ride_accept`'s arguments by name (without `p_`, and without `taken`: this repository's `TAKEN`);
     returns its outcome and answer."""
-    args["taken"] = [s.value for s in TAKEN]
-    row = await one_statement(db, _ACCEPT, *(args.pop(name) for name in _ACCEPT_ARGS))
-    if args:
-        raise TypeError(f"unknown ride_accept arguments: {sorted(args)}")
-    assert row is not None
-    return row
+    return await _ACCEPT(db, taken=[s.value for s in TAKEN], **args)
 
 
 @dataclass(frozen=True, slots=True)
