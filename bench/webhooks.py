@@ -6,8 +6,8 @@ prints one JSON line.
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
 scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
-benchmark purpose, and starts the real app in a subprocess (`bench/_webhook_server.py`, uvicorn, rate
-limits off) whose handler for that purpose inserts one row per application into `bench_pix_effects`.
+benchmark purpose, whose effect (a SQL function, as every purpose's is) inserts one row per application
+into `bench_pix_effects`, and starts the real app in a subprocess (uvicorn, rate limits off).
 
 The deliveries are one Efí notification per charge plus `duplicates` as much again (30% of all deliveries
 by default) re-delivering an earlier notification: half byte-identical (a PSP retry), half the same Pix in
@@ -82,6 +82,15 @@ async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
             owner,
             f"bench-{owner.hex[:8]}@example.com",
         )
+        await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
+        await conn.execute(
+            "CREATE FUNCTION bench_pix_effect(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
+            " LANGUAGE sql AS $$ INSERT INTO bench_pix_effects (txid) VALUES (p_charge.txid) $$"
+        )
+        await conn.execute(
+            "INSERT INTO pix_charge_purposes (purpose, effect) VALUES ($1, 'bench_pix_effect(pix_charges, jsonb, jsonb)')",
+            PURPOSE,
+        )
         expires = datetime.now(UTC) + timedelta(hours=1)
         await conn.copy_records_to_table(
             "pix_charges",
@@ -100,7 +109,6 @@ async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
                 "expires_at",
             ],
         )
-        await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
     finally:
         await conn.close()
     return url, txids
@@ -150,12 +158,17 @@ def _start_server(url: str, port: int, data_dir: str, workers: int) -> subproces
         "LAURA_PSP_WEBHOOK_SECRET": SECRET,
         "LAURA_DATA_DIR": data_dir,
         "LAURA_LOG_LEVEL": "WARNING",
-        "LAURA_DB_POOL_SIZE": str(max(8, 40 // workers)),
-        "LAURA_DB_MAX_OVERFLOW": "10",
+        "LAURA_DB_POOL_SIZE": str(max(4, 32 // workers)),
+        "LAURA_DB_MAX_OVERFLOW": "8",
+        "LAURA_DB_STATEMENT_POOL_SIZE": str(max(4, 32 // workers)),
     }
     env.pop("LAURA_REDIS_URL", None)
-    server = Path(__file__).with_name("_webhook_server.py")
-    return subprocess.Popen([sys.executable, str(server), str(port), str(workers)], env=env)
+    command = [
+        sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory", "--host", "127.0.0.1",
+        "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers),
+        "--loop", "uvloop", "--http", "httptools", "--timeout-keep-alive", "75",
+    ]
+    return subprocess.Popen(command, env=env, cwd=str(Path(__file__).resolve().parents[1]))
 
 
 async def _wait_ready(base: str, process: subprocess.Popen) -> None:

@@ -153,6 +153,21 @@ def statement_args(row: dict[str, Any]) -> dict[str, Any]:
     return dict(zip(STATEMENT_ARGS, AuditRepository.append_args(row, canonical(row)), strict=True))
 
 
+def statement_context() -> str:
+    """For SQL that builds its audit rows itself (`audit_append_row`, e.g. a Pix purpose's effect): the chain
+    to append to, picked at random, and the current request's IP, user agent and request id, as the JSON text
+    of a jsonb argument."""
+    ctx = request_context()
+    return json.dumps(
+        {
+            "chain": secrets.randbelow(AUDIT_CHAINS),
+            "ip": ctx.client_ip if ctx else None,
+            "user_agent": (ctx.user_agent or None) if ctx else None,
+            "request_id": ctx.request_id if ctx else None,
+        }
+    )
+
+
 @dataclass(frozen=True)
 class ChainReport:
     rows: int

@@ -124,6 +124,13 @@ async def one_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record | 
         return await connection.fetchrow(sql, *args)
 
 
+async def one_statement_rows(db: Database, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """`one_statement` for a unit of work that answers with several rows (a set-returning function)."""
+    pool = await db.statement_pool()
+    async with pool.acquire() as connection:
+        return await connection.fetch(sql, *args)
+
+
 class FunctionCall:
     """A PL/pgSQL function that is a whole unit of work, sent with `one_statement` and its arguments by name
     (`p_<name> => $n`): callers pass keywords, and a missing or unknown one fails before the database is

@@ -1,14 +1,15 @@
-"""The registries through which features receive Pix news: one handler per charge purpose, and a pair of
-handlers (done, failed) per send purpose.
+"""The registries through which features receive Pix news.
 
-A feature registers at import time of its service module, e.g. the bank's deposits::
+Received Pix: a charge's purpose names its effect in SQL, in `pix_charge_purposes` (the feature's migration
+adds the row): a function `effect(p_charge pix_charges, p_pix jsonb, p_context jsonb)` that
+`pix_apply_received` runs right after the charge became PAID, under its row lock, in the statement that
+counts the Pix once (migration 0016). The money moves there, with the Pix being counted, or not at all, and
+a webhook delivery stays one round trip. A feature may add Python work for after that commit
+(`register_paid_hook`): never money, only what follows from it, such as dropping cached balances.
 
-    register_pix_handler("bank.deposit", credit_deposit)
-
-Handlers run inside the transaction that records the Pix (webhook intake, reconciliation), after the row
-lock on the charge or send is taken: whatever they write commits together with the Pix being counted, or
-not at all. They must not call the PSP nor commit. Both the API and the worker must import the module that
-registers (the API through its router, the worker through the feature's `tasks.py`).
+Sent Pix: a pair of Python handlers (done, failed) per send purpose, run inside the transaction that settles
+the send, after the row lock on it; they must not call the PSP nor commit. Both the API and the worker must
+import the module that registers (the API through its router, the worker through the feature's `tasks.py`).
 """
 
 from __future__ import annotations
@@ -19,9 +20,8 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.pix.models import PixCharge, PixSend
-from laura.pix.psp import ReceivedPix
 
-PixHandler = Callable[[AsyncSession, PixCharge, ReceivedPix], Awaitable[None]]
+PaidHook = Callable[[PixCharge], Awaitable[None]]
 SendHandler = Callable[[AsyncSession, PixSend], Awaitable[None]]
 
 
@@ -31,15 +31,15 @@ class SendHandlers:
     on_failed: SendHandler
 
 
-_pix_handlers: dict[str, PixHandler] = {}
+_paid_hooks: dict[str, PaidHook] = {}
 _send_handlers: dict[str, SendHandlers] = {}
 
 
-def register_pix_handler(purpose: str, handler: PixHandler) -> None:
-    """Route the payment of charges created with `purpose` to `handler(session, charge, pix)`.
+def register_paid_hook(purpose: str, hook: PaidHook) -> None:
+    """Run `hook(charge)` once a Pix paying a charge of `purpose` has been applied and committed.
 
-    Registering the same handler again is harmless; a second, different handler is a programming error."""
-    _register(_pix_handlers, purpose, handler)
+    Registering the same hook again is harmless; a second, different one is a programming error."""
+    _register(_paid_hooks, purpose, hook)
 
 
 def register_send_handler(purpose: str, on_done: SendHandler, on_failed: SendHandler) -> None:
@@ -48,12 +48,9 @@ def register_send_handler(purpose: str, on_done: SendHandler, on_failed: SendHan
     _register(_send_handlers, purpose, SendHandlers(on_done, on_failed))
 
 
-def pix_handler(purpose: str) -> PixHandler:
-    """The handler for a charge purpose; a missing one raises (a payment is never marked applied unhandled)."""
-    try:
-        return _pix_handlers[purpose]
-    except KeyError:
-        raise LookupError(f"no Pix handler registered for purpose {purpose!r}") from None
+def paid_hook(purpose: str) -> PaidHook | None:
+    """The after-commit hook of a charge purpose, if it registered one."""
+    return _paid_hooks.get(purpose)
 
 
 def send_handlers(purpose: str) -> SendHandlers:

@@ -1,13 +1,13 @@
 """Applying what the PSP tells us, once: Pix received into our charges and outcomes of Pix we sent.
 
 One path for both sources. A webhook delivery and reconciliation (which reads the PSP when a webhook never
-came) call the same `apply_received_pix` / `settle_send`, in the caller's transaction:
+came) reach the same database functions and the same `settle_send`:
 
 - received Pix: row lock on the charge, then the insert of its `financial_events` row (unique e2eId)
-  decides, both in one database call (`pix_apply_received`, migration 0010). Inserted: the charge becomes
-  PAID (same call) and the purpose's handler runs, in the same transaction. Already there: a duplicate,
-  nothing changes. A Pix we cannot match (no txid, unknown txid) or must not apply (amount differs, charge
-  no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
+  decides, in one database call (`pix_apply_received`, migration 0016). Inserted: the charge becomes PAID
+  and its purpose's effect (a SQL function, see `laura.pix.handlers`) runs, in the same statement.
+  Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
+  apply (amount differs, charge no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
 - sent Pix: row lock on the send; only a PROCESSING send moves (to DONE or FAILED), and its handler runs.
 """
 
@@ -15,26 +15,31 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+import asyncpg
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.audit.service import statement_context
+from laura.core.db import Database, after_commit
+from laura.core.events import statement_committed
 from laura.core.money import to_cents
 from laura.pix.errors import WebhookPayloadInvalid
-from laura.pix.handlers import pix_handler, send_handlers
+from laura.pix.handlers import paid_hook, send_handlers
 from laura.pix.metrics import PIX_CHARGES, WEBHOOK_DELIVERIES, WEBHOOKS_MISSED, count_after_commit
-from laura.pix.models import PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.psp import ReceivedPix, SentPix, SentPixStatus
-from laura.pix.repository import PixRepository, Received
+from laura.pix.repository import Delivery, PixRepository, Received, charge_of, ingest_delivery_statement
 
 log = structlog.get_logger(__name__)
 
 Source = Literal["webhook", "reconciliation", "psp_answer"]
 Outcome = Literal["applied", "duplicate", "unmatched", "flagged", "pending"]
+DeliveryOutcome = Literal["applied", "duplicate", "unmatched"]
 
 SENT = "pix.sent"
 
@@ -43,43 +48,50 @@ SENT = "pix.sent"
 class DeliveryResult:
     """What one webhook delivery amounted to (`outcome` is the metric's label)."""
 
-    outcome: Literal["applied", "duplicate", "unmatched"]
+    outcome: DeliveryOutcome
     pix_count: int
 
 
-async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> DeliveryResult:
-    """Store an authenticated delivery and apply every Pix in it, all in the caller's transaction.
+async def receive_delivery(db: Database, *, body: bytes, auth: str) -> DeliveryResult:
+    """Store an authenticated delivery and apply every Pix in it.
 
-    The delivery and its received Pix take one database call (migration 0010). An identical delivery
+    A delivery of received Pix (nearly all of them) is one autocommit statement: the delivery is stored and
+    each Pix applied with its purpose's effect by `pix_ingest_delivery`. Outcomes of our sends settle
+    through Python handlers, so a delivery holding any runs in a transaction instead. An identical delivery
     already stored is a duplicate at once. An unreadable one is kept, with the reason, and refused with
-    `WebhookPayloadInvalid`, which commits the record.
+    `WebhookPayloadInvalid`.
     """
-    try:
-        received, sent = parse_notification(body)
-        error = None
-    except ValueError as exc:
-        received, sent, error = [], [], str(exc)
-    received.sort(key=lambda p: (p.txid or "", p.end_to_end_id))
-    rows = await PixRepository(session).ingest_delivery(
-        sha256=hashlib.sha256(body).hexdigest(),
-        body=body,
-        auth=auth,
-        pix_count=len(received) + len(sent),
-        error=error,
-        received=[_received(pix) for pix in received],
-    )
+    delivery, sent = _read(body, auth)
+    if sent:
+        async with db.unit_of_work() as session:
+            return await _ingest_with_sends(session, delivery, sent)
+    rows = await ingest_delivery_statement(db, delivery)
+    if rows[0]["delivery_id"] is None:
+        WEBHOOK_DELIVERIES.labels("duplicate").inc()
+        return DeliveryResult("duplicate", 0)
+    if delivery.error is not None:
+        WEBHOOK_DELIVERIES.labels("rejected").inc()
+        log.warning("pix.webhook.unreadable", delivery_id=rows[0]["delivery_id"], reason=delivery.error)
+        raise WebhookPayloadInvalid(details={"reason": delivery.error})
+    outcomes, paid = _received_outcomes(delivery.received, rows[1:])
+    if paid:
+        await _after_paid(paid, source="webhook")()
+    outcome = _delivery_outcome(outcomes)
+    WEBHOOK_DELIVERIES.labels(outcome).inc()
+    return DeliveryResult(outcome, len(outcomes))
+
+
+async def _ingest_with_sends(
+    session: AsyncSession, delivery: Delivery, sent: list[SentPix]
+) -> DeliveryResult:
+    rows = await PixRepository(session).ingest_delivery(delivery)
     delivery_id = rows[0]["delivery_id"]
     if delivery_id is None:
         count_after_commit(session, WEBHOOK_DELIVERIES, "duplicate")
         return DeliveryResult("duplicate", 0)
-    if error is not None:
-        count_after_commit(session, WEBHOOK_DELIVERIES, "rejected")
-        log.warning("pix.webhook.unreadable", delivery_id=delivery_id, reason=error)
-        raise WebhookPayloadInvalid(details={"reason": error})
-    outcomes = [
-        await _received_outcome(session, pix, row, source="webhook")
-        for pix, row in zip(received, rows[1:], strict=True)
-    ]
+    outcomes, paid = _received_outcomes(delivery.received, rows[1:])
+    if paid:
+        after_commit(session, _after_paid(paid, source="webhook"))
     for item in sorted(sent, key=lambda s: s.id_envio):
         outcomes.append(await settle_send(session, item, source="webhook", delivery_id=delivery_id))
     outcome = _delivery_outcome(outcomes)
@@ -87,7 +99,64 @@ async def ingest_delivery(session: AsyncSession, *, body: bytes, auth: str) -> D
     return DeliveryResult(outcome, len(outcomes))
 
 
-def _delivery_outcome(outcomes: list[Outcome]) -> Literal["applied", "duplicate", "unmatched"]:
+def _read(body: bytes, auth: str) -> tuple[Delivery, list[SentPix]]:
+    """The delivery as `pix_ingest_delivery` stores it (an unreadable one with its error and no Pix), and the
+    outcomes of sends it holds. Received Pix go in (txid, e2eId) order, so that concurrent deliveries lock
+    the charges of the same Pix in one order."""
+    try:
+        received, sent = parse_notification(body)
+        error = None
+    except ValueError as exc:
+        received, sent, error = [], [], str(exc)
+    received.sort(key=lambda p: (p.txid or "", p.end_to_end_id))
+    delivery = Delivery(
+        sha256=hashlib.sha256(body).hexdigest(),
+        body=body,
+        auth=auth,
+        pix_count=len(received) + len(sent),
+        error=error,
+        received=[_received(pix) for pix in received],
+        context=statement_context(),
+    )
+    return delivery, sent
+
+
+def _received_outcomes(
+    received: Sequence[Received], rows: Sequence[asyncpg.Record]
+) -> tuple[list[Outcome], list[PixCharge]]:
+    """What the database decided for each received Pix, and the charges they paid."""
+    outcomes: list[Outcome] = []
+    paid: list[PixCharge] = []
+    for pix, row in zip(received, rows, strict=True):
+        outcomes.append(row["outcome"])
+        if row["outcome"] == "applied":
+            charge = charge_of(row)
+            assert charge is not None
+            paid.append(charge)
+        elif row["outcome"] != "duplicate":
+            log.warning("pix.received.not_applied", e2e_id=pix.e2e_id, txid=pix.txid, reason=row["reason"])
+    return outcomes, paid
+
+
+def _after_paid(charges: list[PixCharge], *, source: Source) -> Callable[[], Awaitable[None]]:
+    """What follows the commit of paid charges: their count, the relay woken for the events their effects
+    wrote, and each purpose's hook; a Pix that only reconciliation found is counted as a missed webhook."""
+
+    async def work() -> None:
+        statement_committed()
+        for charge in charges:
+            PIX_CHARGES.labels(charge.purpose, PixChargeStatus.PAID).inc()
+            if source == "reconciliation":
+                WEBHOOKS_MISSED.inc()
+                log.warning("pix.webhook.missed", e2e_id=charge.e2e_id, txid=charge.txid)
+            hook = paid_hook(charge.purpose)
+            if hook is not None:
+                await hook(charge)
+
+    return work
+
+
+def _delivery_outcome(outcomes: list[Outcome]) -> DeliveryOutcome:
     if "applied" in outcomes:
         return "applied"
     if "unmatched" in outcomes or "flagged" in outcomes or not outcomes:
@@ -124,13 +193,17 @@ def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
     return received, sent
 
 
-async def apply_received_pix(
-    session: AsyncSession, pix: ReceivedPix, *, source: Source, delivery_id: int | None = None
-) -> Outcome:
-    """Count a received Pix once: its charge becomes PAID and its purpose's handler runs, or it is
-    recorded for ops; a Pix already recorded changes nothing."""
-    row = await PixRepository(session).apply_received(_received(pix), source=source, delivery_id=delivery_id)
-    return await _received_outcome(session, pix, row, source=source)
+async def apply_received_pix(session: AsyncSession, pix: ReceivedPix, *, source: Source) -> Outcome:
+    """Count a received Pix once, in the caller's transaction: its charge becomes PAID and its purpose's
+    effect runs, or it is recorded for ops; a Pix already recorded changes nothing."""
+    received = _received(pix)
+    row = await PixRepository(session).apply_received(
+        received, source=source, delivery_id=None, context=statement_context()
+    )
+    outcomes, paid = _received_outcomes([received], [row])
+    if paid:
+        after_commit(session, _after_paid(paid, source=source))
+    return outcomes[0]
 
 
 def _received(pix: ReceivedPix) -> Received:
@@ -141,27 +214,6 @@ def _received(pix: ReceivedPix) -> Received:
         occurred_at=pix.paid_at,
         payload=_received_payload(pix),
     )
-
-
-async def _received_outcome(
-    session: AsyncSession, pix: ReceivedPix, row: Mapping[str, Any], *, source: Source
-) -> Outcome:
-    """What the database decided for a received Pix (the verdict, the event and the charge's change are in
-    `pix_apply_received`, under the charge's row lock); an applied one now runs its purpose's handler."""
-    outcome: Outcome = row["outcome"]
-    if outcome == "duplicate":
-        return outcome
-    if outcome != "applied":
-        log.warning("pix.received.not_applied", e2e_id=pix.end_to_end_id, txid=pix.txid, reason=row["reason"])
-        return outcome
-    charge = PixRepository(session).charge_from_row(row)
-    assert charge is not None
-    await pix_handler(charge.purpose)(session, charge, pix)
-    count_after_commit(session, PIX_CHARGES, charge.purpose, PixChargeStatus.PAID)
-    if source == "reconciliation":
-        count_after_commit(session, WEBHOOKS_MISSED)
-        log.warning("pix.webhook.missed", e2e_id=pix.end_to_end_id, txid=pix.txid)
-    return "applied"
 
 
 def _received_payload(pix: ReceivedPix) -> dict[str, Any]:

@@ -11,9 +11,8 @@ from typing import Any
 import asyncpg
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm.attributes import set_committed_value
 
-from laura.core.db import fetch, fetchrow, fetchval
+from laura.core.db import Database, fetch, fetchrow, fetchval, one_statement_rows
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 
 
@@ -87,38 +86,15 @@ class PixRepository:
 
     # -- webhook deliveries and financial events (the intake's hot path: one function call, on the driver) ----
 
-    async def ingest_delivery(
-        self,
-        *,
-        sha256: str,
-        body: bytes,
-        auth: str,
-        pix_count: int,
-        error: str | None,
-        received: list[Received],
-    ) -> list[asyncpg.Record]:
-        """Store a delivery and apply its received Pix in order (migration 0010): the first row is the
-        delivery (`delivery_id` None when an identical one is already stored, which it waits for while in
-        flight), then one row per Pix (`outcome`, `reason`, the charge's columns)."""
-        return await fetch(
-            self.session,
-            _INGEST_DELIVERY,
-            sha256,
-            body,
-            auth,
-            pix_count,
-            error,
-            [r.txid for r in received],
-            [r.e2e_id for r in received],
-            [r.amount_cents for r in received],
-            [r.occurred_at for r in received],
-            json.dumps([r.payload for r in received]),
-        )
+    async def ingest_delivery(self, delivery: Delivery) -> list[asyncpg.Record]:
+        """`ingest_delivery_statement` inside the session's transaction (a delivery that also settles sends)."""
+        return await fetch(self.session, _INGEST_DELIVERY, *delivery.arguments())
 
     async def apply_received(
-        self, received: Received, *, source: str, delivery_id: int | None
+        self, received: Received, *, source: str, delivery_id: int | None, context: str
     ) -> asyncpg.Record:
-        """Apply (or record) one received Pix under the charge's row lock, in one call (migration 0010)."""
+        """Apply (or record) one received Pix under the charge's row lock, with its purpose's effect, in one
+        call (migration 0016)."""
         row = await fetchrow(
             self.session,
             _APPLY_RECEIVED,
@@ -129,27 +105,39 @@ class PixRepository:
             json.dumps(received.payload),
             source,
             delivery_id,
+            context,
         )
         assert row is not None
         return row
-
-    def charge_from_row(self, row: asyncpg.Record) -> PixCharge | None:
-        """The charge a function call returned, as the session's instance when it holds one (refreshed)."""
-        if row["txid"] is None:
-            return None
-        values = {column: row[column] for column in _CHARGE_COLUMNS}
-        charge = self.session.identity_map.get(self.session.identity_key(PixCharge, row["txid"]))
-        if charge is None:
-            return PixCharge(**values)
-        for column, value in values.items():
-            set_committed_value(charge, column, value)
-        return charge
 
     async def insert_event(self, **values: Any) -> bool:
         """Record a Pix; False when its e2eId is already recorded (the one check that makes it count once)."""
         params = [values.get(column) for column in _EVENT_COLUMNS]
         params[-1] = json.dumps(params[-1])
         return await fetchval(self.session, _INSERT_EVENT, *params) is not None
+
+
+async def ingest_delivery_statement(db: Database, delivery: Delivery) -> list[asyncpg.Record]:
+    """Store a delivery and apply its received Pix in order, each with its purpose's effect, as one autocommit
+    statement (migration 0016): the first row is the delivery (`delivery_id` None when an identical one is
+    already stored, which it waits for while in flight), then one row per Pix (`outcome`, `reason`, the
+    charge's columns)."""
+    return await one_statement_rows(db, _INGEST_DELIVERY, *delivery.arguments())
+
+
+def charge_of(row: asyncpg.Record) -> PixCharge | None:
+    """The charge an intake function returned (None for a Pix that matched none), detached."""
+    if row["txid"] is None:
+        return None
+    return PixCharge(**{column: row[column] for column in _CHARGE_COLUMNS})
+
+
+async def purpose_has_effect(session: AsyncSession, purpose: str) -> bool:
+    """Whether a migration registered the SQL effect of charges of `purpose` (`pix_charge_purposes`)."""
+    return (
+        await fetchval(session, "SELECT true FROM pix_charge_purposes WHERE purpose = $1", purpose)
+        is not None
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +149,35 @@ class Received:
     amount_cents: int
     occurred_at: datetime
     payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A webhook delivery as `pix_ingest_delivery` takes it: the raw body and its received Pix, in order."""
+
+    sha256: str
+    body: bytes
+    auth: str
+    pix_count: int
+    error: str | None
+    received: list[Received]
+    context: str
+
+    def arguments(self) -> tuple[Any, ...]:
+        received = self.received
+        return (
+            self.sha256,
+            self.body,
+            self.auth,
+            self.pix_count,
+            self.error,
+            [r.txid for r in received],
+            [r.e2e_id for r in received],
+            [r.amount_cents for r in received],
+            [r.occurred_at for r in received],
+            json.dumps([r.payload for r in received]),
+            self.context,
+        )
 
 
 _CHARGE_COLUMNS = tuple(PixCharge.__table__.columns.keys())
@@ -186,9 +203,9 @@ _INSERT_EVENT = (
 )
 _INGEST_DELIVERY = (
     "SELECT delivery_id, outcome, reason, (charge).*"
-    " FROM pix_ingest_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    " FROM pix_ingest_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 )
-_APPLY_RECEIVED = "SELECT outcome, reason, (charge).* FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7)"
+_APPLY_RECEIVED = "SELECT outcome, reason, (charge).* FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7, $8)"
 _CHARGE_FOR_UPDATE = (
     select(PixCharge)
     .where(PixCharge.txid == bindparam("txid"))

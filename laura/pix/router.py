@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.db import DatabaseDep, ReadSessionDep
 from laura.core.money import from_cents
 from laura.identity.deps import CurrentUser
 from laura.pix import intake, service, webhook_auth
@@ -47,12 +47,12 @@ WebhookSender = Annotated[webhook_auth.AuthMethod, Depends(_webhook_sender)]
         WebhookPayloadInvalid.status: {"description": WebhookPayloadInvalid.message},
     },
 )
-async def efi_pix_webhook(request: Request, sender: WebhookSender, session: SessionDep) -> WebhookAck:
+async def efi_pix_webhook(request: Request, sender: WebhookSender, db: DatabaseDep) -> WebhookAck:
     """Efí's Pix notifications (received Pix and outcomes of sent ones), each applied once.
 
     Authenticated by `?hmac=<LAURA_PSP_WEBHOOK_SECRET>` or a verified client certificate. A duplicate
     answers 200 and changes nothing."""
-    result = await intake.ingest_delivery(session, body=await request.body(), auth=sender)
+    result = await intake.receive_delivery(db, body=await request.body(), auth=sender)
     return WebhookAck(outcome=result.outcome, pix=result.pix_count)
 
 

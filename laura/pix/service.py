@@ -23,20 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.core.jobs import defer
 from laura.core.money import from_cents, to_cents
 from laura.pix.errors import ChargeNotActive, ChargeNotFound
-from laura.pix.handlers import pix_handler, register_pix_handler, register_send_handler, send_handlers
+from laura.pix.handlers import register_paid_hook, register_send_handler, send_handlers
 from laura.pix.intake import fail_send, settle_send
 from laura.pix.keys import parse_pix_key
 from laura.pix.metrics import PIX_CHARGES, count_after_commit
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.psp import EfiClient, PspError, SentPixStatus, new_id_envio, new_txid
-from laura.pix.repository import PixRepository
+from laura.pix.repository import PixRepository, purpose_has_effect
 from laura.settings import get_settings
 
 __all__ = [
     "cancel_charge",
     "create_charge",
     "get_owned_charge",
-    "register_pix_handler",
+    "register_paid_hook",
     "register_send_handler",
     "send_pix",
     "submit_send",
@@ -58,8 +58,10 @@ async def create_charge(
     pix_key: str | None = None,
 ) -> PixCharge:
     """Issue an immediate charge for `entity_id` of `purpose`, payable to our key (`pix_key`, by default
-    LAURA_PSP_PIX_KEY); its payment reaches the purpose's registered handler exactly once."""
-    pix_handler(purpose)
+    LAURA_PSP_PIX_KEY); its payment reaches the purpose's effect exactly once (`laura.pix.handlers`).
+    A purpose without an effect is refused before the PSP is asked (LookupError)."""
+    if not await purpose_has_effect(session, purpose):
+        raise LookupError(f"no Pix effect registered for purpose {purpose!r} (pix_charge_purposes)")
     amount_cents = to_cents(amount)
     txid = new_txid()
     key = pix_key or get_settings().psp_pix_key

@@ -1,6 +1,7 @@
 """Fixtures for Pix on our side: the app configured against the sandbox (started once, on a free port),
-the app served on a real port so the sandbox can deliver webhooks to it, and test handlers that leave an
-observable row in `pix_test_effects` inside the applying transaction."""
+the app served on a real port so the sandbox can deliver webhooks to it, and a test purpose whose effect
+(SQL) and send handlers (Python) leave an observable row in `pix_test_effects` inside the applying
+transaction."""
 
 from __future__ import annotations
 
@@ -18,8 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database
 from laura.pix.models import PixCharge, PixSend
-from laura.pix.psp import ReceivedPix
-from laura.pix.service import create_charge, register_pix_handler, register_send_handler
+from laura.pix.service import create_charge, register_send_handler
 from laura.settings import Settings
 
 from .sandbox.fixtures import (
@@ -39,16 +39,6 @@ PURPOSE = "test.deposit"
 SEND_PURPOSE = "test.payout"
 
 
-async def record_payment(session: AsyncSession, charge: PixCharge, pix: ReceivedPix) -> None:
-    """The test feature's effect of a paid charge: one row, in the applying transaction."""
-    await session.execute(
-        text(
-            "INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents) VALUES ('paid', :ref, :e2e, :cents)"
-        ),
-        {"ref": charge.txid, "e2e": pix.end_to_end_id, "cents": charge.amount_cents},
-    )
-
-
 async def record_send_done(session: AsyncSession, send: PixSend) -> None:
     await _record_send(session, "sent", send)
 
@@ -66,7 +56,6 @@ async def _record_send(session: AsyncSession, kind: str, send: PixSend) -> None:
     )
 
 
-register_pix_handler(PURPOSE, record_payment)
 register_send_handler(SEND_PURPOSE, record_send_done, record_send_failed)
 
 
@@ -84,17 +73,26 @@ def settings(settings: Settings, sandbox_url: str) -> Settings:
     )
 
 
+TEST_PURPOSE_SQL = (
+    "CREATE TABLE pix_test_effects (id serial PRIMARY KEY, kind text NOT NULL, ref text NOT NULL, e2e_id text,"
+    " amount_cents bigint NOT NULL)",
+    "CREATE FUNCTION pix_test_record_payment(p_charge pix_charges, p_pix jsonb, p_context jsonb)"
+    " RETURNS void LANGUAGE sql AS $$"
+    " INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents)"
+    " VALUES ('paid', p_charge.txid, p_pix ->> 'endToEndId', p_charge.amount_cents) $$",
+    f"INSERT INTO pix_charge_purposes (purpose, effect)"
+    f" VALUES ('{PURPOSE}', 'pix_test_record_payment(pix_charges, jsonb, jsonb)')",
+)
+"""The test purpose's effect: one row per paid charge, in the statement that applies the Pix."""
+
+
 @pytest.fixture
 async def db(app) -> Database:
-    """The app's database, with the table the test handlers write to."""
+    """The app's database, with the test purpose and the table its effect and handlers write to."""
     database: Database = app.state.db
-    async with database.unit_of_work() as session:
-        await session.execute(
-            text(
-                "CREATE TABLE pix_test_effects (id serial PRIMARY KEY, kind text NOT NULL, ref text NOT NULL,"
-                " e2e_id text, amount_cents bigint NOT NULL)"
-            )
-        )
+    async with database.engine.begin() as connection:
+        for statement in TEST_PURPOSE_SQL:
+            await connection.exec_driver_sql(statement)
     return database
 
 

@@ -227,3 +227,65 @@ async def test_certificate_headers_from_an_untrusted_peer_are_ignored(app, db: D
 
     assert response.status_code == 401
     assert await stored_deliveries(db) == 0
+
+
+async def test_a_failing_effect_stores_nothing_so_the_psp_retry_applies_the_pix(
+    app, db: Database, psp, owner
+) -> None:
+    charge = await new_charge(db, psp, owner)
+    body = json.dumps({"pix": [pix_entry(charge.txid, "42.50")]})
+    headers = {"content-type": "application/json"}
+    async with db.engine.begin() as connection:
+        await connection.exec_driver_sql(
+            "CREATE OR REPLACE FUNCTION pix_test_record_payment(p_charge pix_charges, p_pix jsonb, p_context jsonb)"
+            " RETURNS void LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the effect failed'; END $$"
+        )
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
+        failed = await client.post(SIGNED, content=body, headers=headers)
+
+        assert failed.status_code == 500
+        assert await stored_deliveries(db) == 0
+        assert await scalar(db, "SELECT count(*) FROM financial_events") == 0
+        assert await scalar(db, "SELECT status FROM pix_charges WHERE txid = :t", t=charge.txid) == "ACTIVE"
+
+        async with db.engine.begin() as connection:
+            await connection.exec_driver_sql(
+                "CREATE OR REPLACE FUNCTION pix_test_record_payment(p_charge pix_charges, p_pix jsonb,"
+                " p_context jsonb) RETURNS void LANGUAGE sql AS $$ INSERT INTO pix_test_effects"
+                " (kind, ref, amount_cents) VALUES ('paid', p_charge.txid, p_charge.amount_cents) $$"
+            )
+        retried = await client.post(SIGNED, content=body, headers=headers)
+
+    assert retried.status_code == 200 and retried.json() == {"outcome": "applied", "pix": 1}
+    assert await rows(db, "SELECT kind, ref FROM pix_test_effects") == [("paid", charge.txid)]
+    assert await scalar(db, "SELECT status FROM pix_charges WHERE txid = :t", t=charge.txid) == "PAID"
+
+
+async def test_a_delivery_with_a_received_pix_and_a_send_outcome_applies_both_in_one_transaction(
+    client: httpx.AsyncClient, db: Database, psp, owner
+) -> None:
+    charge = await new_charge(db, psp, owner)
+    received = pix_entry(charge.txid, "42.50")
+    send = {
+        **pix_entry(None, "80.00"),
+        "tipo": "SOLICITACAO",
+        "status": "REALIZADO",
+        "favorecido": {"chave": "driver@example.com"},
+        "gnExtras": {"idEnvio": "NotOurs456"},
+    }
+    before = REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"}) or 0.0
+
+    response = await client.post(SIGNED, json={"pix": [send, received]})
+
+    assert response.status_code == 200 and response.json() == {"outcome": "applied", "pix": 2}
+    assert await rows(db, "SELECT kind, ref FROM pix_test_effects") == [("paid", charge.txid)]
+    assert await rows(db, "SELECT kind, status FROM financial_events ORDER BY kind") == [
+        ("pix.received", "applied"),
+        ("pix.sent", "unmatched"),
+    ]
+    assert await scalar(
+        db, "SELECT count(DISTINCT delivery_id) FROM financial_events WHERE delivery_id IS NOT NULL"
+    ) == 1
+    after = REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"})
+    assert after == before + 1

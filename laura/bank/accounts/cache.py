@@ -53,19 +53,25 @@ class BalanceCache:
 
 
 def invalidate_balances_after_commit(session: AsyncSession, redis_url: str | None, *user_ids: uuid.UUID | str) -> None:
-    """For work outside a request (jobs, Pix handlers): drop the keys after the commit with a client of its
-    own, opened and closed inside the hook."""
+    """For work outside a request (jobs): `drop_balances` once the session's transaction has committed."""
     if not redis_url:
         return
-    keys = [_key(user_id) for user_id in user_ids]
 
     async def drop() -> None:
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(redis_url)
-        try:
-            await redis.delete(*keys)
-        finally:
-            await redis.aclose()
+        await drop_balances(redis_url, *user_ids)
 
     after_commit(session, drop)
+
+
+async def drop_balances(redis_url: str | None, *user_ids: uuid.UUID | str) -> None:
+    """Drop the keys of a committed posting made outside a request (jobs, Pix effects), with a Redis client
+    of its own, opened and closed here."""
+    if not redis_url:
+        return
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.delete(*(_key(user_id) for user_id in user_ids))
+    finally:
+        await redis.aclose()

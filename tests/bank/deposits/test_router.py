@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import httpx
 from sqlalchemy import text
 
+from laura.audit.service import verify_chain
 from tests.bank.support import balance, funded_customer
 from tests.pix.conftest import db, live_url, settings, webhook_registered  # noqa: F401 - sandbox-backed fixtures
 from tests.pix.sandbox.fixtures import control, sandbox_server, sandbox_url, wait_until  # noqa: F401
@@ -34,9 +36,36 @@ async def test_a_paid_deposit_is_credited_once_even_with_duplicated_webhooks(
 
     assert await balance(client, headers) == Decimal("250.75")
     async with app.state.db.engine.connect() as conn:
-        assert await conn.scalar(text("SELECT count(*) FROM outbox WHERE type = 'deposit.received'")) == 1
-        assert await conn.scalar(text("SELECT count(*) FROM ledger_transactions WHERE reason = 'PIX_DEPOSIT'")) == 1
+        e2e_id = await conn.scalar(text("SELECT e2e_id FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]})
+        events = (await conn.execute(text("SELECT data, user_ids FROM outbox WHERE type = 'deposit.received'"))).all()
+        assert [tuple(e) for e in events] == [
+            (
+                {"depositId": deposit["id"], "txid": deposit["txid"], "e2eId": e2e_id, "amount": "250.75"},
+                [uuid.UUID(user["id"])],
+            )
+        ]
+        posting = (
+            await conn.execute(
+                text(
+                    "SELECT id, reference, entity_id, external_ref, amount FROM ledger_transactions"
+                    " WHERE reason = 'PIX_DEPOSIT'"
+                )
+            )
+        ).all()
+        assert [tuple(p)[1:] for p in posting] == [(f"deposit:{deposit['txid']}", deposit["id"], e2e_id, 25075)]
+        assert posting[0].id.version == 7
+        audited = (
+            await conn.execute(
+                text("SELECT actor_id, resource_id, new_values FROM audit_logs WHERE action = 'DEPOSIT_RECEIVED'")
+            )
+        ).all()
+        assert [tuple(a) for a in audited] == [
+            (uuid.UUID(user["id"]), deposit["id"], {"txid": deposit["txid"], "e2eId": e2e_id, "amountCents": 25075})
+        ]
         assert await conn.scalar(text("SELECT status FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]}) == "PAID"
+    async with app.state.db.unit_of_work() as session:
+        report = await verify_chain(session)
+    assert report.first_broken_id is None, report
     charge = await client.get(f"/pix/charges/{deposit['txid']}", headers=headers)
     assert charge.status_code == 200 and charge.json()["status"] == "PAID"
 
