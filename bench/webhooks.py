@@ -2,7 +2,7 @@
 prints one JSON line.
 
     python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 2]
-                             [--load wrk|httpx]
+                             [--load wrk|httpx] [--pg-only-seconds 15] [--pg-only-charges 100000]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
 scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
@@ -18,6 +18,8 @@ httpx.AsyncClient with `--load httpx` (a Python client on the same machine takes
 Afterwards SQL counts the Pix applied, and the double applications (must be 0). For scale, the same
 load generator then sends `GET /health` to the same server at the same concurrency
 (`baseline_get_health`): what the framework, the middlewares and the machine cost before any Pix work.
+Last, pgbench calls the intake's one statement (`pix_ingest_delivery`) directly at the same concurrency
+(`pg_only_ingest`): what the database alone gives on this machine, the ceiling of the HTTP figures.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ import asyncio
 import json
 import os
 import random
+import re
 import secrets
 import socket
 import statistics
@@ -52,6 +55,7 @@ from laura.core.db import plain_url
 from laura.core.migrations import upgrade
 
 DB_NAME = "laura_bench_webhooks"
+PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
 PURPOSE = "bench.webhook"
 SECRET = "bench-webhook-secret"
 PATH = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
@@ -271,6 +275,61 @@ class Load:
         }
 
 
+_PG_ONLY_PREFIX = "pgonly"
+_PG_ONLY_SCRIPT = (
+    "\\set n random(1, {charges})\n"
+    "SELECT delivery_id FROM pix_ingest_delivery("
+    "md5(random()::text || clock_timestamp()::text), '\\x7b7d'::bytea, 'hmac', 1, NULL,"
+    " ARRAY['{prefix}' || lpad(:n::text, 26, '0')], ARRAY['E' || md5(random()::text || clock_timestamp()::text)],"
+    " ARRAY[1000::bigint], ARRAY[now()], '[{{\"endToEndId\": \"pgbench\", \"valor\": \"10.00\"}}]',"
+    " '{{\"chain\": 1, \"ip\": null, \"user_agent\": null, \"request_id\": null}}');\n"
+)
+"""A delivery's database work alone: `pix_ingest_delivery` with one received Pix for a random charge of its
+own set (a few are paid twice and take the `flagged` path), for pgbench to call with no HTTP, Python or
+driver in front. JSON is written with a space after each colon, which pgbench would read as a variable."""
+
+
+async def _add_pg_only_charges(url: str, charges: int) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        await conn.execute(
+            "INSERT INTO pix_charges (txid, purpose, entity_id, owner_id, amount_cents, status, pix_copia_e_cola,"
+            " expires_at)"
+            " SELECT $1 || lpad(n::text, 26, '0'), $2, 'pgonly-' || n, (SELECT owner_id FROM pix_charges LIMIT 1),"
+            " 1000, 'ACTIVE', '00020101bench', now() + interval '1 hour' FROM generate_series(1, $3) n",
+            _PG_ONLY_PREFIX,
+            PURPOSE,
+            charges,
+        )
+        await conn.execute("VACUUM ANALYZE pix_charges")
+    finally:
+        await conn.close()
+
+
+def _pg_only(url: str, charges: int, clients: int, seconds: int) -> dict:
+    """pgbench calling the intake's one statement directly, at the same concurrency: what the database alone
+    gives on this machine (rate and latency), the ceiling of the HTTP figures."""
+    with tempfile.TemporaryDirectory() as logs:
+        script = Path(logs) / "ingest.sql"
+        script.write_text(_PG_ONLY_SCRIPT.format(charges=charges, prefix=_PG_ONLY_PREFIX))
+        run = subprocess.run(
+            [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-l",
+             "--log-prefix", str(Path(logs) / "tx"), "-f", str(script), url],
+            check=True, capture_output=True, text=True,
+        )
+        match = re.search(r"tps = ([0-9.]+)", run.stdout)
+        if match is None:
+            raise RuntimeError(f"no tps in pgbench output: {run.stdout}")
+        latencies = [
+            int(line.split()[2]) / 1e6 for log in Path(logs).glob("tx.*") for line in log.read_text().splitlines()
+        ]
+    return {
+        "deliveries_per_s": round(float(match.group(1))),
+        "p50_ms": round(_percentile(latencies, 0.5) * 1000, 2),
+        "p99_ms": round(_percentile(latencies, 0.99) * 1000, 2),
+    }
+
+
 def _cpu_seconds(pid: int) -> float | None:
     """CPU time (user + system) of a process and its direct children (uvicorn workers), from /proc."""
     tick = os.sysconf("SC_CLK_TCK")
@@ -354,6 +413,8 @@ async def main(args: argparse.Namespace) -> dict:
             process.terminate()
             process.wait(timeout=30)
     counts = await _counts(url)
+    await _add_pg_only_charges(url, args.pg_only_charges)
+    pg_only = _pg_only(url, args.pg_only_charges, args.concurrency, args.pg_only_seconds)
     return {
         "bench": "pix_webhooks",
         "load_generator": kind,
@@ -377,6 +438,7 @@ async def main(args: argparse.Namespace) -> dict:
             key: health.get(key)
             for key in ("requests_per_s", "p50_ms", "p99_ms", "server_cpu_ms_per_request")
         },
+        "pg_only_ingest": pg_only,
         "ok": counts["double_applications"] == 0
         and counts["pix_applied"] == len(txids) == counts["charges_paid"] == counts["handler_effects"]
         and _answered_ok(figures["statuses"])
@@ -391,6 +453,8 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
+    parser.add_argument("--pg-only-seconds", type=int, default=15, help="pgbench's run of the statement alone")
+    parser.add_argument("--pg-only-charges", type=int, default=100_000)
     parser.add_argument(
         "--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx"
     )

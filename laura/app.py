@@ -42,11 +42,11 @@ from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 
 ROUTERS: list[APIRouter] = [
+    pix_router,  # first: the PSP's webhook is the busiest route, and each router matched before it costs CPU
     identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
     bills_router,
     pix_keys_router,
     deposits_router,
-    pix_router,
     mobility_router,
     ledger_router,
 ]

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.pix.models import PixCharge, PixSend
+from laura.pix.models import PaidCharge, PixSend
 
-PaidHook = Callable[[PixCharge], Awaitable[None]]
+PaidHook = Callable[[PaidCharge], Awaitable[None]]
 SendHandler = Callable[[AsyncSession, PixSend], Awaitable[None]]
 
 

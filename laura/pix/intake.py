@@ -31,9 +31,9 @@ from laura.core.money import to_cents
 from laura.pix.errors import WebhookPayloadInvalid
 from laura.pix.handlers import paid_hook, send_handlers
 from laura.pix.metrics import PIX_CHARGES, WEBHOOK_DELIVERIES, WEBHOOKS_MISSED, count_after_commit
-from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.models import PaidCharge, PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.psp import ReceivedPix, SentPix, SentPixStatus
-from laura.pix.repository import Delivery, PixRepository, Received, charge_of, ingest_delivery_statement
+from laura.pix.repository import Delivery, PixRepository, Received, ingest_delivery_statement, paid_charge
 
 log = structlog.get_logger(__name__)
 
@@ -123,22 +123,20 @@ def _read(body: bytes, auth: str) -> tuple[Delivery, list[SentPix]]:
 
 def _received_outcomes(
     received: Sequence[Received], rows: Sequence[asyncpg.Record]
-) -> tuple[list[Outcome], list[PixCharge]]:
+) -> tuple[list[Outcome], list[PaidCharge]]:
     """What the database decided for each received Pix, and the charges they paid."""
     outcomes: list[Outcome] = []
-    paid: list[PixCharge] = []
+    paid: list[PaidCharge] = []
     for pix, row in zip(received, rows, strict=True):
         outcomes.append(row["outcome"])
         if row["outcome"] == "applied":
-            charge = charge_of(row)
-            assert charge is not None
-            paid.append(charge)
+            paid.append(paid_charge(row))
         elif row["outcome"] != "duplicate":
             log.warning("pix.received.not_applied", e2e_id=pix.e2e_id, txid=pix.txid, reason=row["reason"])
     return outcomes, paid
 
 
-def _after_paid(charges: list[PixCharge], *, source: Source) -> Callable[[], Awaitable[None]]:
+def _after_paid(charges: list[PaidCharge], *, source: Source) -> Callable[[], Awaitable[None]]:
     """What follows the commit of paid charges: their count, the relay woken for the events their effects
     wrote, and each purpose's hook; a Pix that only reconciliation found is counted as a missed webhook."""
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -26,6 +27,19 @@ class PixSendStatus(StrEnum):
     PROCESSING = "PROCESSING"
     DONE = "DONE"
     FAILED = "FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class PaidCharge:
+    """A charge just paid, as the intake reports it to its purpose's hook (the columns a hook may need,
+    without building an ORM instance on the webhook's hot path)."""
+
+    txid: str
+    purpose: str
+    entity_id: str
+    owner_id: uuid.UUID
+    amount_cents: int
+    e2e_id: str
 
 
 class PixCharge(Base):

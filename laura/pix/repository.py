@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, fetch, fetchrow, fetchval, one_statement_rows
-from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.models import PaidCharge, PixCharge, PixChargeStatus, PixSend, PixSendStatus
 
 
 class PixRepository:
@@ -125,11 +125,16 @@ async def ingest_delivery_statement(db: Database, delivery: Delivery) -> list[as
     return await one_statement_rows(db, _INGEST_DELIVERY, *delivery.arguments())
 
 
-def charge_of(row: asyncpg.Record) -> PixCharge | None:
-    """The charge an intake function returned (None for a Pix that matched none), detached."""
-    if row["txid"] is None:
-        return None
-    return PixCharge(**{column: row[column] for column in _CHARGE_COLUMNS})
+def paid_charge(row: asyncpg.Record) -> PaidCharge:
+    """The charge an intake function returned for a Pix it applied."""
+    return PaidCharge(
+        txid=row["txid"],
+        purpose=row["purpose"],
+        entity_id=row["entity_id"],
+        owner_id=row["owner_id"],
+        amount_cents=row["amount_cents"],
+        e2e_id=row["e2e_id"],
+    )
 
 
 async def purpose_has_effect(session: AsyncSession, purpose: str) -> bool:
@@ -180,7 +185,6 @@ class Delivery:
         )
 
 
-_CHARGE_COLUMNS = tuple(PixCharge.__table__.columns.keys())
 _EVENT_COLUMNS = (
     "external_id",
     "kind",
@@ -201,11 +205,12 @@ _INSERT_EVENT = (
     f" VALUES ({', '.join(f'${n}' for n in range(1, len(_EVENT_COLUMNS) + 1))})"
     " ON CONFLICT (external_id) DO NOTHING RETURNING id"
 )
+_PAID_COLUMNS = ", ".join(f"(charge).{column}" for column in PaidCharge.__dataclass_fields__)
 _INGEST_DELIVERY = (
-    "SELECT delivery_id, outcome, reason, (charge).*"
+    f"SELECT delivery_id, outcome, reason, {_PAID_COLUMNS}"
     " FROM pix_ingest_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 )
-_APPLY_RECEIVED = "SELECT outcome, reason, (charge).* FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7, $8)"
+_APPLY_RECEIVED = f"SELECT outcome, reason, {_PAID_COLUMNS} FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7, $8)"
 _CHARGE_FOR_UPDATE = (
     select(PixCharge)
     .where(PixCharge.txid == bindparam("txid"))

@@ -18,7 +18,7 @@ from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import drop_balances
 from laura.core.models import uuid7
-from laura.pix.models import PixCharge
+from laura.pix.models import PaidCharge, PixCharge
 from laura.pix.psp import EfiClient
 from laura.pix.service import create_charge, register_paid_hook
 from laura.settings import get_settings
@@ -54,7 +54,7 @@ async def create_deposit(
     return charge
 
 
-async def _drop_cached_balance(charge: PixCharge) -> None:
+async def _drop_cached_balance(charge: PaidCharge) -> None:
     await drop_balances(get_settings().redis_url, charge.owner_id)
 
 
