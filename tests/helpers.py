@@ -1,13 +1,25 @@
-"""Small helpers shared by tests: make users and log them in over HTTP."""
+"""Small helpers shared by tests: make users and log them in over HTTP; find the test Redis."""
 
 from __future__ import annotations
 
+import os
 import random
 import uuid
 
 import httpx
+import redis
 
 from laura.core.documents import cpf_check_digits
+
+TEST_REDIS_URL = os.environ.get("LAURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+def redis_reachable(url: str) -> bool:
+    """Whether a Redis answers at `url`; tests of Redis-only behaviour skip without one (a new user has none)."""
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
+    except redis.RedisError:
+        return False
 
 
 def random_cpf() -> str:

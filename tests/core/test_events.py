@@ -20,6 +20,7 @@ from laura.core.events.bus import NOTIFY_LIMIT, PostgresBus, RedisBus
 from laura.core.events.event import Event
 from laura.core.events.relay import Relay
 from tests.events_support import WAIT_SECONDS, background, eventually, outbox_rows, recording
+from tests.helpers import TEST_REDIS_URL, redis_reachable
 
 FAST = {"keepalive_seconds": 1.0, "retry_seconds": 0.1}
 
@@ -279,12 +280,9 @@ async def test_a_subscriber_that_lost_its_connection_catches_up_from_the_outbox(
 
 async def test_events_over_redis_pub_sub(db, pg_server_url):
     redis_module = pytest.importorskip("redis.asyncio")
-    redis = redis_module.Redis.from_url("redis://127.0.0.1:6379/0")
-    try:
-        await asyncio.wait_for(redis.ping(), 2)
-    except Exception:  # noqa: BLE001
-        await redis.aclose()
-        pytest.skip("Redis is not reachable on 127.0.0.1:6379")
+    if not redis_reachable(TEST_REDIS_URL):
+        pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}")
+    redis = redis_module.Redis.from_url(TEST_REDIS_URL)
     bus = RedisBus(redis, f"laura:events:test:{uuid.uuid4().hex}", **FAST)
     try:
         async with recording(bus) as recorder, background(relay(db, bus).run()):

@@ -3,7 +3,6 @@ test's own (the Redis server is shared by concurrent test runs, so nobody clears
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Iterator
 
@@ -11,15 +10,9 @@ import pytest
 import redis
 
 from laura.settings import Settings
+from tests.helpers import TEST_REDIS_URL, redis_reachable
 
-TEST_REDIS_URL = os.environ.get("LAURA_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-def redis_reachable(url: str) -> bool:
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=0.5).ping())
-    except redis.RedisError:
-        return False
+__all__ = ["TEST_REDIS_URL", "redis_reachable"]
 
 
 @pytest.fixture

@@ -25,23 +25,11 @@ from laura.core.events import publish
 from laura.core.events.outbox import LEADER_LOCK
 from tests.conftest import TEST_SECRET
 from tests.events_support import WAIT_SECONDS, eventually, latest_event_id
+from tests.helpers import TEST_REDIS_URL, redis_reachable
 from tests.realtime.client import listening, user_with_token
 from tests.realtime.conftest import free_port
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _redis_reachable() -> bool:
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(REDIS_URL)
-    try:
-        return bool(await asyncio.wait_for(redis.ping(), 2))
-    except Exception:  # noqa: BLE001 - any failure means "not reachable"
-        return False
-    finally:
-        await redis.aclose()
 
 
 class Instance:
@@ -123,9 +111,9 @@ def leader_is(db: Database, server: Instance) -> Callable[[], object]:
 
 @pytest.mark.parametrize("bus", ["postgres", "redis"])
 async def test_an_event_reaches_a_client_of_the_other_instance(bus, database_url, tmp_path):
-    if bus == "redis" and not await _redis_reachable():
+    if bus == "redis" and not redis_reachable(TEST_REDIS_URL):
         pytest.skip("Redis is not reachable on 127.0.0.1:6379")
-    redis_url = REDIS_URL if bus == "redis" else None
+    redis_url = TEST_REDIS_URL if bus == "redis" else None
     db = Database(database_url)
     try:
         async with instance(database_url, tmp_path / "first", redis_url) as first:

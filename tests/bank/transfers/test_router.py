@@ -13,6 +13,7 @@ from laura.bank.seed import fund_customer
 from laura.bank.transfers.models import Transfer
 from laura.core.models import uuid7
 from tests.bank.support import balance, funded_customer
+from tests.helpers import TEST_REDIS_URL, redis_reachable
 
 
 async def _p2p(client, headers, recipient, amount="10.00", **extra):
@@ -164,7 +165,9 @@ async def test_a_refusal_is_stored_as_the_keys_answer(app, client):
 async def test_balance_cache_is_dropped_after_a_transfer(app, client, settings):
     from redis.asyncio import Redis
 
-    app.state.redis = Redis.from_url("redis://127.0.0.1:6379/0")
+    if not redis_reachable(TEST_REDIS_URL):
+        pytest.skip(f"Redis not reachable at {TEST_REDIS_URL}")
+    app.state.redis = Redis.from_url(TEST_REDIS_URL)
     try:
         _, headers = await funded_customer(app, client, "50.00")
         recipient, r_headers = await funded_customer(app, client)
