@@ -138,7 +138,10 @@ def _received_outcomes(
 
 def _after_paid(charges: list[PaidCharge], *, source: Source) -> Callable[[], Awaitable[None]]:
     """What follows the commit of paid charges: their count, the relay woken for the events their effects
-    wrote, and each purpose's hook; a Pix that only reconciliation found is counted as a missed webhook."""
+    wrote, and each purpose's hook; a Pix that only reconciliation found is counted as a missed webhook.
+
+    A hook that fails is logged and the answer stands: the money is committed, and a 500 would only make
+    the PSP send again what is now a duplicate (a Redis outage would turn every deposit into retries)."""
 
     async def work() -> None:
         statement_committed()
@@ -149,7 +152,10 @@ def _after_paid(charges: list[PaidCharge], *, source: Source) -> Callable[[], Aw
                 log.warning("pix.webhook.missed", e2e_id=charge.e2e_id, txid=charge.txid)
             hook = paid_hook(charge.purpose)
             if hook is not None:
-                await hook(charge)
+                try:
+                    await hook(charge)
+                except Exception:
+                    log.exception("pix.paid_hook.failed", purpose=charge.purpose, txid=charge.txid)
 
     return work
 

@@ -6,12 +6,15 @@ import asyncio
 import json
 import uuid
 from datetime import UTC, datetime
+from decimal import Decimal
 
 import httpx
 import pytest
 from prometheus_client import REGISTRY
 
 from laura.core.db import Database
+from laura.pix.models import PaidCharge
+from laura.pix.service import create_charge, register_paid_hook
 
 from .conftest import WEBHOOK_SECRET, new_charge, rows, scalar
 
@@ -289,3 +292,40 @@ async def test_a_delivery_with_a_received_pix_and_a_send_outcome_applies_both_in
     ) == 1
     after = REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"})
     assert after == before + 1
+
+
+HOOKED = "test.hooked"
+
+
+async def _failing_hook(charge: PaidCharge) -> None:
+    raise ConnectionError("the cache is down")
+
+
+register_paid_hook(HOOKED, _failing_hook)
+
+
+async def test_a_failing_after_commit_hook_is_logged_and_the_pix_stays_applied(
+    client: httpx.AsyncClient, db: Database, psp, owner, capsys
+) -> None:
+    async with db.engine.begin() as connection:
+        await connection.exec_driver_sql(
+            f"INSERT INTO pix_charge_purposes (purpose, effect)"
+            f" VALUES ('{HOOKED}', 'pix_test_record_payment(pix_charges, jsonb, jsonb)')"
+        )
+    async with db.unit_of_work() as session:
+        charge = await create_charge(
+            session, psp, purpose=HOOKED, entity_id="hooked-1", owner_id=owner, amount=Decimal("7.00")
+        )
+    applied_before = delivered("applied")
+
+    capsys.readouterr()
+    response = await client.post(SIGNED, json={"pix": [pix_entry(charge.txid, "7.00")]})
+    logs = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+
+    assert response.status_code == 200 and response.json() == {"outcome": "applied", "pix": 1}
+    assert await scalar(db, "SELECT status FROM pix_charges WHERE txid = :t", t=charge.txid) == "PAID"
+    assert await rows(db, "SELECT kind, ref FROM pix_test_effects") == [("paid", charge.txid)]
+    assert delivered("applied") == applied_before + 1
+    failures = [entry for entry in logs if entry["event"] == "pix.paid_hook.failed"]
+    assert [(f["purpose"], f["txid"], f["level"]) for f in failures] == [(HOOKED, charge.txid, "error")]
+    assert "the cache is down" in failures[0]["exception"]
