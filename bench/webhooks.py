@@ -2,12 +2,15 @@
 prints one JSON line.
 
     python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 2]
-                             [--load wrk|httpx] [--pg-only-seconds 15] [--pg-only-charges 100000]
+                             [--load wrk|httpx] [--effect bench|deposit] [--pg-only-seconds 15]
+                             [--pg-only-charges 100000]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
-scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges of the
-benchmark purpose, whose effect (a SQL function, as every purpose's is) inserts one row per application
-into `bench_pix_effects`, and starts the real app in a subprocess (uvicorn, rate limits off).
+scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges and starts the
+real app in a subprocess (uvicorn, rate limits off). With `--effect bench` (the default) the charges are of
+the benchmark's purpose, whose effect (a SQL function, as every purpose's is) inserts one row per
+application into `bench_pix_effects`. With `--effect deposit` they are bank deposits of 1 000 customers,
+applied by the product's own `bank_deposit_credit`: a ledger posting, an audit row and an event each.
 
 The deliveries are one Efí notification per charge plus `duplicates` as much again (30% of all deliveries
 by default) re-delivering an earlier notification: half byte-identical (a PSP retry), half the same Pix in
@@ -56,7 +59,10 @@ from laura.core.migrations import upgrade
 
 DB_NAME = "laura_bench_webhooks"
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-PURPOSE = "bench.webhook"
+PURPOSES = {"bench": "bench.webhook", "deposit": "bank.deposit"}
+"""The charges' purpose for each `--effect`: the bench's own (one row per application) or the bank's deposit
+(`bank_deposit_credit`: a ledger posting, an audit row and an event, for one of DEPOSIT_CUSTOMERS customers)."""
+DEPOSIT_CUSTOMERS = 1000
 SECRET = "bench-webhook-secret"
 PATH = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
 AMOUNT = "10.00"
@@ -67,8 +73,8 @@ def _with_db(url: str, name: str) -> str:
     return make_url(url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
-    """A fresh database at head with `total` ACTIVE charges and the effects table; returns their txids."""
+async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]]:
+    """A fresh database at head with `total` ACTIVE charges of the effect's purpose; returns their txids."""
     admin = await asyncpg.connect(_with_db(server, "postgres"))
     try:
         await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
@@ -78,28 +84,36 @@ async def _prepare(server: str, total: int) -> tuple[str, list[str]]:
     url = _with_db(server, DB_NAME)
     upgrade(url)
     txids = ["".join(secrets.choice(_ALNUM) for _ in range(32)) for _ in range(total)]
+    owners = [uuid.uuid4() for _ in range(DEPOSIT_CUSTOMERS if effect == "deposit" else 1)]
     conn = await asyncpg.connect(url)
     try:
-        owner = uuid.uuid4()
-        await conn.execute(
-            "INSERT INTO users (id, email, password_hash, name, role) VALUES ($1, $2, 'x', 'Bench', 'customer')",
-            owner,
-            f"bench-{owner.hex[:8]}@example.com",
+        await conn.copy_records_to_table(
+            "users",
+            records=[(owner, f"bench-{owner.hex}@example.com", "x", "Bench", "customer") for owner in owners],
+            columns=["id", "email", "password_hash", "name", "role"],
         )
-        await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
-        await conn.execute(
-            "CREATE FUNCTION bench_pix_effect(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
-            " LANGUAGE sql AS $$ INSERT INTO bench_pix_effects (txid) VALUES (p_charge.txid) $$"
-        )
-        await conn.execute(
-            "INSERT INTO pix_charge_purposes (purpose, effect) VALUES ($1, 'bench_pix_effect(pix_charges, jsonb, jsonb)')",
-            PURPOSE,
-        )
+        if effect == "deposit":
+            await conn.execute(
+                "INSERT INTO ledger_accounts (id, code, name, type, owner_id, debits_must_not_exceed_credits)"
+                " SELECT uuid7(), '2101.' || u.id, 'Bench customer', 'LIABILITY', u.id, true FROM users u"
+            )
+        else:
+            await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
+            await conn.execute(
+                "CREATE FUNCTION bench_pix_effect(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
+                " LANGUAGE sql AS $$ INSERT INTO bench_pix_effects (txid) VALUES (p_charge.txid) $$"
+            )
+            await conn.execute(
+                "INSERT INTO pix_charge_purposes (purpose, effect)"
+                " VALUES ($1, 'bench_pix_effect(pix_charges, jsonb, jsonb)')",
+                PURPOSES[effect],
+            )
         expires = datetime.now(UTC) + timedelta(hours=1)
         await conn.copy_records_to_table(
             "pix_charges",
             records=[
-                (txid, PURPOSE, f"bench-{n}", owner, 1000, "ACTIVE", "00020101bench", expires)
+                (txid, PURPOSES[effect], str(uuid.uuid4()), owners[n % len(owners)], 1000, "ACTIVE",
+                 "00020101bench", expires)
                 for n, txid in enumerate(txids)
             ],
             columns=[
@@ -282,23 +296,25 @@ _PG_ONLY_SCRIPT = (
     "md5(random()::text || clock_timestamp()::text), '\\x7b7d'::bytea, 'hmac', 1, NULL,"
     " ARRAY['{prefix}' || lpad(:n::text, 26, '0')], ARRAY['E' || md5(random()::text || clock_timestamp()::text)],"
     " ARRAY[1000::bigint], ARRAY[now()], '[{{\"endToEndId\": \"pgbench\", \"valor\": \"10.00\"}}]',"
-    " '{{\"chain\": 1, \"ip\": null, \"user_agent\": null, \"request_id\": null}}');\n"
+    " jsonb_build_object('chain', (random() * 63)::int, 'ip', NULL, 'user_agent', NULL, 'request_id', NULL));\n"
 )
 """A delivery's database work alone: `pix_ingest_delivery` with one received Pix for a random charge of its
-own set (a few are paid twice and take the `flagged` path), for pgbench to call with no HTTP, Python or
-driver in front. JSON is written with a space after each colon, which pgbench would read as a variable."""
+own set (a few are paid twice and take the `flagged` path) and a random audit chain, as the API sends, for
+pgbench to call with no HTTP, Python or driver in front. JSON is written with a space after each colon, which pgbench would read as a variable."""
 
 
-async def _add_pg_only_charges(url: str, charges: int) -> None:
+async def _add_pg_only_charges(url: str, charges: int, effect: str) -> None:
+    """The charges pgbench pays, of the same purpose, spread over the same owners as the HTTP run's."""
     conn = await asyncpg.connect(url)
     try:
         await conn.execute(
-            "INSERT INTO pix_charges (txid, purpose, entity_id, owner_id, amount_cents, status, pix_copia_e_cola,"
+            "WITH o AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k, count(*) OVER () AS c FROM users)"
+            " INSERT INTO pix_charges (txid, purpose, entity_id, owner_id, amount_cents, status, pix_copia_e_cola,"
             " expires_at)"
-            " SELECT $1 || lpad(n::text, 26, '0'), $2, 'pgonly-' || n, (SELECT owner_id FROM pix_charges LIMIT 1),"
-            " 1000, 'ACTIVE', '00020101bench', now() + interval '1 hour' FROM generate_series(1, $3) n",
+            " SELECT $1 || lpad(n::text, 26, '0'), $2, gen_random_uuid()::text, o.id, 1000, 'ACTIVE',"
+            " '00020101bench', now() + interval '1 hour' FROM generate_series(1, $3) n JOIN o ON o.k = n % o.c",
             _PG_ONLY_PREFIX,
-            PURPOSE,
+            PURPOSES[effect],
             charges,
         )
         await conn.execute("VACUUM ANALYZE pix_charges")
@@ -368,19 +384,26 @@ async def _measured(load: Load, bodies: list[bytes | None], pid: int) -> dict:
     return figures
 
 
-async def _counts(url: str) -> dict:
+_EFFECT_ROWS = {
+    "bench": "SELECT txid AS applied FROM bench_pix_effects",
+    "deposit": "SELECT reference AS applied FROM ledger_transactions WHERE reason = 'PIX_DEPOSIT'",
+}
+"""One row per application of a Pix by the effect: the bench's own row, or the deposit's ledger posting."""
+
+
+async def _counts(url: str, effect: str) -> dict:
     conn = await asyncpg.connect(url)
     try:
+        applications = f"SELECT count(*), count(*) - count(DISTINCT applied) FROM ({_EFFECT_ROWS[effect]}) a"
+        effects, doubles = await conn.fetchrow(applications)
         return {
             "stored_deliveries": await conn.fetchval("SELECT count(*) FROM webhook_deliveries"),
             "pix_applied": await conn.fetchval(
                 "SELECT count(*) FROM financial_events WHERE status = 'applied'"
             ),
             "charges_paid": await conn.fetchval("SELECT count(*) FROM pix_charges WHERE status = 'PAID'"),
-            "handler_effects": await conn.fetchval("SELECT count(*) FROM bench_pix_effects"),
-            "double_applications": await conn.fetchval(
-                "SELECT count(*) - count(DISTINCT txid) FROM bench_pix_effects"
-            ),
+            "handler_effects": effects,
+            "double_applications": doubles,
         }
     finally:
         await conn.close()
@@ -396,7 +419,7 @@ def _answered_ok(statuses: dict) -> bool:
 async def main(args: argparse.Namespace) -> dict:
     load_before = round(os.getloadavg()[0], 2)
     server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    url, txids = await _prepare(server, args.charges + args.warmup)
+    url, txids = await _prepare(server, args.charges + args.warmup, args.effect)
     warmup, measured = txids[: args.warmup], txids[args.warmup :]
     port = _free_port()
     kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
@@ -412,11 +435,12 @@ async def main(args: argparse.Namespace) -> dict:
         finally:
             process.terminate()
             process.wait(timeout=30)
-    counts = await _counts(url)
-    await _add_pg_only_charges(url, args.pg_only_charges)
+    counts = await _counts(url, args.effect)
+    await _add_pg_only_charges(url, args.pg_only_charges, args.effect)
     pg_only = _pg_only(url, args.pg_only_charges, args.concurrency, args.pg_only_seconds)
     return {
         "bench": "pix_webhooks",
+        "effect": args.effect,
         "load_generator": kind,
         "deliveries": len(bodies),
         "duplicate_share": args.duplicates,
@@ -453,6 +477,9 @@ if __name__ == "__main__":
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--warmup", type=int, default=300)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
+    parser.add_argument(
+        "--effect", choices=sorted(PURPOSES), default="bench", help="the paid charges' effect (see PURPOSES)"
+    )
     parser.add_argument("--pg-only-seconds", type=int, default=15, help="pgbench's run of the statement alone")
     parser.add_argument("--pg-only-charges", type=int, default=100_000)
     parser.add_argument(

@@ -41,10 +41,10 @@ class WebhookUnauthorized(AppError):
 
 
 class WebhookPayloadInvalid(AppError):
-    """The authenticated sender posted something unreadable: kept (for ops) and refused."""
+    """The authenticated sender posted something unreadable: kept (for ops, by the statement that stored it,
+    which has committed) and refused."""
 
     error = "INVALID_WEBHOOK_PAYLOAD"
     status = 400
     code = "PIX_006"
     message = "Unreadable Pix notification"
-    commit_work = True
