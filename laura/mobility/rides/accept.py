@@ -119,7 +119,9 @@ async def accept_ride(
     except RateLimited as refused:
         spent = refused
     lock, locked = (
-        await _redis_lock(redis, ride_id, policy) if redis is not None and spent is None else (None, None)
+        await _redis_lock(redis, ride_id, policy, owner=f"{caller.id}:{idempotency_key}")
+        if redis is not None and spent is None
+        else (None, None)
     )
     try:
         row = await repository.accept(
@@ -201,11 +203,19 @@ def _accept_args(
 
 
 async def _redis_lock(  # type: ignore[no-untyped-def]
-    redis, ride_id: uuid.UUID, policy: service.RidePolicy
+    redis, ride_id: uuid.UUID, policy: service.RidePolicy, *, owner: str
 ) -> tuple[RideLock | None, bool | None]:
-    """The ride's Redis lock and whether it was got (None: Redis is down, the row lock decides alone)."""
+    """The ride's Redis lock and whether it was got (None: the row lock decides alone).
+
+    None also for a repeat of the holder's own request (same driver and Idempotency-Key), which may reach
+    the database first: refused as "busy" there, its refusal would become the key's answer and the holder
+    would replay it. The statement's lock on the driver and key orders the two instead, as without Redis.
+    """
+    namespace = policy.redis_namespace
     try:
-        lock = await RideLock.acquire(redis, ride_id, policy.accept_lock_ms, policy.redis_namespace)
+        lock = await RideLock.acquire(redis, ride_id, policy.accept_lock_ms, namespace, owner=owner)
+        if lock is None and await RideLock.held_by(redis, ride_id, namespace, owner):
+            return None, None
     except GeoIndexUnavailable as exc:
         log.warning("accept lock unavailable, relying on the row lock", error=str(exc))
         return None, None

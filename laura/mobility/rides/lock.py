@@ -21,12 +21,26 @@ class RideLock:
 
     @classmethod
     async def acquire(  # type: ignore[no-untyped-def]
-        cls, redis, ride_id: uuid.UUID, ttl_ms: int, namespace: str = "mobility"
+        cls, redis, ride_id: uuid.UUID, ttl_ms: int, namespace: str, *, owner: str
     ) -> RideLock | None:
-        """The lock, or None when another request holds it. The TTL frees it if its holder dies."""
-        lock = cls(redis, f"{{{namespace}}}:ride:{ride_id}:accept", secrets.token_hex(16))
+        """The lock, or None when another request holds it. The TTL frees it if its holder dies. `owner`
+        names the request (its driver and Idempotency-Key), so a repeat of it can tell (`held_by`)."""
+        lock = cls(redis, _key(namespace, ride_id), f"{owner}|{secrets.token_hex(16)}")
         return lock if await redis.set(lock.key, lock.token, nx=True, px=ttl_ms) else None
+
+    @staticmethod
+    async def held_by(redis, ride_id: uuid.UUID, namespace: str, owner: str) -> bool:  # type: ignore[no-untyped-def]
+        """Whether the ride's lock is held by a request of this `owner`: a repeat of the holder's own request
+        is no competitor, and must not be refused as one."""
+        token = await redis.get(_key(namespace, ride_id))
+        if isinstance(token, bytes):
+            token = token.decode()
+        return token is not None and token.rpartition("|")[0] == owner
 
     async def release(self) -> None:
         """Delete the key only if it is still ours (it may have expired and been taken by another)."""
         await self.redis.eval(_RELEASE, 1, self.key, self.token)
+
+
+def _key(namespace: str, ride_id: uuid.UUID) -> str:
+    return f"{{{namespace}}}:ride:{ride_id}:accept"

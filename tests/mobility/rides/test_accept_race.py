@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import pytest
+from redis.asyncio import Redis
 from sqlalchemy import text
 
 from laura.settings import Settings
@@ -107,6 +108,38 @@ async def test_one_key_sent_ten_times_at_once_runs_once_and_answers_alike(app, c
         r=ride["id"],
     )
     assert audited[0].n == 1
+
+
+async def test_a_repeat_reaching_the_database_before_the_redis_lock_holder_is_not_refused_as_busy(
+    app, client, redis_url, settings
+):
+    """The holder of the ride's Redis lock may reach the database after a repeat of its own request (same
+    driver, same key). Refused there as "busy", the repeat's 409 would become the key's answer and the
+    holder would replay it: no one would accept. The holder is stood in for by its lock, set by hand."""
+    if redis_url is None:
+        pytest.skip("the Redis lock's ordering")
+    admin_headers = await admin(app, client)
+    taker, other = await drivers(client, admin_headers, 2)
+    _, rider = await passenger(client)
+    ride = (await request_ride(client, rider)).json()
+    key = uuid.uuid4().hex
+    lock_key = f"{{{settings.mobility_redis_namespace}}}:ride:{ride['id']}:accept"
+    redis = Redis.from_url(redis_url)
+    try:
+        await redis.set(lock_key, f"{taker.user['id']}:{key}|held-by-the-first-request", px=60_000)
+
+        competitor = await accept(client, other, ride["id"])
+        repeat = await accept(client, taker, ride["id"], key)
+        holder = await accept(client, taker, ride["id"], key)
+    finally:
+        await redis.delete(lock_key)
+        await redis.aclose()
+
+    assert (competitor.status_code, competitor.json()["error"]) == (409, "RIDE_ALREADY_ACCEPTED")
+    assert repeat.status_code == 200 and repeat.json()["driverId"] == taker.id
+    assert holder.status_code == 200 and holder.headers.get("Idempotent-Replayed") == "true"
+    attempts = await _rows(app, "SELECT status FROM ride_accept_attempts WHERE idempotency_key = :k", k=key)
+    assert [a.status for a in attempts] == ["SUCCESS"]
 
 
 async def test_a_refusal_is_replayed_for_its_key_and_a_key_is_bound_to_its_ride(app, client):
