@@ -10,6 +10,7 @@ import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.audit.service import STATEMENT_ARGS as AUDIT_STATEMENT_ARGS
 from laura.bank.transfers.models import Transfer
 from laura.core.db import Database, FunctionCall, fetchval
 
@@ -21,9 +22,7 @@ _P2P_SEND_ARGS = (
     "session", "sender", "transfer_id", "recipient", "cents", "description", "now", "ledger_tx_id",
     "ledger_reference", "ledger_reason", "ledger_description", "sender_code", "recipient_code", "day_start",
     "counted", "max_cents", "daily_cents", "idem_owner", "idem_key", "idem_hash", "idem_status", "idem_body",
-    "idem_expires", "audit_chain", "audit_occurred_at", "audit_actor", "audit_action", "audit_resource_type",
-    "audit_resource_id", "audit_old", "audit_new", "audit_ip", "audit_user_agent", "audit_request_id",
-    "audit_canonical", "event_types", "event_data", "event_users",
+    "idem_expires", *AUDIT_STATEMENT_ARGS, "event_types", "event_data", "event_users",
 )
 _P2P_SEND = FunctionCall("bank_p2p_send", "outcome, sent, stored_hash, stored_status, stored_body", _P2P_SEND_ARGS)
 

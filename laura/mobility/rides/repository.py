@@ -11,6 +11,7 @@ import asyncpg
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.audit.service import STATEMENT_ARGS as AUDIT_STATEMENT_ARGS
 from laura.core.db import Database, FunctionCall
 from laura.mobility.rides.models import Ride, RideOffer, RideRating
 from laura.mobility.rides.states import RideStatus
@@ -55,18 +56,7 @@ _ACCEPT_ARGS = (
     "locked",
     "taken",
     "refusals",
-    "audit_chain",
-    "audit_occurred_at",
-    "audit_actor",
-    "audit_action",
-    "audit_resource_type",
-    "audit_resource_id",
-    "audit_old",
-    "audit_new",
-    "audit_ip",
-    "audit_user_agent",
-    "audit_request_id",
-    "audit_canonical",
+    *AUDIT_STATEMENT_ARGS,
     "accepted_type",
     "canceled_type",
     "canceled_data",
