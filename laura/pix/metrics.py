@@ -1,4 +1,5 @@
-"""Prometheus metrics of Pix on our side: webhook intake, missed webhooks, charges by purpose and status.
+"""Prometheus metrics of Pix on our side: webhook intake, missed webhooks, charges by purpose and status,
+charges the PSP forgot.
 
 Counters that describe a database change are incremented after its commit (`after_commit`), so a rolled
 back transaction counts nothing.
@@ -25,6 +26,10 @@ PIX_CHARGES = Counter(
     "pix_charges_total",
     "Pix charges entering a status (ACTIVE when created), by purpose",
     ["purpose", "status"],
+)
+CHARGES_ORPHANED = Counter(
+    "pix_charges_orphaned",
+    "Charges past their expiry that the PSP no longer knows (404, e.g. after a PSP restart), closed as EXPIRED",
 )
 
 

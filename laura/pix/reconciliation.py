@@ -11,16 +11,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Literal
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.pix.intake import apply_received_pix, settle_send
-from laura.pix.metrics import PIX_CHARGES, count_after_commit
-from laura.pix.models import PixChargeStatus
+from laura.pix.metrics import CHARGES_ORPHANED, PIX_CHARGES, count_after_commit
+from laura.pix.models import PixCharge, PixChargeStatus
 from laura.pix.psp import ChargeStatus, EfiClient, PspError
 from laura.pix.repository import PixRepository
 from laura.pix.service import submit_send
 
-ChargeOutcome = Literal["applied", "duplicate", "unmatched", "flagged", "expired", "cancelled", "open"]
+log = structlog.get_logger(__name__)
+
+ChargeOutcome = Literal[
+    "applied", "duplicate", "unmatched", "flagged", "expired", "cancelled", "open", "orphaned", "unknown"
+]
 SendOutcome = Literal["applied", "duplicate", "unmatched", "pending", "resubmitted"]
 
 _REMOVED = (ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR, ChargeStatus.REMOVIDA_PELO_PSP)
@@ -50,8 +55,14 @@ async def reconcile_charge(
     session: AsyncSession, psp: EfiClient, *, txid: str, now: datetime
 ) -> ChargeOutcome:
     """Read the charge at the PSP: its Pix are applied (a missed webhook), a charge past its expiry (plus
-    `EXPIRY_MARGIN`) becomes EXPIRED, one removed at the PSP CANCELLED; an open one stays ACTIVE."""
-    remote = await psp.get_charge(txid)
+    `EXPIRY_MARGIN`) becomes EXPIRED, one removed at the PSP CANCELLED; an open one stays ACTIVE. One the
+    PSP does not know is handled by `_unknown_at_psp`."""
+    try:
+        remote = await psp.get_charge(txid)
+    except PspError as exc:
+        if exc.psp_status != 404:
+            raise
+        return await _unknown_at_psp(session, txid=txid, now=now)
     if remote.payments:
         outcomes = [
             await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments
@@ -69,10 +80,30 @@ async def reconcile_charge(
     charge = await PixRepository(session).charge_for_update(txid)
     if charge is None or charge.status != PixChargeStatus.ACTIVE:
         return "duplicate"
-    charge.status = closed
-    await session.flush()
-    count_after_commit(session, PIX_CHARGES, charge.purpose, closed)
+    await _close(session, charge, closed)
     return "cancelled" if closed is PixChargeStatus.CANCELLED else "expired"
+
+
+async def _unknown_at_psp(session: AsyncSession, *, txid: str, now: datetime) -> ChargeOutcome:
+    """A charge the PSP answers 404 for (it lost its state, e.g. a restarted sandbox) can never be paid.
+    Once past its expiry (plus `EXPIRY_MARGIN`) it is closed as EXPIRED and counted as orphaned, instead
+    of failing every run forever; before that it stays open (the PSP may only be confused for a while)."""
+    charge = await PixRepository(session).charge_for_update(txid)
+    if charge is None or charge.status != PixChargeStatus.ACTIVE:
+        return "duplicate"
+    if charge.expires_at > now - EXPIRY_MARGIN:
+        log.warning("pix.charge.unknown_at_psp", txid=txid, expires_at=charge.expires_at.isoformat())
+        return "unknown"
+    await _close(session, charge, PixChargeStatus.EXPIRED)
+    count_after_commit(session, CHARGES_ORPHANED)
+    log.warning("pix.charge.orphaned", txid=txid, purpose=charge.purpose)
+    return "orphaned"
+
+
+async def _close(session: AsyncSession, charge: PixCharge, status: PixChargeStatus) -> None:
+    charge.status = status
+    await session.flush()
+    count_after_commit(session, PIX_CHARGES, charge.purpose, status)
 
 
 async def reconcile_send(

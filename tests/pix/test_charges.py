@@ -162,3 +162,45 @@ async def test_reconciliation_waits_for_the_grace_period(db: Database, psp, owne
     report = await reconcile(db, psp, payer_key=PIX_KEY, grace_seconds=600, batch_size=100)
 
     assert report.charges == {}
+
+
+def orphans_counted() -> float:
+    return REGISTRY.get_sample_value("pix_charges_orphaned_total") or 0.0
+
+
+async def test_a_charge_the_psp_forgot_expires_once_past_its_expiry_and_is_counted(
+    db: Database, psp, owner, control: httpx.AsyncClient, capfd
+) -> None:
+    expired = await new_charge(db, psp, owner, expires_in=60)
+    lasting = await new_charge(db, psp, owner, expires_in=7200)
+    (await control.post("/sandbox/reset")).raise_for_status()  # the PSP restarted and lost its charges
+    before, expired_before = orphans_counted(), charges_counted("EXPIRED")
+    later = datetime.now(UTC) + timedelta(minutes=5)
+
+    first = await reconcile(db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100, now=later)
+    second = await reconcile(db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100, now=later)
+
+    assert first.charges == {"orphaned": 1, "unknown": 1}
+    assert second.charges == {"unknown": 1}
+    assert dict(await rows(db, "SELECT txid, status FROM pix_charges")) == {
+        expired.txid: "EXPIRED",
+        lasting.txid: "ACTIVE",
+    }
+    assert orphans_counted() == before + 1
+    assert charges_counted("EXPIRED") == expired_before + 1
+    logged = capfd.readouterr().out
+    assert "pix.charge.orphaned" in logged and "pix.reconcile.item_failed" not in logged
+
+
+async def test_a_charge_the_psp_forgot_is_left_open_until_its_expiry(
+    db: Database, psp, owner, control: httpx.AsyncClient
+) -> None:
+    charge = await new_charge(db, psp, owner, expires_in=600)
+    (await control.post("/sandbox/reset")).raise_for_status()
+    before = orphans_counted()
+
+    report = await reconcile(db, psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100)
+
+    assert report.charges == {"unknown": 1}
+    assert await rows(db, "SELECT txid, status FROM pix_charges") == [(charge.txid, "ACTIVE")]
+    assert orphans_counted() == before
