@@ -70,7 +70,8 @@ def worker(
     ] = None,
     data_dir: DataDir = None,
 ) -> None:
-    """Run background jobs until SIGINT/SIGTERM (running jobs finish first); start as many as needed."""
+    """Run background jobs until SIGINT/SIGTERM (running jobs finish first); start as many as needed.
+    Each one starts with a reconciliation pass (what a crash may have left in flight)."""
     from laura.core.observability import configure_logging
     from laura.core.worker import run_worker
 
@@ -81,7 +82,7 @@ def worker(
 
         start_http_server(metrics_port, addr=settings.host)
     names = [q.strip() for q in queues.split(",") if q.strip()] if queues else None
-    asyncio.run(run_worker(settings, concurrency=concurrency, queues=names))
+    asyncio.run(run_worker(settings, concurrency=concurrency, queues=names, startup_tasks=True))
 
 
 @users_app.command("create")
@@ -196,6 +197,10 @@ def psp_sandbox(
     tls_client_ca: Annotated[
         str | None, typer.Option("--tls-client-ca", help="CA that signs client certificates (mTLS).")
     ] = None,
+    send_settle_delay: Annotated[
+        float | None,
+        typer.Option("--send-settle-delay", help="Seconds a sent Pix stays EM_PROCESSAMENTO (default 0.5)."),
+    ] = None,
 ) -> None:
     """Run the Efí-compatible PSP emulator (OAuth, charges, sent Pix, webhooks, fault injection)."""
     from laura.pix.sandbox.server import serve_sandbox
@@ -209,6 +214,7 @@ def psp_sandbox(
         tls_cert=tls_cert,
         tls_key=tls_key,
         tls_client_ca=tls_client_ca,
+        send_settle_delay=send_settle_delay,
     )
 
 

@@ -74,7 +74,7 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
 
     config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
     server = uvicorn.Server(config)
-    worker = asyncio.create_task(run_worker(settings, install_signal_handlers=False))
+    worker = asyncio.create_task(run_worker(settings, install_signal_handlers=False, startup_tasks=True))
     try:
         await server.serve()
     finally:

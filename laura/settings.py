@@ -87,6 +87,10 @@ class Settings(BaseSettings):
     pix_reconcile_cron: str = "*/5 * * * *"
     pix_reconcile_grace_seconds: int = 120
     pix_reconcile_batch_size: int = 500
+    pix_send_recheck_cron: str = "* * * * *"
+    pix_send_recheck_grace_seconds: int = 30
+    """A send PROCESSING this long is read back at the PSP by the every-minute recheck (money going out
+    should not wait for the 5-minute reconciliation; a resend reuses its idEnvio, so it never pays twice)."""
 
     ted_fee: Decimal = Decimal("8.50")
     transfer_max_amount: Decimal = Decimal("10000.00")

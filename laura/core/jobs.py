@@ -37,10 +37,12 @@ __all__ = [
     "Retry",
     "TaskNotFound",
     "app",
+    "at_worker_start",
     "bind_runtime",
     "connector_for",
     "current_runtime",
     "defer",
+    "defer_startup_tasks",
     "import_task_modules",
     "job_task",
 ]
@@ -61,6 +63,28 @@ JOB_RETENTION_HOURS = 7 * 24
 
 app = App(connector=PsycopgConnector())
 """The one Procrastinate app; `run_worker` swaps in a connector for the configured database."""
+
+
+_STARTUP_TASKS: list[Task] = []
+
+
+def at_worker_start(task: Task) -> Task:
+    """Have every worker enqueue `task` (it takes no arguments) as it starts: the catch-up a crash calls
+    for, such as work whose job died with the previous worker. Give the task a `queueing_lock`, so
+    workers starting together queue it once."""
+    _STARTUP_TASKS.append(task)
+    return task
+
+
+async def defer_startup_tasks() -> list[int]:
+    """Enqueue every `at_worker_start` task (one already waiting is left alone); returns the new job ids."""
+    job_ids = []
+    for task in _STARTUP_TASKS:
+        try:
+            job_ids.append(await task.defer_async())
+        except AlreadyEnqueued:
+            continue
+    return job_ids
 
 
 def connector_for(database_url: str, *, max_size: int = 4) -> PsycopgConnector:

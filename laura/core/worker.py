@@ -19,7 +19,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from laura.core.db import Database
 from laura.core.job_metrics import JOBS_TOTAL
 from laura.core.events.runtime import relaying
-from laura.core.jobs import JobRuntime, app, bind_runtime, connector_for, current_runtime, import_task_modules
+from laura.core.jobs import (
+    JobRuntime,
+    app,
+    bind_runtime,
+    connector_for,
+    current_runtime,
+    defer_startup_tasks,
+    import_task_modules,
+)
 from laura.settings import Settings
 
 _log = structlog.get_logger("laura.jobs")
@@ -75,10 +83,13 @@ async def run_worker(
     poll_interval: float = 5.0,
     retry_scale: float = 1.0,
     name: str = "laura-worker",
+    startup_tasks: bool = False,
 ) -> None:
     """Run jobs until stopped (SIGINT/SIGTERM, or cancellation when signal handlers are off), finishing
     the running ones first. `wait=False` returns once the queues are empty. `poll_interval` bounds how
-    late a scheduled job or retry starts; new jobs start at once through LISTEN/NOTIFY."""
+    late a scheduled job or retry starts; new jobs start at once through LISTEN/NOTIFY. `startup_tasks`
+    (what `laura worker` and `laura up` set) first enqueues the features' `at_worker_start` tasks, the
+    catch-up after a crash."""
     if not settings.database_url:
         raise RuntimeError("LAURA_DATABASE_URL is not set")
     import_task_modules()
@@ -91,6 +102,8 @@ async def run_worker(
             app.replace_connector(connector_for(settings.database_url, max_size=concurrency + 3)),
         ):
             async with relaying(settings), app.open_async():
+                if startup_tasks:
+                    await defer_startup_tasks()
                 await app.run_worker_async(
                     name=name,
                     concurrency=concurrency,

@@ -1,9 +1,11 @@
-"""Pix background work: submitting a recorded send to the PSP, and the periodic reconciliation.
+"""Pix background work: submitting a recorded send to the PSP, and reconciliation.
 
-`reconcile(...)` is the reconciliation itself (tests and ops call it directly); the `pix.reconcile` task runs
-it every `LAURA_PIX_RECONCILE_CRON` (default every 5 minutes). Unlike a `@job_task`, it commits each charge
-or send in its own unit of work: one PSP answer that cannot be applied does not undo the others, and no
-lock outlives the item it protects.
+`reconcile(...)` is the reconciliation itself (tests and ops call it directly). Three jobs run it:
+`pix.reconcile` every `LAURA_PIX_RECONCILE_CRON` (default every 5 minutes, charges and sends);
+`pix.recheck_sends` every `LAURA_PIX_SEND_RECHECK_CRON` (default every minute, sends only, shorter grace);
+and `pix.reconcile_at_start`, which every worker enqueues as it starts, so a crash costs seconds, not
+minutes. Unlike a `@job_task`, they commit each charge or send in its own unit of work: one PSP answer that
+cannot be applied does not undo the others, and no lock outlives the item it protects.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database
-from laura.core.jobs import Retry, app, current_runtime, job_task
+from laura.core.jobs import Retry, app, at_worker_start, current_runtime, job_task
 from laura.pix import reconciliation, service
 from laura.pix.psp import EfiClient, PspUnavailable
 from laura.settings import Settings, get_settings
@@ -46,18 +48,42 @@ async def reconcile(
     than `grace_seconds` (at most `batch_size` of each). An unreachable PSP stops the run (re-raised)."""
     moment = now or datetime.now(UTC)
     report = ReconcileReport()
+    await reconcile_charges(db, psp, report, grace_seconds=grace_seconds, batch_size=batch_size, now=moment)
+    await reconcile_sends(
+        db, psp, report, payer_key=payer_key, grace_seconds=grace_seconds, batch_size=batch_size, now=moment
+    )
+    log.info("pix.reconciled", charges=dict(report.charges), sends=dict(report.sends))
+    return report
+
+
+async def reconcile_charges(
+    db: Database, psp: EfiClient, report: ReconcileReport, *, grace_seconds: int, batch_size: int, now: datetime
+) -> None:
+    """The charges half of `reconcile`, counted into `report`."""
     async with db.unit_of_work() as session:
-        txids = await reconciliation.open_charges(
-            session, now=moment, grace_seconds=grace_seconds, limit=batch_size
-        )
-        id_envios = await reconciliation.processing_sends(
-            session, now=moment, grace_seconds=grace_seconds, limit=batch_size
-        )
+        txids = await reconciliation.open_charges(session, now=now, grace_seconds=grace_seconds, limit=batch_size)
     for txid in txids:
         outcome = await _one(
-            db, lambda s, txid=txid: reconciliation.reconcile_charge(s, psp, txid=txid, now=moment), txid=txid
+            db, lambda s, txid=txid: reconciliation.reconcile_charge(s, psp, txid=txid, now=now), txid=txid
         )
         report.charges[outcome] += 1
+
+
+async def reconcile_sends(
+    db: Database,
+    psp: EfiClient,
+    report: ReconcileReport,
+    *,
+    payer_key: str,
+    grace_seconds: int,
+    batch_size: int,
+    now: datetime,
+) -> None:
+    """The sends half of `reconcile`, counted into `report`."""
+    async with db.unit_of_work() as session:
+        id_envios = await reconciliation.processing_sends(
+            session, now=now, grace_seconds=grace_seconds, limit=batch_size
+        )
     for id_envio in id_envios:
         outcome = await _one(
             db,
@@ -65,8 +91,6 @@ async def reconcile(
             id_envio=id_envio,
         )
         report.sends[outcome] += 1
-    log.info("pix.reconciled", charges=dict(report.charges), sends=dict(report.sends))
-    return report
 
 
 async def _one(db: Database, work: Callable[[AsyncSession], Awaitable[str]], **context: str) -> str:
@@ -85,9 +109,11 @@ def _settings() -> Settings:
 
 
 @app.periodic(cron=get_settings().pix_reconcile_cron, periodic_id="pix-reconcile")
-@app.task(name="pix.reconcile", lock="pix.reconcile", queueing_lock="pix.reconcile")
+@app.task(name="pix.reconcile", queueing_lock="pix.reconcile")
 async def reconcile_job(timestamp: int) -> None:
-    """The periodic run, with a PSP client of its own for the run."""
+    """The periodic run, with a PSP client of its own for the run. No `lock`: a run killed with its worker
+    would hold it until the stalled job is retried; overlapping runs are safe (each item is settled under
+    its row lock, once)."""
     settings = _settings()
     async with EfiClient.from_settings(settings) as psp:
         await reconcile(
@@ -97,6 +123,64 @@ async def reconcile_job(timestamp: int) -> None:
             grace_seconds=settings.pix_reconcile_grace_seconds,
             batch_size=settings.pix_reconcile_batch_size,
         )
+
+
+@app.periodic(cron=get_settings().pix_send_recheck_cron, periodic_id="pix-recheck-sends")
+@app.task(name="pix.recheck_sends", queueing_lock="pix.recheck_sends")
+async def recheck_sends_job(timestamp: int) -> None:
+    """Money is on its way out: a send still PROCESSING after `LAURA_PIX_SEND_RECHECK_GRACE_SECONDS` (its
+    webhook lost, its submit job died with a worker) is read back at the PSP every minute, not every five,
+    and submitted again under the same idEnvio if the PSP never got it (so it can never leave twice)."""
+    settings = _settings()
+    report = ReconcileReport()
+    async with EfiClient.from_settings(settings) as psp:
+        await reconcile_sends(
+            current_runtime().db,
+            psp,
+            report,
+            payer_key=settings.psp_pix_key,
+            grace_seconds=settings.pix_send_recheck_grace_seconds,
+            batch_size=settings.pix_reconcile_batch_size,
+            now=datetime.now(UTC),
+        )
+    if report.sends:
+        log.info("pix.sends_rechecked", sends=dict(report.sends))
+
+
+@at_worker_start
+@app.task(
+    name="pix.reconcile_at_start",
+    queueing_lock="pix.reconcile_at_start",
+    retry=Retry(max_attempts=10, backoff_seconds=1, max_backoff_seconds=60),
+)
+async def reconcile_at_start_job() -> None:
+    """What a starting worker runs first: after a crash, any PROCESSING send may have lost its submit job
+    (left `doing` by the dead worker) or its webhook (the API was down), so every one of them is read back
+    at once, with no grace; charges get the usual grace (a payment's webhook may still be coming). An
+    unreachable PSP is retried with backoff (a worker may start before it)."""
+    settings = _settings()
+    moment = datetime.now(UTC)
+    report = ReconcileReport()
+    db = current_runtime().db
+    async with EfiClient.from_settings(settings) as psp:
+        await reconcile_charges(
+            db,
+            psp,
+            report,
+            grace_seconds=settings.pix_reconcile_grace_seconds,
+            batch_size=settings.pix_reconcile_batch_size,
+            now=moment,
+        )
+        await reconcile_sends(
+            db,
+            psp,
+            report,
+            payer_key=settings.psp_pix_key,
+            grace_seconds=0,
+            batch_size=settings.pix_reconcile_batch_size,
+            now=moment,
+        )
+    log.info("pix.reconciled_at_start", charges=dict(report.charges), sends=dict(report.sends))
 
 
 @job_task(

@@ -7,7 +7,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import uvicorn
@@ -41,11 +41,16 @@ def serve_sandbox(
     tls_key: str | None = None,
     tls_client_ca: str | None = None,
     log_level: str = "info",
+    send_settle_delay: float | None = None,
 ) -> None:
-    """Run the sandbox until interrupted; with TLS and a client CA it demands client certificates (mTLS)."""
+    """Run the sandbox until interrupted; with TLS and a client CA it demands client certificates (mTLS).
+    A longer `send_settle_delay` keeps sends in flight longer (e.g. to crash the platform mid-send)."""
     if (tls_cert is None) != (tls_key is None) or (tls_client_ca and not tls_cert):
         raise ValueError("tls_cert and tls_key go together, and tls_client_ca needs them")
-    app = create_sandbox_app(SandboxConfig(client_id=client_id, client_secret=client_secret))
+    config = SandboxConfig(client_id=client_id, client_secret=client_secret)
+    if send_settle_delay is not None:
+        config = replace(config, send_settle_delay=send_settle_delay)
+    app = create_sandbox_app(config)
     tls = TlsFiles(tls_cert, tls_key, tls_client_ca) if tls_cert and tls_key else None
     uvicorn.run(app, host=host, port=port, log_level=log_level, **(tls.uvicorn_options() if tls else {}))
 
