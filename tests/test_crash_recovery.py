@@ -87,7 +87,7 @@ class Process:
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "laura", *args], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "laura", *args], env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 
