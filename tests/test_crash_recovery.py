@@ -104,6 +104,16 @@ async def _wait_ready(http: httpx.AsyncClient, url: str, process: Process) -> No
     raise AssertionError(f"{process.name} not ready within {STARTUP_DEADLINE}s:\n{process.tail()}")
 
 
+async def _worker_running(db: Database, worker: Process) -> None:
+    """Wait for the worker's own startup pass to have run, so sends are submitted while the load runs."""
+    deadline = time.monotonic() + STARTUP_DEADLINE
+    while not await _scalar(
+        db, "SELECT true FROM procrastinate_jobs WHERE task_name = 'pix.reconcile_at_start' AND status = 'succeeded'"
+    ):
+        assert time.monotonic() < deadline and worker.popen.poll() is None, worker.tail()  # type: ignore[union-attr]
+        await asyncio.sleep(0.2)
+
+
 @dataclass
 class Call:
     """One request of the load, sent again with the same key until it has an answer."""
@@ -215,14 +225,15 @@ async def test_kill_9_of_api_and_worker_mid_load_recovers_every_transfer_once(
     db = Database(database_url)
     try:
         async with httpx.AsyncClient(timeout=15) as http:
-            sandbox.start()
-            api.start()
+            for process in (sandbox, api, worker):
+                process.start()
             await _wait_ready(http, f"{psp_url}/sandbox/faults", sandbox)
+            registering = asyncio.create_task(asyncio.to_thread(_run_cli, ["pix", "register-webhook"], env))
             await _wait_ready(http, f"{base}/ready", api)
-            registered = _run_cli(["pix", "register-webhook"], env)
+            registered = await registering
             assert registered.returncode == 0, registered.stderr
-            worker.start()
             customers = [await _customer(http, base, db, n) for n in range(CUSTOMERS)]
+            await _worker_running(db, worker)
             user_ids = [user_id for user_id, _ in customers]
             calls = _plan(user_ids)
 
