@@ -25,6 +25,7 @@ from laura.core.job_metrics import refresh_queue_depth
 from laura.core.migrations import head_revision
 from laura.core.observability import RequestContextMiddleware, configure_logging
 from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
+from laura.core.redis_client import redis_client
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
@@ -77,14 +78,6 @@ TAGS = [
 ]
 
 
-def _redis_client(url: str | None):  # type: ignore[no-untyped-def]
-    if not url:
-        return None
-    from redis.asyncio import Redis
-
-    return Redis.from_url(url, decode_responses=False)
-
-
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings: Settings = app.state.settings
@@ -103,7 +96,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.cipher = cipher
     app.state.signer = TokenSigner(keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
-    app.state.redis = _redis_client(settings.redis_url)
+    app.state.redis = redis_client(settings.redis_url)
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
     app.state.events = await start_events(app)
     app.state.psp = EfiClient.from_settings(settings)

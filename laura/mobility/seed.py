@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from laura.core.db import Database
+from laura.core.redis_client import redis_client
 from laura.identity.repository import IdentityRepository
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
@@ -47,11 +48,8 @@ DEMO_DRIVERS = (
 
 
 def _geo(settings: Settings) -> RedisGeoIndex | None:
-    if not settings.redis_url:
-        return None
-    from redis.asyncio import Redis
-
-    return RedisGeoIndex(Redis.from_url(settings.redis_url), settings.mobility_redis_namespace)
+    redis = redis_client(settings.redis_url)
+    return None if redis is None else RedisGeoIndex(redis, settings.mobility_redis_namespace)
 
 
 async def seed_mobility(settings: Settings) -> None:

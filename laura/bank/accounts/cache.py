@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import after_commit
+from laura.core.redis_client import redis_client
 
 TTL_SECONDS = 300
 
@@ -66,11 +67,9 @@ def invalidate_balances_after_commit(session: AsyncSession, redis_url: str | Non
 async def drop_balances(redis_url: str | None, *user_ids: uuid.UUID | str) -> None:
     """Drop the keys of a committed posting made outside a request (jobs, Pix effects), with a Redis client
     of its own, opened and closed here."""
-    if not redis_url:
+    redis = redis_client(redis_url)
+    if redis is None:
         return
-    from redis.asyncio import Redis
-
-    redis = Redis.from_url(redis_url)
     try:
         await redis.delete(*(_key(user_id) for user_id in user_ids))
     finally:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
-from laura.bank.accounts.cache import BalanceCache
+from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
 from laura.bank.bills.barcode import Bill, check_amount, parse_bill
 from laura.bank.bills.errors import AmountRequired, BillAlreadyPaid, BillOverdue, BillPaymentNotFound
 from laura.bank.bills.models import BillPayment, RegisteredBill
@@ -144,8 +144,11 @@ async def _settle(session: AsyncSession, payment: BillPayment) -> None:
     await session.flush()
 
 
-async def pay_scheduled(session: AsyncSession, payment_id: uuid.UUID, cache: BalanceCache) -> BillPayment | None:
-    """The job's body: pay a SCHEDULED slip; a short balance fails it (FAILED, reason, customer notified)."""
+async def pay_scheduled(
+    session: AsyncSession, payment_id: uuid.UUID, *, redis_url: str | None
+) -> BillPayment | None:
+    """The job's body: pay a SCHEDULED slip; a short balance fails it (FAILED, reason, customer notified).
+    The payer's cached balance (Redis at `redis_url`, if any) is dropped once the job commits."""
     repo = BillRepository(session)
     payment = await repo.get(payment_id, lock=True)
     if payment is None or payment.status != "SCHEDULED":
@@ -159,7 +162,7 @@ async def pay_scheduled(session: AsyncSession, payment_id: uuid.UUID, cache: Bal
         await session.flush()
     _audit(session, payment)
     await publish(session, f"bill.{payment.status.lower()}", _event(payment), user_ids=[payment.user_id])
-    cache.invalidate_after_commit(session, payment.user_id)
+    invalidate_balances_after_commit(session, redis_url, payment.user_id)
     count_bill_payment(session, payment.status)
     return payment
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import uuid
 
-from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.bank.accounts.cache import BalanceCache
 from laura.bank.bills import service
 from laura.core.jobs import Retry, current_runtime, job_task
 
@@ -16,9 +14,5 @@ from laura.core.jobs import Retry, current_runtime, job_task
 async def pay_scheduled_bill(session: AsyncSession, payment_id: str) -> None:
     """Runs at 08:00 Brasília of the payment date; drops the payer's cached balance when Redis is set."""
     settings = current_runtime().settings
-    redis = Redis.from_url(settings.redis_url) if settings is not None and settings.redis_url else None
-    try:
-        await service.pay_scheduled(session, uuid.UUID(payment_id), BalanceCache(redis))
-    finally:
-        if redis is not None:
-            await redis.aclose()
+    redis_url = settings.redis_url if settings is not None else None
+    await service.pay_scheduled(session, uuid.UUID(payment_id), redis_url=redis_url)

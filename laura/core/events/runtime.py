@@ -18,6 +18,7 @@ from laura.core.events.bus import Bus, PostgresBus, RedisBus
 from laura.core.events.event import Event
 from laura.core.events.hub import Hub
 from laura.core.events.relay import Relay
+from laura.core.redis_client import redis_client
 
 _log = structlog.get_logger("laura.events")
 
@@ -117,11 +118,7 @@ async def start_events(app: Any) -> EventRuntime:
 async def relaying(settings: Any) -> AsyncIterator[None]:
     """A relay for a process without the API's event runtime (the job worker): it publishes while it leads
     and otherwise passes the wake-ups of its own commits on to the leader, so a job's events go out at once."""
-    redis = None
-    if settings.redis_url:
-        from redis.asyncio import Redis
-
-        redis = Redis.from_url(settings.redis_url, decode_responses=False)
+    redis = redis_client(settings.redis_url)
     relay = Relay(
         settings.database_url,
         bus_for(settings.database_url, redis),

@@ -8,7 +8,6 @@ from decimal import Decimal
 
 from sqlalchemy import text
 
-from laura.bank.accounts.cache import BalanceCache
 from laura.bank.bills import service as bills
 from laura.bank.bills.barcode import build_bank_line, build_utility_line, parse_bill
 from laura.bank.seed import demo_bill_lines
@@ -116,7 +115,7 @@ async def test_scheduled_payment_is_paid_by_the_job_or_fails(app, client):
     assert all(j.task_name == "bank.pay_scheduled_bill" for j in jobs)
     for payment_id in ids:
         async with app.state.db.unit_of_work() as session:
-            await bills.pay_scheduled(session, uuid.UUID(payment_id), BalanceCache(None))
+            await bills.pay_scheduled(session, uuid.UUID(payment_id), redis_url=None)
     statuses = {p["id"]: p for p in (await client.get("/api/bills", headers=headers)).json()["data"]}
     assert statuses[ids[0]]["status"] == "COMPLETED"
     assert statuses[ids[1]]["status"] == "FAILED" and statuses[ids[1]]["failureReason"]
