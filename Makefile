@@ -4,8 +4,11 @@
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 STAMP := $(VENV)/.installed
+PLAIN_VENV := build/plain-venv
+PLAIN_STAMP := build/.plain-install-checked
+PACKAGE_FILES := $(shell find laura -type f -not -path '*/__pycache__/*')
 
-.PHONY: run test clean
+.PHONY: run test check-plain-install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,11 +16,19 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
+# A plain `pip install .` (no extras) in a fresh venv imports every module of the package; skipped while
+# pyproject.toml and laura/ are unchanged since the last pass (a fresh clone always runs it).
+$(PLAIN_STAMP): pyproject.toml $(PACKAGE_FILES) .ci/plain_install_check.sh
+	.ci/plain_install_check.sh $(PYTHON) $(PLAIN_VENV)
+	touch $(PLAIN_STAMP)
+
+check-plain-install: $(PLAIN_STAMP)
+
 run: $(STAMP)
 	$(VENV)/bin/laura up --demo
 
-test: $(STAMP)
+test: $(STAMP) check-plain-install
 	$(VENV)/bin/python -m pytest -q
 
 clean:
-	rm -rf $(VENV) .laura
+	rm -rf $(VENV) .laura build
