@@ -176,7 +176,7 @@ def _ops_router() -> APIRouter:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the database is opened in the lifespan, so import has no side effects."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, access_log=settings.access_log)
     app = FastAPI(
         title="Laura",
         version=__version__,

@@ -57,7 +57,7 @@ def serve(
         workers=workers,
         proxy_headers=False,
         log_config=None,
-        access_log=False,
+        access_log=settings.access_log,
     )
 
 

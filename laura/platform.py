@@ -72,7 +72,9 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     from laura.app import create_app
     from laura.core.worker import run_worker
 
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_config=None, access_log=False)
+    config = uvicorn.Config(
+        create_app(settings), host=host, port=port, log_config=None, access_log=settings.access_log
+    )
     server = uvicorn.Server(config)
     worker = asyncio.create_task(run_worker(settings, install_signal_handlers=False, startup_tasks=True))
     try:

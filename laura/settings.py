@@ -64,6 +64,8 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
     log_json: bool = True
+    access_log: bool = False
+    """uvicorn's access log, one line per HTTP request (tokens redacted); the `request` line says the same."""
 
     idempotency_ttl_seconds: int = 24 * 3600
 

@@ -7,7 +7,6 @@ import asyncio
 import os
 import signal
 import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -32,7 +31,7 @@ def free_port() -> int:
 
 @dataclass
 class LauraProcess:
-    process: subprocess.Popen
+    process: asyncio.subprocess.Process
     port: int
     log_path: Path
 
@@ -59,26 +58,28 @@ def laura_env(database_url: str, data_dir: Path, **variables: str) -> dict[str, 
 
 
 @asynccontextmanager
-async def laura_process(command: list[str], env: dict[str, str], workdir: Path) -> AsyncIterator[LauraProcess]:
+async def laura_process(
+    command: list[str], env: dict[str, str], workdir: Path
+) -> AsyncIterator[LauraProcess]:
     """`python -m laura <command> --port <free port>`, yielded once `/ready` answers 200; stopped with SIGINT
     (as Ctrl-C would) and killed if it does not stop."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "laura.log"
     with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "laura", *command, "--port", str(port)],
+        process = await asyncio.create_subprocess_exec(
+            *[sys.executable, "-m", "laura", *command, "--port", str(port)],
             cwd=workdir,  # no stray .env from the checkout
             env=env,
             stdout=log,
-            stderr=subprocess.STDOUT,
+            stderr=asyncio.subprocess.STDOUT,
         )
     running = LauraProcess(process, port, log_path)
     try:
         async with httpx.AsyncClient(base_url=running.url) as http:
 
             async def ready() -> bool:
-                assert process.poll() is None, running.output()[-5000:]
+                assert process.returncode is None, running.output()[-5000:]
                 try:
                     return (await http.get("/ready")).status_code == 200
                 except httpx.TransportError:
@@ -89,7 +90,7 @@ async def laura_process(command: list[str], env: dict[str, str], workdir: Path) 
     finally:
         process.send_signal(signal.SIGINT)
         try:
-            await asyncio.to_thread(process.wait, 60)
-        except subprocess.TimeoutExpired:
+            await asyncio.wait_for(process.wait(), 60)
+        except TimeoutError:
             process.kill()
-            process.wait()
+            await process.wait()

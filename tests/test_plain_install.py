@@ -58,7 +58,9 @@ def runtime_distributions() -> set[str]:
             continue
         for raw in requires:
             sub = Requirement(raw)
-            if sub.marker is None or any(sub.marker.evaluate({"extra": e}) for e in {"", *requirement.extras}):
+            if sub.marker is None or any(
+                sub.marker.evaluate({"extra": e}) for e in {"", *requirement.extras}
+            ):
                 todo.append(sub)
     return {name for name, _ in seen} | {"laura"}
 
@@ -103,7 +105,9 @@ async def _funded_customer(database_url: str, http: httpx.AsyncClient, amount: s
     db = Database(database_url)
     try:
         async with db.unit_of_work() as session:
-            await fund_customer(session, uuid.UUID(user["id"]), Decimal(amount), reference=f"test:{uuid.uuid4()}")
+            await fund_customer(
+                session, uuid.UUID(user["id"]), Decimal(amount), reference=f"test:{uuid.uuid4()}"
+            )
     finally:
         await db.dispose()
     return user, headers
@@ -126,7 +130,9 @@ async def test_a_plain_install_queues_pix_ted_boleto_and_ride_jobs(database_url,
     ):
         _, customer = await _funded_customer(database_url, http, "5000.00")
         pix = await http.post(
-            "/api/transfers/pix", json={"pixKey": "someone@otherbank.example", "amount": 30.00}, headers=customer
+            "/api/transfers/pix",
+            json={"pixKey": "someone@otherbank.example", "amount": 30.00},
+            headers=customer,
         )
         ted = await http.post(
             "/api/transfers/ted",
@@ -145,7 +151,11 @@ async def test_a_plain_install_queues_pix_ted_boleto_and_ride_jobs(database_url,
         line = build_bank_line("341", Decimal("54.50"), due, f"{uuid.uuid4().int % 10**25:025d}")
         bill = await http.post(
             "/api/bills/pay",
-            json={"barcode": line, "amount": 54.50, "paymentDate": str(_brasilia_today() + timedelta(days=3))},
+            json={
+                "barcode": line,
+                "amount": 54.50,
+                "paymentDate": str(_brasilia_today() + timedelta(days=3)),
+            },
             headers=customer,
         )
         await driver(http, await _admin_headers(database_url, http), at=PAULISTA)

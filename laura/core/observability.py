@@ -16,6 +16,7 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from laura.core.errors import PayloadTooLarge
+from laura.core.redaction import install_filter, redact_event
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
@@ -24,8 +25,6 @@ HTTP_DURATION = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
-
-_SECRET_KEYS = {"password", "token", "accesstoken", "refreshtoken", "authorization", "secret", "cvv", "cardnumber"}
 
 
 @dataclass
@@ -46,25 +45,18 @@ def request_context() -> RequestContext | None:
     return current_request.get()
 
 
-def _redact(_logger: object, _name: str, event: dict) -> dict:
-    for key in list(event):
-        if key.replace("_", "").lower() in _SECRET_KEYS:
-            event[key] = "[redacted]"
-    return event
-
-
-def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
-    """One JSON (or console) renderer, secrets redacted, for structlog and for stdlib loggers
-    (uvicorn, Procrastinate, SQLAlchemy) alike."""
+def configure_logging(level: str = "INFO", json_logs: bool = True, *, access_log: bool = False) -> None:
+    """One JSON (or console) renderer, secrets redacted (`core.redaction`), for structlog and for stdlib
+    loggers (uvicorn, Procrastinate, SQLAlchemy) alike; uvicorn's access log only when `access_log`."""
     renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
     shared = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
-        _redact,
     ]
+    finish = [structlog.processors.format_exc_info, redact_event, renderer]
     structlog.configure(
-        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        processors=[*shared, *finish],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         logger_factory=structlog.PrintLoggerFactory(sys.stdout),
         cache_logger_on_first_use=True,
@@ -73,7 +65,7 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[structlog.stdlib.add_logger_name, *shared],
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *finish],
         )
     )
     root = logging.getLogger()
@@ -82,7 +74,8 @@ def configure_logging(level: str = "INFO", json_logs: bool = True) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers = []
         logging.getLogger(name).propagate = True
-    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+        install_filter(logging.getLogger(name))
+    logging.getLogger("uvicorn.access").setLevel(logging.INFO if access_log else logging.WARNING)
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -14,8 +14,9 @@ class _NotInstalled:
     @staticmethod
     def find_spec(fullname, path=None, target=None):
         if fullname.partition(".")[0] in _BLOCKED:
-            raise ModuleNotFoundError(f"No module named {fullname!r} (blocked: not in a plain install)", name=fullname)
-        return None
+            raise ModuleNotFoundError(
+                f"No module named {fullname!r} (blocked: not in a plain install)", name=fullname
+            )
 
 
 sys.meta_path.insert(0, _NotInstalled())

@@ -1,0 +1,84 @@
+"""Secrets out of every log line, whoever writes it.
+
+Redacting by key name (`password=...`) misses the secrets that arrive inside text: uvicorn logs each
+WebSocket handshake as `"WebSocket /ws/<access JWT>" [accepted]`, an access log line carries
+`?token=<JWT>`, an exception message may quote a header. So every string of every log line (message,
+values, formatted traceback) also goes through `redact`, which masks anything JWT-shaped, secret query
+values, the `/ws/<token>` path segment and Authorization values. `configure_logging` runs it for structlog
+and for stdlib loggers alike, and adds `RedactSecrets` on uvicorn's own loggers for any handler uvicorn or
+a deployment's log config attaches there.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+REDACTED = "[redacted]"
+
+SECRET_KEYS = frozenset(
+    {"password", "token", "accesstoken", "refreshtoken", "authorization", "secret", "cvv", "cardnumber"}
+)
+"""Log keys whose whole value is a secret (compared lowercase, without underscores)."""
+
+# A quote or a backslash (an escape in a repr) ends every match.
+_PATTERNS = (
+    # A JWT: base64url header (JSON, so it starts with `eyJ`), payload and signature.
+    (re.compile(r"eyJ[\w-]*\.[\w-]+\.[\w-]*"), REDACTED),
+    # Authorization values: `Authorization: Bearer x`, `'authorization': 'Basic x'`, `authorization=x`.
+    (
+        re.compile(r"(?i)(authorization['\"]?\s*[:=]\s*['\"]?)(?:(?:bearer|basic)\s+)?[^\s'\",;}\\]+"),
+        rf"\1{REDACTED}",
+    ),
+    (re.compile(r"(?i)\b((?:bearer|basic)\s+)[\w.~+/=-]{8,}"), rf"\1{REDACTED}"),
+    # Secret query values: `?token=`, `&access_token=`, `&password=`, `&client_secret=`.
+    (re.compile(r"(?i)([?&;][\w.-]*(?:token|password|secret)=)[^&\s'\"#\\]+"), rf"\1{REDACTED}"),
+    # The WebSocket's path form `/ws/<token>`.
+    (re.compile(r"(/ws/)[^\s?'\"#/\\]+"), rf"\1{REDACTED}"),
+)
+
+
+def redact(text: str) -> str:
+    """`text` with every token-shaped secret replaced by "[redacted]"."""
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _redact_value(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: _redact_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_redact_value(v) for v in value]
+    return value
+
+
+def redact_event(_logger: object, _name: str, event: dict) -> dict:
+    """structlog processor, run just before rendering: secret keys masked whole, every string scanned."""
+    for key, value in event.items():
+        if key.replace("_", "").lower() in SECRET_KEYS:
+            event[key] = REDACTED
+        else:
+            event[key] = _redact_value(value)
+    return event
+
+
+class RedactSecrets(logging.Filter):
+    """On a stdlib logger: rewrite the record's message before any of its handlers (uvicorn's own too)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.msg, str):
+            message = record.getMessage()
+            clean = redact(message)
+            if clean != message:
+                record.msg, record.args = clean, ()
+        return True
+
+
+def install_filter(logger: logging.Logger) -> None:
+    """Add `RedactSecrets` to `logger` once (logging is configured again by every app built in a process)."""
+    if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+        logger.addFilter(RedactSecrets())
