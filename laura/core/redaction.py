@@ -11,6 +11,7 @@ a deployment's log config attaches there.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Any
@@ -32,37 +33,48 @@ _PATTERNS = (
         rf"\1{REDACTED}",
     ),
     (re.compile(r"(?i)\b((?:bearer|basic)\s+)[\w.~+/=-]{8,}"), rf"\1{REDACTED}"),
-    # Secret query values: `?token=`, `&access_token=`, `&password=`, `&client_secret=`.
-    (re.compile(r"(?i)([?&;][\w.-]*(?:token|password|secret)=)[^&\s'\"#\\]+"), rf"\1{REDACTED}"),
+    # Secret query values: `?token=`, `&access_token=`, `&password=`, `&client_secret=`, and the `?hmac=`
+    # secret the PSP's webhook calls carry.
+    (re.compile(r"(?i)([?&;](?:[\w.-]*(?:token|password|secret)|hmac)=)[^&\s'\"#\\]+"), rf"\1{REDACTED}"),
     # The WebSocket's path form `/ws/<token>`.
     (re.compile(r"(/ws/)[^\s?'\"#/\\]+"), rf"\1{REDACTED}"),
 )
 
 
+_MAY_HOLD_SECRET = re.compile(r"eyJ|/ws/|=|[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization|AUTHORIZATION")
+"""One cheap scan first (literals: three times faster than `(?i:...)`): most strings of a log line (ids,
+routes, statuses) hold none of these."""
+
+
 def redact(text: str) -> str:
     """`text` with every token-shaped secret replaced by "[redacted]"."""
+    if not _MAY_HOLD_SECRET.search(text):
+        return text
     for pattern, replacement in _PATTERNS:
         text = pattern.sub(replacement, text)
     return text
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_key(key: object) -> bool:
+    return isinstance(key, str) and key.replace("_", "").lower() in SECRET_KEYS
 
 
 def _redact_value(value: Any) -> Any:
     if isinstance(value, str):
         return redact(value)
     if isinstance(value, dict):
-        return {k: _redact_value(v) for k, v in value.items()}
+        return {k: REDACTED if _is_secret_key(k) else _redact_value(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_redact_value(v) for v in value]
     return value
 
 
 def redact_event(_logger: object, _name: str, event: dict) -> dict:
-    """structlog processor, run just before rendering: secret keys masked whole, every string scanned."""
+    """structlog processor, run just before rendering: values under secret keys (at any depth) masked
+    whole, every other string scanned."""
     for key, value in event.items():
-        if key.replace("_", "").lower() in SECRET_KEYS:
-            event[key] = REDACTED
-        else:
-            event[key] = _redact_value(value)
+        event[key] = REDACTED if _is_secret_key(key) else _redact_value(value)
     return event
 
 

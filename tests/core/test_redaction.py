@@ -24,7 +24,12 @@ JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXBhc
         ('"WebSocket /ws/opaque-not-a-jwt?since=4"', f'"WebSocket /ws/{REDACTED}?since=4"'),
         ("GET /cb?access_token=abc123&page=2", f"GET /cb?access_token={REDACTED}&page=2"),
         ("POST /x?client_secret=s3cr3t", f"POST /x?client_secret={REDACTED}"),
+        (
+            "POST /webhooks/efi/pix?hmac=s3cr3t&ignorar=/pix",
+            f"POST /webhooks/efi/pix?hmac={REDACTED}&ignorar=/pix",
+        ),
         (f"Authorization: Bearer {JWT}", f"Authorization: {REDACTED}"),
+        ("authorization: opaque-key", f"authorization: {REDACTED}"),
         ("{'authorization': 'Basic Y2xpZW50OnNlY3JldA=='}", f"{{'authorization': '{REDACTED}'}}"),
         ("(b'authorization', b'Bearer opaque-token-value')", f"(b'authorization', b'Bearer {REDACTED}')"),
         (f"token rejected: {JWT}", f"token rejected: {REDACTED}"),
@@ -47,19 +52,19 @@ def test_ordinary_text_is_left_alone(line: str) -> None:
     assert redact(line) == line
 
 
-def test_the_processor_masks_secret_keys_whole_and_scans_every_other_string() -> None:
+def test_the_processor_masks_secret_keys_at_any_depth_and_scans_every_other_string() -> None:
     event = {
         "event": f"handshake /ws/{JWT}",
         "password": "hunter22",
         "access_token": "opaque",
-        "headers": {"x-forwarded-for": "10.0.0.1", "note": [f"Bearer {JWT}"]},
+        "headers": {"x-forwarded-for": "10.0.0.1", "Authorization": "opaque", "note": [f"Bearer {JWT}"]},
         "status": 101,
     }
     assert redact_event(None, "info", event) == {
         "event": f"handshake /ws/{REDACTED}",
         "password": REDACTED,
         "access_token": REDACTED,
-        "headers": {"x-forwarded-for": "10.0.0.1", "note": [f"Bearer {REDACTED}"]},
+        "headers": {"x-forwarded-for": "10.0.0.1", "Authorization": REDACTED, "note": [f"Bearer {REDACTED}"]},
         "status": 101,
     }
 
