@@ -1,5 +1,6 @@
 # The README's two commands: `make run` and `make test`. Both set up .venv on a fresh machine that has
-# only Python 3.11 and make.
+# only Python 3.11 and make. `make fmt` formats and applies ruff's safe fixes; `make lint` runs ruff (lint, format
+# check) and mypy; the import contracts run inside pytest (tests/test_architecture.py).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -8,7 +9,7 @@ PLAIN_VENV := build/plain-venv
 PLAIN_STAMP := build/.plain-install-checked
 PACKAGE_FILES := $(shell find laura -type f -not -path '*/__pycache__/*')
 
-.PHONY: run test check-plain-install clean
+.PHONY: run test lint fmt check-plain-install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +27,15 @@ check-plain-install: $(PLAIN_STAMP)
 
 run: $(STAMP)
 	$(VENV)/bin/laura up --demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check
+	$(VENV)/bin/ruff format --check
+	$(VENV)/bin/mypy
+
+fmt: $(STAMP)
+	$(VENV)/bin/ruff format
+	$(VENV)/bin/ruff check --fix
 
 test: $(STAMP) check-plain-install
 	$(VENV)/bin/python -m pytest -q
