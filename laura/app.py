@@ -18,20 +18,21 @@ from sqlalchemy import text
 
 from laura import __version__
 from laura.audit.router import router as audit_router
-from laura.core.db import Database
-from laura.core.events import start_events
-from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
-from laura.core.job_metrics import refresh_queue_depth
-from laura.core.migrations import head_revision
-from laura.core.observability import RequestContextMiddleware, configure_logging
-from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
-from laura.core.redis_client import redis_client
-from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
 from laura.bank.deposits.router import router as deposits_router
 from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.transfers.router import router as transfers_router
+from laura.core.db import Database
+from laura.core.events import start_events
+from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
+from laura.core.job_metrics import refresh_queue_depth
+from laura.core.jobs import register_task_modules
+from laura.core.migrations import head_revision
+from laura.core.observability import RequestContextMiddleware, configure_logging
+from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
+from laura.core.redis_client import redis_client
+from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
 from laura.ledger.router import router as ledger_router
@@ -51,6 +52,19 @@ ROUTERS: list[APIRouter] = [
     mobility_router,
     ledger_router,
 ]
+
+TASK_MODULES: list[str] = [
+    "laura.ledger.tasks",
+    "laura.pix.tasks",
+    "laura.mobility.rides.tasks",
+    "laura.mobility.matching.tasks",
+    "laura.bank.bills.tasks",
+    "laura.bank.transfers.tasks",
+    "laura.bank.deposits.service",  # registers the "bank.deposit" paid hook, which reconciliation runs
+]
+"""Every mounted feature's task module (dotted path, imported on the first `defer` or worker start):
+registered as this module loads, so the API, `laura worker` and `laura up` all know the same tasks."""
+register_task_modules(TASK_MODULES)
 
 _SHUTDOWN_STEP_SECONDS = 10.0
 _log = structlog.get_logger("laura.app")

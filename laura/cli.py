@@ -72,6 +72,7 @@ def worker(
 ) -> None:
     """Run background jobs until SIGINT/SIGTERM (running jobs finish first); start as many as needed.
     Each one starts with a reconciliation pass (what a crash may have left in flight)."""
+    import laura.app  # noqa: F401 - the composition root registers the features' task modules
     from laura.core.observability import configure_logging
     from laura.core.worker import run_worker
 

@@ -11,3 +11,11 @@ def test_import_contracts_are_kept():
     result = subprocess.run([str(lint), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
+
+
+def test_every_task_module_is_registered_by_the_composition_root():
+    from laura.app import TASK_MODULES
+
+    package = Path(__file__).resolve().parents[1] / "laura"
+    found = {".".join(p.relative_to(package.parent).with_suffix("").parts) for p in package.rglob("tasks.py")}
+    assert found <= set(TASK_MODULES), found - set(TASK_MODULES)

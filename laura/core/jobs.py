@@ -1,8 +1,9 @@
 """The task queue: Procrastinate on the same PostgreSQL, with jobs enqueued inside the caller's transaction.
 
 Features declare tasks in their own `tasks.py` with `@job_task(name=...)` (the body gets a unit of work,
-like a request) and periodic ones with `@app.periodic(cron=...)` stacked on top, and list that module in
-`TASK_MODULES` so every worker (and `defer`) knows them. Services enqueue with
+like a request) and periodic ones with `@app.periodic(cron=...)` stacked on top; the composition root
+(`laura.app.TASK_MODULES`) hands those modules to `register_task_modules`, so every worker (and `defer`)
+knows them while core names none. Services enqueue with
 `await defer(session, "bank.settle_ted", args={...})`: the job row is written by the session's own
 transaction, so a rollback drops the job and a commit makes it visible to the workers.
 """
@@ -12,7 +13,7 @@ from __future__ import annotations
 import functools
 import importlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -31,7 +32,6 @@ from laura.core.db import Database, plain_url
 from laura.core.idempotency import purge_expired
 
 __all__ = [
-    "TASK_MODULES",
     "AlreadyEnqueued",
     "JobRuntime",
     "Retry",
@@ -45,18 +45,8 @@ __all__ = [
     "defer_startup_tasks",
     "import_task_modules",
     "job_task",
+    "register_task_modules",
 ]
-
-TASK_MODULES: list[str] = [
-    "laura.ledger.tasks",
-    "laura.pix.tasks",
-    "laura.mobility.rides.tasks",
-    "laura.mobility.matching.tasks",
-    "laura.bank.bills.tasks",
-    "laura.bank.transfers.tasks",
-    "laura.bank.deposits.service",  # registers the "bank.deposit" Pix handler for reconciliation
-]
-"""Dotted paths of every feature's `tasks.py`; append yours so workers import it."""
 
 JOB_RETENTION_HOURS = 7 * 24
 """Succeeded jobs are pruned this long after they finished; failed ones stay until retried."""
@@ -66,6 +56,13 @@ app = App(connector=PsycopgConnector())
 
 
 _STARTUP_TASKS: list[Task] = []
+_task_modules: list[str] = []
+
+
+def register_task_modules(modules: Iterable[str]) -> None:
+    """Make the modules (dotted paths) that declare tasks known to workers and `defer`; they are imported
+    on the first need, not here, so registering costs nothing. Registering a module again is a no-op."""
+    _task_modules.extend(module for module in modules if module not in _task_modules)
 
 
 def at_worker_start(task: Task) -> Task:
@@ -93,8 +90,8 @@ def connector_for(database_url: str, *, max_size: int = 4) -> PsycopgConnector:
 
 
 def import_task_modules() -> None:
-    """Import every listed `tasks.py`, so each task (and periodic schedule) is registered in `app`."""
-    for module in TASK_MODULES:
+    """Import every registered module, so each task (and periodic schedule) is registered in `app`."""
+    for module in _task_modules:
         importlib.import_module(module)
 
 
@@ -198,7 +195,7 @@ def _task_named(task: str | Task) -> Task:
     import_task_modules()
     found = app.tasks.get(task)
     if found is None:
-        raise TaskNotFound(f"no task named {task!r}: is its tasks.py listed in TASK_MODULES?")
+        raise TaskNotFound(f"no task named {task!r}: is its module in register_task_modules(...)?")
     return found
 
 

@@ -1,4 +1,5 @@
-"""Dependencies every mobility router shares: the Redis GEO mirror (when Redis is configured) and settings."""
+"""Dependencies every mobility router shares: who may call (drivers and passengers by role; admins pass every
+role check), the Redis GEO mirror (when Redis is configured) and settings."""
 
 from __future__ import annotations
 
@@ -6,8 +7,15 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from laura.identity.deps import require_caller_role, require_role
+from laura.identity.service import Caller, Principal
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.settings import Settings
+
+DriverUser = Annotated[Principal, Depends(require_role("driver"))]
+PassengerUser = Annotated[Principal, Depends(require_role("passenger"))]
+DriverCaller = Annotated[Caller, Depends(require_caller_role("driver"))]
+"""A driver as the access token says, with no query: for a route whose one statement checks the session."""
 
 
 async def _geo_index(request: Request) -> RedisGeoIndex | None:

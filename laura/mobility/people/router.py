@@ -17,7 +17,7 @@ from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
-from laura.mobility.deps import GeoIndexDep, SettingsDep
+from laura.mobility.deps import DriverUser, GeoIndexDep, SettingsDep
 from laura.mobility.people import service
 from laura.mobility.people.errors import (
     CnhInUse,
@@ -37,7 +37,6 @@ from laura.mobility.people.schemas import (
     PassengerOut,
     RejectDriverRequest,
 )
-from laura.mobility.roles import DriverUser
 
 router = APIRouter()
 

@@ -23,7 +23,7 @@ from laura.core.idempotency import (
 from laura.core.observability import request_context
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
-from laura.mobility.deps import GeoIndexDep, SettingsDep
+from laura.mobility.deps import DriverCaller, DriverUser, GeoIndexDep, PassengerUser, SettingsDep
 from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
 from laura.mobility.rides import accept, service
 from laura.mobility.rides.errors import (
@@ -50,7 +50,6 @@ from laura.mobility.rides.schemas import (
     RideStatsOut,
 )
 from laura.mobility.rides.states import RideStatus
-from laura.mobility.roles import DriverCaller, DriverUser, PassengerUser
 
 router = APIRouter()
 
