@@ -1,0 +1,29 @@
+CREATE OR REPLACE FUNCTION idempotency_claim(p_owner text, p_key text, p_now timestamptz,
+                                  OUT got boolean, OUT request_hash text, OUT response_status integer,
+                                  OUT response_body jsonb)
+LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+    got := pg_try_advisory_xact_lock(hashtextextended(p_owner || E'\n' || p_key, 7426005));
+    IF got THEN
+        SELECT k.request_hash, k.response_status, k.response_body
+          INTO request_hash, response_status, response_body
+          FROM idempotency_keys k
+         WHERE k.owner = p_owner AND k.key = p_key AND k.status = 'completed' AND k.expires_at >= p_now;
+    END IF;
+END $$;
+
+-- Stores a request's answer; an expired (or unfinished) row of the same key is replaced, a live
+-- one wins (a retry that answered in between keeps its answer).
+CREATE OR REPLACE FUNCTION idempotency_store(p_owner text, p_key text, p_hash text, p_status integer,
+                                  p_body jsonb, p_now timestamptz, p_expires timestamptz)
+RETURNS void LANGUAGE sql AS $$
+    INSERT INTO idempotency_keys AS k
+           (owner, key, request_hash, status, response_status, response_body, locked_until, expires_at)
+    VALUES (p_owner, p_key, p_hash, 'completed', p_status, p_body, p_now, p_expires)
+    ON CONFLICT (owner, key) DO UPDATE
+       SET request_hash = EXCLUDED.request_hash, status = 'completed',
+           response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body,
+           locked_until = EXCLUDED.locked_until, expires_at = EXCLUDED.expires_at, created_at = now()
+     WHERE k.expires_at < p_now OR k.status <> 'completed'
+$$;
+
