@@ -1,4 +1,4 @@
-"""`laura up | serve | worker | migrate | seed | users | audit | psp-sandbox`: every command finds its
+"""`laura up | serve | worker | migrate [new-sql] | seed | users | audit | psp-sandbox`: every command finds its
 database the same way (LAURA_DATABASE_URL, else the embedded server of the data dir)."""
 
 from __future__ import annotations
@@ -19,22 +19,48 @@ app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 keys_app = typer.Typer(help="JWT signing keys.", no_args_is_help=True)
+migrate_app = typer.Typer(help="Database migrations.")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
+app.add_typer(migrate_app, name="migrate")
 app.add_typer(pix_app, name="pix")
 app.add_typer(ledger_app, name="ledger")
 console = Console(stderr=True)
 
 
-@app.command()
-def migrate(data_dir: DataDir = None) -> None:
+@migrate_app.callback(invoke_without_command=True)
+def migrate(ctx: typer.Context, data_dir: DataDir = None) -> None:
     """Apply database migrations up to head."""
+    if ctx.invoked_subcommand is not None:
+        return
     from laura.core.migrations import upgrade
 
     settings = resolve_settings(data_dir)
     upgrade(settings.database_url)
     console.print("[green]migrations at head[/green]")
+
+
+@migrate_app.command("new-sql")
+def migrate_new_sql(
+    message: Annotated[str, typer.Argument(help="What the migration does (its docstring and file name).")],
+    data_dir: DataDir = None,
+) -> None:
+    """Write a migration applying the laura/**/sql/*.sql files that differ from head (a scratch database on
+    the configured server is migrated to head to compare with)."""
+    from laura.core.db import plain_url
+    from laura.core.sql_migration import SqlDefinitionsInvalid, new_sql_migration
+
+    settings = resolve_settings(data_dir)
+    try:
+        written = new_sql_migration(plain_url(settings.database_url), message)
+    except SqlDefinitionsInvalid as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    if written is None:
+        console.print("[green]every SQL file matches head: no migration needed[/green]")
+        return
+    console.print(f"[green]wrote {written.path.name} applying {', '.join(written.files)}[/green]")
 
 
 @app.command()

@@ -1,12 +1,23 @@
+-- The audit log (laura.audit): append-only, hash-chained rows. Python appends through
+-- laura.audit.repository (audit_append with the canonical text it computed); a unit of work written in SQL
+-- uses audit_append_row (canonical.sql), which computes that text here.
+
+-- audit_logs_refuse_change(): the trigger behind audit_logs_immutable (BEFORE UPDATE OR DELETE, each row)
+-- and audit_logs_no_truncate (BEFORE TRUNCATE): a change to the log is refused with insufficient_privilege,
+-- so even the application's own role cannot rewrite history.
 CREATE OR REPLACE FUNCTION audit_logs_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION 'audit_logs is append-only (% refused)', TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 
--- Appends one row chained to the head of its chain. The log is split into a few independent
--- chains so that audited transactions do not all queue behind one lock until they commit (which
--- would also defeat group commit); the advisory lock orders the appenders of one chain until
--- they commit, and each statement of a VOLATILE function sees rows committed while it waited.
+-- audit_append(chain, ..., canonical): appends one row chained to the head of its chain, with
+-- hash = sha256(previous hash || canonical text) (laura.audit.service.chain_hash); returns the row's id.
+-- Call it last in a unit of work: its chain's lock is held from here to the commit.
+--
+-- Why so: the log is split into independent chains (laura.audit.service.AUDIT_CHAINS) so that audited
+-- transactions do not all queue behind one lock until they commit (which would also defeat group commit);
+-- the advisory lock orders the appenders of one chain until they commit, and each statement of a VOLATILE
+-- function sees rows committed while it waited.
 CREATE OR REPLACE FUNCTION audit_append(
     p_chain smallint, p_occurred_at timestamptz, p_actor_id uuid, p_action text, p_resource_type text,
     p_resource_id text, p_old jsonb, p_new jsonb, p_ip text, p_user_agent text,

@@ -1,3 +1,8 @@
+-- The audit row's canonical text in SQL: what laura.audit.service.canonical(row) hashes, written here for
+-- units of work that build their audit row in SQL (bank_deposit_credit). tests/audit/test_canonical_sql.py
+-- holds it to Python's output on random rows, in a database with a linguistic default collation.
+
+-- audit_canonical_json(value): the text of
 -- Python's json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).
 -- Objects: keys in code point order (COLLATE "C": byte order, which in UTF-8 is code point order),
 -- each key and its value joined by ":", the members by ","; arrays in order. Strings (keys too)
@@ -31,8 +36,8 @@ BEGIN
     END CASE;
 END $$;
 
--- laura.audit.service.canonical(row) of the row audit_append would store from these arguments.
--- canonical's keys are written out in their sorted order (cheaper than building the object and
+-- audit_canonical(chain, ...): laura.audit.service.canonical(row) of the row audit_append would store
+-- from these arguments. canonical's keys are written out in their sorted order (cheaper than building the object and
 -- sorting it); the chain is a number, old and new go through audit_canonical_json, and every other
 -- value is a JSON string (the same escaping) or null.
 CREATE OR REPLACE FUNCTION audit_canonical(
@@ -53,8 +58,8 @@ CREATE OR REPLACE FUNCTION audit_canonical(
            || '}'
 $$;
 
--- audit_append with the canonical text computed here, for a unit of work that builds its audit row
--- in SQL; the new row's id.
+-- audit_append_row(chain, ...): audit_append with the canonical text computed here, for a unit of work
+-- that builds its audit row in SQL; the new row's id.
 CREATE OR REPLACE FUNCTION audit_append_row(
     p_chain smallint, p_occurred_at timestamptz, p_actor_id uuid, p_action text, p_resource_type text,
     p_resource_id text, p_old jsonb, p_new jsonb, p_ip text, p_user_agent text, p_request_id text

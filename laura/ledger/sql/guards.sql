@@ -1,8 +1,17 @@
+-- The ledger's guards: triggers that keep what the ledger functions write true whoever writes
+-- (see docs/ledger.md). Transactions and entries are append-only, accounts and holds are never deleted,
+-- a hold resolves once, an account's identity never changes, and every transaction balances at commit.
+
+-- ledger_refuse_change(): behind the *_immutable, *_no_delete and *_no_truncate triggers of
+-- ledger_transactions, ledger_entries, ledger_accounts and ledger_holds: the change is refused with
+-- insufficient_privilege.
 CREATE OR REPLACE FUNCTION ledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     RAISE EXCEPTION '% is append-only (% refused)', TG_TABLE_NAME, TG_OP USING ERRCODE = 'insufficient_privilege';
 END $$;
 
+-- ledger_holds_resolve_once(): BEFORE UPDATE on ledger_holds: a hold moves once, from pending to posted,
+-- voided or expired, and its transaction and expiry never change.
 CREATE OR REPLACE FUNCTION ledger_holds_resolve_once() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status <> 'pending' OR NEW.status = 'pending' OR NEW.transaction_id <> OLD.transaction_id
@@ -13,7 +22,8 @@ BEGIN
     RETURN NEW;
 END $$;
 
--- An account's code, type, owner and flags are fixed when it is opened: one limit at most, and none on a hot
+-- ledger_accounts_fixed(): BEFORE INSERT (ledger_accounts_flags) and BEFORE UPDATE OF the identity
+-- columns (ledger_accounts_fixed) on ledger_accounts. An account's code, type, owner and flags are fixed when it is opened: one limit at most, and none on a hot
 -- account (its balance is spread over shards, so no single lock could check it). Triggers rather than a
 -- CHECK, because a CHECK is re-evaluated on every balance update and these columns never change.
 CREATE OR REPLACE FUNCTION ledger_accounts_fixed() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -31,11 +41,13 @@ BEGIN
     RETURN NEW;
 END $$;
 
--- At commit, every transaction that received entries must exist, balance, match its declared amount, and
+-- ledger_check_balanced(): the deferred constraint trigger ledger_entries_balanced (AFTER INSERT on
+-- ledger_entries, checked at commit). At commit, every transaction that received entries must exist, balance, match its declared amount, and
 -- name existing accounts.
 -- A transaction's entries fire one after another, so one check covers them all: it records the last entry
 -- it saw ("<transaction>:<entry id>", transaction-local) and later events for entries up to it are skipped.
--- An entry written after that check has a higher id and is checked again.
+-- An entry written after that check has a higher id and is checked again. ledger_post's own entries skip
+-- the check altogether (the trigger's WHEN clause, migration 0009): ledger_post has checked them already.
 CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE

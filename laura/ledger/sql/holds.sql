@@ -1,4 +1,13 @@
--- Finds a hold by id or reference; the caller then locks its status row (serializes post/void of one hold).
+-- Holds: two-phase transfers (TigerBeetle's pending transfers). ledger_post with p_pending books the
+-- amounts as pending; ledger_post_hold posts them (in full or, for two lines, in part) and
+-- ledger_void_hold releases them. Each resolves the hold's status row once (ledger_holds_resolve_once).
+--
+-- Errors carry SQLSTATEs of the class LD (laura.ledger.outcomes.LedgerSqlState, mapped to AppErrors by
+-- laura.ledger.errors):
+-- LD001 insufficient funds, LD002 unbalanced, LD003 account not found, LD004 reference reused with other
+-- lines, LD005 hold not pending, LD006 transaction not found, LD007 already reversed, LD008 invalid lines.
+
+-- ledger_find_hold(id, reference): finds a hold by id or reference (LD006 if there is none); the caller then locks its status row (serializes post/void of one hold).
 CREATE OR REPLACE FUNCTION ledger_find_hold(p_hold_id uuid, p_hold_reference text) RETURNS ledger_transactions
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
@@ -16,7 +25,9 @@ BEGIN
     RETURN v_hold;
 END $$;
 
--- Posts a pending hold, in full or (two-line holds) partially; the rest of the hold is released.
+-- ledger_post_hold(id, hold, amount, reference, ...): posts a pending hold, in full or (two-line holds)
+-- partially; the rest of the hold is released. A replay of the reference returns the first post
+-- (replayed = true); a hold already resolved or expired raises LD005 (DETAIL: its status, or 'expired').
 CREATE OR REPLACE FUNCTION ledger_post_hold(
     p_id uuid, p_hold_id uuid, p_hold_reference text, p_amount bigint, p_reference text, p_reason text,
     p_description text, p_metadata jsonb, OUT tx ledger_transactions, OUT replayed boolean
@@ -77,7 +88,7 @@ BEGIN
     replayed := false;
 END $$;
 
--- Releases a pending hold (p_status 'voided', or 'expired' from the sweep). Voiding again is a no-op;
+-- ledger_void_hold(hold, reference, status): releases a pending hold (p_status 'voided', or 'expired' from the sweep). Voiding again is a no-op;
 -- the sweep skips holds that were resolved meanwhile.
 CREATE OR REPLACE FUNCTION ledger_void_hold(p_hold_id uuid, p_hold_reference text, p_status text DEFAULT 'voided')
 RETURNS ledger_holds LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$

@@ -1,10 +1,18 @@
--- Applies one transaction's lines to the balances and writes its entries. Line i names its account by id
--- (p_account_ids[i]) or code (p_account_codes[i]), moves p_amounts[i] (posted, or pending when p_pending)
--- and releases p_releases[i] of pending on the same side. Lines are applied in account id order (then line
--- order), one UPDATE each, so concurrent postings lock accounts in one global order and never deadlock. The
--- limit check is part of the UPDATE's WHERE: it is evaluated on the latest row version under the row lock,
--- and its RETURNING is the entry's running balance. Hot accounts come last, into this backend's shard row:
--- their shared account row is never locked.
+-- ledger_apply: the one writer of balances and entries, shared by ledger_post, ledger_post_hold,
+-- ledger_void_hold and ledger_reverse (never called by the application).
+--
+-- ledger_apply(tx, at, ids, codes, directions, amounts, releases, pending): applies one transaction's lines
+-- to the balances and writes its entries. Line i names its account by id (p_account_ids[i]) or code
+-- (p_account_codes[i]), moves p_amounts[i] (posted, or pending when p_pending) and releases p_releases[i] of
+-- pending on the same side. Lines are applied in account id order (then line order), one UPDATE each, so
+-- concurrent postings lock accounts in one global order and never deadlock. The limit check is part of the
+-- UPDATE's WHERE: it is evaluated on the latest row version under the row lock, and its RETURNING is the
+-- entry's running balance. Hot accounts come last, into this backend's shard row: their shared account row
+-- is never locked. The 16 shards are laura.ledger.repository.SHARDS (the rows migration 0002 and
+-- open_account create); a missing shard row raises.
+--
+-- Errors (SQLSTATEs of laura.ledger.outcomes.LedgerSqlState): LD001 insufficient funds (a balance limit
+-- would be crossed), LD003 account not found.
 CREATE OR REPLACE FUNCTION ledger_apply(
     p_tx uuid, p_at timestamptz, p_account_ids uuid[], p_account_codes text[], p_directions text[],
     p_amounts bigint[], p_releases bigint[], p_pending boolean

@@ -1,11 +1,31 @@
--- The lines of an existing transaction, as a sorted text array, to compare a replay with.
+-- ledger_post: the ledger's posting, the call behind laura.ledger.service.post (and hold) and inside every
+-- one-statement unit of work that moves money (bank_p2p_send, bank_deposit_credit).
+--
+-- Errors carry SQLSTATEs of the class LD (laura.ledger.outcomes.LedgerSqlState, mapped to AppErrors by
+-- laura.ledger.errors):
+-- LD001 insufficient funds, LD002 unbalanced, LD003 account not found, LD004 reference reused with other
+-- lines, LD005 hold not pending, LD006 transaction not found, LD007 already reversed, LD008 invalid lines.
+
+-- ledger_lines_of(tx): the lines of an existing transaction, as a sorted text array, to compare a replay with.
 CREATE OR REPLACE FUNCTION ledger_lines_of(p_tx uuid) RETURNS text[] LANGUAGE sql STABLE AS $$
     SELECT array_agg(account_id::text || direction || amount::text ORDER BY account_id::text || direction || amount::text)
       FROM ledger_entries WHERE transaction_id = p_tx
 $$;
 
--- Posts (or, with p_pending, holds) a balanced set of lines under a unique reference. Replaying a
--- reference returns the first transaction when the lines match, and raises LD004 when they differ.
+-- ledger_post(id, reference, reason, ..., account ids | codes, directions, amounts, pending, timeout):
+-- posts (or, with p_pending, holds for p_timeout_seconds) a balanced set of lines under a unique
+-- reference. Outcomes:
+--   (tx, replayed = false)   posted now
+--   (tx, replayed = true)    the reference was posted before with the same lines: the first transaction
+--   LD008 / LD002            fewer than two lines, a line without account, direction or positive amount /
+--                            debits and credits differ
+--   LD004                    the reference was used before for other lines
+--   LD001 / LD003            raised by ledger_apply: a balance limit / an unknown account
+--
+--   SELECT (r.tx).id, r.replayed
+--     FROM ledger_post(uuid7(), 'deposit:abc', 'PIX_DEPOSIT', NULL, NULL, NULL, NULL, NULL,
+--                      ARRAY[NULL, NULL]::uuid[], ARRAY['1200', '2101.<user id>'], ARRAY['D', 'C'],
+--                      ARRAY[1000, 1000]) r;
 CREATE OR REPLACE FUNCTION ledger_post(
     p_id uuid, p_reference text, p_reason text, p_description text, p_entity_type text, p_entity_id text,
     p_external_ref text, p_metadata jsonb, p_account_ids uuid[], p_account_codes text[], p_directions text[],

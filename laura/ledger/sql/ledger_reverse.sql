@@ -1,5 +1,11 @@
--- A new transaction with the original's entries mirrored; the original stays as it was. Balance limits
--- apply, so a reversal that would overdraw an account is refused like any posting.
+-- Errors carry SQLSTATEs of the class LD (laura.ledger.outcomes.LedgerSqlState, mapped to AppErrors by
+-- laura.ledger.errors):
+-- LD001 insufficient funds, LD002 unbalanced, LD003 account not found, LD004 reference reused with other
+-- lines, LD005 hold not pending, LD006 transaction not found, LD007 already reversed, LD008 invalid lines.
+
+-- ledger_reverse(id, original, reference, ...): a new transaction with the original's entries mirrored; the original stays as it was. Balance limits
+-- apply, so a reversal that would overdraw an account is refused like any posting (LD001). A replay of the
+-- reference returns the first reversal; a second reversal raises LD007, a hold LD008.
 CREATE OR REPLACE FUNCTION ledger_reverse(
     p_id uuid, p_original uuid, p_reference text, p_reason text, p_description text, p_metadata jsonb,
     OUT tx ledger_transactions, OUT replayed boolean

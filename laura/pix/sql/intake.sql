@@ -1,3 +1,18 @@
+-- Received Pix (laura.pix.intake): a webhook delivery stored and every Pix of it applied in one autocommit
+-- statement (pix_ingest_delivery), and one Pix applied by reconciliation (pix_apply_received). Both are
+-- VOLATILE PL/pgSQL: each statement reads with a fresh snapshot, so a charge paid by a concurrent
+-- transaction that committed while this one waited for its lock is seen as paid.
+
+-- pix_apply_received(txid, e2e_id, amount, occurred_at, payload, source, delivery_id, context): locks the
+-- charge, decides, records the Pix in financial_events (its unique e2eId makes it count once) and changes
+-- the charge. Outcomes (laura.pix.outcomes.ReceivedPixOutcome, and ReceivedPixReason for `reason`):
+--   applied     the charge was ACTIVE with this amount: now PAID, and its purpose's effect ran
+--               (pix_charge_purposes.effect, e.g. bank_deposit_credit) in the same statement
+--   unmatched   no_txid (the Pix names no charge) or unknown_txid
+--   flagged     charge_not_active or amount_mismatch: recorded for review; the charge keeps its first
+--               review_reason
+--   duplicate   this e2eId was recorded before: nothing changed
+-- `charge` is the charge as it now is (NULL when unmatched).
 CREATE OR REPLACE FUNCTION pix_apply_received(
     p_txid text, p_e2e_id text, p_amount_cents bigint, p_occurred_at timestamptz, p_payload jsonb,
     p_source text, p_delivery_id bigint, p_context jsonb,
@@ -43,6 +58,11 @@ BEGIN
     END IF;
 END $$;
 
+-- pix_ingest_delivery(sha256, body, auth, pix_count, error, txids, e2e_ids, amounts, times, payloads,
+-- context): stores a webhook delivery (unique by SHA-256) and, unless it was stored before, applies each
+-- received Pix of it in order with pix_apply_received. The first row is the delivery (delivery_id NULL: a
+-- duplicate delivery, nothing applied); then one row per Pix with its outcome. A delivery thus costs one
+-- round trip instead of one plus two per Pix (docs/PERFORMANCE.md, "webhooks").
 CREATE OR REPLACE FUNCTION pix_ingest_delivery(
     p_sha256 text, p_body bytea, p_auth text, p_pix_count integer, p_error text,
     p_txids text[], p_e2e_ids text[], p_amounts bigint[], p_occurred_at timestamptz[], p_payloads jsonb,

@@ -1,3 +1,12 @@
+-- bank_deposit_credit(charge, pix, context): the "bank.deposit" purpose's effect (pix_charge_purposes):
+-- pix_apply_received calls it right after a deposit's charge became PAID, under the charge's row lock, in
+-- the statement that records the received Pix (webhook or reconciliation).
+--
+-- It books the deposit from the Pix settlement account (1200) to the customer's (2101.<owner>), under the
+-- reference 'deposit:<txid>', so a replay books nothing and returns; else it publishes deposit.received
+-- to the owner and appends DEPOSIT_RECEIVED to the audit log (p_context: chain, ip, user_agent,
+-- request_id), as laura.bank.deposits.service did in Python. p_pix is the Pix as stored in
+-- financial_events.payload (Efí's names: endToEndId, valor, horario...).
 CREATE OR REPLACE FUNCTION bank_deposit_credit(p_charge pix_charges, p_pix jsonb, p_context jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE

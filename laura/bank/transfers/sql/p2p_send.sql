@@ -1,6 +1,16 @@
+-- A P2P transfer (POST /api/transfers/p2p) as one statement: laura.bank.transfers.service.send_p2p sends
+-- bank_p2p_send in autocommit, so the call is its own transaction and costs one round trip instead of seven
+-- (docs/PERFORMANCE.md, "transfers").
+
+-- bank_transfer_parties(sender, recipient, since, counted): locks the sender's account row (serializing
+-- that customer's transfers and daily limit), reads the recipient's status and sums what the sender moved
+-- since `since` in the `counted` statuses. sender_status NULL: the sender has no account (nothing else is
+-- read). Why PL/pgSQL: one statement would read the sum with the snapshot taken when it started, before
+-- the lock was granted, and miss a transfer that committed meanwhile; a VOLATILE function reads each
+-- statement with a fresh snapshot, so the sum that follows the lock sees it, in one round trip.
 CREATE OR REPLACE FUNCTION bank_transfer_parties(p_sender uuid, p_recipient uuid, p_since timestamptz,
-                                      p_counted text[], OUT sender_status text,
-                                      OUT recipient_status text, OUT sent bigint)
+                                                 p_counted text[], OUT sender_status text,
+                                                 OUT recipient_status text, OUT sent bigint)
 LANGUAGE plpgsql VOLATILE AS $$
 BEGIN
     SELECT s.status INTO sender_status FROM bank_accounts s WHERE s.user_id = p_sender FOR UPDATE;
@@ -13,6 +23,21 @@ BEGIN
      WHERE t.user_id = p_sender AND t.status = ANY (p_counted) AND t.created_at >= p_since;
 END $$;
 
+-- bank_p2p_send(...): the whole P2P, in the order the session path would do it: the session check, the
+-- Idempotency-Key's claim, the parties and limits (bank_transfer_parties), the ledger posting, the transfer
+-- row, the outbox events, the stored answer and, last, the audit row. Its outcome
+-- (laura.bank.transfers.outcomes.P2PSendOutcome):
+--   SESSION_ENDED        the access token's session was revoked or its user deactivated (401)
+--   IN_PROGRESS          another request holds the Idempotency-Key (409)
+--   ANSWERED             the key was answered before: stored_hash/status/body, to replay (or 422)
+--   NO_ACCOUNT           the sender has no bank account (404)
+--   ACCOUNT_NOT_ACTIVE   the sender's account is blocked or closed (422)
+--   NO_RECIPIENT         the recipient has no active account (404)
+--   OVER_LIMIT           the amount is over p_max_cents, or `sent` (today's sum) plus it over p_daily_cents
+--   COMPLETED            everything was written
+-- Refusals write nothing; the ledger's own refusal (LD001 insufficient funds) is raised by ledger_post and
+-- rolls the whole statement back. The limits are the caller's (settings); the same rule is
+-- laura.bank.transfers.service.enforce_limits, held to this one by tests/bank/transfers/test_sql_p2p_send.py.
 CREATE OR REPLACE FUNCTION bank_p2p_send(
     -- who asks: the access token's session and user, checked live here
     p_session uuid, p_sender uuid,

@@ -1,3 +1,8 @@
+-- location_updates (the drivers' trail) has one partition per UTC day. Migration 0006 makes today -3 ..
+-- +7; the periodic job of laura.mobility.matching keeps a week ahead and drops the days past retention.
+
+-- mobility_ensure_location_partitions(first_day, days): creates the missing daily partitions of
+-- first_day .. first_day + days - 1; returns how many it created.
 CREATE OR REPLACE FUNCTION mobility_ensure_location_partitions(first_day date, days integer) RETURNS integer
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -19,6 +24,8 @@ BEGIN
     RETURN created;
 END $$;
 
+-- mobility_drop_location_partitions_before(cutoff): drops the daily partitions of days before cutoff;
+-- returns their names, oldest first.
 CREATE OR REPLACE FUNCTION mobility_drop_location_partitions_before(cutoff date) RETURNS SETOF text
 LANGUAGE plpgsql AS $$
 DECLARE

@@ -1,4 +1,10 @@
--- A refusal's answer from its template: the request id, and the details its kind carries.
+-- A ride accept (POST /rides/{id}/accept) as one statement: laura.mobility.rides.accept sends ride_accept
+-- in autocommit, so the call is its own transaction and costs one round trip instead of four plus a
+-- SQLAlchemy session (docs/PERFORMANCE.md, "accept race").
+
+-- ride_accept_refusal(refusals, kind, request_id, status, response, expires_at): a refusal's answer from
+-- its template (p_refusals: kind -> {status, body}, built in Python from the errors): the request id, and
+-- the details its kind carries (taken: the ride's status; offer_closed: the offer's response and expiry).
 CREATE OR REPLACE FUNCTION ride_accept_refusal(p_refusals jsonb, p_kind text, p_request_id text, p_status text,
                                     p_response text, p_expires_at timestamptz)
 RETURNS jsonb LANGUAGE sql STABLE AS $$
@@ -11,6 +17,24 @@ RETURNS jsonb LANGUAGE sql STABLE AS $$
       FROM (SELECT (p_refusals -> p_kind -> 'body') || jsonb_build_object('requestId', p_request_id) AS b) t
 $$;
 
+-- ride_accept(...): the session check, the attempt (the Idempotency-Key's claim, one row per driver and
+-- key), the ride's lock and checks, the assignment, the audit row, the outbox events and the stored answer.
+-- Of a burst of candidates, the one that gets the ride's advisory lock (or, with Redis, the Redis lock
+-- taken before the call: p_locked) goes on to the row lock; the others store their 409 and return at once.
+-- Outcomes (laura.mobility.rides.outcomes.AcceptOutcome):
+--   SESSION_ENDED   the access token's session was revoked or its user deactivated (401)
+--   NO_DRIVER       the user has no driver profile (403)
+--   NO_RIDE         no such ride (404)
+--   REPLAY          this driver's key has an answer (answer_ride, answer_status, answer_body): replay it
+--   RATE_LIMITED    p_may_try is false and the attempt is fresh (429)
+--   ANSWERED        answered now with answer_status/answer_body: a refusal (stored on the attempt), or the
+--                   ride this driver already holds
+--   ACCEPTED        the driver took the ride: ride ACCEPTED, offers closed, driver unavailable (mirror_*
+--                   is the driver's location row for the Redis mirror), events and audit row written
+-- A refusal's kind (AcceptRefusal) picks its template: not_offered, taken, busy, offer_closed,
+-- driver_busy, or invalid:<status> for a ride whose status may not become ACCEPTED; the statuses it may
+-- become ACCEPTED from are laura.mobility.rides.states.TRANSITIONS' (tests/mobility/rides/test_sql_accept.py
+-- checks every status).
 CREATE OR REPLACE FUNCTION ride_accept(
     -- who asks: the access token's session and user, checked live here
     p_session uuid, p_user uuid,

@@ -1,4 +1,7 @@
--- The ride as the API shows it (RideOut), with its driver and the driver's active vehicle.
+-- ride_wire(ride): the ride as the API shows it (laura.mobility.rides.schemas.RideOut, camelCase, times
+-- with Z), with its driver and the driver's active vehicle. ride_accept writes it as the winner's answer
+-- and event, so it must equal GET /rides/{id}'s body: tests/mobility/rides/test_sql_ride_wire.py holds the
+-- two together. NULL for an unknown ride.
 CREATE OR REPLACE FUNCTION ride_wire(p_ride uuid) RETURNS jsonb LANGUAGE sql STABLE AS $$
     SELECT jsonb_build_object(
         'id', r.id, 'status', r.status, 'category', r.category, 'passengerId', r.passenger_id,
