@@ -94,8 +94,9 @@ def render(comparison: Comparison, *, message: str, revision: str, down_revision
     changed = [drift for drift in comparison.files if drift.differs]
     names = [drift.path.relative_to(PACKAGE_DIR.parent).as_posix() for drift in changed]
     upgrade_items = [f'    "{name}": {_literal(drift.text)},' for name, drift in zip(names, changed, strict=True)]
-    restore = [f"DROP FUNCTION {sig}" for drift in reversed(changed) for sig in drift.added]
-    restore += [text for drift in reversed(changed) for text in drift.changed.values()]
+    # the replaced definitions first (they cannot call what did not exist yet), then the new functions go
+    restore = [text for drift in reversed(changed) for text in drift.changed.values()]
+    restore += [f"DROP FUNCTION {sig}" for drift in reversed(changed) for sig in drift.added]
     source = _TEMPLATE.format(
         message=message,
         revision=revision,

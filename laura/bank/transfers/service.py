@@ -30,6 +30,7 @@ from laura.bank.transfers.errors import (
     TransferNotFound,
 )
 from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.outcomes import P2PSendOutcome
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import CancelOut, P2PRequest
 from laura.core.db import Database
@@ -58,18 +59,34 @@ def start_of_day(now: datetime) -> datetime:
     return datetime.combine(local.date(), time(0), tzinfo=BRASILIA).astimezone(UTC)
 
 
+def over_limit(cents: int, sent_today: int, limits: Limits) -> P2PSendOutcome | None:
+    """The cap a transfer of `cents` would break after `sent_today`, if any: the per-transfer cap first. The
+    same rule is `bank_transfer_over_limit` in SQL (sql/p2p_send.sql), held to this one by a parity test."""
+    if cents > to_cents(limits.per_transfer):
+        return P2PSendOutcome.OVER_TRANSFER_LIMIT
+    if sent_today + cents > to_cents(limits.daily):
+        return P2PSendOutcome.OVER_DAILY_LIMIT
+    return None
+
+
+def limit_exceeded(broken: P2PSendOutcome, sent_today: int, limits: Limits) -> TransferLimitExceeded:
+    """The 422 for the cap `over_limit` (or `bank_p2p_send`) found broken."""
+    if broken is P2PSendOutcome.OVER_TRANSFER_LIMIT:
+        return TransferLimitExceeded(
+            f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
+        )
+    return TransferLimitExceeded(
+        f"O limite diário de R$ {limits.daily} seria excedido",
+        details={"limit": str(limits.daily), "usedToday": str(from_cents(sent_today))},
+    )
+
+
 def enforce_limits(cents: int, sent_today: int, limits: Limits) -> None:
     """Refuse a transfer over the per-transfer cap, or one that would take the day past the daily cap; the
     caller holds the sender's account lock, and `sent_today` was read after it was granted."""
-    if cents > to_cents(limits.per_transfer):
-        raise TransferLimitExceeded(
-            f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
-        )
-    if sent_today + cents > to_cents(limits.daily):
-        raise TransferLimitExceeded(
-            f"O limite diário de R$ {limits.daily} seria excedido",
-            details={"limit": str(limits.daily), "usedToday": str(from_cents(sent_today))},
-        )
+    broken = over_limit(cents, sent_today, limits)
+    if broken is not None:
+        raise limit_exceeded(broken, sent_today, limits)
 
 
 async def check_limits(repo: TransferRepository, user_id: uuid.UUID, cents: int, limits: Limits) -> None:
@@ -106,15 +123,16 @@ def event_data(transfer: Transfer) -> dict:
 Answer = TypeVar("Answer")
 
 
-def _refusal(outcome: str, cents: int, sent: int, limits: Limits) -> AppError:
-    """The error for a refusal `bank_p2p_send` returned instead of writing anything."""
-    if outcome == "OVER_LIMIT":
-        enforce_limits(cents, sent, limits)
-    refusals: dict[str, Callable[[], AppError]] = {
-        "SESSION_ENDED": session_ended,
-        "NO_ACCOUNT": AccountNotFound,
-        "ACCOUNT_NOT_ACTIVE": AccountNotActive,
-        "NO_RECIPIENT": RecipientNotFound,
+def _refusal(outcome: P2PSendOutcome, sent: int, limits: Limits) -> AppError:
+    """The error for a refusal `bank_p2p_send` returned instead of writing anything, from its outcome alone
+    (the limits are not judged again here, so the two languages cannot disagree into a 500)."""
+    refusals: dict[P2PSendOutcome, Callable[[], AppError]] = {
+        P2PSendOutcome.SESSION_ENDED: session_ended,
+        P2PSendOutcome.NO_ACCOUNT: AccountNotFound,
+        P2PSendOutcome.ACCOUNT_NOT_ACTIVE: AccountNotActive,
+        P2PSendOutcome.NO_RECIPIENT: RecipientNotFound,
+        P2PSendOutcome.OVER_TRANSFER_LIMIT: lambda: limit_exceeded(outcome, sent, limits),
+        P2PSendOutcome.OVER_DAILY_LIMIT: lambda: limit_exceeded(outcome, sent, limits),
     }
     return refusals[outcome]()
 
@@ -203,12 +221,14 @@ async def _send_p2p(
         if error is None:
             raise
         raise error from exc
-    outcome = row["outcome"]
-    if outcome in ("IN_PROGRESS", "ANSWERED"):
+    outcome = P2PSendOutcome(row["outcome"])
+    if outcome in (P2PSendOutcome.IN_PROGRESS, P2PSendOutcome.ANSWERED):
         assert idempotency is not None
-        idempotency.settle(outcome == "ANSWERED", row["stored_hash"], row["stored_status"], row["stored_body"])
-    if outcome != "COMPLETED":
-        raise _refusal(outcome, cents, row["sent"] or 0, limits)
+        idempotency.settle(
+            outcome is P2PSendOutcome.ANSWERED, row["stored_hash"], row["stored_status"], row["stored_body"]
+        )
+    if outcome is not P2PSendOutcome.COMPLETED:
+        raise _refusal(outcome, row["sent"] or 0, limits)
     return transfer, answer
 
 

@@ -2,7 +2,8 @@
 -- pix_apply_received calls it right after a deposit's charge became PAID, under the charge's row lock, in
 -- the statement that records the received Pix (webhook or reconciliation).
 --
--- It books the deposit from the Pix settlement account (1200) to the customer's (2101.<owner>), under the
+-- It books the deposit from the Pix settlement account (bank_pix_clearing_code(), 1200) to the customer's
+-- (bank_ledger_code(owner), 2101.<owner>; both in laura/bank/accounts/sql/ledger_codes.sql), under the
 -- reference 'deposit:<txid>', so a replay books nothing and returns; else it publishes deposit.received
 -- to the owner and appends DEPOSIT_RECEIVED to the audit log (p_context: chain, ip, user_agent,
 -- request_id), as laura.bank.deposits.service did in Python. p_pix is the Pix as stored in
@@ -16,7 +17,7 @@ BEGIN
     SELECT r.replayed INTO v_replayed
       FROM ledger_post(uuid7(), 'deposit:' || p_charge.txid, 'PIX_DEPOSIT', 'Depósito via Pix', 'deposit',
                        p_charge.entity_id, v_e2e_id, NULL, ARRAY[NULL, NULL]::uuid[],
-                       ARRAY['1200', '2101.' || p_charge.owner_id], ARRAY['D', 'C'],
+                       ARRAY[bank_pix_clearing_code(), bank_ledger_code(p_charge.owner_id)], ARRAY['D', 'C'],
                        ARRAY[p_charge.amount_cents, p_charge.amount_cents]) r;
     IF v_replayed THEN
         RETURN;

@@ -23,6 +23,19 @@ BEGIN
      WHERE t.user_id = p_sender AND t.status = ANY (p_counted) AND t.created_at >= p_since;
 END $$;
 
+-- bank_transfer_over_limit(cents, sent, max_cents, daily_cents): which limit a transfer of `cents` would
+-- break, after `sent` today: OVER_TRANSFER_LIMIT, OVER_DAILY_LIMIT, or NULL. The caps are the caller's
+-- (settings). The rule is also laura.bank.transfers.service.enforce_limits, for the transfers that run in
+-- Python (Pix, TED); tests/bank/transfers/test_sql_p2p_send.py holds the two to the same verdicts.
+CREATE OR REPLACE FUNCTION bank_transfer_over_limit(p_cents bigint, p_sent bigint, p_max_cents bigint,
+                                                    p_daily_cents bigint)
+RETURNS text LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE
+        WHEN p_cents > p_max_cents THEN 'OVER_TRANSFER_LIMIT'
+        WHEN p_sent + p_cents > p_daily_cents THEN 'OVER_DAILY_LIMIT'
+    END
+$$;
+
 -- bank_p2p_send(...): the whole P2P, in the order the session path would do it: the session check, the
 -- Idempotency-Key's claim, the parties and limits (bank_transfer_parties), the ledger posting, the transfer
 -- row, the outbox events, the stored answer and, last, the audit row. Its outcome
@@ -33,11 +46,11 @@ END $$;
 --   NO_ACCOUNT           the sender has no bank account (404)
 --   ACCOUNT_NOT_ACTIVE   the sender's account is blocked or closed (422)
 --   NO_RECIPIENT         the recipient has no active account (404)
---   OVER_LIMIT           the amount is over p_max_cents, or `sent` (today's sum) plus it over p_daily_cents
+--   OVER_TRANSFER_LIMIT  the amount is over p_max_cents (422)
+--   OVER_DAILY_LIMIT     `sent` (today's sum, returned) plus the amount is over p_daily_cents (422)
 --   COMPLETED            everything was written
 -- Refusals write nothing; the ledger's own refusal (LD001 insufficient funds) is raised by ledger_post and
--- rolls the whole statement back. The limits are the caller's (settings); the same rule is
--- laura.bank.transfers.service.enforce_limits, held to this one by tests/bank/transfers/test_sql_p2p_send.py.
+-- rolls the whole statement back.
 CREATE OR REPLACE FUNCTION bank_p2p_send(
     -- who asks: the access token's session and user, checked live here
     p_session uuid, p_sender uuid,
@@ -87,7 +100,7 @@ BEGIN
         WHEN v_parties.sender_status IS NULL THEN 'NO_ACCOUNT'
         WHEN v_parties.sender_status <> 'ACTIVE' THEN 'ACCOUNT_NOT_ACTIVE'
         WHEN v_parties.recipient_status IS DISTINCT FROM 'ACTIVE' THEN 'NO_RECIPIENT'
-        WHEN p_cents > p_max_cents OR sent + p_cents > p_daily_cents THEN 'OVER_LIMIT'
+        ELSE bank_transfer_over_limit(p_cents, sent, p_max_cents, p_daily_cents)
     END;
     IF outcome IS NOT NULL THEN
         RETURN;
