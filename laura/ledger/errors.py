@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from laura.core.errors import AppError
+from laura.ledger.outcomes import LedgerSqlState
 
 
 class InsufficientFunds(AppError):
@@ -77,13 +78,13 @@ class AccountConflict(AppError):
 
 
 BY_SQLSTATE: dict[str, type[AppError]] = {
-    "LD001": InsufficientFunds,
-    "LD002": UnbalancedTransaction,
-    "LD003": AccountNotFound,
-    "LD004": ReferenceConflict,
-    "LD005": HoldNotPending,
-    "LD006": TransactionNotFound,
-    "LD007": AlreadyReversed,
-    "LD008": InvalidLines,
+    LedgerSqlState.INSUFFICIENT_FUNDS: InsufficientFunds,
+    LedgerSqlState.UNBALANCED: UnbalancedTransaction,
+    LedgerSqlState.ACCOUNT_NOT_FOUND: AccountNotFound,
+    LedgerSqlState.REFERENCE_REUSED: ReferenceConflict,
+    LedgerSqlState.HOLD_NOT_PENDING: HoldNotPending,
+    LedgerSqlState.TRANSACTION_NOT_FOUND: TransactionNotFound,
+    LedgerSqlState.ALREADY_REVERSED: AlreadyReversed,
+    LedgerSqlState.INVALID_LINES: InvalidLines,
 }
-"""The ledger functions raise these SQLSTATEs (see migration 0002); the repository turns them into errors."""
+"""The ledger functions raise these SQLSTATEs (sql/*.sql); the repository turns them into errors."""

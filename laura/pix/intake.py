@@ -32,6 +32,7 @@ from laura.pix.errors import WebhookPayloadInvalid
 from laura.pix.handlers import paid_hook, send_handlers
 from laura.pix.metrics import PIX_CHARGES, WEBHOOK_DELIVERIES, WEBHOOKS_MISSED, count_after_commit
 from laura.pix.models import PaidCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.outcomes import ReceivedPixOutcome
 from laura.pix.psp import ReceivedPix, SentPix, SentPixStatus
 from laura.pix.repository import Delivery, PixRepository, Received, ingest_delivery_statement, paid_charge
 
@@ -129,9 +130,9 @@ def _received_outcomes(
     paid: list[PaidCharge] = []
     for pix, row in zip(received, rows, strict=True):
         outcomes.append(row["outcome"])
-        if row["outcome"] == "applied":
+        if row["outcome"] == ReceivedPixOutcome.APPLIED:
             paid.append(paid_charge(row))
-        elif row["outcome"] != "duplicate":
+        elif row["outcome"] != ReceivedPixOutcome.DUPLICATE:
             log.warning("pix.received.not_applied", e2e_id=pix.e2e_id, txid=pix.txid, reason=row["reason"])
     return outcomes, paid
 

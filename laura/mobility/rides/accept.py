@@ -13,7 +13,7 @@
    only spare the others the wait.
 
 All of it, with the caller's session check, the audit row and the events, is one autocommit statement
-(`ride_accept`, migration 0014): one round trip per accept, no SQLAlchemy session. Refusals are answers
+(`ride_accept`, sql/accept.sql): one round trip per accept, no SQLAlchemy session. Refusals are answers
 too: stored on the attempt with it, so the same key gives the same answer forever after.
 """
 
@@ -47,6 +47,7 @@ from laura.mobility.rides.errors import (
     RideNotFound,
 )
 from laura.mobility.rides.lock import RideLock
+from laura.mobility.rides.outcomes import AcceptRefusal, RideAcceptOutcome, invalid_refusal
 from laura.mobility.rides.repository import TAKEN
 from laura.mobility.rides.states import RideStatus, can_transition, ensure_transition
 
@@ -69,13 +70,13 @@ def _invalid(status: RideStatus) -> AppError:
 
 _REFUSALS = json.dumps(
     {
-        "not_offered": _template(RideNotFound()),
-        "taken": _template(RideAlreadyAccepted(details={"currentStatus": None})),
-        "busy": _template(RideAlreadyAccepted(_BUSY_MESSAGE)),
-        "offer_closed": _template(OfferNotActive(details={"response": None, "expiresAt": None})),
-        "driver_busy": _template(DriverBusy()),
+        AcceptRefusal.NOT_OFFERED: _template(RideNotFound()),
+        AcceptRefusal.TAKEN: _template(RideAlreadyAccepted(details={"currentStatus": None})),
+        AcceptRefusal.BUSY: _template(RideAlreadyAccepted(_BUSY_MESSAGE)),
+        AcceptRefusal.OFFER_CLOSED: _template(OfferNotActive(details={"response": None, "expiresAt": None})),
+        AcceptRefusal.DRIVER_BUSY: _template(DriverBusy()),
         **{
-            f"invalid:{status.value}": _template(_invalid(status))
+            invalid_refusal(status): _template(_invalid(status))
             for status in RideStatus
             if status not in TAKEN and not can_transition(status, RideStatus.ACCEPTED)
         },
@@ -140,23 +141,23 @@ async def accept_ride(
     finally:
         if lock is not None:
             await _release(lock)
-    outcome = row["outcome"]
-    if outcome == "SESSION_ENDED":
+    outcome = RideAcceptOutcome(row["outcome"])
+    if outcome is RideAcceptOutcome.SESSION_ENDED:
         raise session_ended()
-    if outcome == "NO_DRIVER":
+    if outcome is RideAcceptOutcome.NO_DRIVER:
         raise DriverProfileRequired()
-    if outcome == "NO_RIDE":
+    if outcome is RideAcceptOutcome.NO_RIDE:
         raise RideNotFound()
-    if outcome == "RATE_LIMITED":
+    if outcome is RideAcceptOutcome.RATE_LIMITED:
         assert spent is not None
         raise spent
-    if outcome == "REPLAY":
+    if outcome is RideAcceptOutcome.REPLAY:
         if row["answer_ride"] != ride_id:
             raise IdempotencyKeyReused("This Idempotency-Key was already used to accept another ride")
         return AcceptOutcome(row["answer_status"], row["answer_body"], replayed=True)
     with contextlib.suppress(RateLimited):  # a concurrent attempt spent the limit since: this one is done
         await limiter.hit(policy.accept_rate_limit, limit_key)
-    if outcome == "ACCEPTED":
+    if outcome is RideAcceptOutcome.ACCEPTED:
         await _accepted(db, geo, row, now)
     return AcceptOutcome(row["answer_status"], row["answer_body"])
 
