@@ -1,6 +1,6 @@
 """Idempotency-Key: the same key and body replay the first response; a different body is 422; in flight, 409.
 
-The key is claimed inside the request's own transaction: `idempotency_claim` (migration 0009) takes a
+The key is claimed inside the request's own transaction: `idempotency_claim` (laura/core/sql) takes a
 transaction-scoped advisory lock on (owner, key), which marks it in flight, and only then reads a stored
 answer, with a snapshot taken after the lock, so the answer of a request that just finished is always
 seen. The answer row is written by that same transaction, with its commit. So a committed effect always
@@ -60,7 +60,7 @@ def _fingerprint(request: Request, body: bytes) -> str:
 
 
 _CLAIM = "SELECT got, request_hash, response_status, response_body FROM idempotency_claim($1, $2, $3)"
-"""Locks (owner, key) for this transaction, then reads a live stored answer (migration 0009)."""
+"""Locks (owner, key) for this transaction, then reads a live stored answer (laura/core/sql/idempotency.sql)."""
 
 _PURGE = """
 WITH gone AS (

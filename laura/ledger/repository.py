@@ -1,4 +1,4 @@
-"""Every ledger query. Writes are one call each to the PL/pgSQL functions of migration 0002; their SQLSTATEs
+"""Every ledger query. Writes are one call each to the PL/pgSQL functions of `sql/*.sql`; their SQLSTATEs
 become the ledger's errors here."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from laura.ledger.models import account_balances as balances
 from laura.ledger.types import Account, AccountType, Balances, Hold, Line, StatementRow, Transaction
 
 SHARDS = 16
-"""Shard rows per hot account; matches the `% 16` of ledger_apply in migration 0002."""
+"""Shard rows per hot account; matches the `% 16` of sql/ledger_apply.sql."""
 
 _TX = "(r.tx).*, r.replayed"
 

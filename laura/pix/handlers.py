@@ -3,7 +3,7 @@
 Received Pix: a charge's purpose names its effect in SQL, in `pix_charge_purposes` (the feature's migration
 adds the row): a function `effect(p_charge pix_charges, p_pix jsonb, p_context jsonb)` that
 `pix_apply_received` runs right after the charge became PAID, under its row lock, in the statement that
-counts the Pix once (migration 0016). The money moves there, with the Pix being counted, or not at all, and
+counts the Pix once (sql/intake.sql). The money moves there, with the Pix being counted, or not at all, and
 a webhook delivery stays one round trip. A feature may add Python work for after that commit
 (`register_paid_hook`): never money, only what follows from it, such as dropping cached balances.
 

@@ -4,7 +4,7 @@ One path for both sources. A webhook delivery and reconciliation (which reads th
 came) reach the same database functions and the same `settle_send`:
 
 - received Pix: row lock on the charge, then the insert of its `financial_events` row (unique e2eId)
-  decides, in one database call (`pix_apply_received`, migration 0016). Inserted: the charge becomes PAID
+  decides, in one database call (`pix_apply_received`, sql/intake.sql). Inserted: the charge becomes PAID
   and its purpose's effect (a SQL function, see `laura.pix.handlers`) runs, in the same statement.
   Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
   apply (amount differs, charge no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.

@@ -94,7 +94,7 @@ class PixRepository:
         self, received: Received, *, source: str, delivery_id: int | None, context: str
     ) -> asyncpg.Record:
         """Apply (or record) one received Pix under the charge's row lock, with its purpose's effect, in one
-        call (migration 0016)."""
+        call (`pix_apply_received`, sql/intake.sql)."""
         row = await fetchrow(
             self.session,
             _APPLY_RECEIVED,
@@ -119,7 +119,7 @@ class PixRepository:
 
 async def ingest_delivery_statement(db: Database, delivery: Delivery) -> list[asyncpg.Record]:
     """Store a delivery and apply its received Pix in order, each with its purpose's effect, as one autocommit
-    statement (migration 0016): the first row is the delivery (`delivery_id` None when an identical one is
+    statement (`pix_ingest_delivery`, sql/intake.sql): the first row is the delivery (`delivery_id` None when an identical one is
     already stored, which it waits for while in flight), then one row per Pix (`outcome`, `reason`, the
     charge's columns)."""
     return await one_statement_rows(db, _INGEST_DELIVERY, *delivery.arguments())

@@ -21,8 +21,6 @@ The text is a snapshot kept here, never read from the files (they change after i
 the definitions it replaced.
 """
 
-# ruff: noqa: E501 (the SQL keeps its own lines)
-
 from alembic import op
 
 revision = "0017"

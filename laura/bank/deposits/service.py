@@ -1,6 +1,6 @@
 """Pix deposits: issue a dynamic charge for the customer's account, and credit it when the Pix arrives.
 
-The credit is the "bank.deposit" effect, `bank_deposit_credit` (migration 0016): it runs in the statement
+The credit is the "bank.deposit" effect, `bank_deposit_credit` (sql/deposit_credit.sql): it runs in the statement
 that records the received Pix (webhook or reconciliation), which already counts each e2eId once, and the
 ledger reference `deposit:<txid>` makes the credit itself idempotent as well. Money comes from the Pix
 settlement asset account (1200) to the customer's (2101.<user id>); the audit row `DEPOSIT_RECEIVED` and the

@@ -28,7 +28,7 @@ _P2P_SEND = FunctionCall("bank_p2p_send", "outcome, sent, stored_hash, stored_st
 
 
 async def send_p2p(db: Database, **args: Any) -> asyncpg.Record:
-    """A whole P2P in one autocommit statement (migration 0012): the session check, the key's claim, the
+    """A whole P2P in one autocommit statement (`bank_p2p_send`, sql/p2p_send.sql): the session check, the key's claim, the
     sender's lock and checks, the posting, the transfer, audit and outbox rows and the stored answer. Takes
     `bank_p2p_send`'s arguments by name (without `p_`, and without `counted`: the statuses that count toward
     the daily limit are this repository's); returns its outcome."""

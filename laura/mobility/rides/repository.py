@@ -70,7 +70,7 @@ _ACCEPT = FunctionCall(
 
 
 async def accept(db: Database, **args: Any) -> asyncpg.Record:
-    """A whole accept in one autocommit statement (migration 0014): the session check, the attempt, the
+    """A whole accept in one autocommit statement (`ride_accept`, sql/accept.sql): the session check, the attempt, the
     ride's locks and checks, the assignment, the audit and outbox rows and the stored answer. Takes
     `ride_accept`'s arguments by name (without `p_`, and without `taken`: this repository's `TAKEN`);
     returns its outcome and answer."""

@@ -80,7 +80,7 @@ async def test_the_statuses_it_accepts_from_are_the_state_tables(app, offered) -
 
 async def test_accepted_assigns_the_ride_and_a_repeat_of_the_key_replays(app, offered) -> None:
     db = app.state.db
-    taker, rider, ride_id = offered
+    taker, _, ride_id = offered
     won = await _accept(app, taker, ride_id, key="k-1")
 
     assert won["outcome"] == RideAcceptOutcome.ACCEPTED and won["answer_status"] == 200
