@@ -19,7 +19,7 @@ app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 keys_app = typer.Typer(help="JWT signing keys.", no_args_is_help=True)
-migrate_app = typer.Typer(help="Database migrations.")
+migrate_app = typer.Typer(help="Apply database migrations up to head; `new-sql` writes one for changed SQL files.")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -46,8 +46,9 @@ def migrate_new_sql(
     message: Annotated[str, typer.Argument(help="What the migration does (its docstring and file name).")],
     data_dir: DataDir = None,
 ) -> None:
-    """Write a migration applying the laura/**/sql/*.sql files that differ from head (a scratch database on
-    the configured server is migrated to head to compare with)."""
+    """Write a migration applying the laura/**/sql/*.sql files that differ from head.
+
+    A scratch database on the configured server is migrated to head to compare the files with."""
     from laura.core.db import plain_url
     from laura.core.sql_migration import SqlDefinitionsInvalid, new_sql_migration
 
