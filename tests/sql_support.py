@@ -28,7 +28,9 @@ async def call_rows(db: Database, function: str, **args: Any) -> list[asyncpg.Re
 
 async def session_of(db: Database, user_id: str) -> Any:
     """The user's latest auth session (the one its access token names)."""
-    return await scalar(db, "SELECT id FROM auth_sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", user_id)
+    return await scalar(
+        db, "SELECT id FROM auth_sessions WHERE user_id = $1 ORDER BY created_at DESC LIMIT 1", user_id
+    )
 
 
 async def scalar(db: Database, sql: str, *args: Any) -> Any:

@@ -20,7 +20,9 @@ import psycopg
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 """The `laura` package: every `laura/**/sql/*.sql` file is a definition file."""
 
-_DEFINES = re.compile(r"^\s*CREATE\s+OR\s+REPLACE\s+FUNCTION\s+(?:public\.)?(\w+)\s*\(", re.IGNORECASE | re.MULTILINE)
+_DEFINES = re.compile(
+    r"^\s*CREATE\s+OR\s+REPLACE\s+FUNCTION\s+(?:public\.)?(\w+)\s*\(", re.IGNORECASE | re.MULTILINE
+)
 
 # Functions of the current schema that no extension owns (Procrastinate's are left out by the caller).
 _DEFINITIONS = """
@@ -45,14 +47,18 @@ def defined_names(text: str) -> list[str]:
 def library_functions() -> frozenset[str]:
     """Procrastinate's own functions (its schema is applied from the installed package, migration 0003)."""
     schema = resources.files("procrastinate.sql").joinpath("schema.sql").read_text(encoding="utf-8")
-    return frozenset(re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?:public\.)?(\w+)", schema, re.IGNORECASE))
+    return frozenset(
+        re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?FUNCTION\s+(?:public\.)?(\w+)", schema, re.IGNORECASE)
+    )
 
 
 def definitions(conn: psycopg.Connection) -> dict[str, tuple[str, str]]:
     """signature (`name(argtypes)`) -> (name, `pg_get_functiondef`) of the project's functions in `conn`'s
     database."""
     skip = library_functions()
-    return {sig: (name, text) for sig, name, text in conn.execute(_DEFINITIONS).fetchall() if name not in skip}
+    return {
+        sig: (name, text) for sig, name, text in conn.execute(_DEFINITIONS).fetchall() if name not in skip
+    }
 
 
 @dataclass
@@ -86,7 +92,9 @@ class Comparison:
     def report(self, root: Path = PACKAGE_DIR) -> str:
         lines = []
         for drift in self.files:
-            where = drift.path.relative_to(root.parent) if drift.path.is_relative_to(root.parent) else drift.path
+            where = (
+                drift.path.relative_to(root.parent) if drift.path.is_relative_to(root.parent) else drift.path
+            )
             lines += [f"{where}: {drift.error}"] if drift.error else []
             lines += [f"{where}: differs from the database for {sig}" for sig in drift.changed]
             lines += [f"{where}: defines {sig}, which the database lacks" for sig in drift.added]

@@ -87,11 +87,15 @@ def _slug(message: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", message.lower()).strip("_")[:48] or "sql"
 
 
-def render(comparison: Comparison, *, message: str, revision: str, down_revision: str) -> tuple[str, list[str]]:
+def render(
+    comparison: Comparison, *, message: str, revision: str, down_revision: str
+) -> tuple[str, list[str]]:
     """The new migration's source, and the files it snapshots."""
     changed = [drift for drift in comparison.files if drift.differs]
     names = [drift.path.relative_to(PACKAGE_DIR.parent).as_posix() for drift in changed]
-    upgrade_items = [f'    "{name}": {_literal(drift.text)},' for name, drift in zip(names, changed, strict=True)]
+    upgrade_items = [
+        f'    "{name}": {_literal(drift.text)},' for name, drift in zip(names, changed, strict=True)
+    ]
     # the replaced definitions first (they cannot call what did not exist yet), then the new functions go
     restore = [text for drift in reversed(changed) for text in drift.changed.values()]
     restore += [f"DROP FUNCTION {sig}" for drift in reversed(changed) for sig in drift.added]
@@ -122,7 +126,9 @@ def _scratch_compare(server_url: str) -> Comparison:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def new_sql_migration(server_url: str, message: str, versions: Path = MIGRATIONS_DIR / "versions") -> NewMigration | None:
+def new_sql_migration(
+    server_url: str, message: str, versions: Path = MIGRATIONS_DIR / "versions"
+) -> NewMigration | None:
     """Write the migration for the files that differ from head; None when none does."""
     comparison = _scratch_compare(server_url)
     broken = [drift for drift in comparison.files if drift.error]

@@ -47,12 +47,19 @@ async def test_iso_utc_is_pythons_isoformat(db: Database, moment: datetime) -> N
 
 
 async def _claim(db: Database, key: str, now: datetime | None = None) -> tuple:
-    return tuple(await rows(db, "SELECT * FROM idempotency_claim('owner', $1, $2)", key, now or datetime.now(UTC)))[0]
+    (claim,) = await rows(
+        db, "SELECT * FROM idempotency_claim('owner', $1, $2)", key, now or datetime.now(UTC)
+    )
+    return claim
 
 
-async def test_a_key_is_new_then_answered_and_refused_while_another_holds_it(db: Database, database_url: str) -> None:
+async def test_a_key_is_new_then_answered_and_refused_while_another_holds_it(
+    db: Database, database_url: str
+) -> None:
     assert await _claim(db, "k") == (True, None, None, None)
-    await scalar(db, "SELECT idempotency_store('owner', 'k', 'h1', 201, $1::jsonb, now(), $2)", '{"a": 1}', LATER)
+    await scalar(
+        db, "SELECT idempotency_store('owner', 'k', 'h1', 201, $1::jsonb, now(), $2)", '{"a": 1}', LATER
+    )
     assert await _claim(db, "k") == (True, "h1", 201, {"a": 1})
 
     holder = await asyncpg.connect(database_url)

@@ -22,7 +22,7 @@ def conn(database_url: str) -> Iterator[psycopg.Connection]:
 
 def test_every_function_of_a_migrated_database_is_its_file_and_has_one(conn: psycopg.Connection) -> None:
     comparison = compare(conn)
-    assert comparison.clean, "\n" + comparison.report() + "\n(run `laura migrate new-sql \"...\"`)"
+    assert comparison.clean, "\n" + comparison.report() + '\n(run `laura migrate new-sql "..."`)'
     assert sum(len(defined_names(path.read_text())) for path in sql_files()) == len(definitions(conn))
 
 
@@ -33,10 +33,15 @@ def test_procrastinate_functions_are_the_librarys_not_ours(conn: psycopg.Connect
 
 
 def test_a_function_changed_in_the_database_only_is_reported(conn: psycopg.Connection) -> None:
-    conn.execute("CREATE OR REPLACE FUNCTION iso_utc(p timestamptz) RETURNS text LANGUAGE sql STABLE AS $$ SELECT 'x' $$")
+    conn.execute(
+        "CREATE OR REPLACE FUNCTION iso_utc(p timestamptz) RETURNS text LANGUAGE sql STABLE AS $$ SELECT 'x' $$"
+    )
     conn.commit()
     report = compare(conn).report()
-    assert "laura/core/sql/iso_utc.sql: differs from the database for iso_utc(timestamp with time zone)" in report
+    assert (
+        "laura/core/sql/iso_utc.sql: differs from the database for iso_utc(timestamp with time zone)"
+        in report
+    )
 
 
 def test_a_function_without_a_file_and_a_file_without_its_migration_are_reported(
@@ -46,7 +51,9 @@ def test_a_function_without_a_file_and_a_file_without_its_migration_are_reported
     conn.commit()
     new_file = tmp_path / "feature" / "sql" / "fresh.sql"
     new_file.parent.mkdir(parents=True)
-    new_file.write_text("CREATE OR REPLACE FUNCTION fresh(p int) RETURNS int LANGUAGE sql AS $$ SELECT p $$;\n")
+    new_file.write_text(
+        "CREATE OR REPLACE FUNCTION fresh(p int) RETURNS int LANGUAGE sql AS $$ SELECT p $$;\n"
+    )
     comparison = compare(conn, [*sql_files(), new_file])
     assert comparison.unowned == ["forgotten()"]
     assert [drift.added for drift in comparison.files if drift.added] == [["fresh(integer)"]]
@@ -56,7 +63,9 @@ def test_a_function_without_a_file_and_a_file_without_its_migration_are_reported
 def test_a_changed_result_type_cannot_be_applied_in_place(conn: psycopg.Connection, tmp_path: Path) -> None:
     path = tmp_path / "sql" / "iso_utc.sql"
     path.parent.mkdir()
-    path.write_text("CREATE OR REPLACE FUNCTION iso_utc(p timestamptz) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;")
+    path.write_text(
+        "CREATE OR REPLACE FUNCTION iso_utc(p timestamptz) RETURNS int LANGUAGE sql AS $$ SELECT 1 $$;"
+    )
     (drift,) = compare(conn, [path]).files
     assert drift.error is not None and "cannot be applied in place" in drift.error
 
@@ -82,7 +91,10 @@ def test_the_written_migration_brings_a_stale_database_to_the_files_and_its_down
         if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)
     }
     assert (constants["revision"], constants["down_revision"]) == ("9999", "9998")
-    assert constants["UPGRADE"]["laura/core/sql/iso_utc.sql"] == (PACKAGE_DIR / "core" / "sql" / "iso_utc.sql").read_text()
+    assert (
+        constants["UPGRADE"]["laura/core/sql/iso_utc.sql"]
+        == (PACKAGE_DIR / "core" / "sql" / "iso_utc.sql").read_text()
+    )
 
     with conn.cursor() as cursor:
         for text in constants["UPGRADE"].values():

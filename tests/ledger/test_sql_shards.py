@@ -13,7 +13,8 @@ async def test_ledger_apply_picks_among_the_shard_rows_every_hot_account_has(db:
     source = await scalar(db, "SELECT prosrc FROM pg_proc WHERE proname = 'ledger_apply'")
     assert f"pg_backend_pid() % {SHARDS};" in source
     counts = await rows(
-        db, "SELECT count(s.shard), min(s.shard), max(s.shard) FROM ledger_accounts a"
-        " JOIN ledger_account_shards s ON s.account_id = a.id WHERE a.hot GROUP BY a.id"
+        db,
+        "SELECT count(s.shard), min(s.shard), max(s.shard) FROM ledger_accounts a"
+        " JOIN ledger_account_shards s ON s.account_id = a.id WHERE a.hot GROUP BY a.id",
     )
     assert counts and set(counts) == {(SHARDS, 0, SHARDS - 1)}

@@ -36,7 +36,11 @@ async def _charge(db: Database, owner: str, cents: int = 42_50, status: str = "A
         db,
         "INSERT INTO pix_charges (txid, purpose, entity_id, owner_id, amount_cents, status, pix_copia_e_cola,"
         " expires_at) VALUES ($1, $2, 'entity-1', $3, $4, $5, 'brcode', now() + interval '1 hour') RETURNING 1",
-        txid, PURPOSE, uuid.UUID(owner), cents, status,
+        txid,
+        PURPOSE,
+        uuid.UUID(owner),
+        cents,
+        status,
     )
     return txid
 
@@ -44,8 +48,15 @@ async def _charge(db: Database, owner: str, cents: int = 42_50, status: str = "A
 async def _apply(db: Database, txid: str | None, cents: int = 42_50, e2e: str | None = None):
     e2e = e2e or _e2e()
     return await call(
-        db, "pix_apply_received", txid=txid, e2e_id=e2e, amount_cents=cents, occurred_at=WHEN,
-        payload=json.dumps({"endToEndId": e2e, "txid": txid}), source="reconciliation", delivery_id=None,
+        db,
+        "pix_apply_received",
+        txid=txid,
+        e2e_id=e2e,
+        amount_cents=cents,
+        occurred_at=WHEN,
+        payload=json.dumps({"endToEndId": e2e, "txid": txid}),
+        source="reconciliation",
+        delivery_id=None,
         context=CONTEXT,
     )
 
@@ -56,7 +67,9 @@ async def owner(client) -> str:
     return user["id"]
 
 
-async def test_an_active_charge_of_the_amount_is_applied_once_and_its_effect_runs(db: Database, owner: str) -> None:
+async def test_an_active_charge_of_the_amount_is_applied_once_and_its_effect_runs(
+    db: Database, owner: str
+) -> None:
     txid = await _charge(db, owner)
     e2e = _e2e()
 
@@ -64,7 +77,9 @@ async def test_an_active_charge_of_the_amount_is_applied_once_and_its_effect_run
     again = await _apply(db, txid, e2e=e2e)
 
     assert (applied["outcome"], applied["reason"], applied["charge"]["status"]) == (
-        ReceivedPixOutcome.APPLIED, None, "PAID"
+        ReceivedPixOutcome.APPLIED,
+        None,
+        "PAID",
     )
     assert again["outcome"] == ReceivedPixOutcome.DUPLICATE
     assert await rows(db, "SELECT kind, ref, e2e_id FROM pix_test_effects") == [("paid", txid, e2e)]
@@ -116,15 +131,24 @@ async def test_a_flagged_charge_keeps_its_first_review_reason(db: Database, owne
     )
 
 
-async def test_a_delivery_is_stored_once_and_each_of_its_pix_applied_in_order(db: Database, owner: str) -> None:
+async def test_a_delivery_is_stored_once_and_each_of_its_pix_applied_in_order(
+    db: Database, owner: str
+) -> None:
     paid, unknown = await _charge(db, owner), _txid()
     e2es = [_e2e(), _e2e()]
     body = json.dumps({"pix": e2es}).encode()
     args = {
-        "sha256": hashlib.sha256(body).hexdigest(), "body": body, "auth": "hmac", "pix_count": 2, "error": None,
-        "txids": [paid, unknown], "e2e_ids": e2es, "amounts": [42_50, 10_00],
+        "sha256": hashlib.sha256(body).hexdigest(),
+        "body": body,
+        "auth": "hmac",
+        "pix_count": 2,
+        "error": None,
+        "txids": [paid, unknown],
+        "e2e_ids": e2es,
+        "amounts": [42_50, 10_00],
         "occurred_at": [WHEN, WHEN + timedelta(seconds=1)],
-        "payloads": json.dumps([{"endToEndId": e2e} for e2e in e2es]), "context": CONTEXT,
+        "payloads": json.dumps([{"endToEndId": e2e} for e2e in e2es]),
+        "context": CONTEXT,
     }
 
     first = await call_rows(db, "pix_ingest_delivery", **args)
@@ -132,10 +156,12 @@ async def test_a_delivery_is_stored_once_and_each_of_its_pix_applied_in_order(db
 
     assert first[0]["delivery_id"] is not None and first[0]["outcome"] is None
     assert [(r["outcome"], r["reason"]) for r in first[1:]] == [
-        (ReceivedPixOutcome.APPLIED, None), (ReceivedPixOutcome.UNMATCHED, ReceivedPixReason.UNKNOWN_TXID)
+        (ReceivedPixOutcome.APPLIED, None),
+        (ReceivedPixOutcome.UNMATCHED, ReceivedPixReason.UNKNOWN_TXID),
     ]
     assert [r["delivery_id"] for r in again] == [None]
     assert await rows(db, "SELECT external_id, source, delivery_id FROM financial_events ORDER BY id") == [
-        (e2es[0], "webhook", first[0]["delivery_id"]), (e2es[1], "webhook", first[0]["delivery_id"])
+        (e2es[0], "webhook", first[0]["delivery_id"]),
+        (e2es[1], "webhook", first[0]["delivery_id"]),
     ]
     assert await scalar(db, "SELECT count(*) FROM webhook_deliveries") == 1

@@ -20,8 +20,11 @@ CONTEXT = json.dumps({"chain": 3, "ip": "203.0.113.9", "user_agent": "psp", "req
 
 async def _credit(db, txid: str, e2e: str) -> None:
     await scalar(
-        db, "SELECT bank_deposit_credit(c, $2::jsonb, $3::jsonb) FROM pix_charges c WHERE c.txid = $1",
-        txid, json.dumps({"endToEndId": e2e, "valor": "25.00"}), CONTEXT,
+        db,
+        "SELECT bank_deposit_credit(c, $2::jsonb, $3::jsonb) FROM pix_charges c WHERE c.txid = $1",
+        txid,
+        json.dumps({"endToEndId": e2e, "valor": "25.00"}),
+        CONTEXT,
     )
 
 
@@ -33,7 +36,9 @@ async def test_a_deposit_is_booked_published_and_audited_once(app, client) -> No
         db,
         "INSERT INTO pix_charges (txid, purpose, entity_id, owner_id, amount_cents, pix_copia_e_cola, expires_at)"
         " VALUES ($1, $2, 'dep-1', $3, 2500, 'brcode', now() + interval '1 hour') RETURNING 1",
-        txid, PURPOSE, uuid.UUID(user["id"]),
+        txid,
+        PURPOSE,
+        uuid.UUID(user["id"]),
     )
 
     await _credit(db, txid, e2e)
@@ -50,8 +55,11 @@ async def test_a_deposit_is_booked_published_and_audited_once(app, client) -> No
         (json.dumps({"txid": txid, "e2eId": e2e, "amount": "25.00", "depositId": "dep-1"}),)
     ]
     assert await rows(
-        db, "SELECT chain, actor_id::text, ip, request_id, new_values::text FROM audit_logs"
+        db,
+        "SELECT chain, actor_id::text, ip, request_id, new_values::text FROM audit_logs"
         " WHERE action = 'DEPOSIT_RECEIVED'",
-    ) == [(3, user["id"], "203.0.113.9", "req-9", json.dumps({"txid": txid, "e2eId": e2e, "amountCents": 2500}))]
+    ) == [
+        (3, user["id"], "203.0.113.9", "req-9", json.dumps({"txid": txid, "e2eId": e2e, "amountCents": 2500}))
+    ]
     async with db.sessionmaker() as session:
         assert (await verify_chain(session)).ok

@@ -33,28 +33,61 @@ async def _args(db, sender: dict, recipient_id: str, cents: int, **overrides) ->
     transfer_id = uuid.uuid4()
     new = f'{{"amountCents": {cents}, "status": "COMPLETED", "type": "P2P"}}'
     audit = {
-        "chain": 0, "occurred_at": now, "actor_id": uuid.UUID(sender["id"]), "action": "TRANSFER_COMPLETED",
-        "resource_type": "transfer", "resource_id": str(transfer_id), "old": None, "new": new, "ip": None,
-        "user_agent": None, "request_id": "req-1",
+        "chain": 0,
+        "occurred_at": now,
+        "actor_id": uuid.UUID(sender["id"]),
+        "action": "TRANSFER_COMPLETED",
+        "resource_type": "transfer",
+        "resource_id": str(transfer_id),
+        "old": None,
+        "new": new,
+        "ip": None,
+        "user_agent": None,
+        "request_id": "req-1",
     }
     canonical = await scalar(
-        db, "SELECT audit_canonical($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)",
+        db,
+        "SELECT audit_canonical($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)",
         *audit.values(),
     )
     args = {
-        "session": await session_of(db, sender["id"]), "sender": uuid.UUID(sender["id"]),
-        "transfer_id": transfer_id, "recipient": uuid.UUID(recipient_id), "cents": cents, "description": "rent",
-        "now": now, "ledger_tx_id": uuid.uuid4(), "ledger_reference": f"transfer:{transfer_id}",
-        "ledger_reason": "P2P_TRANSFER", "ledger_description": "rent", "sender_code": ledger_code(sender["id"]),
-        "recipient_code": ledger_code(recipient_id), "day_start": start_of_day(now), "counted": COUNTED,
-        "max_cents": MAX_CENTS, "daily_cents": DAILY_CENTS,
-        "idem_owner": None, "idem_key": None, "idem_hash": None, "idem_status": None, "idem_body": None,
+        "session": await session_of(db, sender["id"]),
+        "sender": uuid.UUID(sender["id"]),
+        "transfer_id": transfer_id,
+        "recipient": uuid.UUID(recipient_id),
+        "cents": cents,
+        "description": "rent",
+        "now": now,
+        "ledger_tx_id": uuid.uuid4(),
+        "ledger_reference": f"transfer:{transfer_id}",
+        "ledger_reason": "P2P_TRANSFER",
+        "ledger_description": "rent",
+        "sender_code": ledger_code(sender["id"]),
+        "recipient_code": ledger_code(recipient_id),
+        "day_start": start_of_day(now),
+        "counted": COUNTED,
+        "max_cents": MAX_CENTS,
+        "daily_cents": DAILY_CENTS,
+        "idem_owner": None,
+        "idem_key": None,
+        "idem_hash": None,
+        "idem_status": None,
+        "idem_body": None,
         "idem_expires": None,
-        "audit_chain": audit["chain"], "audit_occurred_at": now, "audit_actor": audit["actor_id"],
-        "audit_action": audit["action"], "audit_resource_type": audit["resource_type"],
-        "audit_resource_id": audit["resource_id"], "audit_old": None, "audit_new": new, "audit_ip": None,
-        "audit_user_agent": None, "audit_request_id": audit["request_id"], "audit_canonical": canonical,
-        "event_types": ["transfer.completed", "transfer.received"], "event_data": ['{"n": 1}', '{"n": 2}'],
+        "audit_chain": audit["chain"],
+        "audit_occurred_at": now,
+        "audit_actor": audit["actor_id"],
+        "audit_action": audit["action"],
+        "audit_resource_type": audit["resource_type"],
+        "audit_resource_id": audit["resource_id"],
+        "audit_old": None,
+        "audit_new": new,
+        "audit_ip": None,
+        "audit_user_agent": None,
+        "audit_request_id": audit["request_id"],
+        "audit_canonical": canonical,
+        "event_types": ["transfer.completed", "transfer.received"],
+        "event_data": ['{"n": 1}', '{"n": 2}'],
         "event_users": [uuid.UUID(sender["id"]), uuid.UUID(recipient_id)],
     }
     return {**args, **overrides}
@@ -86,8 +119,14 @@ async def test_completed_writes_the_transfer_posting_events_audit_row_and_answer
     db = app.state.db
     ana, bia = pair
     before = await _written(db)
-    key = {"idem_owner": f"user:{ana['id']}", "idem_key": "k-1", "idem_hash": "h", "idem_status": 201,
-           "idem_body": '{"ok": true}', "idem_expires": datetime(2100, 1, 1, tzinfo=UTC)}
+    key = {
+        "idem_owner": f"user:{ana['id']}",
+        "idem_key": "k-1",
+        "idem_hash": "h",
+        "idem_status": 201,
+        "idem_body": '{"ok": true}',
+        "idem_expires": datetime(2100, 1, 1, tzinfo=UTC),
+    }
 
     row = await _send(db, ana, bia["id"], 30_00, **key)
 
@@ -97,18 +136,22 @@ async def test_completed_writes_the_transfer_posting_events_audit_row_and_answer
         ("P2P", "COMPLETED", 30_00, bia["id"])
     ]
     balances = await rows(
-        db, "SELECT a.code, b.credits_posted - b.debits_posted FROM ledger_accounts a"
+        db,
+        "SELECT a.code, b.credits_posted - b.debits_posted FROM ledger_accounts a"
         " JOIN ledger_account_balances b ON b.account_id = a.id WHERE a.code = ANY($1) ORDER BY a.code = $2",
-        [ledger_code(ana["id"]), ledger_code(bia["id"])], ledger_code(bia["id"]),
+        [ledger_code(ana["id"]), ledger_code(bia["id"])],
+        ledger_code(bia["id"]),
     )
     assert balances == [(ledger_code(ana["id"]), 70_00), (ledger_code(bia["id"]), 30_00)]
-    assert await rows(db, "SELECT response_status, response_body::text FROM idempotency_keys WHERE key = 'k-1'") == [
-        (201, '{"ok": true}')
-    ]
+    assert await rows(
+        db, "SELECT response_status, response_body::text FROM idempotency_keys WHERE key = 'k-1'"
+    ) == [(201, '{"ok": true}')]
 
     again = await _send(db, ana, bia["id"], 30_00, **key)
     assert (again["outcome"], again["stored_status"], again["stored_body"]) == (
-        P2PSendOutcome.ANSWERED, 201, {"ok": True}
+        P2PSendOutcome.ANSWERED,
+        201,
+        {"ok": True},
     )
     assert await scalar(db, "SELECT count(*) FROM transfers") == 1
 
@@ -122,8 +165,18 @@ async def test_a_key_held_by_another_transaction_is_in_progress(app, pair, datab
         async with holder.transaction():
             claimed = await holder.fetchval("SELECT got FROM idempotency_claim($1, $2, now())", owner, key)
             assert claimed
-            row = await _send(db, ana, bia["id"], 10_00, idem_owner=owner, idem_key=key, idem_hash="h",
-                              idem_status=201, idem_body="{}", idem_expires=datetime(2100, 1, 1, tzinfo=UTC))
+            row = await _send(
+                db,
+                ana,
+                bia["id"],
+                10_00,
+                idem_owner=owner,
+                idem_key=key,
+                idem_hash="h",
+                idem_status=201,
+                idem_body="{}",
+                idem_expires=datetime(2100, 1, 1, tzinfo=UTC),
+            )
     finally:
         await holder.close()
     assert row["outcome"] == P2PSendOutcome.IN_PROGRESS
@@ -135,14 +188,20 @@ async def test_a_key_held_by_another_transaction_is_in_progress(app, pair, datab
     [
         ("UPDATE auth_sessions SET revoked_at = now() WHERE user_id = $1", 0, P2PSendOutcome.SESSION_ENDED),
         ("UPDATE users SET is_active = false WHERE id = $1", 0, P2PSendOutcome.SESSION_ENDED),
-        ("UPDATE bank_accounts SET status = 'BLOCKED' WHERE user_id = $1", 0, P2PSendOutcome.ACCOUNT_NOT_ACTIVE),
+        (
+            "UPDATE bank_accounts SET status = 'BLOCKED' WHERE user_id = $1",
+            0,
+            P2PSendOutcome.ACCOUNT_NOT_ACTIVE,
+        ),
         ("UPDATE bank_accounts SET status = 'BLOCKED' WHERE user_id = $1", 1, P2PSendOutcome.NO_RECIPIENT),
     ],
 )
 async def test_a_refusal_writes_nothing(app, pair, setup: str, whose: int, outcome: P2PSendOutcome) -> None:
     db = app.state.db
     ana, bia = pair
-    await scalar(db, f"WITH done AS ({setup} RETURNING 1) SELECT count(*) FROM done", uuid.UUID(pair[whose]["id"]))
+    await scalar(
+        db, f"WITH done AS ({setup} RETURNING 1) SELECT count(*) FROM done", uuid.UUID(pair[whose]["id"])
+    )
     before = await _written(db)
 
     row = await _send(db, ana, bia["id"], 10_00)
@@ -201,7 +260,9 @@ async def test_concurrent_sends_of_one_sender_never_pass_the_daily_limit(app, pa
 
 async def test_the_limit_rule_is_the_same_in_sql_and_python(app) -> None:
     """`bank_transfer_over_limit` and `service.over_limit` give the same verdict around every boundary."""
-    limits = [Limits(per_transfer=Decimal(p), daily=Decimal(d)) for p, d in (("1.00", "3.00"), ("5.00", "5.00"))]
+    limits = [
+        Limits(per_transfer=Decimal(p), daily=Decimal(d)) for p, d in (("1.00", "3.00"), ("5.00", "5.00"))
+    ]
     amounts = [1, 99, 100, 101, 299, 300, 301, 499, 500, 501]
     sent = [0, 1, 199, 200, 201, 299, 300, 400, 500, 501]
     cases = list(itertools.product(limits, amounts, sent))
@@ -209,8 +270,10 @@ async def test_the_limit_rule_is_the_same_in_sql_and_python(app) -> None:
         app.state.db,
         "SELECT bank_transfer_over_limit(c, s, m, d) FROM unnest($1::bigint[], $2::bigint[], $3::bigint[],"
         " $4::bigint[]) WITH ORDINALITY AS t(c, s, m, d, n) ORDER BY n",
-        [c for _, c, _ in cases], [s for _, _, s in cases],
-        [to_cents(lim.per_transfer) for lim, _, _ in cases], [to_cents(lim.daily) for lim, _, _ in cases],
+        [c for _, c, _ in cases],
+        [s for _, _, s in cases],
+        [to_cents(lim.per_transfer) for lim, _, _ in cases],
+        [to_cents(lim.daily) for lim, _, _ in cases],
     )
     expected = [over_limit(c, s, lim) for lim, c, s in cases]
     assert [v for (v,) in verdicts] == expected

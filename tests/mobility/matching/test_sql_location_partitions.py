@@ -28,11 +28,14 @@ async def test_days_are_created_once_and_dropped_before_the_cutoff(db: Database)
     assert await scalar(db, "SELECT mobility_ensure_location_partitions(DATE '1999-12-30', 3)") == 3
     assert await scalar(db, "SELECT mobility_ensure_location_partitions(DATE '1999-12-29', 2)") == 1
     assert await rows(db, PARTITIONS) == [
-        ("location_updates_19991229",), ("location_updates_19991230",), ("location_updates_19991231",)
+        ("location_updates_19991229",),
+        ("location_updates_19991230",),
+        ("location_updates_19991231",),
     ]
     landed = await scalar(
-        db, "INSERT INTO location_updates (driver_id, lat, lon, recorded_at)"
-        " VALUES (gen_random_uuid(), 0, 0, '1999-12-31 23:59:59.999+00') RETURNING tableoid::regclass::text"
+        db,
+        "INSERT INTO location_updates (driver_id, lat, lon, recorded_at)"
+        " VALUES (gen_random_uuid(), 0, 0, '1999-12-31 23:59:59.999+00') RETURNING tableoid::regclass::text",
     )
     assert landed == "location_updates_19991231"
 

@@ -25,14 +25,28 @@ def settings(settings: Settings) -> Settings:
     )
 
 
-async def _accept(app, user: dict, ride_id: str, *, key: str | None = None, may_try: bool = True,
-                  try_lock: bool = True, locked: bool | None = None):
+async def _accept(
+    app,
+    user: dict,
+    ride_id: str,
+    *,
+    key: str | None = None,
+    may_try: bool = True,
+    try_lock: bool = True,
+    locked: bool | None = None,
+):
     """`ride_accept` with the arguments the app sends (`accept._accept_args`), for `user`'s live session."""
     db = app.state.db
     caller = Caller(id=uuid.UUID(user["id"]), role="driver", session_id=await session_of(db, user["id"]))
     args = accept._accept_args(
-        caller, uuid.UUID(ride_id), key or uuid.uuid4().hex, "req-1", datetime.now(UTC), locked,
-        may_try=may_try, try_lock=try_lock,
+        caller,
+        uuid.UUID(ride_id),
+        key or uuid.uuid4().hex,
+        "req-1",
+        datetime.now(UTC),
+        locked,
+        may_try=may_try,
+        try_lock=try_lock,
     )
     return await call(db, "ride_accept", taken=[status.value for status in TAKEN], **args)
 
@@ -50,10 +64,17 @@ async def offered(app, client) -> tuple[dict, dict, str]:
 async def _reset(app, ride_id: str, status: RideStatus) -> None:
     """The ride back in `status`, unassigned, with its offers live again and no driver on a trip."""
     db = app.state.db
-    await scalar(db, "UPDATE rides SET status = $2, driver_id = NULL WHERE id = $1 RETURNING 1", uuid.UUID(ride_id), status)
     await scalar(
-        db, "UPDATE ride_offers SET response = NULL, responded_at = NULL, expires_at = now() + interval '1 hour'"
-        " WHERE ride_id = $1 RETURNING 1", uuid.UUID(ride_id),
+        db,
+        "UPDATE rides SET status = $2, driver_id = NULL WHERE id = $1 RETURNING 1",
+        uuid.UUID(ride_id),
+        status,
+    )
+    await scalar(
+        db,
+        "UPDATE ride_offers SET response = NULL, responded_at = NULL, expires_at = now() + interval '1 hour'"
+        " WHERE ride_id = $1 RETURNING 1",
+        uuid.UUID(ride_id),
     )
     await scalar(db, "UPDATE drivers SET current_ride_id = NULL RETURNING 1")
 
@@ -85,11 +106,17 @@ async def test_accepted_assigns_the_ride_and_a_repeat_of_the_key_replays(app, of
 
     assert won["outcome"] == RideAcceptOutcome.ACCEPTED and won["answer_status"] == 200
     assert won["answer_body"]["status"] == RideStatus.ACCEPTED and won["answer_body"]["id"] == ride_id
-    assert str(won["mirror_driver"]) == await scalar(db, "SELECT id::text FROM drivers WHERE user_id = $1", uuid.UUID(taker["id"]))
+    assert str(won["mirror_driver"]) == await scalar(
+        db, "SELECT id::text FROM drivers WHERE user_id = $1", uuid.UUID(taker["id"])
+    )
     assert await scalar(db, "SELECT count(*) FROM outbox WHERE type = 'ride.accepted'") == 1
-    assert await scalar(
-        db, "SELECT count(*) FROM audit_logs WHERE action = 'RIDE_STATUS_CHANGED' AND new_values->>'status' = 'ACCEPTED'"
-    ) == 1
+    assert (
+        await scalar(
+            db,
+            "SELECT count(*) FROM audit_logs WHERE action = 'RIDE_STATUS_CHANGED' AND new_values->>'status' = 'ACCEPTED'",
+        )
+        == 1
+    )
 
     again = await _accept(app, taker, ride_id, key="k-1")
     assert (again["outcome"], again["answer_body"]) == (RideAcceptOutcome.REPLAY, won["answer_body"])
@@ -104,7 +131,11 @@ async def test_who_asks_is_checked_first(app, client, offered) -> None:
     assert (await _accept(app, rider, ride_id))["outcome"] == RideAcceptOutcome.NO_DRIVER
     assert (await _accept(app, taker, str(uuid.uuid4())))["outcome"] == RideAcceptOutcome.NO_RIDE
     assert (await _accept(app, taker, ride_id, may_try=False))["outcome"] == RideAcceptOutcome.RATE_LIMITED
-    await scalar(db, "UPDATE auth_sessions SET revoked_at = now() WHERE user_id = $1 RETURNING 1", uuid.UUID(taker["id"]))
+    await scalar(
+        db,
+        "UPDATE auth_sessions SET revoked_at = now() WHERE user_id = $1 RETURNING 1",
+        uuid.UUID(taker["id"]),
+    )
     assert (await _accept(app, taker, ride_id))["outcome"] == RideAcceptOutcome.SESSION_ENDED
     assert await scalar(db, "SELECT count(*) FROM ride_accept_attempts") == 0
 
@@ -119,11 +150,18 @@ async def test_each_refusal_is_answered_and_stored_on_the_attempt(app, client, o
     await scalar(db, "UPDATE ride_offers SET expires_at = now() - interval '1 second' RETURNING 1")
     refusals["offer_closed"] = await _accept(app, taker, ride_id)
     await _reset(app, ride_id, RideStatus.OFFERED)
-    await scalar(db, "UPDATE drivers SET current_ride_id = $1 WHERE user_id = $2 RETURNING 1", uuid.UUID(ride_id),
-                 uuid.UUID(taker["id"]))
+    await scalar(
+        db,
+        "UPDATE drivers SET current_ride_id = $1 WHERE user_id = $2 RETURNING 1",
+        uuid.UUID(ride_id),
+        uuid.UUID(taker["id"]),
+    )
     refusals["driver_busy"] = await _accept(app, taker, ride_id)
 
-    answers = {kind: (row["outcome"], row["answer_status"], row["answer_body"]["error"]) for kind, row in refusals.items()}
+    answers = {
+        kind: (row["outcome"], row["answer_status"], row["answer_body"]["error"])
+        for kind, row in refusals.items()
+    }
     assert answers == {
         "not_offered": (RideAcceptOutcome.ANSWERED, 404, "RIDE_NOT_FOUND"),
         "busy": (RideAcceptOutcome.ANSWERED, 409, "RIDE_ALREADY_ACCEPTED"),
@@ -133,4 +171,6 @@ async def test_each_refusal_is_answered_and_stored_on_the_attempt(app, client, o
     assert refusals["offer_closed"]["answer_body"]["details"]["response"] == "EXPIRED"
     assert all(row["answer_body"]["requestId"] == "req-1" for row in refusals.values())
     assert await scalar(db, "SELECT count(*) FROM ride_accept_attempts WHERE status = 'FAILED'") == 4
-    assert await scalar(db, "SELECT status FROM rides WHERE id = $1", uuid.UUID(ride_id)) == RideStatus.OFFERED
+    assert (
+        await scalar(db, "SELECT status FROM rides WHERE id = $1", uuid.UUID(ride_id)) == RideStatus.OFFERED
+    )
