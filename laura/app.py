@@ -17,7 +17,6 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from laura import __version__
-from laura.audit.router import router as audit_router
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
 from laura.bank.deposits.router import router as deposits_router
@@ -37,6 +36,7 @@ from laura.identity.keys import load_signing_keys
 from laura.identity.router import router as identity_router
 from laura.ledger.router import router as ledger_router
 from laura.mobility.router import router as mobility_router
+from laura.ops.router import audit_router
 from laura.ops.router import router as ops_router
 from laura.pix.psp import EfiClient
 from laura.pix.router import router as pix_router

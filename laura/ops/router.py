@@ -1,11 +1,16 @@
-"""`/admin/jobs`: background jobs for admins, and the manual retry of a failed one."""
+"""Admin operations: `/admin/jobs` (background jobs and the manual retry of a failed one) and
+`/audit/logs` (the audit trail, searched here so that audit, which identity writes to, needs no identity)."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from laura.audit import service as audit
+from laura.audit.schemas import AuditLogOut
 from laura.core.db import ReadSessionDep, SessionDep
 from laura.core.errors import ValidationFailed
 from laura.core.idempotency import idempotent
@@ -16,6 +21,7 @@ from laura.ops.errors import JobNotFailed, JobNotFound
 from laura.ops.schemas import JobOut, JobStatus
 
 router = APIRouter(tags=["jobs"])
+audit_router = APIRouter(tags=["audit"])
 
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
@@ -56,3 +62,30 @@ async def list_jobs(
 async def retry_job(job_id: JobId, admin: AdminUser, session: SessionDep) -> JobOut:
     """Re-queue a failed job; a worker picks it up at once."""
     return await service.retry_job(session, job_id, actor_id=admin.id)
+
+
+@audit_router.get("/audit/logs", response_model=Page[AuditLogOut])
+async def list_audit_logs(
+    _: AdminUser,
+    session: ReadSessionDep,
+    page: PageDep,
+    actor_id: Annotated[uuid.UUID | None, Query(alias="actorId")] = None,
+    action: Annotated[str | None, Query(max_length=64)] = None,
+    resource_type: Annotated[str | None, Query(alias="resourceType", max_length=64)] = None,
+    resource_id: Annotated[str | None, Query(alias="resourceId", max_length=128)] = None,
+    since: Annotated[datetime | None, Query(alias="from")] = None,
+    until: Annotated[datetime | None, Query(alias="to")] = None,
+) -> Page[AuditLogOut]:
+    """Search the audit trail, newest first."""
+    rows, total = await audit.search(
+        session,
+        actor_id=actor_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        since=since,
+        until=until,
+        offset=page.offset,
+        limit=page.limit,
+    )
+    return Page[AuditLogOut].build([AuditLogOut.model_validate(r) for r in rows], page, total)
