@@ -37,10 +37,8 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -48,20 +46,17 @@ from collections import Counter
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import IO
 
 import asyncpg
 import httpx
 import psutil
 import uvloop
-from sqlalchemy.engine import make_url
+from _common import free_ports, fresh_database, server_url, start_app, wait_ready
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from laura.core.db import plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
-from laura.core.security import hash_password  # noqa: E402
-from laura.mobility.matching.geo import cell_of  # noqa: E402
-from laura.mobility.matching.service import h3_int  # noqa: E402
+from laura.core.security import hash_password
+from laura.mobility.matching.geo import cell_of
+from laura.mobility.matching.service import h3_int
 
 DB_NAME = "laura_bench_accept"
 NAMESPACE = "bench-accept"
@@ -74,26 +69,9 @@ returned, so a burst above the pool's size keeps opening connections (a TLS atte
 statement prepared again)."""
 
 
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 async def _prepare(server: str, drivers: int) -> tuple[str, list[str], str]:
     """A fresh database at head with the drivers (approved, online, located) and one passenger."""
-    admin = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_db(server, DB_NAME)
-    upgrade(url)
+    url = await fresh_database(server, DB_NAME)
     password_hash = hash_password(PASSWORD)
     now = datetime.now(UTC)
     emails = [f"driver-{n}@bench.example" for n in range(drivers)]
@@ -183,15 +161,10 @@ async def _mirror(url: str, redis_url: str) -> None:
 
 
 def _server(
-    url: str, port: int, workers: int, drivers: int, redis_url: str | None, data_dir: str, log
-) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    url: str, port: int, workers: int, drivers: int, redis_url: str | None, data_dir: str, log: IO[str]
+) -> subprocess.Popen:
     env = {
-        **os.environ,
-        "LAURA_DATABASE_URL": url,
-        "LAURA_DATA_DIR": data_dir,
         "LAURA_SECRET_KEY": "YmVuY2gtYWNjZXB0LXNlY3JldC1rZXktMzItYnl0ZXM=",
-        "LAURA_RATE_LIMITS_ENABLED": "false",
-        "LAURA_LOG_LEVEL": "WARNING",
         "LAURA_RIDE_OFFER_BATCH_SIZE": str(drivers),
         "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
         "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
@@ -199,47 +172,17 @@ def _server(
         "LAURA_DB_POOL_SIZE": str(POOL_SIZE),
         "LAURA_DB_MAX_OVERFLOW": "0",
     }
-    env.pop("LAURA_REDIS_URL", None)
-    if redis_url:
-        env["LAURA_REDIS_URL"] = redis_url
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "--factory",
-            "laura.app:create_app",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            str(workers),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--timeout-keep-alive",
-            "120",
-        ],
+    return start_app(
+        url,
+        port,
+        data_dir=data_dir,
+        workers=workers,
         env=env,
-        cwd=str(Path(__file__).resolve().parents[1]),
+        redis_url=redis_url,
+        uvicorn_args=("--timeout-keep-alive", "120"),
         stdout=log,
         stderr=log,
     )
-
-
-async def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError("the server exited")
-            try:
-                if (await http.get("/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server never became ready")
 
 
 async def _tokens(http: httpx.AsyncClient, emails: list[str]) -> list[dict]:
@@ -361,17 +304,18 @@ def _percentile(ordered: list[float], share: float) -> float:
 
 
 async def run(args: argparse.Namespace) -> dict:
-    server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    server = server_url()
     redis_url = os.environ.get("LAURA_REDIS_URL", "redis://127.0.0.1:6379/0") if args.redis else None
     url, emails, rider_email = await _prepare(server, args.drivers)
     if redis_url:
         await _mirror(url, redis_url)
-    ports = _free_ports(args.instances)
-    with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:
+    ports = free_ports(args.instances)
+    # the servers' own log: a local file opened once, before any timing starts
+    with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:  # noqa: ASYNC230
         processes = [_server(url, p, args.workers, args.drivers, redis_url, data_dir, log) for p in ports]
         try:
             for port, process in zip(ports, processes):
-                await _wait_ready(f"http://127.0.0.1:{port}", process)
+                await wait_ready(f"http://127.0.0.1:{port}", process, path="/ready", poll=0.1)
             async with AsyncExitStack() as stack:
                 clients = [
                     await stack.enter_async_context(_client(port, args.drivers // len(ports) + 10))
@@ -390,13 +334,6 @@ async def run(args: argparse.Namespace) -> dict:
                 process.terminate()
             for process in processes:
                 process.wait(timeout=30)
-
-
-def _free_ports(count: int) -> list[int]:
-    ports: set[int] = set()
-    while len(ports) < count:
-        ports.add(_free_port())
-    return sorted(ports)
 
 
 def _client(port: int, connections: int) -> httpx.AsyncClient:

@@ -20,32 +20,16 @@ import asyncio
 import json
 import os
 import statistics
-import sys
 import time
 import uuid
-from pathlib import Path
 
-import psycopg
-from sqlalchemy.engine import make_url
+from _common import fresh_database, server_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from laura.core.db import Database, plain_url
+from laura.core.db import Database
 from laura.core.events import EventRuntime, publish
 from laura.core.events.bus import Bus, PostgresBus, RedisBus
-from laura.core.migrations import upgrade
 
 DB_NAME = "laura_bench_events"
-
-
-def _recreate(server_url: str) -> str:
-    admin = make_url(server_url).set(database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DB_NAME}"')
-    url = make_url(server_url).set(database=DB_NAME).render_as_string(hide_password=False)
-    upgrade(url)
-    return url
 
 
 def _bus(kind: str, url: str):  # type: ignore[no-untyped-def]
@@ -113,9 +97,7 @@ async def _live(db: Database, bus: Bus, writers: int, duration: float) -> dict:
 
 
 async def main(args: argparse.Namespace) -> dict:
-    url = _recreate(
-        plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
-    )
+    url = await fresh_database(server_url(), DB_NAME)
     db = Database(url, pool_size=args.writers + 4, max_overflow=8)
     result: dict = {"bench": "events", "bus": args.bus, "writers": args.writers}
     try:

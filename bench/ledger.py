@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.engine import make_url
+from _common import recreate_database, server_url, with_db
 
 from laura.core.db import Database, plain_url
 from laura.core.migrations import upgrade
@@ -52,19 +52,6 @@ POST = (
     " ARRAY[$3::uuid, $4::uuid], '{NULL,NULL}'::text[], '{D,C}'::text[], ARRAY[$5::bigint, $5::bigint]) r"
 )
 """A two-line posting; the arrays are built by the server, which spares the client encoding them."""
-
-
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _recreate(server: str, name: str) -> None:
-    conn = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def _open_accounts(url: str, prefix: str, count: int, *, hot: bool, funded: bool) -> list:
@@ -172,7 +159,7 @@ async def _service_phase(url: str, accounts: list, *, clients: int, duration: fl
 
 
 def _pgbench_init(server: str) -> str:
-    url = plain_url(_with_db(server, PGBENCH_DB))
+    url = plain_url(with_db(server, PGBENCH_DB))
     subprocess.run(["pgbench", "-i", "-s", "16", "-q", url], check=True, capture_output=True)
     return url
 
@@ -215,12 +202,9 @@ async def _verify(url: str) -> dict:
 
 async def main(args: argparse.Namespace) -> dict:
     load_before = os.getloadavg()[0]
-    server = plain_url(
-        os.environ.get("LAURA_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-    ledger_url = _with_db(server, LEDGER_DB)
-    await _recreate(server, LEDGER_DB)
-    await _recreate(server, PGBENCH_DB)
+    server = server_url()
+    ledger_url = await recreate_database(server, LEDGER_DB)
+    await recreate_database(server, PGBENCH_DB)
     await asyncio.to_thread(upgrade, ledger_url)
     customers = await _open_accounts(ledger_url, "C", args.accounts, hot=False, funded=True)
     hot = await _open_accounts(ledger_url, "H", args.hot, hot=True, funded=False)

@@ -24,24 +24,19 @@ import json
 import os
 import random
 import statistics
-import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import asyncpg
+from _common import fresh_database, server_url
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from laura.core.db import Database, plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
-from laura.mobility.matching import service as matching  # noqa: E402
-from laura.mobility.matching.geo import cell_of  # noqa: E402
-from laura.mobility.matching.nearest import DriverPosition, Match, nearest_drivers  # noqa: E402
-from laura.mobility.matching.service import MatchingPolicy  # noqa: E402
+from laura.core.db import Database
+from laura.mobility.matching import service as matching
+from laura.mobility.matching.geo import cell_of
+from laura.mobility.matching.nearest import DriverPosition, Match, nearest_drivers
+from laura.mobility.matching.service import MatchingPolicy
 
 DB_NAME = "laura_bench_matching"
 CENTRE = (-23.5505, -46.6333)  # Praça da Sé
@@ -63,10 +58,6 @@ _BRUTE_SQL = text(
 )
 
 
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 def _fleet(count: int, rng: random.Random, now: datetime) -> list[tuple[DriverPosition, bool]]:
     fleet = []
     for _ in range(count):
@@ -81,14 +72,7 @@ def _fleet(count: int, rng: random.Random, now: datetime) -> list[tuple[DriverPo
 
 
 async def _prepare(server: str, fleet: list[tuple[DriverPosition, bool]]) -> str:
-    admin = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_db(server, DB_NAME)
-    upgrade(url)
+    url = await fresh_database(server, DB_NAME)
     conn = await asyncpg.connect(url)
     try:
         users = [uuid.uuid4() for _ in fleet]
@@ -209,7 +193,7 @@ async def _redis_side(url: str, fleet, pickups, policy, limit, now):  # type: ig
 
 
 async def run(args: argparse.Namespace) -> dict:
-    server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    server = server_url()
     rng = random.Random(args.seed)
     now = datetime.now(UTC).replace(microsecond=0)
     fleet = _fleet(args.drivers, rng, now)

@@ -22,30 +22,22 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from decimal import Decimal
-from pathlib import Path
-
-import asyncpg
-import httpx
-from argon2 import PasswordHasher
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _wrk as wrk
+import asyncpg
+import httpx
+from _common import free_port, fresh_database, recreate_database, start_app, wait_ready, with_db
+from argon2 import PasswordHasher
+from sqlalchemy import text
 
 from laura.bank.accounts.service import open_checking_account
 from laura.bank.seed import fund_customer
 from laura.core.db import Database, plain_url
-from laura.core.migrations import upgrade
 from laura.ledger import service as ledger
 
 APP_DB = "laura_bench_transfers"
@@ -53,19 +45,6 @@ PGBENCH_DB = "laura_bench_transfers_pgb"
 PASSWORD = "bench-passw0rd"
 FUNDING = Decimal("1000000.00")
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-
-
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
-async def _recreate(server: str, name: str) -> None:
-    conn = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await conn.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await conn.close()
 
 
 async def _customers(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
@@ -88,46 +67,6 @@ async def _customers(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
     finally:
         await db.dispose()
     return users
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "LAURA_DATABASE_URL": url,
-        "LAURA_RATE_LIMITS_ENABLED": "false",
-        "LAURA_LOG_LEVEL": "WARNING",
-        "LAURA_DATA_DIR": data_dir,
-        "LAURA_DB_POOL_SIZE": str(max(4, 32 // workers)),
-        "LAURA_DB_MAX_OVERFLOW": "8",
-        "LAURA_DB_STATEMENT_POOL_SIZE": str(max(4, 32 // workers)),
-    }
-    env.pop("LAURA_REDIS_URL", None)
-    command = [
-        sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory", "--host", "127.0.0.1",
-        "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers),
-        "--loop", "uvloop", "--http", "httptools",
-    ]
-    return subprocess.Popen(command, env=env, cwd=str(Path(__file__).resolve().parents[1]))
-
-
-async def _wait_ready(http: httpx.AsyncClient, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the benchmark server exited")
-        try:
-            if (await http.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
-    raise RuntimeError("the benchmark server did not start within 60 s")
 
 
 async def _tokens(http: httpx.AsyncClient, emails: list[str], concurrency: int) -> list[str]:
@@ -208,7 +147,7 @@ def _percentile_ms(values: list[float], q: float) -> float:
 
 
 def _pgbench(server: str, clients: int, seconds: int) -> float:
-    url = _with_db(server, PGBENCH_DB)
+    url = with_db(server, PGBENCH_DB)
     subprocess.run([PGBENCH, "-i", "-s", "32", "-q", url], check=True, capture_output=True)
     run = subprocess.run(
         [PGBENCH, "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", url],
@@ -293,20 +232,30 @@ async def _count_transfers(url: str) -> int:
         await conn.close()
 
 
+def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+    pool = str(max(4, 32 // workers))
+    return start_app(
+        url,
+        port,
+        data_dir=data_dir,
+        workers=workers,
+        env={"LAURA_DB_POOL_SIZE": pool, "LAURA_DB_MAX_OVERFLOW": "8", "LAURA_DB_STATEMENT_POOL_SIZE": pool},
+        uvicorn_args=("--loop", "uvloop", "--http", "httptools"),
+    )
+
+
 async def main(args: argparse.Namespace) -> dict:
     server = plain_url(args.database_url)
-    await _recreate(server, APP_DB)
-    url = _with_db(server, APP_DB)
-    upgrade(url)
+    url = await fresh_database(server, APP_DB)
     users = await _customers(url, args.accounts)
-    port = _free_port()
+    port = free_port()
     use_wrk = wrk.WRK is not None and args.load == "wrk"
     with tempfile.TemporaryDirectory() as data_dir:
         process = _start_server(url, port, data_dir, args.workers)
         try:
             limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
             async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as http:
-                await _wait_ready(http, process)
+                await wait_ready(f"http://127.0.0.1:{port}", process)
                 tokens = await _tokens(http, [email for _, email in users], args.clients)
                 if use_wrk:
                     _wrk(port, users, tokens, args.clients, args.warmup)
@@ -326,7 +275,7 @@ async def main(args: argparse.Namespace) -> dict:
             process.terminate()
             process.wait(30)
     pg_only_tps = _pg_only_p2p(url, args.accounts, args.clients, args.duration)
-    await _recreate(server, PGBENCH_DB)
+    await recreate_database(server, PGBENCH_DB)
     pgbench_tps = _pgbench(server, args.clients, args.duration)
     tps = ok / wall
     return {

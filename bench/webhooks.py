@@ -34,28 +34,19 @@ import os
 import random
 import re
 import secrets
-import socket
 import statistics
 import string
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import _wrk as wrk
 import asyncpg
 import httpx
-from sqlalchemy.engine import make_url
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import _wrk as wrk
-
-from laura.core.db import plain_url
-from laura.core.migrations import upgrade
+from _common import free_port, fresh_database, server_url, start_app, wait_ready
 
 DB_NAME = "laura_bench_webhooks"
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
@@ -69,20 +60,9 @@ AMOUNT = "10.00"
 _ALNUM = string.ascii_letters + string.digits
 
 
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]]:
     """A fresh database at head with `total` ACTIVE charges of the effect's purpose; returns their txids."""
-    admin = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_db(server, DB_NAME)
-    upgrade(url)
+    url = await fresh_database(server, DB_NAME)
     txids = ["".join(secrets.choice(_ALNUM) for _ in range(32)) for _ in range(total)]
     owners = [uuid.uuid4() for _ in range(DEPOSIT_CUSTOMERS if effect == "deposit" else 1)]
     conn = await asyncpg.connect(url)
@@ -160,48 +140,6 @@ def _deliveries(txids: list[str], duplicate_share: float) -> list[bytes]:
             bodies.append(json.dumps({**originals[picked], "retry": n}, indent=1).encode())
     random.shuffle(bodies)
     return bodies
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "LAURA_DATABASE_URL": url,
-        "LAURA_RATE_LIMITS_ENABLED": "false",
-        "LAURA_PSP_WEBHOOK_SECRET": SECRET,
-        "LAURA_DATA_DIR": data_dir,
-        "LAURA_LOG_LEVEL": "WARNING",
-        "LAURA_DB_POOL_SIZE": str(max(4, 32 // workers)),
-        "LAURA_DB_MAX_OVERFLOW": "8",
-        "LAURA_DB_STATEMENT_POOL_SIZE": str(max(4, 32 // workers)),
-    }
-    env.pop("LAURA_REDIS_URL", None)
-    command = [
-        sys.executable, "-m", "uvicorn", "laura.app:create_app", "--factory", "--host", "127.0.0.1",
-        "--port", str(port), "--log-level", "warning", "--no-access-log", "--workers", str(workers),
-        "--loop", "uvloop", "--http", "httptools", "--timeout-keep-alive", "75",
-    ]
-    return subprocess.Popen(command, env=env, cwd=str(Path(__file__).resolve().parents[1]))
-
-
-async def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    deadline = time.monotonic() + 60
-    async with httpx.AsyncClient(base_url=base) as http:
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError("the benchmark server exited")
-            try:
-                if (await http.get("/health")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the benchmark server did not start within 60 s")
 
 
 async def _send_all(
@@ -416,18 +354,35 @@ def _answered_ok(statuses: dict) -> bool:
     return set(statuses) <= {"0", "200"}
 
 
+def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+    pool = str(max(4, 32 // workers))
+    return start_app(
+        url,
+        port,
+        data_dir=data_dir,
+        workers=workers,
+        env={
+            "LAURA_PSP_WEBHOOK_SECRET": SECRET,
+            "LAURA_DB_POOL_SIZE": pool,
+            "LAURA_DB_MAX_OVERFLOW": "8",
+            "LAURA_DB_STATEMENT_POOL_SIZE": pool,
+        },
+        uvicorn_args=("--loop", "uvloop", "--http", "httptools", "--timeout-keep-alive", "75"),
+    )
+
+
 async def main(args: argparse.Namespace) -> dict:
     load_before = round(os.getloadavg()[0], 2)
-    server = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+    server = server_url()
     url, txids = await _prepare(server, args.charges + args.warmup, args.effect)
     warmup, measured = txids[: args.warmup], txids[args.warmup :]
-    port = _free_port()
+    port = free_port()
     kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
     load = Load(kind, port, args.concurrency)
     with tempfile.TemporaryDirectory() as data_dir:
         process = _start_server(url, port, data_dir, args.workers)
         try:
-            await _wait_ready(f"http://127.0.0.1:{port}", process)
+            await wait_ready(f"http://127.0.0.1:{port}", process)
             await load.send(_deliveries(warmup, args.duplicates))
             bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
             figures = await _measured(load, bodies, process.pid)

@@ -1,1 +1,2 @@
-"""Users, roles and sessions: register, login, refresh rotation, logout, and the `current_user` dependencies."""
+"""Users, roles and sessions: register, login, refresh rotation, logout, and the dependencies routes use
+(`CurrentUser`, `require_role`)."""
