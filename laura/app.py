@@ -40,6 +40,7 @@ from laura.ops.router import audit_router
 from laura.ops.router import router as ops_router
 from laura.pix.psp import EfiClient
 from laura.pix.router import router as pix_router
+from laura.pix.webhook_auth import webhook_secret
 from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 
@@ -109,6 +110,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         keys = await load_signing_keys(session, cipher)
     app.state.db = db
     app.state.cipher = cipher
+    app.state.webhook_secret = webhook_secret(settings)
     app.state.signer = TokenSigner(keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
     app.state.redis = redis_client(settings.redis_url)
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, model_validator
+from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -19,8 +19,9 @@ def _split_csv(value: object) -> object:
 
 CsvList = Annotated[list[str], NoDecode, BeforeValidator(_split_csv)]
 
-DEFAULT_WEBHOOK_SECRET = "change-me-webhook-secret"
-"""Good enough for the sandbox; in production it would let anyone post a Pix as paid, so it is refused."""
+PUBLIC_WEBHOOK_SECRET = "change-me-webhook-secret"
+"""The secret that earlier versions shipped as their default: it is public, so whoever knows it could post a
+Pix as paid. Refused in every environment."""
 
 
 class Settings(BaseSettings):
@@ -82,10 +83,16 @@ class Settings(BaseSettings):
     psp_cert_path: str | None = None
     psp_cert_password: str | None = None
     psp_pix_key: str = "pix@laura.example"
-    psp_webhook_secret: str = DEFAULT_WEBHOOK_SECRET
+    psp_webhook_secret: str | None = None
+    """The `?hmac=` the webhook URL carries; unset, a random one is created once in the data dir
+    (`webhook_secret_path`) and registered with the PSP from there."""
     # SHA-1/SHA-256 hex fingerprints of the PSP's client certificate, as the TLS terminator reports them in
     # X-SSL-Client-Fingerprint (with X-SSL-Client-Verify: SUCCESS); empty = webhooks use the HMAC only.
     psp_webhook_client_fingerprints: CsvList = []
+    pix_webhook_confirm: Literal["psp", "mtls", "off"] = "psp"
+    """Before a received Pix is applied: `psp` asks the PSP for it (`GET /v2/pix/{e2eId}`), whoever posted the
+    delivery; `mtls` trusts a delivery that came with a verified client certificate and asks for the others;
+    `off` trusts every authenticated delivery (refused in production)."""
     pix_reconcile_cron: str = "*/5 * * * *"
     pix_reconcile_grace_seconds: int = 120
     pix_reconcile_batch_size: int = 500
@@ -116,17 +123,38 @@ class Settings(BaseSettings):
     ride_accept_lock_ms: int = 10_000
     mobility_redis_namespace: str = "mobility"
 
-    @model_validator(mode="after")
-    def _no_public_webhook_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.psp_webhook_secret == DEFAULT_WEBHOOK_SECRET:
+    # Field validators, not a model validator: a model's error would print its input, secrets included.
+    @field_validator("psp_webhook_secret")
+    @classmethod
+    def _not_the_public_secret(cls, secret: str | None) -> str | None:
+        if secret == PUBLIC_WEBHOOK_SECRET:
             raise ValueError(
-                "LAURA_PSP_WEBHOOK_SECRET is the public default: set a secret of your own in production"
+                "LAURA_PSP_WEBHOOK_SECRET is a public value that would let anyone post a Pix as paid: unset it"
+                " (a random secret is then created in the data dir) or set one of your own"
             )
-        return self
+        return secret
+
+    @field_validator("pix_webhook_confirm")
+    @classmethod
+    def _confirmation_fits(cls, mode: str, info: ValidationInfo) -> str:
+        if mode == "off" and info.data.get("environment") == "production":
+            raise ValueError(
+                "LAURA_PIX_WEBHOOK_CONFIRM=off is refused in production: use psp, or mtls behind a TLS terminator"
+                " that verifies the PSP's client certificate"
+            )
+        if mode == "mtls" and not info.data.get("psp_webhook_client_fingerprints"):
+            raise ValueError(
+                "LAURA_PIX_WEBHOOK_CONFIRM=mtls needs LAURA_PSP_WEBHOOK_CLIENT_FINGERPRINTS (the PSP's certificate)"
+            )
+        return mode
 
     @property
     def secret_key_path(self) -> Path:
         return self.data_dir / "secret.key"
+
+    @property
+    def webhook_secret_path(self) -> Path:
+        return self.data_dir / "webhook.secret"
 
 
 @lru_cache

@@ -46,22 +46,29 @@ def load_or_create_secret(secret: str | None, path: Path) -> bytes:
         key = base64.urlsafe_b64decode(secret + "=" * (-len(secret) % 4))
     else:
         if not path.exists():
-            _create_secret_file(path)
+            _create_secret_file(path, base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode())
         key = base64.urlsafe_b64decode(path.read_text().strip())
     if len(key) != 32:
         raise ValueError("LAURA_SECRET_KEY must be 32 bytes, base64-encoded")
     return key
 
 
-def _create_secret_file(path: Path) -> None:
-    """Write a new key so that the file only ever appears whole, and only once: the key goes to a private
-    temporary file, which is then hard-linked to the name. When several processes start at once (uvicorn
-    --workers), the first link wins and the others read its key."""
+def load_or_create_token(path: Path) -> str:
+    """A random URL-safe secret (256 bits) kept in `path`, created there (mode 0600) the first time."""
+    if not path.exists():
+        _create_secret_file(path, secrets.token_urlsafe(32))
+    return path.read_text().strip()
+
+
+def _create_secret_file(path: Path, content: str) -> None:
+    """Write a new secret so that the file only ever appears whole, and only once: it goes to a private
+    (0600) temporary file, which is then hard-linked to the name. When several processes start at once
+    (uvicorn --workers), the first link wins and the others read its secret."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
     try:
         with os.fdopen(fd, "w") as fh:
-            fh.write(base64.urlsafe_b64encode(AESGCM.generate_key(bit_length=256)).decode())
+            fh.write(content)
         with contextlib.suppress(FileExistsError):
             os.link(temporary, path)
     finally:

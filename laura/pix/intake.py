@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Literal
 
@@ -28,19 +28,20 @@ from laura.audit.service import statement_context
 from laura.core.db import Database, after_commit
 from laura.core.events import statement_committed
 from laura.core.money import to_cents
+from laura.pix import confirmation
 from laura.pix.errors import WebhookPayloadInvalid
 from laura.pix.handlers import paid_hook, send_handlers
 from laura.pix.metrics import PIX_CHARGES, WEBHOOK_DELIVERIES, WEBHOOKS_MISSED, count_after_commit
 from laura.pix.models import PaidCharge, PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.outcomes import ReceivedPixOutcome
-from laura.pix.psp import ReceivedPix, SentPix, SentPixStatus
+from laura.pix.psp import EfiClient, ReceivedPix, SentPix, SentPixStatus
 from laura.pix.repository import Delivery, PixRepository, Received, ingest_delivery_statement, paid_charge
 
 log = structlog.get_logger(__name__)
 
 Source = Literal["webhook", "reconciliation", "psp_answer"]
 Outcome = Literal["applied", "duplicate", "unmatched", "flagged", "pending"]
-DeliveryOutcome = Literal["applied", "duplicate", "unmatched"]
+DeliveryOutcome = Literal["applied", "duplicate", "unmatched", "unconfirmed"]
 
 SENT = "pix.sent"
 
@@ -53,8 +54,14 @@ class DeliveryResult:
     pix_count: int
 
 
-async def receive_delivery(db: Database, *, body: bytes, auth: str) -> DeliveryResult:
+async def receive_delivery(
+    db: Database, *, body: bytes, auth: str, confirm_with: EfiClient | None = None
+) -> DeliveryResult:
     """Store an authenticated delivery and apply every Pix in it.
+
+    With `confirm_with`, received Pix are first confirmed with that PSP, outside any transaction, and only
+    those it confirms are applied (`laura.pix.confirmation`); a PSP that cannot answer raises before
+    anything is stored.
 
     A delivery of received Pix (nearly all of them) is one autocommit statement: the delivery is stored and
     each Pix applied with its purpose's effect by `pix_ingest_delivery`. Outcomes of our sends settle
@@ -63,9 +70,14 @@ async def receive_delivery(db: Database, *, body: bytes, auth: str) -> DeliveryR
     `WebhookPayloadInvalid`.
     """
     delivery, sent = _read(body, auth)
+    unconfirmed = 0
+    if confirm_with is not None and delivery.received:
+        kept = await confirmation.confirmed(confirm_with, delivery.received)
+        unconfirmed = len(delivery.received) - len(kept)
+        delivery = replace(delivery, received=kept)
     if sent:
         async with db.unit_of_work() as session:
-            return await _ingest_with_sends(session, delivery, sent)
+            return await _ingest_with_sends(session, delivery, sent, unconfirmed)
     rows = await ingest_delivery_statement(db, delivery)
     if rows[0]["delivery_id"] is None:
         WEBHOOK_DELIVERIES.labels("duplicate").inc()
@@ -77,13 +89,13 @@ async def receive_delivery(db: Database, *, body: bytes, auth: str) -> DeliveryR
     outcomes, paid = _received_outcomes(delivery.received, rows[1:])
     if paid:
         await _after_paid(paid, source="webhook")()
-    outcome = _delivery_outcome(outcomes)
+    outcome = _delivery_outcome(outcomes, unconfirmed)
     WEBHOOK_DELIVERIES.labels(outcome).inc()
-    return DeliveryResult(outcome, len(outcomes))
+    return DeliveryResult(outcome, len(outcomes) + unconfirmed)
 
 
 async def _ingest_with_sends(
-    session: AsyncSession, delivery: Delivery, sent: list[SentPix]
+    session: AsyncSession, delivery: Delivery, sent: list[SentPix], unconfirmed: int
 ) -> DeliveryResult:
     rows = await PixRepository(session).ingest_delivery(delivery)
     delivery_id = rows[0]["delivery_id"]
@@ -95,9 +107,9 @@ async def _ingest_with_sends(
         after_commit(session, _after_paid(paid, source="webhook"))
     for item in sorted(sent, key=lambda s: s.id_envio):
         outcomes.append(await settle_send(session, item, source="webhook", delivery_id=delivery_id))
-    outcome = _delivery_outcome(outcomes)
+    outcome = _delivery_outcome(outcomes, unconfirmed)
     count_after_commit(session, WEBHOOK_DELIVERIES, outcome)
-    return DeliveryResult(outcome, len(outcomes))
+    return DeliveryResult(outcome, len(outcomes) + unconfirmed)
 
 
 def _read(body: bytes, auth: str) -> tuple[Delivery, list[SentPix]]:
@@ -161,9 +173,11 @@ def _after_paid(charges: list[PaidCharge], *, source: Source) -> Callable[[], Aw
     return work
 
 
-def _delivery_outcome(outcomes: list[Outcome]) -> DeliveryOutcome:
+def _delivery_outcome(outcomes: list[Outcome], unconfirmed: int) -> DeliveryOutcome:
     if "applied" in outcomes:
         return "applied"
+    if unconfirmed:
+        return "unconfirmed"
     if "unmatched" in outcomes or "flagged" in outcomes or not outcomes:
         return "unmatched"
     return "duplicate"

@@ -15,8 +15,15 @@ from laura.core.db import after_commit
 WEBHOOK_DELIVERIES = Counter(
     "webhook_deliveries_total",
     "PSP webhook deliveries by outcome: applied (a Pix counted), duplicate (nothing new), "
-    "unmatched (recorded for ops), rejected (unauthenticated or unreadable)",
+    "unmatched (recorded for ops), unconfirmed (a Pix the PSP does not confirm, nothing applied), "
+    "rejected (unauthenticated or unreadable)",
     ["outcome"],
+)
+WEBHOOK_UNCONFIRMED = Counter(
+    "pix_webhook_unconfirmed_total",
+    "Received Pix of webhook deliveries not applied because the PSP did not confirm them: unknown_e2e_id, "
+    "txid_mismatch, amount_mismatch, or psp_unavailable (answered 503, the PSP delivers again)",
+    ["reason"],
 )
 WEBHOOKS_MISSED = Counter(
     "webhooks_missed_total",

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Depends, Path, Request
 from laura.core.db import DatabaseDep, ReadSessionDep
 from laura.core.money import from_cents
 from laura.identity.deps import CurrentUser
-from laura.pix import intake, service, webhook_auth
+from laura.pix import confirmation, intake, service, webhook_auth
 from laura.pix.errors import ChargeNotFound, WebhookPayloadInvalid, WebhookUnauthorized
 from laura.pix.metrics import WEBHOOK_DELIVERIES
 from laura.pix.models import PixCharge
+from laura.pix.psp import PspError, PspUnavailable
 from laura.pix.qr import qr_data_url
 from laura.pix.schemas import ChargeOut, WebhookAck
 
@@ -25,6 +26,7 @@ async def _webhook_sender(request: Request) -> webhook_auth.AuthMethod:
     """Refuse (401, nothing stored) any delivery that is neither HMAC- nor certificate-authenticated."""
     method = webhook_auth.authenticate(
         request.app.state.settings,
+        secret=request.app.state.webhook_secret,
         hmac_param=request.query_params.get("hmac"),
         client_verify=request.headers.get("x-ssl-client-verify"),
         client_fingerprint=request.headers.get("x-ssl-client-fingerprint"),
@@ -45,14 +47,21 @@ WebhookSender = Annotated[webhook_auth.AuthMethod, Depends(_webhook_sender)]
     responses={
         WebhookUnauthorized.status: {"description": WebhookUnauthorized.message},
         WebhookPayloadInvalid.status: {"description": WebhookPayloadInvalid.message},
+        PspError.status: {"description": "The PSP refused to confirm the Pix: deliver again later"},
+        PspUnavailable.status: {"description": "The PSP could not confirm the Pix: deliver again later"},
     },
 )
 async def efi_pix_webhook(request: Request, sender: WebhookSender, db: DatabaseDep) -> WebhookAck:
     """Efí's Pix notifications (received Pix and outcomes of sent ones), each applied once.
 
-    Authenticated by `?hmac=<LAURA_PSP_WEBHOOK_SECRET>` or a verified client certificate. A duplicate
-    answers 200 and changes nothing."""
-    result = await intake.receive_delivery(db, body=await request.body(), auth=sender)
+    Authenticated by `?hmac=<LAURA_PSP_WEBHOOK_SECRET>` or a verified client certificate. A received Pix is
+    applied only once the PSP confirms it (`LAURA_PIX_WEBHOOK_CONFIRM`). A duplicate answers 200 and
+    changes nothing."""
+    settings = request.app.state.settings
+    confirm = confirmation.required(settings.pix_webhook_confirm, auth=sender)
+    result = await intake.receive_delivery(
+        db, body=await request.body(), auth=sender, confirm_with=request.app.state.psp if confirm else None
+    )
     return WebhookAck(outcome=result.outcome, pix=result.pix_count)
 
 

@@ -26,6 +26,6 @@ class ChargeOut(ApiModel):
 
 
 class WebhookAck(ApiModel):
-    outcome: Literal["applied", "duplicate", "unmatched"]
+    outcome: Literal["applied", "duplicate", "unmatched", "unconfirmed"]
     pix: int
     """How many Pix the delivery held (0 for a duplicate delivery)."""

@@ -1,19 +1,33 @@
 """Who may post PSP webhooks: Efí's "skip mTLS" mode with a secret `hmac` query parameter, or a client
-certificate verified by the TLS terminator in front of us. Anything else is refused before it is read."""
+certificate verified by the TLS terminator in front of us. Anything else is refused before it is read.
+
+The secret is never a default that ships with the code (anyone could read it): it is
+LAURA_PSP_WEBHOOK_SECRET when set, else a random one created once per data dir, like the master key, which
+`laura up` and `laura pix register-webhook` register with the PSP."""
 
 from __future__ import annotations
 
 import hmac
 from typing import Literal
 
-from laura.settings import Settings
+from laura.core.security import load_or_create_token
+from laura.settings import PUBLIC_WEBHOOK_SECRET, Settings
 
 AuthMethod = Literal["hmac", "mtls"]
+
+
+def webhook_secret(settings: Settings) -> str:
+    """The secret the webhook URL carries: the configured one, or the data dir's (created on first use)."""
+    secret = settings.psp_webhook_secret or load_or_create_token(settings.webhook_secret_path)
+    if secret == PUBLIC_WEBHOOK_SECRET:
+        raise ValueError(f"{settings.webhook_secret_path} holds a public value: delete it to have a new one made")
+    return secret
 
 
 def authenticate(
     settings: Settings,
     *,
+    secret: str,
     hmac_param: str | None,
     client_verify: str | None,
     client_fingerprint: str | None,
@@ -25,7 +39,7 @@ def authenticate(
     any a client sent), and only for a fingerprint listed in `psp_webhook_client_fingerprints`.
     """
     if hmac_param is not None and hmac.compare_digest(
-        hmac_param.encode(), settings.psp_webhook_secret.encode()
+        hmac_param.encode(), secret.encode()
     ):
         return "hmac"
     if (

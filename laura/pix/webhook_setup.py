@@ -12,6 +12,7 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from laura.pix.psp import EfiClient
+from laura.pix.webhook_auth import webhook_secret
 from laura.settings import Settings
 
 WEBHOOK_PATH = "/webhooks/efi"
@@ -22,7 +23,7 @@ def webhook_url(settings: Settings, base_url: str) -> tuple[str, bool]:
     base = base_url.rstrip("/") + WEBHOOK_PATH
     if settings.psp_webhook_client_fingerprints:
         return base, False
-    return f"{base}/pix?hmac={quote(settings.psp_webhook_secret, safe='')}&ignorar=", True
+    return f"{base}/pix?hmac={quote(webhook_secret(settings), safe='')}&ignorar=", True
 
 
 async def register_webhook(settings: Settings, *, base_url: str) -> str:

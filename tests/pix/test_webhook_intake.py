@@ -24,8 +24,12 @@ SIGNED = f"{URL}?hmac={WEBHOOK_SECRET}&ignorar=/pix"
 
 @pytest.fixture
 def settings(settings):  # type: ignore[no-untyped-def]
-    """Also accept the PSP's client certificate with this fingerprint (as the TLS terminator reports it)."""
-    return settings.model_copy(update={"psp_webhook_client_fingerprints": ["AB:CD:EF:01"]})
+    """Also accept the PSP's client certificate with this fingerprint (as the TLS terminator reports it).
+    These tests are about what the intake does with a delivery it trusts, so confirmation with the PSP is off
+    (tests/pix/test_webhook_confirmation.py has it on)."""
+    return settings.model_copy(
+        update={"psp_webhook_client_fingerprints": ["AB:CD:EF:01"], "pix_webhook_confirm": "off"}
+    )
 
 
 def e2e_id() -> str:

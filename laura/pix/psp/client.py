@@ -26,7 +26,15 @@ from laura.pix.psp.breaker import CircuitBreaker, CircuitOpen
 from laura.pix.psp.errors import PspError, PspServerError, PspUnavailable, psp_error_from
 from laura.pix.psp.ids import ID_ENVIO_PATTERN, TXID_PATTERN
 from laura.pix.psp.metrics import PSP_REQUEST_DURATION, PSP_REQUESTS
-from laura.pix.psp.models import Charge, ChargeStatus, Debtor, SentPix, WebhookConfig, money_to_wire
+from laura.pix.psp.models import (
+    Charge,
+    ChargeStatus,
+    Debtor,
+    ReceivedPix,
+    SentPix,
+    WebhookConfig,
+    money_to_wire,
+)
 from laura.pix.psp.tls import ClientCert, build_ssl_context
 
 if TYPE_CHECKING:
@@ -118,6 +126,11 @@ class EfiClient:
     async def get_charge(self, txid: str) -> Charge:
         """Read a charge back, with the Pix paid into it (reconciliation when a webhook was lost)."""
         return await self._call("get_charge", "GET", f"/v2/cob/{_segment(txid)}", Charge.from_wire)
+
+    async def get_received_pix(self, e2e_id: str) -> ReceivedPix:
+        """A Pix received on our keys, by its end-to-end id (`GET /v2/pix/{e2eId}`): how a webhook's word is
+        checked before its money is applied. An e2eId the PSP does not know raises PspError (404)."""
+        return await self._call("get_received_pix", "GET", f"/v2/pix/{_segment(e2e_id)}", ReceivedPix.from_wire)
 
     async def cancel_charge(self, txid: str) -> Charge:
         """Withdraw an unpaid charge so it can no longer be paid."""

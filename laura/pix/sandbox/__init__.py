@@ -11,6 +11,7 @@ Efí API (all but `/oauth/token` need `Authorization: Bearer <token>`; errors ar
     PUT    /v2/cob/{txid}                        create a charge: 201; same body again 200; other body 409
     GET    /v2/cob/{txid}                        the charge, with `pix: [...]` once paid (status CONCLUIDA)
     PATCH  /v2/cob/{txid}                        {"status":"REMOVIDA_PELO_USUARIO_RECEBEDOR"} only
+    GET    /v2/pix/{e2eId}                       a Pix received into a charge (what its webhook said)
     PUT    /v2/webhook/{chave}                   {"webhookUrl": "..."}; GET and DELETE too
     PUT    /v3/gn/pix/{idEnvio}                  send a Pix: 201 EM_PROCESSAMENTO; same body again 200
     GET    /v2/gn/pix/enviados/id-envio/{idEnvio}

@@ -1,4 +1,5 @@
-"""The Efí-compatible routes: OAuth2 token, charges (`/v2/cob`), webhooks, sends (`/v3/gn/pix`)."""
+"""The Efí-compatible routes: OAuth2 token, charges (`/v2/cob`), received Pix (`/v2/pix`), webhooks, sends
+(`/v3/gn/pix`)."""
 
 from __future__ import annotations
 
@@ -93,6 +94,12 @@ async def get_charge(txid: str, sandbox: SandboxDep) -> dict[str, Any]:
 async def patch_charge(txid: str, body: CobPatch, sandbox: SandboxDep) -> dict[str, Any]:
     """Only the removal of a charge is emulated (`status: REMOVIDA_PELO_USUARIO_RECEBEDOR`)."""
     return sandbox.state.remove_charge(_txid(txid)).to_wire()
+
+
+@router.get("/v2/pix/{e2e_id}")
+async def get_received_pix(e2e_id: str, sandbox: SandboxDep) -> dict[str, Any]:
+    """A Pix received into a charge, by its e2eId."""
+    return sandbox.state.get_received(e2e_id)
 
 
 # -- webhooks -----------------------------------------------------------------------------------------

@@ -168,6 +168,7 @@ class SandboxState:
         self.tokens_issued = 0
         self.requests: Counter[str] = Counter()
         self.charges: dict[str, ChargeRecord] = {}
+        self.received: dict[str, dict[str, Any]] = {}
         self.sends: dict[str, SendRecord] = {}
         self.sends_by_e2e: dict[str, SendRecord] = {}
         self.webhooks: dict[str, WebhookRecord] = {}
@@ -270,7 +271,15 @@ class SandboxState:
             entry["pagador"] = request.pagador.model_dump(exclude_none=True)
         record.payments.append(entry)
         record.status = "CONCLUIDA"
+        self.received[entry["endToEndId"]] = entry
         return record, entry
+
+    def get_received(self, e2e_id: str) -> dict[str, Any]:
+        """A Pix paid into one of the charges, by its e2eId (`GET /v2/pix/{e2eId}`)."""
+        entry = self.received.get(e2e_id)
+        if entry is None:
+            raise SandboxError(404, "pix_nao_encontrado", "Nenhum Pix recebido com o e2eId informado")
+        return entry
 
     # -- sending Pix ---------------------------------------------------------------------------------
 

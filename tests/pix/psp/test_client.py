@@ -103,6 +103,24 @@ async def test_a_paid_charge_lists_its_pix(client: EfiClient, control: httpx.Asy
     assert E2E_ID_PATTERN.match(pix.end_to_end_id)
 
 
+async def test_a_received_pix_reads_back_by_its_e2e_id(client: EfiClient, control: httpx.AsyncClient) -> None:
+    txid = new_txid()
+    await client.create_charge(txid, Decimal("42.50"), KEY, 600)
+    paid = (await control.post(f"/sandbox/cob/{txid}/pay", json={"infoPagador": "valeu"})).json()
+
+    pix = await client.get_received_pix(paid["endToEndId"])
+    with pytest.raises(PspError) as unknown:
+        await client.get_received_pix("E09089356202501020304abcdefghijk")
+
+    assert (pix.end_to_end_id, pix.txid, pix.amount, pix.payer_info) == (
+        paid["endToEndId"],
+        txid,
+        Decimal("42.50"),
+        "valeu",
+    )
+    assert unknown.value.psp_status == 404 and unknown.value.psp_error == "pix_nao_encontrado"
+
+
 async def test_unknown_charge_raises_psp_error(client: EfiClient) -> None:
     with pytest.raises(PspError) as caught:
         await client.get_charge(new_txid())

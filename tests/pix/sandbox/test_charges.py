@@ -85,6 +85,7 @@ async def test_paying_concludes_the_charge_and_lists_the_pix(
     assert pix["valor"] == "150.00" and pix["txid"] == TXID and pix["infoPagador"] == "obrigada"
     assert charge["status"] == "CONCLUIDA"
     assert charge["pix"] == [pix]
+    assert (await api.get(f"/v2/pix/{pix['endToEndId']}")).json() == pix
     assert (again.status_code, again.json()["nome"]) == (409, "cobranca_nao_ativa")
 
 
