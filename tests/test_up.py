@@ -1,11 +1,13 @@
 """`laura up` on a fresh data dir: embedded PostgreSQL, migrations, demo data, sandbox, API and worker;
-it answers /ready, a printed demo login works, and Ctrl-C stops everything."""
+it answers /ready, a printed demo login works, the webhook is registered with the data dir's own secret,
+and Ctrl-C stops everything."""
 
 from __future__ import annotations
 
 import os
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -17,6 +19,16 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def _registered_webhook(psp_port: int) -> str:
+    """The URL the sandbox started by `laura up` posts Pix news to (its default credentials)."""
+    psp = f"http://127.0.0.1:{psp_port}"
+    token = httpx.post(
+        f"{psp}/oauth/token", json={"grant_type": "client_credentials"}, auth=("laura-sandbox", "laura-sandbox-secret")
+    ).json()["access_token"]
+    hook = httpx.get(f"{psp}/v2/webhook/pix@laura.example", headers={"Authorization": f"Bearer {token}"})
+    return str(hook.json()["webhookUrl"])
 
 
 def test_up_starts_a_fresh_platform_and_stops_cleanly(tmp_path):
@@ -49,6 +61,9 @@ def test_up_starts_a_fresh_platform_and_stops_cleanly(tmp_path):
         login = httpx.post(f"{base}/auth/login", json={"email": "admin@laura.dev", "password": "laura-demo-2026"})
         assert login.status_code == 200 and login.json()["accessToken"]
         assert (data_dir / "pgdata" / "PG_VERSION").exists()
+        secret_file = data_dir / "webhook.secret"
+        assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
+        assert _registered_webhook(psp_port) == f"{base}/webhooks/efi/pix?hmac={secret_file.read_text()}&ignorar="
     finally:
         process.send_signal(signal.SIGINT)
         try:
