@@ -2,12 +2,13 @@
 prints one JSON line.
 
     python bench/webhooks.py [--charges 6000] [--duplicates 0.3] [--concurrency 32] [--warmup 300] [--workers 2]
-                             [--load wrk|httpx] [--effect bench|deposit] [--pg-only-seconds 15]
-                             [--pg-only-charges 100000]
+                             [--load wrk|httpx] [--effect bench|deposit] [--confirm both|psp|off]
+                             [--pg-only-seconds 15] [--pg-only-charges 100000]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres). Recreates the
 scratch database laura_bench_webhooks (migrated to head), creates `charges` ACTIVE charges and starts the
-real app in a subprocess (uvicorn, rate limits off). With `--effect bench` (the default) the charges are of
+real app in a subprocess (uvicorn, rate limits off). The PSP sandbox runs in a subprocess too: every charge is
+created and paid there, so each notification is the PSP's own and confirmation finds it. With `--effect bench` (the default) the charges are of
 the benchmark's purpose, whose effect (a SQL function, as every purpose's is) inserts one row per
 application into `bench_pix_effects`. With `--effect deposit` they are bank deposits of 1 000 customers,
 applied by the product's own `bank_deposit_credit`: a ledger posting, an audit row and an event each.
@@ -18,7 +19,12 @@ other bytes (which only the e2eId unique index catches). They are shuffled, so a
 original, and `concurrency` senders post them as fast as the server answers: by default wrk (C, 2 threads,
 each sending its round-robin share of the list exactly once, in order; bench/_wrk.py), or
 httpx.AsyncClient with `--load httpx` (a Python client on the same machine takes CPU from the server).
-Afterwards SQL counts the Pix applied, and the double applications (must be 0). For scale, the same
+With `--confirm both` (the default) this is done twice on the same database, each time on charges of its own:
+first with `LAURA_PIX_WEBHOOK_CONFIRM=off`, then with `psp`, where each received Pix is read back from the
+sandbox (`GET /v2/pix/{e2eId}`) before it is applied; `confirmation_cost` is the difference. The sandbox is a
+Python process on the same cores, so its CPU (`psp_cpu_ms_per_delivery`) is taken from the server's; a real
+PSP costs a network round trip instead. Afterwards SQL counts the Pix applied, and the double applications
+(must be 0). For scale, the same
 load generator then sends `GET /health` to the same server at the same concurrency
 (`baseline_get_health`): what the framework, the middlewares and the machine cost before any Pix work.
 Last, pgbench calls the intake's one statement (`pix_ingest_delivery`) directly at the same concurrency
@@ -37,6 +43,7 @@ import secrets
 import statistics
 import string
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -46,7 +53,7 @@ from pathlib import Path
 import _wrk as wrk
 import asyncpg
 import httpx
-from _common import free_port, fresh_database, server_url, start_app, wait_ready
+from _common import ROOT, free_port, fresh_database, server_url, start_app, wait_ready
 
 DB_NAME = "laura_bench_webhooks"
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
@@ -54,9 +61,13 @@ PURPOSES = {"bench": "bench.webhook", "deposit": "bank.deposit"}
 """The charges' purpose for each `--effect`: the bench's own (one row per application) or the bank's deposit
 (`bank_deposit_credit`: a ledger posting, an audit row and an event, for one of DEPOSIT_CUSTOMERS customers)."""
 DEPOSIT_CUSTOMERS = 1000
-SECRET = "bench-webhook-secret"
+SECRET = secrets.token_urlsafe(32)
+"""The webhook secret, configured explicitly like a deployment's `LAURA_PSP_WEBHOOK_SECRET`."""
 PATH = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
 AMOUNT = "10.00"
+PIX_KEY = "pix@laura.example"
+PSP_CLIENT = ("laura-bench", "laura-bench-secret")
+MODES = {"both": ["off", "psp"], "psp": ["psp"], "off": ["off"]}
 _ALNUM = string.ascii_letters + string.digits
 
 
@@ -112,24 +123,50 @@ async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]
     return url, txids
 
 
-def _notification(txid: str) -> dict:
-    suffix = "".join(secrets.choice(_ALNUM) for _ in range(11))
-    return {
-        "pix": [
-            {
-                "endToEndId": f"E09089356{datetime.now(UTC):%Y%m%d%H%M}{suffix}",
-                "txid": txid,
-                "chave": "pix@laura.example",
-                "valor": AMOUNT,
-                "horario": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
-            }
-        ]
-    }
+def _start_sandbox(port: int) -> subprocess.Popen:
+    env = {**os.environ, "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0], "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1]}
+    command = [sys.executable, "-m", "laura", "psp-sandbox", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(
+        command, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL
+    )
 
 
-def _deliveries(txids: list[str], duplicate_share: float) -> list[bytes]:
-    """One notification per charge, plus duplicates making `duplicate_share` of the total, shuffled."""
-    originals = [_notification(txid) for txid in txids]
+async def _paid_at_psp(psp_url: str, process: subprocess.Popen, txids: list[str]) -> list[dict]:
+    """Each charge created and paid at the sandbox, which has no webhook registered (only the bench posts the
+    notifications); returns the PSP's own notification entries, in the order of `txids`."""
+    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
+    async with httpx.AsyncClient(base_url=psp_url, timeout=30, limits=limits) as http:
+        token = await _sandbox_token(http, process)
+        auth = {"Authorization": f"Bearer {token}"}
+        gate = asyncio.Semaphore(16)
+
+        async def pay(txid: str) -> dict:
+            charge = {"calendario": {"expiracao": 3600}, "valor": {"original": AMOUNT}, "chave": PIX_KEY}
+            async with gate:
+                (await http.put(f"/v2/cob/{txid}", json=charge, headers=auth)).raise_for_status()
+                paid = await http.post(f"/sandbox/cob/{txid}/pay")
+            paid.raise_for_status()
+            return dict(paid.json())
+
+        return list(await asyncio.gather(*(pay(txid) for txid in txids)))
+
+
+async def _sandbox_token(http: httpx.AsyncClient, process: subprocess.Popen) -> str:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("the PSP sandbox exited")
+        try:
+            answer = await http.post("/oauth/token", json={"grant_type": "client_credentials"}, auth=PSP_CLIENT)
+            return str(answer.json()["access_token"])
+        except httpx.TransportError:
+            await asyncio.sleep(0.2)
+    raise RuntimeError("the PSP sandbox did not start within 60 s")
+
+
+def _deliveries(entries: list[dict], duplicate_share: float) -> list[bytes]:
+    """One notification per paid charge, plus duplicates making `duplicate_share` of the total, shuffled."""
+    originals = [{"pix": [entry]} for entry in entries]
     bodies = [json.dumps(n).encode() for n in originals]
     duplicates = round(len(originals) * duplicate_share / (1 - duplicate_share))
     for n in range(duplicates):
@@ -308,18 +345,19 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _measured(load: Load, bodies: list[bytes | None], pid: int) -> dict:
-    """The load's figures for `bodies`, with the rate and the server's CPU per request."""
-    cpu_before = _cpu_seconds(pid)
+async def _measured(load: Load, bodies: list[bytes | None], pid: int, psp_pid: int) -> dict:
+    """The load's figures for `bodies`, with the rate and the server's (and the sandbox's) CPU per request."""
+    server_before, psp_before = _cpu_seconds(pid), _cpu_seconds(psp_pid)
     figures = await load.send(bodies)
-    cpu_after = _cpu_seconds(pid)
+    server_after, psp_after = _cpu_seconds(pid), _cpu_seconds(psp_pid)
     figures["requests_per_s"] = round(len(bodies) / figures["seconds"])
-    figures["server_cpu_ms_per_request"] = (
-        round((cpu_after - cpu_before) * 1000 / len(bodies), 2)
-        if cpu_before is not None and cpu_after
-        else None
-    )
+    figures["server_cpu_ms_per_request"] = _per_request(server_before, server_after, len(bodies))
+    figures["psp_cpu_ms_per_request"] = _per_request(psp_before, psp_after, len(bodies))
     return figures
+
+
+def _per_request(before: float | None, after: float | None, requests: int) -> float | None:
+    return round((after - before) * 1000 / requests, 2) if before is not None and after else None
 
 
 _EFFECT_ROWS = {
@@ -354,7 +392,9 @@ def _answered_ok(statuses: dict) -> bool:
     return set(statuses) <= {"0", "200"}
 
 
-def _start_server(url: str, port: int, data_dir: str, workers: int) -> subprocess.Popen:
+def _start_server(
+    url: str, port: int, data_dir: str, workers: int, *, confirm: str, psp_url: str
+) -> subprocess.Popen:
     pool = str(max(4, 32 // workers))
     return start_app(
         url,
@@ -363,6 +403,10 @@ def _start_server(url: str, port: int, data_dir: str, workers: int) -> subproces
         workers=workers,
         env={
             "LAURA_PSP_WEBHOOK_SECRET": SECRET,
+            "LAURA_PIX_WEBHOOK_CONFIRM": confirm,
+            "LAURA_PSP_BASE_URL": psp_url,
+            "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0],
+            "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1],
             "LAURA_DB_POOL_SIZE": pool,
             "LAURA_DB_MAX_OVERFLOW": "8",
             "LAURA_DB_STATEMENT_POOL_SIZE": pool,
@@ -371,45 +415,98 @@ def _start_server(url: str, port: int, data_dir: str, workers: int) -> subproces
     )
 
 
-async def main(args: argparse.Namespace) -> dict:
-    load_before = round(os.getloadavg()[0], 2)
-    server = server_url()
-    url, txids = await _prepare(server, args.charges + args.warmup, args.effect)
-    warmup, measured = txids[: args.warmup], txids[args.warmup :]
-    port = free_port()
-    kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
-    load = Load(kind, port, args.concurrency)
-    with tempfile.TemporaryDirectory() as data_dir:
-        process = _start_server(url, port, data_dir, args.workers)
-        try:
-            await wait_ready(f"http://127.0.0.1:{port}", process)
-            await load.send(_deliveries(warmup, args.duplicates))
-            bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
-            figures = await _measured(load, bodies, process.pid)
-            health = await _measured(load, [None] * (len(bodies) // 2), process.pid)
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
-    counts = await _counts(url, args.effect)
-    await _add_pg_only_charges(url, args.pg_only_charges, args.effect)
-    pg_only = _pg_only(url, args.pg_only_charges, args.concurrency, args.pg_only_seconds)
+async def _run_mode(
+    args: argparse.Namespace, load: Load, url: str, data_dir: str, confirm: str, psp: subprocess.Popen,
+    psp_url: str, entries: list[dict], *, baseline: bool,
+) -> tuple[dict, dict | None]:
+    """One server with `LAURA_PIX_WEBHOOK_CONFIRM=confirm`: the warm-up, then the measured deliveries (and
+    `GET /health` for scale when `baseline`). Returns the delivery figures and the baseline's."""
+    warmup, measured = entries[: args.warmup], entries[args.warmup :]
+    process = _start_server(url, load.port, data_dir, args.workers, confirm=confirm, psp_url=psp_url)
+    try:
+        await wait_ready(f"http://127.0.0.1:{load.port}", process)
+        await load.send(_deliveries(warmup, args.duplicates))
+        bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
+        figures = await _measured(load, bodies, process.pid, psp.pid)
+        health = await _measured(load, [None] * (len(bodies) // 2), process.pid, psp.pid) if baseline else None
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    figures["deliveries"] = len(bodies)
+    return figures, health
+
+
+def _mode_figures(figures: dict) -> dict:
     return {
-        "bench": "pix_webhooks",
-        "effect": args.effect,
-        "load_generator": kind,
-        "deliveries": len(bodies),
-        "duplicate_share": args.duplicates,
-        "concurrency": args.concurrency,
-        "server_workers": args.workers,
-        "cpus": os.cpu_count(),
-        "load_average_1m": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
         "seconds": round(figures["seconds"], 3),
         "deliveries_per_s": figures["requests_per_s"],
         "p50_ms": figures["p50_ms"],
         "p99_ms": figures["p99_ms"],
         "mean_ms": figures.get("mean_ms"),
         "server_cpu_ms_per_delivery": figures["server_cpu_ms_per_request"],
+        "psp_cpu_ms_per_delivery": figures["psp_cpu_ms_per_request"],
         "statuses": figures["statuses"],
+        "p99_target_met": figures["p99_ms"] < 50,
+    }
+
+
+def _cost(modes: dict) -> dict | None:
+    """What confirming with the PSP adds to the same deliveries without it."""
+    if set(modes) != {"off", "psp"}:
+        return None
+    off, psp = modes["off"], modes["psp"]
+    cpu = [off["server_cpu_ms_per_delivery"], psp["server_cpu_ms_per_delivery"]]
+    return {
+        "p50_ms_added": round(psp["p50_ms"] - off["p50_ms"], 2),
+        "p99_ms_added": round(psp["p99_ms"] - off["p99_ms"], 2),
+        "throughput_ratio": round(psp["deliveries_per_s"] / off["deliveries_per_s"], 3),
+        "server_cpu_ms_added": round(cpu[1] - cpu[0], 2) if None not in cpu else None,
+    }
+
+
+async def main(args: argparse.Namespace) -> dict:
+    load_before = round(os.getloadavg()[0], 2)
+    server = server_url()
+    modes = MODES[args.confirm]
+    per_mode = args.charges + args.warmup
+    url, txids = await _prepare(server, per_mode * len(modes), args.effect)
+    kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
+    psp_port = free_port()
+    psp_url = f"http://127.0.0.1:{psp_port}"
+    psp = _start_sandbox(psp_port)
+    figures: dict[str, dict] = {}
+    health: dict | None = None
+    try:
+        entries = await _paid_at_psp(psp_url, psp, txids)
+        # One data dir for both servers, as for a restart: the master key that sealed the signing keys stays.
+        with tempfile.TemporaryDirectory() as data_dir:
+            for n, confirm in enumerate(modes):
+                load = Load(kind, free_port(), args.concurrency)
+                mine = entries[n * per_mode : (n + 1) * per_mode]
+                result, baseline = await _run_mode(
+                    args, load, url, data_dir, confirm, psp, psp_url, mine, baseline=n == 0
+                )
+                figures[confirm] = _mode_figures(result)
+                health = health or baseline
+    finally:
+        psp.terminate()
+        psp.wait(timeout=30)
+    counts = await _counts(url, args.effect)
+    await _add_pg_only_charges(url, args.pg_only_charges, args.effect)
+    pg_only = _pg_only(url, args.pg_only_charges, args.concurrency, args.pg_only_seconds)
+    assert health is not None
+    return {
+        "bench": "pix_webhooks",
+        "effect": args.effect,
+        "load_generator": kind,
+        "deliveries_per_mode": result["deliveries"],
+        "duplicate_share": args.duplicates,
+        "concurrency": args.concurrency,
+        "server_workers": args.workers,
+        "cpus": os.cpu_count(),
+        "load_average_1m": {"before": load_before, "after": round(os.getloadavg()[0], 2)},
+        "confirm": figures,
+        "confirmation_cost": _cost(figures),
         **counts,
         "expected_applied": len(txids),
         "p99_target_ms": 50,
@@ -420,8 +517,7 @@ async def main(args: argparse.Namespace) -> dict:
         "pg_only_ingest": pg_only,
         "ok": counts["double_applications"] == 0
         and counts["pix_applied"] == len(txids) == counts["charges_paid"] == counts["handler_effects"]
-        and _answered_ok(figures["statuses"])
-        and figures["p99_ms"] < 50,
+        and all(_answered_ok(mode["statuses"]) for mode in figures.values()),
     }
 
 
@@ -434,6 +530,10 @@ if __name__ == "__main__":
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
     parser.add_argument(
         "--effect", choices=sorted(PURPOSES), default="bench", help="the paid charges' effect (see PURPOSES)"
+    )
+    parser.add_argument(
+        "--confirm", choices=sorted(MODES), default="both",
+        help="LAURA_PIX_WEBHOOK_CONFIRM of the server: both runs off then psp, on charges of their own",
     )
     parser.add_argument("--pg-only-seconds", type=int, default=15, help="pgbench's run of the statement alone")
     parser.add_argument("--pg-only-charges", type=int, default=100_000)
