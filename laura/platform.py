@@ -55,8 +55,8 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
 
 
 def _register_pix_webhook(settings: Settings, host: str, port: int) -> None:
-    """Point the sandbox's webhook for our key at this API (HMAC mode), as `laura pix register-webhook` does.
-    A failure only warns: reconciliation still finds payments, and the command can be run again."""
+    """Point the sandbox's webhook for our key at this API (HMAC mode, with the data dir's secret, created
+    here on a first start), as `laura pix register-webhook` does. A failure only warns: reconciliation still finds payments, and the command can be run again."""
     from laura.pix.psp import PspError, PspUnavailable
     from laura.pix.webhook_setup import register_webhook
 

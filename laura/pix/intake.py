@@ -9,6 +9,9 @@ came) reach the same database functions and the same `settle_send`:
   Already there: a duplicate, nothing changes. A Pix we cannot match (no txid, unknown txid) or must not
   apply (amount differs, charge no longer ACTIVE) is recorded as `unmatched` / `flagged` for ops.
 - sent Pix: row lock on the send; only a PROCESSING send moves (to DONE or FAILED), and its handler runs.
+
+A webhook's received Pix reach the database only once the PSP has confirmed them (`laura.pix.confirmation`),
+unless the delivery is trusted as it is; reconciliation needs no confirmation, as it read them from the PSP.
 """
 
 from __future__ import annotations
