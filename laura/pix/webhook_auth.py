@@ -19,8 +19,8 @@ AuthMethod = Literal["hmac", "mtls"]
 def webhook_secret(settings: Settings) -> str:
     """The secret the webhook URL carries: the configured one, or the data dir's (created on first use)."""
     secret = settings.psp_webhook_secret or load_or_create_token(settings.webhook_secret_path)
-    if secret == PUBLIC_WEBHOOK_SECRET:
-        raise ValueError(f"{settings.webhook_secret_path} holds a public value: delete it to have a new one made")
+    if not secret or secret == PUBLIC_WEBHOOK_SECRET:
+        raise ValueError(f"{settings.webhook_secret_path} holds no usable secret: delete it to have a new one made")
     return secret
 
 

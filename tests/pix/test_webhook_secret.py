@@ -37,10 +37,11 @@ def test_a_configured_secret_is_used_as_is(tmp_path: Path) -> None:
     assert not (tmp_path / "webhook.secret").exists()
 
 
-def test_a_data_dir_file_holding_the_public_value_is_refused(tmp_path: Path) -> None:
-    (tmp_path / "webhook.secret").write_text(PUBLIC_WEBHOOK_SECRET)
+@pytest.mark.parametrize("content", [PUBLIC_WEBHOOK_SECRET, "", "\n"])
+def test_a_data_dir_file_holding_the_public_value_or_nothing_is_refused(tmp_path: Path, content: str) -> None:
+    (tmp_path / "webhook.secret").write_text(content)
 
-    with pytest.raises(ValueError, match="public value"):
+    with pytest.raises(ValueError, match="no usable secret"):
         webhook_secret(Settings(_env_file=None, data_dir=tmp_path))
 
 
