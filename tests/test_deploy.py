@@ -36,3 +36,20 @@ def test_dockerfile_runs_as_non_root_in_stages():
     dockerfile = (DEPLOY / "Dockerfile").read_text()
     assert dockerfile.count("FROM ") >= 2
     assert "\nUSER laura" in dockerfile
+
+
+def _directives(conf: str) -> list[str]:
+    lines = (line.split("#", 1)[0].strip() for line in (DEPLOY / "nginx" / conf).read_text().splitlines())
+    return [" ".join(line.split()) for line in lines if line]
+
+
+def test_only_the_mtls_server_forwards_client_certificate_headers():
+    """The API trusts X-SSL-Client-* from nginx: the public server must blank what a client sent, and the
+    webhook server must set them from its own verification of Efí's certificate."""
+    public, webhook = _directives("nginx.conf"), _directives("webhook-mtls.conf")
+
+    assert 'proxy_set_header X-SSL-Client-Verify "";' in public
+    assert 'proxy_set_header X-SSL-Client-Fingerprint "";' in public
+    assert "ssl_verify_client on;" in webhook
+    assert "proxy_set_header X-SSL-Client-Verify $ssl_client_verify;" in webhook
+    assert "proxy_set_header X-SSL-Client-Fingerprint $ssl_client_fingerprint;" in webhook
