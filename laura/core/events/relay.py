@@ -110,7 +110,12 @@ class Relay:
                 conn.terminate()
 
     async def relay_batch(self, conn: asyncpg.Connection) -> bool:
-        """Publish one batch; True when a full batch went out and more may be waiting."""
+        """Publish one batch; True when a full batch went out and more may be waiting.
+
+        A backlog is published batch after batch with no idle wait in between, so each batch first looks
+        for a stop that a driver call swallowed: else shutdown waited for the backlog to drain.
+        """
+        stop_if_cancelled()
         async with conn.transaction():
             events = await outbox.claim(conn, self.batch_size)
         if not events:
