@@ -214,12 +214,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=["*"],
             expose_headers=["X-Request-Id", "Retry-After"],
         )
-    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(
         RequestContextMiddleware,
         trusted_proxies=settings.trusted_proxies,
         max_body_bytes=settings.max_body_bytes,
     )
+    app.add_middleware(SecurityHeadersMiddleware)  # outermost: its headers are on every answer, a 500 included
     app.include_router(_ops_router())
     for router in ROUTERS:
         app.include_router(router)

@@ -48,6 +48,10 @@ class AppError(Exception):
         return payload
 
 
+class InternalError(AppError):
+    """An unexpected failure: the client learns only that it happened and its request id."""
+
+
 class ValidationFailed(AppError):
     error = "VALIDATION_ERROR"
     status = 422

@@ -76,18 +76,13 @@ async def _replay(_: Request, exc: IdempotentReplay) -> JSONResponse:
     return JSONResponse(exc.body, status_code=exc.status, headers={"Idempotent-Replayed": "true"})
 
 
-async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
-    _log.exception("unhandled_error", exc_type=type(exc).__name__)
-    body = {"error": "INTERNAL_ERROR", "message": "Internal error", "requestId": _request_id()}
-    return JSONResponse(body, status_code=500)
-
-
 def install_error_handlers(app: FastAPI) -> None:
+    """The known failures; an unexpected one is answered by `RequestContextMiddleware`, inside the request's
+    context (a handler for `Exception` here would run outside every middleware, without the request id)."""
     app.add_exception_handler(AppError, _app_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(IdempotentReplay, _replay)
-    app.add_exception_handler(Exception, _unexpected)
 
 
 _SECURITY_HEADERS = [

@@ -19,12 +19,13 @@ from typing import Annotated, Any, Callable
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, SessionDep, after_rollback, execute, fetchrow, one_statement, write_at_commit
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
+from laura.core.text import refuse_nul
 
 
 class IdempotencyKeyReused(ValidationFailed):
@@ -155,6 +156,7 @@ IdempotencyKeyHeader = Annotated[
         max_length=255,
         description="Retry-safe key: the same key and body replay the first response for 24 h.",
     ),
+    AfterValidator(refuse_nul),
 ]
 
 

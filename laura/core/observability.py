@@ -10,13 +10,15 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from ipaddress import ip_address
+from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from laura.core.errors import PayloadTooLarge
+from laura.core.errors import AppError, InternalError, PayloadTooLarge, ValidationFailed
 from laura.core.redaction import install_filter, redact_event
+from laura.core.text import NUL, nul_detail
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
@@ -25,6 +27,8 @@ HTTP_DURATION = Histogram(
     ["method", "route", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0),
 )
+
+_errors_log = structlog.get_logger("laura.errors")
 
 
 @dataclass
@@ -58,7 +62,7 @@ def configure_logging(level: str = "INFO", json_logs: bool = True, *, access_log
     structlog.configure(
         processors=[*shared, *finish],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(sys.stdout),
+        logger_factory=structlog.PrintLoggerFactory(),  # the sys.stdout of the moment, not of configuration
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stdout)
@@ -104,8 +108,38 @@ def _valid_request_id(value: str | None) -> bool:
     return bool(value) and len(value) <= 128 and value.isprintable()
 
 
+def _text_refusal(scope: Scope) -> ValidationFailed | None:
+    """A NUL character in a query parameter or in the path, refused for every route at once (PostgreSQL
+    text cannot hold it, `core.text`); bodies are checked by `RequestModel`, and HTTP servers refuse a NUL
+    in a header themselves."""
+    query: bytes = scope.get("query_string", b"")
+    path: str = scope.get("path", "")
+    if b"%00" not in query and b"\x00" not in query and NUL not in path:
+        return None
+    details = [
+        nul_detail(name.replace(NUL, "") or "query")
+        for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+        if NUL in name or NUL in value
+    ]
+    if NUL in path:
+        details.append(nul_detail("path"))
+    return ValidationFailed(details=details) if details else None
+
+
+async def _answer(send: Send, error: AppError, request_id: str) -> None:
+    """Answer a refusal made here, before (or instead of) the app, in the one error shape."""
+    body = json.dumps(error.body(request_id), separators=(",", ":")).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": error.status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 class RequestContextMiddleware:
-    """Pure ASGI: request id in and out, body size limit, one log line and metrics per request."""
+    """Pure ASGI: request id in and out, body size limit, NUL refusal, one log line and metrics per request.
+
+    It is also the last resort for an unexpected error: the 500 is answered here, inside the request's
+    context, so it carries the request's own id in its body and header and the error's log line has it
+    (Starlette's catch-all runs outside every middleware, after the context is gone)."""
 
     def __init__(self, app: ASGIApp, *, trusted_proxies: list[str], max_body_bytes: int) -> None:
         self.app = app
@@ -136,32 +170,34 @@ class RequestContextMiddleware:
 
     async def _http(self, scope: Scope, receive: Receive, send: Send, ctx: RequestContext) -> None:
         started = time.perf_counter()
-        status_holder = {"status": 500}
+        response = {"status": 500, "started": False}
         request_id_header = (b"x-request-id", ctx.request_id.encode("latin-1"))
-        declared = _header(scope, b"content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
-            await self._too_large(scope, send, ctx)
-            status_holder["status"] = 413
-            self._observe(scope, ctx, status_holder["status"], started)
-            return
-
-        if declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-            receive = await self._buffer_chunked(receive)
-            if receive is None:
-                await self._too_large(scope, send, ctx)
-                self._observe(scope, ctx, 413, started)
-                return
 
         async def send_with_id(message: Message) -> None:
             if message["type"] == "http.response.start":
-                status_holder["status"] = message["status"]
+                response["status"], response["started"] = message["status"], True
                 message["headers"] = [*message.get("headers", []), request_id_header]
             await send(message)
 
         try:
+            refusal = _text_refusal(scope)
+            declared = _header(scope, b"content-length")
+            if refusal is None and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+                refusal = PayloadTooLarge()
+            if refusal is None and declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
+                receive = await self._buffer_chunked(receive)
+                refusal = PayloadTooLarge() if receive is None else None
+            if refusal is not None:
+                await _answer(send_with_id, refusal, ctx.request_id)
+                return
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            _errors_log.exception("unhandled_error", exc_type=type(exc).__name__)
+            if response["started"]:
+                raise  # too late for an answer: the server drops the connection
+            await _answer(send_with_id, InternalError(), ctx.request_id)
         finally:
-            self._observe(scope, ctx, status_holder["status"], started)
+            self._observe(scope, ctx, response["status"], started)
 
     async def _buffer_chunked(self, receive: Receive) -> Receive | None:
         """A body without Content-Length is read up front (at most the limit) so an oversized one gets 413."""
@@ -188,21 +224,6 @@ class RequestContextMiddleware:
             return {"type": "http.request", "body": body, "more_body": False}
 
         return replay
-
-    async def _too_large(self, scope: Scope, send: Send, ctx: RequestContext) -> None:
-        body = json.dumps(PayloadTooLarge().body(ctx.request_id)).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"x-request-id", ctx.request_id.encode("latin-1")),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
     def _observe(self, scope: Scope, ctx: RequestContext, status: int, started: float) -> None:
         elapsed = time.perf_counter() - started

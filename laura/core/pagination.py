@@ -66,7 +66,11 @@ def encode_cursor(values: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
+    """The values `encode_cursor` put in; anything else (not base64, not JSON, not an object) is a 422."""
     try:
-        return json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
-    except ValueError as exc:
-        raise ValidationFailed("Invalid cursor", details=[{"field": "cursor", "message": "malformed"}]) from exc
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except ValueError:
+        values = None
+    if not isinstance(values, dict):
+        raise ValidationFailed("Invalid cursor", details=[{"field": "cursor", "message": "malformed"}])
+    return values

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer
+from pydantic import BaseModel, ConfigDict, PlainSerializer, field_validator
 from pydantic.alias_generators import to_camel
+
+from laura.core.text import refuse_nul
 
 
 class ApiModel(BaseModel):
@@ -16,9 +18,16 @@ class ApiModel(BaseModel):
 
 
 class RequestModel(ApiModel):
-    """Request bodies refuse unknown fields, so a typo is a 422 and not a silently ignored value."""
+    """Request bodies refuse unknown fields, so a typo is a 422 and not a silently ignored value; and a
+    NUL character in any text field, which PostgreSQL cannot store (`core.text`). The check runs before the
+    field's own constraints, so the refusal says what is wrong; nested models check their own fields."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        return refuse_nul(value)
 
 
 def _iso_z(value: datetime) -> str:

@@ -189,11 +189,13 @@ def _delivery_outcome(outcomes: list[Outcome], unconfirmed: int) -> DeliveryOutc
 def parse_notification(body: bytes) -> tuple[list[ReceivedPix], list[SentPix]]:
     """Efí's `{"pix": [...]}`: received Pix, and outcomes of sends (`tipo: SOLICITACAO` or with
     `gnExtras.idEnvio`). A body without `pix` (Efí's test call on registration) holds none.
-    Raises ValueError when unreadable (amounts included: whole cents only)."""
+    Raises ValueError when unreadable (amounts included: whole cents only; texts: no NUL)."""
     try:
         data = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ValueError("not JSON") from exc
+    if b"\\u0000" in body:  # the only way JSON spells a NUL, which PostgreSQL text cannot hold
+        raise ValueError("a text holds the NUL character (U+0000)")
     if not isinstance(data, dict):
         raise ValueError("not a JSON object")  # noqa: TRY004 - ValueError means "unreadable" here
     entries = data.get("pix", [])

@@ -197,6 +197,18 @@ async def test_an_unreadable_delivery_is_kept_and_refused(client: httpx.AsyncCli
     assert await scalar(db, "SELECT count(*) FROM financial_events") == 0
 
 
+async def test_a_nul_character_in_a_delivery_is_kept_and_refused_not_a_500(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    response = await client.post(SIGNED, json={"pix": [pix_entry("txid\u0000evil", "10.00", e2e="E\u0000")]})
+
+    assert response.status_code == 400 and response.json()["error"] == "INVALID_WEBHOOK_PAYLOAD"
+    assert [row.error for row in await rows(db, "SELECT error FROM webhook_deliveries")] == [
+        "a text holds the NUL character (U+0000)"
+    ]
+    assert await scalar(db, "SELECT count(*) FROM financial_events") == 0
+
+
 async def test_the_registration_ping_without_pix_is_acknowledged(
     client: httpx.AsyncClient, db: Database
 ) -> None:

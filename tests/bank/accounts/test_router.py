@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import base64
 import uuid
 from decimal import Decimal
 
+import pytest
 from sqlalchemy import text
 
 from laura.bank.accounts.numbers import is_valid_account_number
@@ -55,6 +57,15 @@ async def test_balance_and_statement_with_running_balance(app, client):
     )
     assert [(e["amount"], e["balance"]) for e in second.json()["data"]] == [(100.0, 100.0)]
     assert second.json()["pagination"]["hasMore"] is False
+
+
+@pytest.mark.parametrize("decoded", [b"[1]", b'"text"', b"5", b"null", b"{oops"])
+async def test_a_cursor_that_is_not_one_of_ours_is_a_422(client, decoded):
+    _, headers = await auth_headers(client)
+    cursor = base64.urlsafe_b64encode(decoded).decode().rstrip("=")
+    response = await client.get("/api/accounts/me/statement", params={"cursor": cursor}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["details"] == [{"field": "cursor", "message": "malformed"}]
 
 
 async def test_statement_date_window_and_csv(app, client):
