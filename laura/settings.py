@@ -101,6 +101,10 @@ class Settings(BaseSettings):
     """A send PROCESSING this long is read back at the PSP by the every-minute recheck (money going out
     should not wait for the 5-minute reconciliation; a resend reuses its idEnvio, so it never pays twice)."""
 
+    schedule_max_days: int = 366
+    """How far ahead a Pix (`scheduledFor`) or a bill payment (`paymentDate`) may be scheduled; later is a 422
+    (a job queued for the year 9999 is no one's intent)."""
+
     ted_fee: Decimal = Decimal("8.50")
     transfer_max_amount: Decimal = Decimal("10000.00")
     transfer_daily_limit: Decimal = Decimal("20000.00")

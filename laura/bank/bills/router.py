@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, status
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import Response
 
 from laura.bank.accounts.deps import BalanceCacheDep
@@ -19,6 +21,13 @@ from laura.core.pagination import Page, PageDep
 from laura.identity.deps import CurrentUser
 
 router = APIRouter(prefix="/api/bills", tags=["bills"])
+
+
+def _schedule_max_days(request: Request) -> int:
+    return request.app.state.settings.schedule_max_days
+
+
+ScheduleMaxDays = Annotated[int, Depends(_schedule_max_days)]
 
 
 def payment_out(payment: BillPayment) -> PaymentOut:
@@ -60,9 +69,12 @@ async def validate(body: ValidateRequest, user: CurrentUser, session: SessionDep
     },
 )
 @idempotent()
-async def pay(body: PayRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep) -> PaymentOut:
-    """Pay now, or on a future `paymentDate` (SCHEDULED; paid by a job that morning)."""
-    return payment_out(await service.pay(session, user_id=user.id, data=body, cache=cache))
+async def pay(
+    body: PayRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep, horizon: ScheduleMaxDays
+) -> PaymentOut:
+    """Pay now, or on a future `paymentDate` (SCHEDULED; paid by a job that morning), at most
+    `LAURA_SCHEDULE_MAX_DAYS` ahead."""
+    return payment_out(await service.pay(session, user_id=user.id, data=body, cache=cache, schedule_max_days=horizon))
 
 
 @router.get("", response_model=Page[PaymentOut])

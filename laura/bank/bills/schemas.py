@@ -32,7 +32,9 @@ class ValidateOut(ApiModel):
 class PayRequest(RequestModel):
     barcode: str = Field(max_length=80)
     amount: Amount
-    payment_date: date | None = None
+    payment_date: date | None = Field(
+        default=None, description="Pay later: at most `LAURA_SCHEDULE_MAX_DAYS` (366) days ahead."
+    )
 
 
 class PaymentOut(ApiModel):

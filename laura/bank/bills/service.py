@@ -74,8 +74,11 @@ async def validate(session: AsyncSession, barcode: str, amount: Decimal | None) 
     )
 
 
-async def pay(session: AsyncSession, *, user_id: uuid.UUID, data: PayRequest, cache: BalanceCache) -> BillPayment:
-    """Pay now (COMPLETED) or schedule for `paymentDate` (SCHEDULED); a slip is paid once in the bank."""
+async def pay(
+    session: AsyncSession, *, user_id: uuid.UUID, data: PayRequest, cache: BalanceCache, schedule_max_days: int
+) -> BillPayment:
+    """Pay now (COMPLETED) or schedule for `paymentDate` (SCHEDULED, at most `schedule_max_days` ahead); a
+    slip is paid once in the bank."""
     bill = parse_bill(data.barcode)
     check_amount(bill, data.amount)
     if bill.amount is None and data.amount is None:
@@ -86,6 +89,9 @@ async def pay(session: AsyncSession, *, user_id: uuid.UUID, data: PayRequest, ca
         raise ValidationFailed(
             "paymentDate cannot be in the past", details=[{"field": "paymentDate", "message": "in the past"}]
         )
+    if payment_date > today + timedelta(days=schedule_max_days):
+        message = f"at most {schedule_max_days} days ahead"
+        raise ValidationFailed(f"paymentDate is {message}", details=[{"field": "paymentDate", "message": message}])
     repo = BillRepository(session)
     registered = await repo.registered(bill.barcode)
     limit = _payment_limit(bill, registered)

@@ -37,7 +37,7 @@ from laura.bank.metrics import count_transfer
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import PixRequest
-from laura.bank.transfers.service import Limits, audit_transfer, check_limits, event_data
+from laura.bank.transfers.service import Limits, audit_transfer, check_limits, check_schedule, event_data
 from laura.core.errors import ValidationFailed
 from laura.core.events import publish
 from laura.core.jobs import defer
@@ -111,8 +111,9 @@ async def send_pix_transfer(
     now: datetime | None = None,
 ) -> Transfer:
     """Pay a Pix now (COMPLETED inside the bank, PENDING through the PSP) or schedule it (SCHEDULED)."""
-    order = resolve_order(data)
     now = now or utcnow()
+    check_schedule(data.scheduled_for, now, limits)
+    order = resolve_order(data)
     await accounts.require_account(session, user_id, lock=True)
     repo = TransferRepository(session)
     await check_limits(repo, user_id, order.amount_cents, limits)

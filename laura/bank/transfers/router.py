@@ -72,6 +72,7 @@ async def _limits(request: Request) -> service.Limits:
         per_transfer=settings.transfer_max_amount,
         daily=settings.transfer_daily_limit,
         pix_night=settings.pix_night_limit,
+        schedule_max_days=settings.schedule_max_days,
     )
 
 

@@ -73,7 +73,9 @@ class PixRequest(RequestModel):
     br_code: str | None = Field(default=None, max_length=512)
     amount: Amount | None = None
     description: str | None = Field(default=None, max_length=140)
-    scheduled_for: AwareDatetime | None = None
+    scheduled_for: AwareDatetime | None = Field(
+        default=None, description="Send later: at most `LAURA_SCHEDULE_MAX_DAYS` (366) days ahead."
+    )
 
     @model_validator(mode="after")
     def _one_target(self) -> PixRequest:

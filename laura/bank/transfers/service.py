@@ -8,7 +8,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from typing import TypeVar
 
@@ -34,7 +34,7 @@ from laura.bank.transfers.outcomes import P2PSendOutcome
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import CancelOut, P2PRequest
 from laura.core.db import Database
-from laura.core.errors import AppError
+from laura.core.errors import AppError, ValidationFailed
 from laura.core.events import publish, statement_committed, statement_event_data
 from laura.core.idempotency import StatementKey, statement_args as key_statement_args
 from laura.core.money import from_cents, to_cents
@@ -51,6 +51,8 @@ class Limits:
     daily: Decimal
     pix_night: Decimal | None = None
     """Pix sent in one night (20:00-06:00 Brasília, Resolução BCB nº 142); None: no night cap."""
+    schedule_max_days: int | None = None
+    """How far ahead a transfer may be scheduled; None: no bound."""
 
 
 def start_of_day(now: datetime) -> datetime:
@@ -79,6 +81,17 @@ def limit_exceeded(broken: P2PSendOutcome, sent_today: int, limits: Limits) -> T
         f"O limite diário de R$ {limits.daily} seria excedido",
         details={"limit": str(limits.daily), "usedToday": str(from_cents(sent_today))},
     )
+
+
+def check_schedule(when: datetime | None, now: datetime, limits: Limits) -> None:
+    """Refuse a `scheduledFor` further ahead than the bank schedules (a 422, before anything is locked)."""
+    if when is None or limits.schedule_max_days is None:
+        return
+    if when > now + timedelta(days=limits.schedule_max_days):
+        message = f"at most {limits.schedule_max_days} days ahead"
+        raise ValidationFailed(
+            f"scheduledFor is {message}", details=[{"field": "scheduledFor", "message": message}]
+        )
 
 
 def enforce_limits(cents: int, sent_today: int, limits: Limits) -> None:

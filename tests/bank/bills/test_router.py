@@ -96,6 +96,28 @@ async def test_pay_refusals(app, client):
     assert await balance(client, headers) == Decimal("5.00")
 
 
+async def test_a_payment_date_beyond_the_horizon_is_a_422_and_queues_nothing(app, client, settings):
+    _, headers = await funded_customer(app, client, "100.00")
+    horizon = settings.schedule_max_days
+    utility = build_utility_line("3", Decimal("9.10"), "0123", f"{uuid.uuid4().int % 10**25:025d}")  # no due date
+    far_bank_slip = _line("5.00", days=horizon + 30)
+    for line, amount, when in ((utility, 9.10, "9999-12-31"), (far_bank_slip, 5, str(_today() + timedelta(days=horizon + 1)))):
+        refused = await client.post(
+            "/api/bills/pay", json={"barcode": line, "amount": amount, "paymentDate": when}, headers=headers
+        )
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["details"] == [{"field": "paymentDate", "message": f"at most {horizon} days ahead"}]
+    async with app.state.db.engine.connect() as conn:
+        assert await conn.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
+        assert await conn.scalar(text("SELECT count(*) FROM bill_payments")) == 0
+    inside = await client.post(
+        "/api/bills/pay",
+        json={"barcode": far_bank_slip, "amount": 5, "paymentDate": str(_today() + timedelta(days=horizon))},
+        headers=headers,
+    )
+    assert inside.status_code == 201 and inside.json()["status"] == "SCHEDULED"
+
+
 async def test_scheduled_payment_is_paid_by_the_job_or_fails(app, client):
     user, headers = await funded_customer(app, client, "100.00")
     when = str(_today() + timedelta(days=3))

@@ -114,6 +114,24 @@ async def test_night_limit_sums_the_current_night(app, client):
     assert await balance(client, r_headers) == Decimal("600.00")
 
 
+async def test_a_pix_scheduled_beyond_the_horizon_is_a_422_and_queues_nothing(app, client, settings):
+    _, headers = await funded_customer(app, client, "30.00")
+    _, _, key = await _with_key(app, client)
+    now = datetime.now(UTC)
+    horizon = timedelta(days=settings.schedule_max_days)
+    for when in ("9999-12-31T00:00:00Z", (now + horizon + timedelta(hours=1)).isoformat()):
+        refused = await _pix(client, headers, pixKey=key, amount=1.00, scheduledFor=when)
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"] == "VALIDATION_ERROR"
+        assert refused.json()["details"] == [
+            {"field": "scheduledFor", "message": f"at most {settings.schedule_max_days} days ahead"}
+        ]
+    assert await _scalar(app, "SELECT count(*) FROM procrastinate_jobs") == 0
+    assert await _scalar(app, "SELECT count(*) FROM transfers") == 0
+    inside = await _pix(client, headers, pixKey=key, amount=1.00, scheduledFor=(now + horizon - timedelta(hours=1)).isoformat())
+    assert inside.status_code == 201 and inside.json()["status"] == "SCHEDULED"
+
+
 async def test_scheduled_pix_runs_later_or_fails_on_a_short_balance(app, client, settings):
     sender, headers = await funded_customer(app, client, "30.00")
     _, r_headers, key = await _with_key(app, client)
