@@ -5,7 +5,8 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Annotated
 
-from pydantic import AfterValidator, PlainSerializer, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 CENT = Decimal("0.01")
 
@@ -20,6 +21,14 @@ def to_cents(amount: Decimal) -> int:
 
 def from_cents(cents: int) -> Decimal:
     return (Decimal(cents) / 100).quantize(CENT)
+
+
+def _json_number(value: object) -> object:
+    """The wire contract is a JSON number (`150.00`): a string amount is refused, not guessed at. A number is
+    read exactly: pydantic takes a JSON number's own digits, and a float's shortest repr (0.1 -> 0.1)."""
+    if isinstance(value, str):
+        raise PydanticCustomError("decimal_type", "must be a JSON number with at most two decimals, e.g. 150.00")
+    return value
 
 
 def _positive_two_places(value: Decimal) -> Decimal:
@@ -39,11 +48,12 @@ _money_json = PlainSerializer(lambda v: float(v) if v is not None else None, ret
 
 Amount = Annotated[
     Decimal,
+    BeforeValidator(_json_number),
     AfterValidator(_positive_two_places),
     _money_json,
     WithJsonSchema({"type": "number", "multipleOf": 0.01, "exclusiveMinimum": 0, "examples": [150.0]}),
 ]
-"""A request amount: positive, at most two decimals (the wire contract); 422 otherwise."""
+"""A request amount: a JSON number, positive, at most two decimals (the wire contract); 422 otherwise."""
 
 Money = Annotated[Decimal, _money_json, WithJsonSchema({"type": "number", "examples": [150.0]})]
 """A response amount: serialized as a JSON number with the Decimal's value."""

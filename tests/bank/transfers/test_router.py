@@ -49,6 +49,25 @@ async def test_p2p_moves_money_audits_and_publishes(app, client):
     assert ("transfer.received", [uuid.UUID(recipient["id"])]) in [(e.type, e.user_ids) for e in events]
 
 
+async def test_an_amount_as_a_json_string_is_a_422_and_the_openapi_says_number(app, client):
+    sender, s_headers = await funded_customer(app, client, "100.00")
+    recipient, _ = await funded_customer(app, client)
+    refused = await client.post(
+        "/api/transfers/p2p", json={"recipientUserId": recipient["id"], "amount": "1.00"}, headers=s_headers
+    )
+    assert refused.status_code == 422
+    assert [(d["field"], d["type"]) for d in refused.json()["details"]] == [("amount", "decimal_type")]
+    assert await balance(client, s_headers) == Decimal("100.00")
+    tenth = await _p2p(client, s_headers, recipient, 0.1)
+    assert tenth.status_code == 201 and tenth.json()["amount"] == 0.1
+    assert await balance(client, s_headers) == Decimal("99.90")
+    spec = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    for model in ("P2PRequest", "PixRequest", "TedRequest", "PayRequest", "ValidateRequest", "DepositRequest"):
+        amount = spec[model]["properties"]["amount"]
+        options = amount.get("anyOf", [amount])
+        assert [o["type"] for o in options if o.get("type") != "null"] == ["number"], (model, amount)
+
+
 async def test_p2p_refusals(app, client):
     sender, headers = await funded_customer(app, client, "20.00")
     recipient, _ = await funded_customer(app, client)
