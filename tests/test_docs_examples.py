@@ -24,9 +24,10 @@ import httpx
 import pytest
 
 from laura.bank.seed import fund_customer
+from laura.settings import Settings
 from tests.helpers import auth_headers, staff_headers
-from tests.pix.conftest import WEBHOOK_SECRET, settings  # noqa: F401 - the app against the PSP sandbox
-from tests.pix.sandbox.fixtures import sandbox_server, sandbox_url  # noqa: F401
+from tests.pix.conftest import WEBHOOK_SECRET
+from tests.pix.sandbox.fixtures import CLIENT_ID, CLIENT_SECRET, PIX_KEY, sandbox_server, sandbox_url  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[1]
 API = "http://127.0.0.1:8000"
@@ -259,6 +260,24 @@ def _date(words: list[str]) -> str:
         now += timedelta(days=1)
         words = words[2:]
     return now.strftime(words[-1].removeprefix("+").replace("%F", "%Y-%m-%d").replace("%T", "%H:%M:%S"))
+
+
+@pytest.fixture
+def settings(settings: Settings, sandbox_url: str) -> Settings:  # noqa: F811 - the fixture, by name
+    """The app against the PSP sandbox (deposits), with no clock that a slow run could outlast between two
+    examples (an offer's 15 s, a position's 60 s)."""
+    return settings.model_copy(
+        update={
+            "psp_base_url": sandbox_url,
+            "psp_client_id": CLIENT_ID,
+            "psp_client_secret": CLIENT_SECRET,
+            "psp_pix_key": PIX_KEY,
+            "psp_webhook_secret": WEBHOOK_SECRET,
+            "ride_offer_ttl_seconds": 3600.0,
+            "mobility_location_max_age_seconds": 3600.0,
+            "mobility_location_max_delay_seconds": 3600.0,
+        }
+    )
 
 
 @pytest.fixture
