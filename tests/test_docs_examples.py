@@ -2,7 +2,7 @@
 order written, so the docs cannot drift from the API.
 
 The examples are plain `curl` commands a reader can paste into bash (with `jq`). This reads them the way bash
-would for the subset they use: `$VAR` and `$(uuidgen)`, `VAR=$(curl … | jq -r .field)` and
+would for the subset they use: `$VAR`, `$(uuidgen)`, `$(cat .laura/webhook.secret)`, `VAR=$(curl … | jq -r .field)` and
 `VAR=$(date -u …)` to keep a value for later commands. A command's status is the one its comment starts
 with (`# 201 …`), else any 2xx; the JSON keys the first comment line shows must be in the answer. Values the
 docs take as given (an admin's token, a second customer) come from `_Given`.
@@ -158,6 +158,9 @@ class Shell:
 
     async def expand(self, text: str) -> str:
         text = text.replace("$(uuidgen)", str(uuid.uuid4()))
+        text = text.replace(
+            "$(cat .laura/webhook.secret)", await self.given.value("LAURA_PSP_WEBHOOK_SECRET")
+        )
         for name in sorted(set(_VARIABLE.findall(text)), key=len, reverse=True):
             value = await self.given.value(name)
             text = re.sub(rf"\$\{{{name}\}}|\${name}(?![A-Z0-9_])", lambda _, value=value: value, text)
