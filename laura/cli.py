@@ -37,7 +37,7 @@ def migrate(ctx: typer.Context, data_dir: DataDir = None) -> None:
     from laura.core.migrations import upgrade
 
     settings = resolve_settings(data_dir)
-    upgrade(settings.database_url)
+    upgrade(settings.required_database_url)
     console.print("[green]migrations at head[/green]")
 
 
@@ -54,7 +54,7 @@ def migrate_new_sql(
 
     settings = resolve_settings(data_dir)
     try:
-        written = new_sql_migration(plain_url(settings.database_url), message)
+        written = new_sql_migration(plain_url(settings.required_database_url), message)
     except SqlDefinitionsInvalid as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(1) from exc
@@ -133,7 +133,7 @@ def users_create(
     settings = resolve_settings(data_dir)
 
     async def run() -> str:
-        db = Database(settings.database_url)
+        db = Database(settings.required_database_url)
         try:
             async with db.unit_of_work() as session:
                 user = await create_privileged_user(
@@ -165,7 +165,7 @@ def audit_verify(data_dir: DataDir = None) -> None:
     settings = resolve_settings(data_dir)
 
     async def run():  # type: ignore[no-untyped-def]
-        db = Database(settings.database_url)
+        db = Database(settings.required_database_url)
         try:
             async with db.sessionmaker() as session:
                 return await verify_chain(session)
@@ -257,7 +257,7 @@ def keys_rotate(data_dir: DataDir = None) -> None:
     cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
 
     async def run() -> str:
-        db = Database(settings.database_url)
+        db = Database(settings.required_database_url)
         try:
             async with db.unit_of_work() as session:
                 return await rotate_signing_key(session, cipher)

@@ -11,6 +11,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import uvicorn
 from rich.console import Console
@@ -22,7 +23,10 @@ from laura.settings import Settings
 console = Console(stderr=True)
 
 
-def _step(progress: Progress, label: str, action: Callable[[], object]) -> object:
+T = TypeVar("T")
+
+
+def _step(progress: Progress, label: str, action: Callable[[], T]) -> T:
     task = progress.add_task(label, total=1)
     result = action()
     progress.update(task, completed=1, description=f"[green]✓[/green] {label}")
@@ -46,7 +50,8 @@ def _start_sandbox(settings: Settings, psp_port: int) -> subprocess.Popen:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"PSP sandbox exited: {process.stderr.read().decode()[-500:]}")
+            output = process.stderr.read() if process.stderr else b""
+            raise RuntimeError(f"PSP sandbox exited: {output.decode()[-500:]}")
         if not _port_free("127.0.0.1", psp_port):
             return process
         time.sleep(0.2)
@@ -96,11 +101,11 @@ def run_platform(
         raise RuntimeError(f"port {port} on {host} is already in use (choose another with --port)")
     sandbox: subprocess.Popen | None = None
     with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
-        settings = _step(progress, "PostgreSQL", resolve)  # type: ignore[assignment]
-        _step(progress, "Migrations", lambda: upgrade(settings.database_url))
+        settings = _step(progress, "PostgreSQL", resolve)
+        _step(progress, "Migrations", lambda: upgrade(settings.required_database_url))
         users = _step(progress, "Demo data", lambda: asyncio.run(seed_demo(settings))) if demo else []
         if settings.psp_base_url is None:
-            sandbox = _step(progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port))  # type: ignore[assignment]
+            sandbox = _step(progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port))
             settings = settings.model_copy(update={"psp_base_url": f"http://127.0.0.1:{psp_port}"})
             _step(progress, "Pix webhook", lambda: _register_pix_webhook(settings, host, port))
     base = f"http://{host}:{port}"

@@ -45,7 +45,7 @@ DEMO_USERS = [
 
 async def seed_demo(settings: Settings) -> list[DemoUser]:
     """Create the demo users that do not exist yet; returns every demo user (for printing logins)."""
-    db = Database(settings.database_url)
+    db = Database(settings.required_database_url)
     policy = AuthPolicy(
         access_ttl_seconds=settings.access_token_ttl_seconds,
         refresh_ttl_seconds=settings.refresh_token_ttl_seconds,

@@ -153,6 +153,13 @@ class Settings(BaseSettings):
         return mode
 
     @property
+    def required_database_url(self) -> str:
+        """`database_url` where nothing can run without one (the CLI's `resolve_settings` always sets it)."""
+        if not self.database_url:
+            raise RuntimeError("LAURA_DATABASE_URL is not set")
+        return self.database_url
+
+    @property
     def secret_key_path(self) -> Path:
         return self.data_dir / "secret.key"
 

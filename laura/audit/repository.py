@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.audit.models import AuditLog
 from laura.core.db import execute, write_at_commit
 
-
 _APPEND = "SELECT audit_append($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11, $12)"
 
 

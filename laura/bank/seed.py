@@ -74,7 +74,7 @@ async def fund_customer(session: AsyncSession, user_id: uuid.UUID, amount: Decim
 
 async def seed_bank(settings: Settings) -> None:
     """Fund the demo customers once; running it again changes nothing (ledger references are unique)."""
-    db = Database(settings.database_url)
+    db = Database(settings.required_database_url)
     try:
         async with db.unit_of_work() as session:
             repo = AccountRepository(session)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -17,7 +17,7 @@ DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embe
 def resolve_settings(data_dir: Path | None = None) -> Settings:
     """Settings with a database URL: LAURA_DATABASE_URL, else the embedded server (started or joined)."""
     settings = get_settings()
-    updates: dict = {}
+    updates: dict[str, Any] = {}
     if data_dir is not None:
         updates["data_dir"] = data_dir
     if not settings.database_url:

@@ -22,7 +22,7 @@ def embedded_database_url(data_dir: Path) -> str:
 
         server = pgserver.get_server(pgdata, cleanup_mode="stop")
         uri = server.get_uri()
-    except Exception as exc:  # noqa: BLE001 - any failure here means "no embedded database on this machine"
+    except Exception as exc:
         raise EmbeddedDatabaseError(
             f"The embedded PostgreSQL (pgserver) could not start in {pgdata}: {exc}. "
             "Point LAURA_DATABASE_URL at a PostgreSQL 14+ server instead, e.g. "

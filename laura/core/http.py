@@ -79,10 +79,12 @@ async def _replay(_: Request, exc: IdempotentReplay) -> JSONResponse:
 def install_error_handlers(app: FastAPI) -> None:
     """The known failures; an unexpected one is answered by `RequestContextMiddleware`, inside the request's
     context (a handler for `Exception` here would run outside every middleware, without the request id)."""
-    app.add_exception_handler(AppError, _app_error)
-    app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-    app.add_exception_handler(IdempotentReplay, _replay)
+    # FastAPI's decorator form registers the same handlers; it is typed for handlers of a narrower
+    # exception than starlette's `add_exception_handler` signature (Exception) admits
+    app.exception_handler(AppError)(_app_error)
+    app.exception_handler(RequestValidationError)(_validation_error)
+    app.exception_handler(StarletteHTTPException)(_http_error)
+    app.exception_handler(IdempotentReplay)(_replay)
 
 
 _SECURITY_HEADERS = [

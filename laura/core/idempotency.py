@@ -14,15 +14,24 @@ import functools
 import hashlib
 import inspect
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import Database, SessionDep, after_rollback, execute, fetchrow, one_statement, write_at_commit
+from laura.core.db import (
+    Database,
+    SessionDep,
+    after_rollback,
+    execute,
+    fetchrow,
+    one_statement,
+    write_at_commit,
+)
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 from laura.core.text import refuse_nul

@@ -48,6 +48,9 @@ __all__ = [
     "register_task_modules",
 ]
 
+AnyTask = Task[..., Any, Any]
+"""A task of any signature (what the registry and `defer` handle)."""
+
 JOB_RETENTION_HOURS = 7 * 24
 """Succeeded jobs are pruned this long after they finished; failed ones stay until retried."""
 
@@ -55,7 +58,7 @@ app = App(connector=PsycopgConnector())
 """The one Procrastinate app; `run_worker` swaps in a connector for the configured database."""
 
 
-_STARTUP_TASKS: list[Task] = []
+_STARTUP_TASKS: list[AnyTask] = []
 _task_modules: list[str] = []
 
 
@@ -65,7 +68,7 @@ def register_task_modules(modules: Iterable[str]) -> None:
     _task_modules.extend(module for module in modules if module not in _task_modules)
 
 
-def at_worker_start(task: Task) -> Task:
+def at_worker_start(task: AnyTask) -> AnyTask:
     """Have every worker enqueue `task` (it takes no arguments) as it starts: the catch-up a crash calls
     for, such as work whose job died with the previous worker. Give the task a `queueing_lock`, so
     workers starting together queue it once."""
@@ -138,14 +141,14 @@ class Retry(BaseRetryStrategy):
 
     def delay(self, attempts: int) -> float:
         """Seconds to wait before the retry that follows `attempts` failed runs."""
-        return min(self.max_backoff_seconds, self.backoff_seconds * 2**attempts)
+        return min(self.max_backoff_seconds, self.backoff_seconds * 2.0**attempts)
 
     def get_retry_decision(self, *, exception: BaseException, job: Job) -> RetryDecision | None:
         if job.attempts >= self.max_attempts or isinstance(exception, self.give_up_on):
             return None
         runtime = _runtime.get()
         scale = runtime.retry_scale if runtime else 1.0
-        return RetryDecision(retry_in={"seconds": self.delay(job.attempts) * scale})
+        return RetryDecision(retry_in={"microseconds": round(self.delay(job.attempts) * scale * 1e6)})
 
 
 JobBody = Callable[..., Awaitable[Any]]
@@ -159,11 +162,11 @@ def job_task(
     priority: int = 0,
     lock: str | None = None,
     queueing_lock: str | None = None,
-) -> Callable[[JobBody], Task]:
+) -> Callable[[JobBody], AnyTask]:
     """Register `body(session, **args)` as task `name`: it runs in one unit of work on the worker's
     database, committed when it returns and rolled back when it raises (then `retry` decides)."""
 
-    def decorate(body: JobBody) -> Task:
+    def decorate(body: JobBody) -> AnyTask:
         @functools.wraps(body)
         async def run(**kwargs: Any) -> Any:
             async with current_runtime().db.unit_of_work() as session:
@@ -189,7 +192,7 @@ _DEFER = text(
 )
 
 
-def _task_named(task: str | Task) -> Task:
+def _task_named(task: str | AnyTask) -> AnyTask:
     if isinstance(task, Task):
         return task
     import_task_modules()
@@ -201,7 +204,7 @@ def _task_named(task: str | Task) -> Task:
 
 async def defer(
     session: AsyncSession,
-    task: str | Task,
+    task: str | AnyTask,
     *,
     args: dict[str, Any] | None = None,
     queue: str | None = None,
@@ -224,11 +227,14 @@ async def defer(
         "args": json.dumps(args or {}),
         "scheduled_at": schedule_at,
     }
+    job_id: int
     if params["queueing_lock"] is None:
-        return (await session.execute(_DEFER, params)).scalar_one()
+        job_id = (await session.execute(_DEFER, params)).scalar_one()
+        return job_id
     try:
         async with session.begin_nested():
-            return (await session.execute(_DEFER, params)).scalar_one()
+            job_id = (await session.execute(_DEFER, params)).scalar_one()
+            return job_id
     except IntegrityError as exc:
         raise AlreadyEnqueued(
             f"a job with queueing lock {params['queueing_lock']!r} is already waiting"

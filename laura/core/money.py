@@ -39,7 +39,7 @@ def _positive_two_places(value: Decimal) -> Decimal:
         raise ValueError("must be a valid amount") from exc
     if value <= 0:
         raise ValueError("must be greater than zero")
-    if value >= Decimal("1000000000"):
+    if value >= Decimal(1000000000):
         raise ValueError("is too large")
     return value.quantize(CENT)
 

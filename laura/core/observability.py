@@ -10,11 +10,13 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from ipaddress import ip_address
+from typing import TypeGuard
 from urllib.parse import parse_qsl
 
 import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from structlog.typing import Processor
 
 from laura.core.errors import AppError, InternalError, PayloadTooLarge, ValidationFailed
 from laura.core.redaction import install_filter, redact_event
@@ -53,12 +55,12 @@ def configure_logging(level: str = "INFO", json_logs: bool = True, *, access_log
     """One JSON (or console) renderer, secrets redacted (`core.redaction`), for structlog and for stdlib
     loggers (uvicorn, Procrastinate, SQLAlchemy) alike; uvicorn's access log only when `access_log`."""
     renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
-    shared = [
+    shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
-    finish = [structlog.processors.format_exc_info, redact_event, renderer]
+    finish: list[Processor] = [structlog.processors.format_exc_info, redact_event, renderer]
     structlog.configure(
         processors=[*shared, *finish],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
@@ -83,6 +85,8 @@ def configure_logging(level: str = "INFO", json_logs: bool = True, *, access_log
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
+    key: bytes
+    value: bytes
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
@@ -104,8 +108,8 @@ def client_ip(scope: Scope, trusted_proxies: set[str]) -> str | None:
     return peer
 
 
-def _valid_request_id(value: str | None) -> bool:
-    return bool(value) and len(value) <= 128 and value.isprintable()
+def _valid_request_id(value: str | None) -> TypeGuard[str]:
+    return value is not None and 0 < len(value) <= 128 and value.isprintable()
 
 
 def _text_refusal(scope: Scope) -> ValidationFailed | None:

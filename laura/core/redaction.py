@@ -16,6 +16,8 @@ import logging
 import re
 from typing import Any
 
+from structlog.typing import EventDict
+
 REDACTED = "[redacted]"
 
 SECRET_KEYS = frozenset(
@@ -70,7 +72,7 @@ def _redact_value(value: Any) -> Any:
     return value
 
 
-def redact_event(_logger: object, _name: str, event: dict) -> dict:
+def redact_event(_logger: object, _name: str, event: EventDict) -> EventDict:
     """structlog processor, run just before rendering: values under secret keys (at any depth) masked
     whole, every other string scanned."""
     for key, value in event.items():

@@ -111,6 +111,20 @@ _VERIFIED_TOKENS = 10_000
 """Tokens whose signature check is remembered (a failed check is never cached)."""
 
 
+def _rsa_public(pem: bytes) -> rsa.RSAPublicKey:
+    key = serialization.load_pem_public_key(pem)
+    if not isinstance(key, rsa.RSAPublicKey):
+        raise TypeError("signing keys are RSA (RS256)")
+    return key
+
+
+def _rsa_private(pem: bytes) -> rsa.RSAPrivateKey:
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, rsa.RSAPrivateKey):
+        raise TypeError("signing keys are RSA (RS256)")
+    return key
+
+
 class TokenError(Exception):
     """The access token is missing, malformed, forged, expired or of the wrong kind."""
 
@@ -125,10 +139,8 @@ class TokenSigner:
         self.active = keys[-1]
         self.issuer = issuer
         self.ttl_seconds = ttl_seconds
-        self._public = {
-            k.kid: serialization.load_pem_public_key(k.public_pem) for k in keys
-        }
-        self._private = serialization.load_pem_private_key(self.active.private_pem, password=None)
+        self._public = {k.kid: _rsa_public(k.public_pem) for k in keys}
+        self._private = _rsa_private(self.active.private_pem)
         self._verified = functools.lru_cache(maxsize=_VERIFIED_TOKENS)(self._verify_signature)
 
     def issue(self, *, subject: str, session_id: str, role: str, now: datetime | None = None) -> str:
@@ -156,7 +168,7 @@ class TokenSigner:
     def _verify_signature(self, token: str) -> Mapping[str, Any]:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
-            public = self._public.get(kid)
+            public = self._public.get(kid) if isinstance(kid, str) else None
             if public is None:
                 raise TokenError("unknown signing key")
             claims = jwt.decode(

@@ -17,8 +17,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from laura.core.db import Database
-from laura.core.job_metrics import JOBS_TOTAL
 from laura.core.events.runtime import relaying
+from laura.core.job_metrics import JOBS_TOTAL
 from laura.core.jobs import (
     JobRuntime,
     app,
@@ -107,7 +107,8 @@ async def run_worker(
                 await app.run_worker_async(
                     name=name,
                     concurrency=concurrency,
-                    queues=list(queues) if queues else None,
+                    # None is every queue (procrastinate's Worker and docs), though its WorkerOptions omit it
+                    queues=list(queues) if queues else None,  # type: ignore[arg-type]
                     wait=wait,
                     install_signal_handlers=install_signal_handlers,
                     fetch_job_polling_interval=poll_interval,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -78,7 +78,7 @@ def _ensure_role(role: str, roles: tuple[str, ...]) -> None:
         raise Forbidden()
 
 
-def require_role(*roles: str) -> Callable[..., Principal]:
+def require_role(*roles: str) -> Callable[..., Awaitable[Principal]]:
     """A dependency that lets through only the given roles (admin always passes)."""
 
     async def check(user: CurrentUser) -> Principal:
@@ -88,7 +88,7 @@ def require_role(*roles: str) -> Callable[..., Principal]:
     return check
 
 
-def require_caller_role(*roles: str) -> Callable[..., Caller]:
+def require_caller_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
     """`require_role` for a `TokenCaller` route: the role the access token was issued with."""
 
     async def check(caller: TokenCaller) -> Caller:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, status
 
+from laura.core.errors import AppError
 from laura.core.idempotency import idempotent
+from laura.core.security import TokenSigner
 from laura.identity.deps import CurrentUser, IdentityServiceDep
 from laura.identity.errors import CpfInUse, EmailInUse, InvalidCredentials, InvalidToken, RefreshTokenReused
 from laura.identity.schemas import LoginRequest, RefreshRequest, RegisterRequest, TokenPair, UserOut
@@ -12,7 +16,7 @@ from laura.identity.schemas import LoginRequest, RefreshRequest, RegisterRequest
 router = APIRouter(tags=["auth"])
 
 
-def _responses(*errors: type) -> dict:
+def _responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return {e.status: {"description": e.message} for e in errors}
 
 
@@ -52,6 +56,7 @@ async def me(user: CurrentUser, service: IdentityServiceDep) -> UserOut:
 
 
 @router.get("/.well-known/jwks.json", tags=["auth"])
-async def jwks(request: Request) -> dict:
+async def jwks(request: Request) -> dict[str, Any]:
     """The public keys that verify access tokens (RS256), by `kid`."""
-    return request.app.state.signer.jwks()
+    signer: TokenSigner = request.app.state.signer
+    return signer.jwks()

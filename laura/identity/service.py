@@ -121,6 +121,18 @@ class IdentityService:
         self.limiter = limiter
         self.policy = policy
 
+    @property
+    def _signer(self) -> TokenSigner:
+        if self.signer is None:
+            raise RuntimeError("this IdentityService was built without a TokenSigner")
+        return self.signer
+
+    @property
+    def _limiter(self) -> RateLimiter:
+        if self.limiter is None:
+            raise RuntimeError("this IdentityService was built without a RateLimiter")
+        return self.limiter
+
     async def register(self, data: RegisterRequest, *, role: str | None = None) -> User:
         """Create a user; `role` overrides userType only for the CLI (staff and admin)."""
         if len(data.password) < self.policy.password_min_length:
@@ -165,16 +177,16 @@ class IdentityService:
     async def login(self, data: LoginRequest) -> TokenPair:
         email = normalize_email(str(data.email))
         key = f"login:{email}"
-        await self.limiter.check(self.policy.login_limit, key, "Too many failed logins; try again later")
+        await self._limiter.check(self.policy.login_limit, key, "Too many failed logins; try again later")
         user = await self.repo.user_by_email(email)
         valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, data.password)
         if not valid or user is None or not user.is_active:
             try:
-                await self.limiter.hit(self.policy.login_limit, key)
+                await self._limiter.hit(self.policy.login_limit, key)
             except RateLimited:
                 pass
             raise InvalidCredentials()
-        await self.limiter.reset(self.policy.login_limit, key)
+        await self._limiter.reset(self.policy.login_limit, key)
         ctx = request_context()
         auth_session = AuthSession(
             id=uuid.uuid4(),
@@ -217,7 +229,7 @@ class IdentityService:
     async def authenticate(self, access_token: str) -> Principal:
         """Verify signature, expiry and kind, then that the session is still live (logout bites at once)."""
         try:
-            claims = self.signer.verify(access_token)
+            claims = self._signer.verify(access_token)
             session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
         except (TokenError, ValueError, KeyError) as exc:
             raise InvalidToken() from exc
@@ -237,7 +249,7 @@ class IdentityService:
                 created_at=datetime.now(UTC),
             )
         )
-        access = self.signer.issue(subject=str(user_id), session_id=str(session_id), role=role)
+        access = self._signer.issue(subject=str(user_id), session_id=str(session_id), role=role)
         return TokenPair(
             access_token=access,
             refresh_token=refresh,

@@ -17,12 +17,13 @@ console = Console(stderr=True)
 def verify(data_dir: DataDir = None) -> None:
     """Check the ledger against its entries; exit 1 naming each problem."""
     from laura.core.db import Database
+    from laura.ledger.service import VerifyReport
     from laura.ledger.service import verify as verify_ledger
 
     settings = resolve_settings(data_dir)
 
-    async def run():  # type: ignore[no-untyped-def]
-        db = Database(settings.database_url)
+    async def run() -> VerifyReport:
+        db = Database(settings.required_database_url)
         try:
             async with db.sessionmaker() as session:
                 return await verify_ledger(session)

@@ -54,7 +54,7 @@ def _geo(settings: Settings) -> RedisGeoIndex | None:
 
 async def seed_mobility(settings: Settings) -> None:
     """Give the demo passengers their profiles and put the demo drivers online with a fresh position."""
-    db = Database(settings.database_url)
+    db = Database(settings.required_database_url)
     geo = _geo(settings)
     now = datetime.now(UTC)
     try:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
 from laura.audit import service as audit
 from laura.audit.schemas import AuditLogOut
 from laura.core.db import ReadSessionDep, SessionDep
-from laura.core.errors import ValidationFailed
+from laura.core.errors import AppError, ValidationFailed
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep, decode_cursor, encode_cursor
 from laura.identity.deps import AdminUser
@@ -26,7 +26,7 @@ audit_router = APIRouter(tags=["audit"])
 JobId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
-def _responses(*errors: type) -> dict:
+def _responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return {e.status: {"description": e.message} for e in errors}
 
 

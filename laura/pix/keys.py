@@ -95,7 +95,7 @@ def _email(text: str) -> str:
         result = validate_email(text, check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as exc:
         raise _Rejected(f"it is not a valid address: {exc}") from None
-    value = result.ascii_email.lower()
+    value = (result.ascii_email or result.normalized).lower()  # always ASCII here: allow_smtputf8=False
     if len(value) > EMAIL_MAX_LENGTH:
         raise _Rejected(f"it has {len(value)} characters and Pix allows at most {EMAIL_MAX_LENGTH}")
     return value

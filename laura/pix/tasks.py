@@ -10,6 +10,7 @@ cannot be applied does not undo the others, and no lock outlives the item it pro
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -64,7 +65,7 @@ async def reconcile_charges(
         txids = await reconciliation.open_charges(session, now=now, grace_seconds=grace_seconds, limit=batch_size)
     for txid in txids:
         outcome = await _one(
-            db, lambda s, txid=txid: reconciliation.reconcile_charge(s, psp, txid=txid, now=now), txid=txid
+            db, functools.partial(reconciliation.reconcile_charge, psp=psp, txid=txid, now=now), txid=txid
         )
         report.charges[outcome] += 1
 
@@ -87,7 +88,7 @@ async def reconcile_sends(
     for id_envio in id_envios:
         outcome = await _one(
             db,
-            lambda s, i=id_envio: reconciliation.reconcile_send(s, psp, id_envio=i, payer_key=payer_key),
+            functools.partial(reconciliation.reconcile_send, psp=psp, id_envio=id_envio, payer_key=payer_key),
             id_envio=id_envio,
         )
         report.sends[outcome] += 1

@@ -8,8 +8,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from laura.bank.accounts import hooks  # noqa: F401 - registers the account-opening hook at app start
-from laura.bank.accounts import service
+from laura.bank.accounts import (
+    hooks,  # noqa: F401 - registers the account-opening hook at app start
+    service,
+)
 from laura.bank.accounts.deps import BalanceCacheDep
 from laura.bank.accounts.schemas import AccountOut, StatementOut
 from laura.core.db import SessionDep

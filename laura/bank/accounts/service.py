@@ -16,8 +16,8 @@ from laura.bank.accounts.models import BankAccount
 from laura.bank.accounts.numbers import AGENCY, account_number
 from laura.bank.accounts.repository import AccountRepository
 from laura.bank.accounts.schemas import AccountOut, StatementEntry, StatementOut, StatementPagination
-from laura.core.money import from_cents
 from laura.core.models import uuid7
+from laura.core.money import from_cents
 from laura.core.pagination import decode_cursor, encode_cursor
 from laura.ledger import service as ledger
 

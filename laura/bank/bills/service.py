@@ -21,14 +21,14 @@ from laura.bank.bills.barcode import Bill, check_amount, parse_bill
 from laura.bank.bills.errors import AmountRequired, BillAlreadyPaid, BillOverdue, BillPaymentNotFound
 from laura.bank.bills.models import BillPayment, RegisteredBill
 from laura.bank.bills.repository import BillRepository
-from laura.bank.metrics import count_bill_payment
 from laura.bank.bills.schemas import PayRequest, ValidateOut
+from laura.bank.metrics import count_bill_payment
 from laura.bank.transfers.calendar import BRASILIA
 from laura.core.errors import ValidationFailed
 from laura.core.events import publish
 from laura.core.jobs import defer
-from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
+from laura.core.money import from_cents, to_cents
 from laura.ledger import service as ledger
 from laura.ledger.errors import InsufficientFunds
 

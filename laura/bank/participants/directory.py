@@ -34,7 +34,7 @@ class _Directory:
 @functools.cache
 def _directory() -> _Directory:
     source = resources.files("laura.bank.participants").joinpath("data", "participants.csv")
-    with source.open(encoding="utf-8", newline="") as handle:
+    with resources.as_file(source) as path, path.open(encoding="utf-8", newline="") as handle:
         rows = [Participant(row["compe"], row["ispb"], row["name"]) for row in csv.DictReader(handle)]
     participants = tuple(sorted(rows, key=lambda p: p.compe))
     return _Directory(

@@ -17,6 +17,7 @@ import string
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
+from laura.bank.metrics import count_transfer
 from laura.bank.pix_keys import service as pix_keys
 from laura.bank.transfers.calendar import is_pix_night, night_window_start
 from laura.bank.transfers.errors import (
@@ -33,7 +35,6 @@ from laura.bank.transfers.errors import (
     SelfTransfer,
     TransferLimitExceeded,
 )
-from laura.bank.metrics import count_transfer
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import PixRequest
@@ -41,8 +42,8 @@ from laura.bank.transfers.service import Limits, audit_transfer, check_limits, c
 from laura.core.errors import ValidationFailed
 from laura.core.events import publish
 from laura.core.jobs import defer
-from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
+from laura.core.money import from_cents, to_cents
 from laura.ledger import service as ledger
 from laura.ledger.errors import InsufficientFunds
 from laura.pix.brcode import parse_brcode
@@ -76,6 +77,7 @@ def new_e2e_id(now: datetime) -> str:
 def resolve_order(data: PixRequest) -> PixOrder:
     """The key and amount to pay: as given, or read from a static BR Code (400 for an invalid key or code)."""
     if data.br_code is None:
+        assert data.amount is not None, "PixRequest requires amount with pixKey"
         return PixOrder(parse_pix_key(data.pix_key or ""), to_cents(data.amount))
     code = parse_brcode(data.br_code)
     if code.key is None:
@@ -151,7 +153,7 @@ async def _move(session: AsyncSession, transfer: Transfer, now: datetime) -> Non
     if recipient_id == transfer.user_id:
         raise SelfTransfer(details=[{"field": "pixKey", "message": "the key is the sender's own"}])
     lines = [ledger.Line.debit(accounts.ledger_code(transfer.user_id), transfer.amount_cents)]
-    common = {
+    common: dict[str, Any] = {
         "reference": f"transfer:{transfer.id}",
         "reason": "PIX_TRANSFER",
         "description": transfer.description or "Transferência Pix",

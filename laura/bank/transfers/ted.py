@@ -15,18 +15,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
+from laura.bank.metrics import count_transfer
 from laura.bank.participants import find_by_compe
 from laura.bank.transfers.calendar import ted_estimated_delivery
 from laura.bank.transfers.errors import BankNotFound
-from laura.bank.metrics import count_transfer
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import TedRequest
 from laura.bank.transfers.service import Limits, audit_transfer, check_limits, event_data
 from laura.core.events import publish
 from laura.core.jobs import defer
-from laura.core.money import to_cents
 from laura.core.models import utcnow, uuid7
+from laura.core.money import to_cents
 from laura.ledger import service as ledger
 from laura.settings import get_settings
 

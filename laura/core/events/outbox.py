@@ -141,7 +141,7 @@ async def wake_leader(conn: asyncpg.Connection) -> None:
 
 
 async def try_lead(conn: asyncpg.Connection) -> bool:
-    return await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK)
+    return bool(await conn.fetchval("SELECT pg_try_advisory_lock($1)", LEADER_LOCK))
 
 
 async def claim(conn: asyncpg.Connection, limit: int) -> list[Event]:

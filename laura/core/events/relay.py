@@ -89,9 +89,12 @@ class Relay:
         )
         try:
             own_pid = conn.get_server_pid()
-            await conn.add_listener(
-                outbox.WAKE_CHANNEL, lambda _conn, pid, *_: pid != own_pid and self._wake.set()
-            )
+
+            def wake(_conn: object, pid: int, *_: object) -> None:
+                if pid != own_pid:
+                    self._wake.set()
+
+            await conn.add_listener(outbox.WAKE_CHANNEL, wake)
             while not await outbox.try_lead(conn):
                 while await self._idle():
                     await outbox.wake_leader(conn)

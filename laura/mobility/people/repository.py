@@ -64,14 +64,18 @@ class PeopleRepository:
         return row[0] > 0, row[1] > 0
 
     async def plate_taken(self, plate: str) -> bool:
-        return await self.session.scalar(select(func.count()).where(Vehicle.license_plate == plate)) > 0
+        taken: int = (
+            await self.session.execute(select(func.count()).where(Vehicle.license_plate == plate))
+        ).scalar_one()
+        return taken > 0
 
     async def pending_drivers(
         self, *, offset: int, limit: int
     ) -> tuple[list[tuple[Driver, Vehicle | None]], int]:
         """Drivers awaiting approval, oldest first, with their vehicle, and how many there are."""
         pending = Driver.approval_status == "PENDING_APPROVAL"
-        total = await self.session.scalar(select(func.count()).select_from(Driver).where(pending))
+        count = select(func.count()).select_from(Driver).where(pending)
+        total: int = (await self.session.execute(count)).scalar_one()
         rows = await self.session.execute(
             select(Driver, Vehicle)
             .outerjoin(Vehicle, (Vehicle.driver_id == Driver.id) & (Vehicle.status == "active"))
@@ -84,7 +88,8 @@ class PeopleRepository:
 
     async def add_rating(self, *, table: str, profile_id: uuid.UUID, stars: int) -> None:
         """Count one more rating and recompute the average in the same statement (no lost update)."""
-        model = {"drivers": Driver, "passengers": Passenger}[table]
+        models: dict[str, type[Driver | Passenger]] = {"drivers": Driver, "passengers": Passenger}
+        model = models[table]
         await self.session.execute(
             update(model)
             .where(model.id == profile_id)
@@ -113,9 +118,9 @@ class PeopleRepository:
         """The user behind each profile id, for addressing events."""
         found: dict[uuid.UUID, uuid.UUID] = {}
         if passenger_id is not None:
-            found[passenger_id] = await self.session.scalar(
-                select(Passenger.user_id).where(Passenger.id == passenger_id)
-            )
+            found[passenger_id] = (
+                await self.session.execute(select(Passenger.user_id).where(Passenger.id == passenger_id))
+            ).scalar_one()
         if driver_ids:
             rows = await self.session.execute(
                 select(Driver.id, Driver.user_id).where(Driver.id.in_(list(driver_ids)))

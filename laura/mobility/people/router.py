@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, status
 
 from laura.core.db import SessionDep
+from laura.core.errors import AppError
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
@@ -41,7 +43,7 @@ from laura.mobility.people.schemas import (
 router = APIRouter()
 
 
-def _responses(*errors: type) -> dict:
+def _responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     return {e.status: {"description": e.message} for e in errors}
 
 

@@ -240,6 +240,8 @@ async def set_online(
     """
     profile = await own_driver(session, user, driver_id)
     driver = await PeopleRepository(session).driver(driver_id, for_update=True)
+    if driver is None:
+        raise DriverNotFound()
     if online and driver.approval_status != APPROVED:
         raise DriverNotApproved(
             f"The driver is {driver.approval_status}; only approved drivers can go online"

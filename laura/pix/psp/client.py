@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from decimal import Decimal
 from functools import partial
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 from urllib.parse import quote
 
 import httpx
@@ -88,7 +88,7 @@ class EfiClient:
             cert_password=settings.psp_cert_password,
         )
 
-    async def __aenter__(self) -> EfiClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -8,7 +8,7 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Self
 
 import uvicorn
 
@@ -85,7 +85,7 @@ class BackgroundServer:
     def url(self) -> str:
         return f"{self.scheme}://{self.host}:{self.port}"
 
-    def start(self, timeout: float = 15.0) -> BackgroundServer:
+    def start(self, timeout: float = 15.0) -> Self:
         """Start serving; returns once uvicorn accepts connections (or raises after `timeout`)."""
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -103,7 +103,7 @@ class BackgroundServer:
             self._thread.join(timeout)
         self._socket.close()
 
-    def __enter__(self) -> BackgroundServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
