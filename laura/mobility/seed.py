@@ -17,7 +17,7 @@ from laura.identity.repository import IdentityRepository
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people import service as people
-from laura.mobility.people.models import Driver, Vehicle
+from laura.mobility.people.models import ApprovalStatus, Driver, Vehicle, VehicleStatus
 from laura.mobility.people.repository import PeopleRepository
 from laura.settings import Settings
 
@@ -79,7 +79,7 @@ async def seed_mobility(settings: Settings) -> None:
                         cnh_number=demo.cnh,
                         pix_key=user.email,
                         pix_key_type="EMAIL",
-                        approval_status=people.APPROVED,
+                        approval_status=ApprovalStatus.APPROVED,
                         reviewed_at=now,
                         online=True,
                         rating_count=0,
@@ -96,10 +96,10 @@ async def seed_mobility(settings: Settings) -> None:
                             model=demo.model,
                             year=now.year - demo.age_years,
                             category=demo.category,
-                            status="active",
+                            status=VehicleStatus.ACTIVE,
                         )
                     )
-                driver.online = driver.approval_status == people.APPROVED
+                driver.online = driver.approval_status == ApprovalStatus.APPROVED
                 await session.flush()
                 await matching.record_position(
                     session,

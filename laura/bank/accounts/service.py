@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts.cache import BalanceCache
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
-from laura.bank.accounts.models import BankAccount
+from laura.bank.accounts.models import AccountStatus, BankAccount
 from laura.bank.accounts.numbers import AGENCY, account_number
 from laura.bank.accounts.repository import AccountRepository
 from laura.bank.accounts.schemas import AccountOut, StatementEntry, StatementOut, StatementPagination
@@ -57,7 +57,7 @@ async def open_checking_account(session: AsyncSession, user_id: uuid.UUID, name:
         ledger_account_id=ledger_account.id,
         agency=AGENCY,
         number=account_number(await repo.next_sequence()),
-        status="ACTIVE",
+        status=AccountStatus.ACTIVE,
     )
     await repo.add(account)
     return account
@@ -68,7 +68,7 @@ async def require_account(session: AsyncSession, user_id: uuid.UUID, *, lock: bo
     account = await AccountRepository(session).by_user(user_id, lock=lock)
     if account is None:
         raise AccountNotFound()
-    if account.status != "ACTIVE":
+    if account.status != AccountStatus.ACTIVE:
         raise AccountNotActive()
     return account
 

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
+from laura.bank.accounts.models import AccountStatus
 from laura.bank.metrics import count_transfer
 from laura.bank.pix_keys import service as pix_keys
 from laura.bank.transfers.calendar import is_pix_night, night_window_start
@@ -162,7 +163,7 @@ async def _move(session: AsyncSession, transfer: Transfer, now: datetime) -> Non
     }
     if recipient_id is not None:
         recipient = await accounts.find_account(session, recipient_id)
-        if recipient is None or recipient.status != "ACTIVE":
+        if recipient is None or recipient.status != AccountStatus.ACTIVE:
             raise RecipientNotFound()
         lines.append(ledger.Line.credit(accounts.ledger_code(recipient_id), transfer.amount_cents))
         tx = await ledger.post(session, lines, **common)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, Numeric, String, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -12,6 +13,21 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk, utcnow
+
+
+class ApprovalStatus(StrEnum):
+    """Where a driver's registration stands; only APPROVED drivers go online."""
+
+    PENDING_APPROVAL = "PENDING_APPROVAL"
+    APPROVED = "APPROVED"
+    REJECTED = "REJECTED"
+
+
+class VehicleStatus(StrEnum):
+    """A driver drives their one `active` vehicle (the spec's lower-case spelling, stored as is)."""
+
+    ACTIVE = "active"
+    INACTIVE = "inactive"
 
 
 class Passenger(Base):
@@ -42,7 +58,7 @@ class Driver(Base):
     cnh_number: Mapped[str] = mapped_column(String(11), unique=True)
     pix_key: Mapped[str] = mapped_column(String(77))
     pix_key_type: Mapped[str] = mapped_column(String(8))
-    approval_status: Mapped[str] = mapped_column(String(20), default="PENDING_APPROVAL")
+    approval_status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING_APPROVAL)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
@@ -75,5 +91,5 @@ class Vehicle(Base):
     model: Mapped[str] = mapped_column(String(60))
     year: Mapped[int] = mapped_column(Integer)
     category: Mapped[str] = mapped_column(String(16))
-    status: Mapped[str] = mapped_column(String(16), default="active")
+    status: Mapped[str] = mapped_column(String(16), default=VehicleStatus.ACTIVE)
     created_at: Mapped[CreatedAt]

@@ -7,7 +7,10 @@ import uuid
 from sqlalchemy import Numeric, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.mobility.people.models import Driver, Passenger, Vehicle
+from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
+
+_ACTIVE_VEHICLE = (Vehicle.driver_id == Driver.id) & (Vehicle.status == VehicleStatus.ACTIVE)
+"""The join of a driver to the vehicle they drive."""
 
 
 class PeopleRepository:
@@ -35,7 +38,7 @@ class PeopleRepository:
         row = (
             await self.session.execute(
                 select(Driver, Vehicle)
-                .outerjoin(Vehicle, (Vehicle.driver_id == Driver.id) & (Vehicle.status == "active"))
+                .outerjoin(Vehicle, _ACTIVE_VEHICLE)
                 .where(Driver.id == driver_id)
                 .execution_options(populate_existing=True)
             )
@@ -44,7 +47,7 @@ class PeopleRepository:
 
     async def active_vehicle(self, driver_id: uuid.UUID) -> Vehicle | None:
         return await self.session.scalar(
-            select(Vehicle).where(Vehicle.driver_id == driver_id, Vehicle.status == "active")
+            select(Vehicle).where(Vehicle.driver_id == driver_id, Vehicle.status == VehicleStatus.ACTIVE)
         )
 
     async def drivers(self, driver_ids: list[uuid.UUID]) -> dict[uuid.UUID, Driver]:
@@ -73,12 +76,12 @@ class PeopleRepository:
         self, *, offset: int, limit: int
     ) -> tuple[list[tuple[Driver, Vehicle | None]], int]:
         """Drivers awaiting approval, oldest first, with their vehicle, and how many there are."""
-        pending = Driver.approval_status == "PENDING_APPROVAL"
+        pending = Driver.approval_status == ApprovalStatus.PENDING_APPROVAL
         count = select(func.count()).select_from(Driver).where(pending)
         total: int = (await self.session.execute(count)).scalar_one()
         rows = await self.session.execute(
             select(Driver, Vehicle)
-            .outerjoin(Vehicle, (Vehicle.driver_id == Driver.id) & (Vehicle.status == "active"))
+            .outerjoin(Vehicle, _ACTIVE_VEHICLE)
             .where(pending)
             .order_by(Driver.created_at, Driver.id)
             .offset(offset)

@@ -10,12 +10,10 @@ from pydantic import Field, PlainSerializer
 
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 from laura.mobility.categories import VehicleCategory
+from laura.mobility.people.models import ApprovalStatus
 
 Rating = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 """An average of stars (1.00 to 5.00), a JSON number."""
-
-ApprovalStatus = Literal["PENDING_APPROVAL", "APPROVED", "REJECTED"]
-
 
 class VehicleIn(RequestModel):
     license_plate: str = Field(min_length=7, max_length=10, examples=["ABC1D23"])

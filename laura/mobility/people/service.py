@@ -32,7 +32,7 @@ from laura.mobility.people.errors import (
     LicensePlateInUse,
     PassengerProfileRequired,
 )
-from laura.mobility.people.models import Driver, Passenger, Vehicle
+from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.people.schemas import DriverRegistration
 from laura.mobility.people.validation import (
@@ -43,10 +43,6 @@ from laura.mobility.people.validation import (
 )
 from laura.pix.errors import InvalidPixKey
 from laura.pix.keys import parse_pix_key
-
-APPROVED = "APPROVED"
-PENDING = "PENDING_APPROVAL"
-REJECTED = "REJECTED"
 
 
 @on_user_registered
@@ -73,7 +69,8 @@ class DriverProfile:
 
 def is_available(driver: Driver) -> bool:
     """Can be offered a ride: online (which needs approval) and not on a trip."""
-    return driver.online and driver.approval_status == APPROVED and driver.current_ride_id is None
+    approved = driver.approval_status == ApprovalStatus.APPROVED
+    return driver.online and approved and driver.current_ride_id is None
 
 
 async def passenger_of(session: AsyncSession, user: Principal) -> Passenger:
@@ -146,7 +143,7 @@ async def register_driver(
         cnh_number=cnh,
         pix_key=pix.value,
         pix_key_type=pix.type.value,
-        approval_status=PENDING,
+        approval_status=ApprovalStatus.PENDING_APPROVAL,
         online=False,
         rating_count=0,
         rating_total=0,
@@ -160,7 +157,7 @@ async def register_driver(
         model=data.vehicle.model,
         year=data.vehicle.year,
         category=category,
-        status="active",
+        status=VehicleStatus.ACTIVE,
     )
     try:
         async with session.begin_nested():
@@ -173,7 +170,7 @@ async def register_driver(
         action="DRIVER_REGISTERED",
         resource_type="driver",
         resource_id=str(driver.id),
-        new={"approvalStatus": PENDING, "licensePlate": plate, "category": category},
+        new={"approvalStatus": ApprovalStatus.PENDING_APPROVAL, "licensePlate": plate, "category": category},
     )
     return DriverProfile(driver, vehicle)
 
@@ -205,10 +202,10 @@ async def review_driver(
     driver = await repo.driver(driver_id, for_update=True)
     if driver is None:
         raise DriverNotFound()
-    if driver.approval_status != PENDING:
+    if driver.approval_status != ApprovalStatus.PENDING_APPROVAL:
         raise DriverNotPending(f"The driver is {driver.approval_status}")
     old = driver.approval_status
-    driver.approval_status = APPROVED if approve else REJECTED
+    driver.approval_status = ApprovalStatus.APPROVED if approve else ApprovalStatus.REJECTED
     driver.rejection_reason = None if approve else reason
     driver.reviewed_at = datetime.now(UTC)
     driver.reviewed_by = admin.id
@@ -242,7 +239,7 @@ async def set_online(
     driver = await PeopleRepository(session).driver(driver_id, for_update=True)
     if driver is None:
         raise DriverNotFound()
-    if online and driver.approval_status != APPROVED:
+    if online and driver.approval_status != ApprovalStatus.APPROVED:
         raise DriverNotApproved(
             f"The driver is {driver.approval_status}; only approved drivers can go online"
         )
