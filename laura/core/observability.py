@@ -184,13 +184,16 @@ class RequestContextMiddleware:
             await send(message)
 
         try:
-            refusal = _text_refusal(scope)
+            refusal: AppError | None = _text_refusal(scope)
             declared = _header(scope, b"content-length")
             if refusal is None and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
                 refusal = PayloadTooLarge()
             if refusal is None and declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-                receive = await self._buffer_chunked(receive)
-                refusal = PayloadTooLarge() if receive is None else None
+                buffered = await self._buffer_chunked(receive)
+                if buffered is None:
+                    refusal = PayloadTooLarge()
+                else:
+                    receive = buffered
             if refusal is not None:
                 await _answer(send_with_id, refusal, ctx.request_id)
                 return
