@@ -159,12 +159,12 @@ def users_create(
 @audit_app.command("verify")
 def audit_verify(data_dir: DataDir = None) -> None:
     """Walk the audit hash chain; exit 1 naming the first broken row."""
-    from laura.audit.service import verify_chain
+    from laura.audit.service import ChainReport, verify_chain
     from laura.core.db import Database
 
     settings = resolve_settings(data_dir)
 
-    async def run():  # type: ignore[no-untyped-def]
+    async def run() -> ChainReport:
         db = Database(settings.required_database_url)
         try:
             async with db.sessionmaker() as session:

@@ -2,28 +2,33 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from prometheus_client import Counter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import after_commit
 
+if TYPE_CHECKING:
+    from laura.bank.transfers.models import Transfer
+
 TRANSFERS = Counter("transfers_total", "Transfers entering a status, by type (PIX, TED, P2P)", ["type", "status"])
 BILL_PAYMENTS = Counter("bill_payments_total", "Boleto payments entering a status", ["status"])
 
 
-def _after_commit_inc(session: AsyncSession, child) -> None:  # type: ignore[no-untyped-def]
+def _after_commit_inc(session: AsyncSession, child: Counter) -> None:
     async def increment() -> None:
         child.inc()
 
     after_commit(session, increment)
 
 
-def count_transfer(session: AsyncSession, transfer) -> None:  # type: ignore[no-untyped-def]
+def count_transfer(session: AsyncSession, transfer: Transfer) -> None:
     """Count the transfer's current status, after the commit (a rollback counts nothing)."""
     _after_commit_inc(session, TRANSFERS.labels(transfer.type, transfer.status))
 
 
-def count_committed_transfer(transfer) -> None:  # type: ignore[no-untyped-def]
+def count_committed_transfer(transfer: Transfer) -> None:
     """Count the status of a transfer whose statement has already committed."""
     TRANSFERS.labels(transfer.type, transfer.status).inc()
 

@@ -14,7 +14,7 @@ from typing import Literal
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.pix.intake import apply_received_pix, settle_send
+from laura.pix.intake import Outcome, apply_received_pix, settle_send
 from laura.pix.metrics import CHARGES_ORPHANED, PIX_CHARGES, count_after_commit
 from laura.pix.models import PixCharge, PixChargeStatus
 from laura.pix.psp import ChargeStatus, EfiClient, PspError
@@ -26,7 +26,9 @@ log = structlog.get_logger(__name__)
 ChargeOutcome = Literal[
     "applied", "duplicate", "unmatched", "flagged", "expired", "cancelled", "open", "orphaned", "unknown"
 ]
-SendOutcome = Literal["applied", "duplicate", "unmatched", "pending", "resubmitted"]
+SendOutcome = Outcome | Literal["resubmitted"]
+_FIRST_OF_PAYMENTS: tuple[ChargeOutcome, ...] = ("applied", "flagged", "unmatched")
+"""What a charge's reconciliation answers when its payments had several outcomes: the first one found."""
 
 _REMOVED = (ChargeStatus.REMOVIDA_PELO_USUARIO_RECEBEDOR, ChargeStatus.REMOVIDA_PELO_PSP)
 
@@ -67,9 +69,9 @@ async def reconcile_charge(
         outcomes = [
             await apply_received_pix(session, pix, source="reconciliation") for pix in remote.payments
         ]
-        for outcome in ("applied", "flagged", "unmatched"):
+        for outcome in _FIRST_OF_PAYMENTS:
             if outcome in outcomes:
-                return outcome  # type: ignore[return-value]
+                return outcome
         return "duplicate"
     if remote.status in _REMOVED:
         closed = PixChargeStatus.CANCELLED
@@ -118,4 +120,4 @@ async def reconcile_send(
             raise
         await submit_send(session, psp, id_envio=id_envio, payer_key=payer_key)
         return "resubmitted"
-    return await settle_send(session, remote, source="reconciliation")  # type: ignore[return-value]
+    return await settle_send(session, remote, source="reconciliation")

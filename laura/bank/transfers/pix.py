@@ -15,6 +15,7 @@ from __future__ import annotations
 import secrets
 import string
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -187,7 +188,7 @@ async def _move(session: AsyncSession, transfer: Transfer, now: datetime) -> Non
     transfer.status = "PENDING"
 
 
-async def _announce(session: AsyncSession, transfer: Transfer, invalidate) -> None:  # type: ignore[no-untyped-def]
+async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Callable[..., None]) -> None:
     """Audit record, outbox events and metric of a transfer that just moved (or failed to)."""
     await session.flush()
     audit_transfer(session, f"TRANSFER_{transfer.status}", transfer)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 
 from fpdf import FPDF
 
@@ -19,7 +20,7 @@ def authentication_code(transfer: Transfer) -> str:
     return hashlib.sha256(material.encode()).hexdigest()[:24].upper()
 
 
-def _when(value) -> str:  # type: ignore[no-untyped-def]
+def _when(value: datetime | None) -> str:
     return value.astimezone(BRASILIA).strftime("%d/%m/%Y %H:%M:%S") if value else "-"
 
 

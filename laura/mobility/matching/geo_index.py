@@ -16,6 +16,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from laura.mobility.matching.nearest import DriverPosition, Match, nearest_drivers
 from laura.mobility.matching.repository import StoredPosition
@@ -74,7 +75,8 @@ def _args(row: StoredPosition) -> list:
 class RedisGeoIndex:
     """Available drivers by category in Redis GEO sets; `put` mirrors one committed `driver_locations` row."""
 
-    def __init__(self, redis, namespace: str = "mobility") -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, redis: Any, namespace: str = "mobility") -> None:
+        """`redis`: a `redis.asyncio.Redis` without decoded responses (members and values are bytes)."""
         self.redis = redis
         self.prefix = f"{{{namespace}}}:drivers"
         self.positions_key = f"{self.prefix}:positions"

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -14,14 +18,14 @@ return 0
 class RideLock:
     """Held while one accept of the ride commits; a competitor that cannot take it answers at once."""
 
-    def __init__(self, redis, key: str, token: str) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, redis: Redis, key: str, token: str) -> None:
         self.redis = redis
         self.key = key
         self.token = token
 
     @classmethod
-    async def acquire(  # type: ignore[no-untyped-def]
-        cls, redis, ride_id: uuid.UUID, ttl_ms: int, namespace: str, *, owner: str
+    async def acquire(
+        cls, redis: Redis, ride_id: uuid.UUID, ttl_ms: int, namespace: str, *, owner: str
     ) -> RideLock | None:
         """The lock, or None when another request holds it. The TTL frees it if its holder dies. `owner`
         names the request (its driver and Idempotency-Key), so a repeat of it can tell (`held_by`)."""
@@ -29,7 +33,7 @@ class RideLock:
         return lock if await redis.set(lock.key, lock.token, nx=True, px=ttl_ms) else None
 
     @staticmethod
-    async def held_by(redis, ride_id: uuid.UUID, namespace: str, owner: str) -> bool:  # type: ignore[no-untyped-def]
+    async def held_by(redis: Redis, ride_id: uuid.UUID, namespace: str, owner: str) -> bool:
         """Whether the ride's lock is held by a request of this `owner`: a repeat of the holder's own request
         is no competitor, and must not be refused as one."""
         token = await redis.get(_key(namespace, ride_id))
