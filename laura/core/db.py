@@ -11,14 +11,22 @@ from typing import Annotated, Any
 
 import asyncpg
 from fastapi import Depends, Request
-from sqlalchemy import event
+from sqlalchemy import TextClause, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.orm import DeclarativeBase, Session
+from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from laura.core.errors import AppError
 
 Hook = Callable[[], Awaitable[None]]
+
+_READ_ONLY = "read_only"
+_READING_METHODS = frozenset({"GET", "HEAD"})
+"""HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
+
+
+class ReadOnlySession(RuntimeError):
+    """A write (or a locking read) was tried in a session that only reads, which has no transaction."""
 
 
 class Base(DeclarativeBase):
@@ -79,6 +87,15 @@ class Database:
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
         self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        self.reading_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=False,
+            info={_READ_ONLY: True},
+        )
+        """Sessions for a request that only reads (`SessionDep` of a GET): on the same pool, in autocommit.
+        Under READ COMMITTED every statement of a transaction takes its own snapshot anyway, so reads
+        gain nothing from BEGIN and COMMIT but their two round trips; a write is refused (`ReadOnlySession`)."""
 
     async def statement_pool(self) -> asyncpg.Pool:
         """Plain asyncpg connections, opened on first use, for a unit of work that is one statement: sent
@@ -151,7 +168,8 @@ class FunctionCall:
 
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
-    """The asyncpg connection under the session's current transaction (begun if need be).
+    """The asyncpg connection under the session's current transaction (begun if need be; a read-only
+    session's statements run in autocommit, see `Database.reading_sessionmaker`).
 
     For the statements on the hot paths (authentication, idempotency, ledger postings, audit, outbox):
     SQLAlchemy costs about 0.1 ms of CPU per statement over the driver's own prepared-statement call
@@ -178,21 +196,25 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
 
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
     """Every row of a `$n` statement run on the session's transaction; see `driver`."""
+    _refuse_writing_sql(session, sql)
     return await (await driver(session)).fetch(sql, *args)
 
 
 async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
     """One row (or None) of a `$n` statement run on the session's transaction; see `driver`."""
+    _refuse_writing_sql(session, sql)
     return await (await driver(session)).fetchrow(sql, *args)
 
 
 async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
     """The first column of the first row of a `$n` statement run on the session's transaction."""
+    _refuse_writing_sql(session, sql)
     return await (await driver(session)).fetchval(sql, *args)
 
 
 async def execute(session: AsyncSession, sql: str, *args: Any) -> None:
     """Run a `$n` statement on the session's transaction for its effect; see `driver`."""
+    _refuse_writes(session, "execute")
     await (await driver(session)).execute(sql, *args)
 
 
@@ -207,6 +229,7 @@ def write_at_commit(session: AsyncSession, sql: str, *args: Any) -> None:
     effect, with `$n` placeholders (none inside literals). The writes of one commit share a snapshot and
     cannot see each other's rows: queue only writes that do not read what another queued write writes.
     """
+    _refuse_writes(session, "write_at_commit")
     session.info.setdefault("writes", []).append((sql, args))
 
 
@@ -234,6 +257,37 @@ async def _send_writes(session: AsyncSession) -> None:
     await execute(session, sql, *args)
 
 
+def _refuse_writes(session: AsyncSession | Session, what: str) -> None:
+    if session.info.get(_READ_ONLY):
+        raise ReadOnlySession(f"{what} in a read-only session (a GET request's): use a method that writes")
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_when_reading(session: Session, _context: object, _instances: object) -> None:
+    _refuse_writes(session, "flush")
+
+
+_READING_SQL = re.compile(r"\s*(SELECT|WITH|SHOW|VALUES|TABLE)\b(?!.*\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b)", re.I | re.S)
+"""SQL text that reads (by its first word; a function it calls is not looked into) and takes no row lock."""
+
+
+def _refuse_writing_sql(session: AsyncSession | Session, sql: str) -> None:
+    if session.info.get(_READ_ONLY) and not _READING_SQL.match(sql):
+        _refuse_writes(session, sql.split(None, 1)[0] if sql.strip() else "empty statement")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_write_statement_when_reading(state: ORMExecuteState) -> None:
+    if not state.session.info.get(_READ_ONLY):
+        return
+    if state.is_insert or state.is_update or state.is_delete:
+        _refuse_writes(state.session, "INSERT, UPDATE or DELETE")
+    elif state.is_select and getattr(state.statement, "_for_update_arg", None) is not None:
+        _refuse_writes(state.session, "SELECT ... FOR UPDATE/SHARE")
+    elif isinstance(state.statement, TextClause):
+        _refuse_writing_sql(state.session, state.statement.text)
+
+
 @event.listens_for(Session, "before_commit")
 def _no_unsent_writes(session: Session) -> None:
     """A commit that bypasses `commit` would silently drop the queued writes: refuse it."""
@@ -243,11 +297,13 @@ def _no_unsent_writes(session: Session) -> None:
 
 def before_commit(session: AsyncSession, hook: Hook) -> None:
     """Run `hook` inside the transaction right before it commits (e.g. write the audit rows last)."""
+    _refuse_writes(session, "before_commit")
     session.info.setdefault("before_commit", []).append(hook)
 
 
 def after_commit(session: AsyncSession, hook: Hook) -> None:
     """Run `hook` once the transaction has committed (e.g. wake the outbox relay, drop a cache key)."""
+    _refuse_writes(session, "after_commit")
     session.info.setdefault("after_commit", []).append(hook)
 
 
@@ -278,6 +334,12 @@ async def commit(session: AsyncSession) -> None:
 
 
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the route returns, rolled back when it raises; a GET's
+    session only reads, so it has no transaction to end (`Database.reading_sessionmaker`)."""
+    if request.method in _READING_METHODS:
+        async with request.app.state.db.reading_sessionmaker() as session:
+            yield session
+        return
     async with request.app.state.db.sessionmaker() as session:
         try:
             yield session

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Numeric, cast, func, select, update
+from sqlalchemy import ColumnElement, Numeric, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
@@ -35,11 +35,18 @@ class PeopleRepository:
         return await self.session.scalar(query.with_for_update(key_share=True) if for_update else query)
 
     async def driver_with_vehicle(self, driver_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
+        return await self._driver_with_vehicle(Driver.id == driver_id)
+
+    async def driver_with_vehicle_of_user(self, user_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
+        return await self._driver_with_vehicle(Driver.user_id == user_id)
+
+    async def _driver_with_vehicle(self, condition: ColumnElement[bool]) -> tuple[Driver, Vehicle | None] | None:
+        """The driver and its active vehicle in one query."""
         row = (
             await self.session.execute(
                 select(Driver, Vehicle)
                 .outerjoin(Vehicle, _ACTIVE_VEHICLE)
-                .where(Driver.id == driver_id)
+                .where(condition)
                 .execution_options(populate_existing=True)
             )
         ).first()

@@ -73,8 +73,7 @@ async def register_driver(
 )
 async def my_driver_profile(user: CurrentUser, session: SessionDep) -> DriverOut:
     """The caller's driver profile (its id is the `{id}` of the other driver routes)."""
-    driver = await service.driver_of(session, user)
-    return _out(await service.own_driver(session, user, driver.id))
+    return _out(await service.my_driver_profile(session, user))
 
 
 @router.post(

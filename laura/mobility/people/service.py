@@ -89,6 +89,14 @@ async def driver_of(session: AsyncSession, user: Principal) -> Driver:
     return driver
 
 
+async def my_driver_profile(session: AsyncSession, user: Principal) -> DriverProfile:
+    """The caller's driver profile with its vehicle, in one query; 403 when they never registered as a driver."""
+    found = await PeopleRepository(session).driver_with_vehicle_of_user(user.id)
+    if found is None:
+        raise DriverProfileRequired()
+    return DriverProfile(*found)
+
+
 async def own_driver(session: AsyncSession, user: Principal, driver_id: uuid.UUID) -> DriverProfile:
     """Driver `driver_id` with its vehicle, only when it is the caller's own (404 otherwise)."""
     found = await PeopleRepository(session).driver_with_vehicle(driver_id)
