@@ -53,11 +53,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-import _wrk as wrk  # noqa: E402
+import _wrk as wrk
 
-from laura.bank.accounts.service import open_checking_account  # noqa: E402
-from laura.core.db import Database, plain_url  # noqa: E402
-from laura.core.migrations import upgrade  # noqa: E402
+from laura.bank.accounts.service import open_checking_account
+from laura.core.db import Database, plain_url
+from laura.core.migrations import upgrade
 
 DB_NAME = "laura_bench_ordinary"
 PASSWORD = "bench-ordinary-2026"
@@ -93,12 +93,29 @@ async def _prepare(server: str, count: int) -> tuple[str, list[str], list[str]]:
         await conn.copy_records_to_table(
             "drivers",
             records=[
-                (d, u, "Bench Driver", f"{n:011d}", f"{n:011d}", "bench@bench.example", "EMAIL", "APPROVED", False)
+                (
+                    d,
+                    u,
+                    "Bench Driver",
+                    f"{n:011d}",
+                    f"{n:011d}",
+                    "bench@bench.example",
+                    "EMAIL",
+                    "APPROVED",
+                    False,
+                )
                 for n, (u, d, _) in enumerate(drivers)
             ],
             columns=[
-                "id", "user_id", "full_name", "cpf", "cnh_number", "pix_key", "pix_key_type",
-                "approval_status", "online",
+                "id",
+                "user_id",
+                "full_name",
+                "cpf",
+                "cnh_number",
+                "pix_key",
+                "pix_key_type",
+                "approval_status",
+                "online",
             ],
         )
         await conn.copy_records_to_table(
@@ -141,8 +158,20 @@ def _server(source: Path, url: str, port: int, data_dir: str, log) -> subprocess
     }
     env.pop("LAURA_REDIS_URL", None)
     command = [
-        sys.executable, "-m", "uvicorn", "--factory", "laura.app:create_app", "--host", "127.0.0.1",
-        "--port", str(port), "--log-level", "warning", "--no-access-log", "--timeout-keep-alive", "120",
+        sys.executable,
+        "-m",
+        "uvicorn",
+        "--factory",
+        "laura.app:create_app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+        "--no-access-log",
+        "--timeout-keep-alive",
+        "120",
     ]
     return subprocess.Popen(command, env=env, cwd=str(source), stdout=log, stderr=log)
 
@@ -245,32 +274,35 @@ def _figures(phases: list[dict]) -> dict:
         "p99_ms": round(statistics.median(p["p99_us"] for p in phases) / 1000, 2),
         "server_cpu_ms_per_request": round(sum(p["server_cpu_s"] for p in phases) * 1000 / requests, 3),
         "server_cpu_ms_per_request_range": [round(min(per_round), 3), round(max(per_round), 3)],
-        "server_system_share": round(sum(p["server_system_s"] for p in phases) / max(1e-9, sum(p["server_cpu_s"] for p in phases)), 2),
+        "server_system_share": round(
+            sum(p["server_system_s"] for p in phases) / max(1e-9, sum(p["server_cpu_s"] for p in phases)), 2
+        ),
         "db_cpu_ms_per_request": round(sum(p["db_cpu_s"] for p in phases) * 1000 / requests, 3),
         "non2xx": sum(p["non2xx"] for p in phases),
         "socket_errors": sum(p["socket_errors"] for p in phases),
     }
 
 
-async def run(args: argparse.Namespace) -> dict:
-    server_url = plain_url(os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres"))
+async def run(args: argparse.Namespace, data_dir: str, log) -> dict:  # type: ignore[no-untyped-def]
+    server_url = plain_url(
+        os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    )
     url, customers, drivers = await _prepare(server_url, args.users)
     sources = {"current": Path(args.source).resolve()}
     if args.baseline:
         sources["baseline"] = Path(args.baseline).resolve()
-    with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:
-        servers: list[Server] = []
-        try:
-            for name, source in sources.items():
-                port = _free_port()
-                servers.append(Server(name, source, _server(source, url, port, data_dir, log), port))
-                await _wait_ready(f"http://127.0.0.1:{port}", servers[-1].process)
-            return await _measure(servers, url, customers, drivers, args)
-        finally:
-            for server in servers:
-                server.process.terminate()
-            for server in servers:
-                server.process.wait(timeout=30)
+    servers: list[Server] = []
+    try:
+        for name, source in sources.items():
+            port = _free_port()
+            servers.append(Server(name, source, _server(source, url, port, data_dir, log), port))
+            await _wait_ready(f"http://127.0.0.1:{port}", servers[-1].process)
+        return await _measure(servers, url, customers, drivers, args)
+    finally:
+        for server in servers:
+            server.process.terminate()
+        for server in servers:
+            server.process.wait(timeout=30)
 
 
 async def _measure(
@@ -294,13 +326,19 @@ async def _measure(
         for server in servers:  # warm-up: every route once on every server, not counted
             for route in args.routes:
                 await asyncio.to_thread(
-                    wrk.run, scripts[server.name][route], port=server.port, threads=2,
-                    connections=args.connections, seconds=1,
+                    wrk.run,
+                    scripts[server.name][route],
+                    port=server.port,
+                    threads=2,
+                    connections=args.connections,
+                    seconds=1,
                 )
         for _ in range(args.rounds):
             for route in args.routes:
                 for server in servers:
-                    phases[server.name][route].append(await _phase(server, conn, scripts[server.name][route], args))
+                    phases[server.name][route].append(
+                        await _phase(server, conn, scripts[server.name][route], args)
+                    )
     finally:
         await conn.close()
     return {
@@ -310,7 +348,9 @@ async def _measure(
         "seconds_per_phase": args.seconds,
         "rounds": args.rounds,
         "sources": {server.name: _described(server.source) for server in servers},
-        "routes": {name: {route: _figures(p) for route, p in by_route.items()} for name, by_route in phases.items()},
+        "routes": {
+            name: {route: _figures(p) for route, p in by_route.items()} for name, by_route in phases.items()
+        },
         **({"phases": phases} if args.phases else {}),
         "wall_s": round(time.monotonic() - started, 1),
         "load_average": [round(x, 2) for x in os.getloadavg()],
@@ -319,8 +359,11 @@ async def _measure(
 
 def _described(source: Path) -> str:
     """The checkout and its commit (with `+dirty` when it has uncommitted changes)."""
-    head = subprocess.run(["git", "-C", str(source), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
-    dirty = subprocess.run(["git", "-C", str(source), "status", "--porcelain", "--", "laura"], capture_output=True, text=True)
+    git = ["git", "-C", str(source)]
+    head = subprocess.run([*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=False)
+    dirty = subprocess.run(
+        [*git, "status", "--porcelain", "--", "laura"], capture_output=True, text=True, check=False
+    )
     return f"{source} @ {head.stdout.strip()}{'+dirty' if dirty.stdout.strip() else ''}"
 
 
@@ -332,9 +375,13 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--source", default=str(ROOT), help="the checkout whose app is measured")
     parser.add_argument("--baseline", help="another checkout, measured side by side on the same database")
-    parser.add_argument("--routes", nargs="+", choices=ROUTES, default=list(ROUTES), help="a subset of the routes")
+    parser.add_argument(
+        "--routes", nargs="+", choices=ROUTES, default=list(ROUTES), help="a subset of the routes"
+    )
     parser.add_argument("--phases", action="store_true", help="also print every phase's own figures")
-    print(json.dumps(asyncio.run(run(parser.parse_args()))))
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as data_dir, open(Path(data_dir) / "server.log", "w") as log:
+        print(json.dumps(asyncio.run(run(args, data_dir, log))))
 
 
 if __name__ == "__main__":

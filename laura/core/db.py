@@ -267,7 +267,10 @@ def _no_flush_when_reading(session: Session, _context: object, _instances: objec
     _refuse_writes(session, "flush")
 
 
-_READING_SQL = re.compile(r"\s*(SELECT|WITH|SHOW|VALUES|TABLE)\b(?!.*\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b)", re.I | re.S)
+_READING_SQL = re.compile(
+    r"\s*(SELECT|WITH|SHOW|VALUES|TABLE)\b(?!.*\bFOR\s+(NO\s+KEY\s+)?(UPDATE|SHARE)\b)",
+    re.IGNORECASE | re.DOTALL,
+)
 """SQL text that reads (by its first word; a function it calls is not looked into) and takes no row lock."""
 
 

@@ -18,7 +18,9 @@ _EMAIL = "probe@example.com"
 
 
 def _user() -> User:
-    return User(id=uuid.uuid4(), email=_EMAIL, password_hash="x", name="Probe", role="customer", is_active=True)
+    return User(
+        id=uuid.uuid4(), email=_EMAIL, password_hash="x", name="Probe", role="customer", is_active=True
+    )
 
 
 @pytest.fixture
@@ -79,11 +81,19 @@ async def test_an_orm_write_in_a_get_is_refused_and_nothing_is_stored(probe, app
         assert await session.scalar(text("SELECT count(*) FROM users WHERE email = :e"), {"e": _EMAIL}) == 0
 
 
-@pytest.mark.parametrize("route", ["/probe/update", "/probe/driver-write", "/probe/queued-write", "/probe/locking-read"])
+@pytest.mark.parametrize(
+    "route", ["/probe/update", "/probe/driver-write", "/probe/queued-write", "/probe/locking-read"]
+)
 async def test_a_write_statement_in_a_get_is_refused(probe, app, route):
-    await probe.post("/auth/register", json={
-        "email": "someone@example.com", "password": "s3cret-passw0rd", "name": "Someone", "userType": "customer",
-    })
+    await probe.post(
+        "/auth/register",
+        json={
+            "email": "someone@example.com",
+            "password": "s3cret-passw0rd",
+            "name": "Someone",
+            "userType": "customer",
+        },
+    )
     response = await probe.get(route)
     assert response.status_code == 500
     assert await _names(app) == ["Someone"]
