@@ -32,7 +32,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -47,17 +46,14 @@ import asyncpg
 import httpx
 import psutil
 from argon2 import PasswordHasher
-from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import _common as common
 import _wrk as wrk
 
 from laura.bank.accounts.service import open_checking_account
-from laura.core.db import Database, plain_url
-from laura.core.migrations import upgrade
+from laura.core.db import Database
 
 DB_NAME = "laura_bench_ordinary"
 PASSWORD = "bench-ordinary-2026"
@@ -65,20 +61,9 @@ POOL_SIZE = 20
 ROUTES = ("/health", "/auth/me", "/api/accounts/me", "/drivers/me")
 
 
-def _with_db(url: str, name: str) -> str:
-    return make_url(url).set(database=name).render_as_string(hide_password=False)
-
-
 async def _prepare(server: str, count: int) -> tuple[str, list[str], list[str]]:
     """A fresh database at head; returns its URL and the customers' and drivers' e-mails."""
-    admin = await asyncpg.connect(_with_db(server, "postgres"))
-    try:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
-        await admin.execute(f'CREATE DATABASE "{DB_NAME}"')
-    finally:
-        await admin.close()
-    url = _with_db(server, DB_NAME)
-    upgrade(url)
+    url = await common.fresh_database(server, DB_NAME)
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
     customers = [(uuid.uuid4(), f"customer-{n}@bench.example") for n in range(count)]
     drivers = [(uuid.uuid4(), uuid.uuid4(), f"driver-{n}@bench.example") for n in range(count)]
@@ -138,56 +123,18 @@ async def _prepare(server: str, count: int) -> tuple[str, list[str], list[str]]:
     return url, [e for _, e in customers], [e for _, _, e in drivers]
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _server(source: Path, url: str, port: int, data_dir: str, log) -> subprocess.Popen:  # type: ignore[no-untyped-def]
+    """The app of checkout `source` (its `laura` first on the path, its own migrations for /ready)."""
     env = {
-        **os.environ,
         "PYTHONPATH": str(source),
-        "LAURA_DATABASE_URL": url,
-        "LAURA_DATA_DIR": data_dir,
         "LAURA_SECRET_KEY": "YmVuY2gtb3JkaW5hcnktc2VjcmV0LWtleS0zMi1ieXQ=",
-        "LAURA_RATE_LIMITS_ENABLED": "false",
-        "LAURA_LOG_LEVEL": "WARNING",
         "LAURA_DB_POOL_SIZE": str(POOL_SIZE),
         "LAURA_DB_MAX_OVERFLOW": "0",
     }
-    env.pop("LAURA_REDIS_URL", None)
-    command = [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        "--factory",
-        "laura.app:create_app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--no-access-log",
-        "--timeout-keep-alive",
-        "120",
-    ]
-    return subprocess.Popen(command, env=env, cwd=str(source), stdout=log, stderr=log)
-
-
-async def _wait_ready(base: str, process: subprocess.Popen) -> None:
-    async with httpx.AsyncClient(base_url=base) as http:
-        for _ in range(600):
-            if process.poll() is not None:
-                raise RuntimeError("the server exited")
-            try:
-                if (await http.get("/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.1)
-    raise RuntimeError("the server never became ready")
+    args = ("--app-dir", str(source), "--timeout-keep-alive", "120")
+    return common.start_app(
+        url, port, data_dir=data_dir, workers=1, env=env, uvicorn_args=args, stdout=log, stderr=log
+    )
 
 
 async def _tokens(port: int, emails: list[str]) -> list[str]:
@@ -284,19 +231,16 @@ def _figures(phases: list[dict]) -> dict:
 
 
 async def run(args: argparse.Namespace, data_dir: str, log) -> dict:  # type: ignore[no-untyped-def]
-    server_url = plain_url(
-        os.environ.get("LAURA_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    )
-    url, customers, drivers = await _prepare(server_url, args.users)
+    url, customers, drivers = await _prepare(common.server_url(), args.users)
     sources = {"current": Path(args.source).resolve()}
     if args.baseline:
         sources["baseline"] = Path(args.baseline).resolve()
     servers: list[Server] = []
     try:
         for name, source in sources.items():
-            port = _free_port()
+            port = common.free_port()
             servers.append(Server(name, source, _server(source, url, port, data_dir, log), port))
-            await _wait_ready(f"http://127.0.0.1:{port}", servers[-1].process)
+            await common.wait_ready(f"http://127.0.0.1:{port}", servers[-1].process)
         return await _measure(servers, url, customers, drivers, args)
     finally:
         for server in servers:
@@ -373,7 +317,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--seconds", type=int, default=5, help="length of each route's phase")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--source", default=str(ROOT), help="the checkout whose app is measured")
+    parser.add_argument("--source", default=str(common.ROOT), help="the checkout whose app is measured")
     parser.add_argument("--baseline", help="another checkout, measured side by side on the same database")
     parser.add_argument(
         "--routes", nargs="+", choices=ROUTES, default=list(ROUTES), help="a subset of the routes"
