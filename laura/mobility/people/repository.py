@@ -40,7 +40,9 @@ class PeopleRepository:
     async def driver_with_vehicle_of_user(self, user_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
         return await self._driver_with_vehicle(Driver.user_id == user_id)
 
-    async def _driver_with_vehicle(self, condition: ColumnElement[bool]) -> tuple[Driver, Vehicle | None] | None:
+    async def _driver_with_vehicle(
+        self, condition: ColumnElement[bool]
+    ) -> tuple[Driver, Vehicle | None] | None:
         """The driver and its active vehicle in one query."""
         row = (
             await self.session.execute(
