@@ -75,12 +75,18 @@ def test_a_handler_uvicorn_attaches_itself_still_gets_redacted_records() -> None
     logger = logging.getLogger("uvicorn.error")
     stream = io.StringIO()
     own = logging.StreamHandler(stream)
+    # A uvicorn server started earlier in the run (log_level="warning") leaves its level on this logger.
+    level, disabled = logger.level, logger.disabled
+    logger.setLevel(logging.INFO)
+    logger.disabled = False
     logger.addHandler(own)
     try:
         logger.info('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", f"/ws/{JWT}")
         logger.info('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/ws")
     finally:
         logger.removeHandler(own)
+        logger.setLevel(level)
+        logger.disabled = disabled
     assert stream.getvalue().splitlines() == [
         f'127.0.0.1:5 - "WebSocket /ws/{REDACTED}" [accepted]',
         '127.0.0.1:5 - "WebSocket /ws" [accepted]',
