@@ -25,6 +25,7 @@ from laura.audit.models import AuditLog
 from laura.audit.repository import AuditRepository
 from laura.core.db import before_commit
 from laura.core.observability import request_context
+from laura.core.statement import AUDIT_ARGS
 
 _PENDING = "audit_pending"
 AUDIT_CHAINS = 64
@@ -131,27 +132,23 @@ def entry(
     }
 
 
-STATEMENT_ARGS = (
-    "audit_chain",
-    "audit_occurred_at",
-    "audit_actor",
-    "audit_action",
-    "audit_resource_type",
-    "audit_resource_id",
-    "audit_old",
-    "audit_new",
-    "audit_ip",
-    "audit_user_agent",
-    "audit_request_id",
-    "audit_canonical",
-)
-"""The names under which a one-statement unit of work takes `audit_append`'s arguments (`p_audit_*`)."""
-
-
-def statement_args(row: dict[str, Any]) -> dict[str, Any]:
-    """`audit_append`'s twelve arguments for a row from `entry`, by `STATEMENT_ARGS` name, for a statement
-    that appends the row itself (`bank_p2p_send`, `ride_accept`)."""
-    return dict(zip(STATEMENT_ARGS, AuditRepository.append_args(row, canonical(row)), strict=True))
+def statement_args(
+    *,
+    action: str,
+    resource_type: str,
+    resource_id: str | None = None,
+    old: dict[str, Any] | None = None,
+    new: dict[str, Any] | None = None,
+    actor_id: uuid.UUID | str | None = None,
+    occurred_at: datetime | None = None,
+) -> dict[str, Any]:
+    """`core.statement.AuditArguments`: the row `entry` builds, as the `AUDIT_ARGS` arguments of a statement
+    that appends it itself (`bank_p2p_send`, `ride_accept`)."""
+    row = entry(
+        action=action, resource_type=resource_type, resource_id=resource_id, old=old, new=new, actor_id=actor_id,
+        occurred_at=occurred_at,
+    )
+    return dict(zip(AUDIT_ARGS, AuditRepository.append_args(row, canonical(row)), strict=True))
 
 
 def statement_context() -> str:

@@ -100,7 +100,7 @@ class Database:
     async def statement_pool(self) -> asyncpg.Pool:
         """Plain asyncpg connections, opened on first use, for a unit of work that is one statement: sent
         in autocommit it is its own transaction, with no BEGIN or COMMIT round trip and no SQLAlchemy
-        session (see `one_statement`)."""
+        session (see `laura.core.statement`)."""
         if self._statement_pool is None:
             async with self._statement_pool_opening:
                 if self._statement_pool is None:
@@ -131,40 +131,6 @@ class Database:
             except BaseException:
                 await rollback(session)
                 raise
-
-
-async def one_statement(db: Database, sql: str, *args: Any) -> asyncpg.Record | None:
-    """Run a whole unit of work written as one `$n` statement (typically a PL/pgSQL function that checks,
-    locks and writes) in autocommit: it commits or rolls back on its own, in one round trip."""
-    pool = await db.statement_pool()
-    async with pool.acquire() as connection:
-        return await connection.fetchrow(sql, *args)
-
-
-async def one_statement_rows(db: Database, sql: str, *args: Any) -> list[asyncpg.Record]:
-    """`one_statement` for a unit of work that answers with several rows (a set-returning function)."""
-    pool = await db.statement_pool()
-    async with pool.acquire() as connection:
-        return await connection.fetch(sql, *args)
-
-
-class FunctionCall:
-    """A PL/pgSQL function that is a whole unit of work, sent with `one_statement` and its arguments by name
-    (`p_<name> => $n`): callers pass keywords, and a missing or unknown one fails before the database is
-    asked, instead of shifting every argument after it."""
-
-    def __init__(self, function: str, returns: str, arguments: tuple[str, ...]) -> None:
-        self.arguments = arguments
-        named = ", ".join(f"p_{name} => ${n}" for n, name in enumerate(arguments, start=1))
-        self.sql = f"SELECT {returns} FROM {function}({named})"
-
-    async def __call__(self, db: Database, **args: Any) -> asyncpg.Record:
-        unknown = set(args) - set(self.arguments)
-        if unknown:
-            raise TypeError(f"unknown arguments: {sorted(unknown)}")
-        row = await one_statement(db, self.sql, *(args[name] for name in self.arguments))
-        assert row is not None
-        return row
 
 
 async def driver(session: AsyncSession) -> asyncpg.Connection:
@@ -368,10 +334,3 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
 
-
-async def _database(request: Request) -> Database:
-    return request.app.state.db
-
-
-DatabaseDep = Annotated[Database, Depends(_database)]
-"""The app's `Database`, for a route whose unit of work is one statement (`one_statement`)."""

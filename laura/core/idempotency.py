@@ -18,20 +18,12 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Header, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import AfterValidator, BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import (
-    Database,
-    SessionDep,
-    after_rollback,
-    execute,
-    fetchrow,
-    one_statement,
-    write_at_commit,
-)
+from laura.core.db import Database, SessionDep, after_rollback, execute, fetchrow, write_at_commit
 from laura.core.errors import AppError, BadRequest, Conflict, ValidationFailed
 from laura.core.observability import request_context
 from laura.core.text import refuse_nul
@@ -60,7 +52,7 @@ class IdempotentReplay(Exception):
         self.body = body
 
 
-def _fingerprint(request: Request, body: bytes) -> str:
+def fingerprint(request: Request, body: bytes) -> str:
     try:
         canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")) if body else ""
     except ValueError:
@@ -85,59 +77,60 @@ async def purge_expired(db: Database, *, now: datetime, batch: int = 10_000) -> 
     """Delete the keys whose answer has expired (they no longer replay anything), a batch per statement so
     no transaction holds many row locks; returns how many went."""
     total = 0
+    pool = await db.statement_pool()  # each batch one statement in autocommit
     while True:
-        row = await one_statement(db, _PURGE, now, batch)
-        deleted = int(row[0]) if row else 0
+        async with pool.acquire() as connection:
+            deleted = int(await connection.fetchval(_PURGE, now, batch))
         total += deleted
         if deleted < batch:
             return total
 
 
-_ANSWER = "SELECT idempotency_store($1, $2, $3, $4, $5::jsonb, $6, $7)"
+ANSWER_SQL = "SELECT idempotency_store($1, $2, $3, $4, $5::jsonb, $6, $7)"
 """Stores the answer; an expired (or unfinished) row of the same key is replaced, a live one wins."""
 
 
-def _settle(got: bool, request_hash: str | None, status: int | None, body: Any, fingerprint: str) -> None:
+def settle(got: bool, request_hash: str | None, status: int | None, body: Any, this_request: str) -> None:
     """Read a claim: return when this request may go ahead; otherwise raise what the caller gets instead
     (409 while another holds the key, the stored answer replayed, or 422 for another body)."""
     if not got:
         raise RequestInProgress()
     if request_hash is None:
         return
-    if request_hash != fingerprint:
+    if request_hash != this_request:
         raise IdempotencyKeyReused()
     raise IdempotentReplay(status or 200, body)
 
 
-def _answer_args(owner: str, key: str, fingerprint: str, ttl: int, status: int, body: Any) -> tuple:
-    """`_ANSWER`'s arguments: owner, key, request hash, status, JSON body, now, expiry."""
+def answer_args(owner: str, key: str, request_hash: str, ttl: int, status: int, body: Any) -> tuple:
+    """`ANSWER_SQL`'s arguments: owner, key, request hash, status, JSON body, now, expiry."""
     now = datetime.now(UTC)
-    return (owner, key, fingerprint, status, json.dumps(body), now, now + timedelta(seconds=ttl))
+    return (owner, key, request_hash, status, json.dumps(body), now, now + timedelta(seconds=ttl))
 
 
-def _owner() -> str:
+def key_owner() -> str:
     """Whose key it is: the authenticated user, or the client's IP for an anonymous request."""
     ctx = request_context()
     return (ctx.user_id if ctx and ctx.user_id else None) or f"ip:{ctx.client_ip if ctx else ''}"
 
 
 class _Claim:
-    def __init__(self, request: Request, owner: str, key: str, fingerprint: str, ttl: int) -> None:
+    def __init__(self, request: Request, owner: str, key: str, request_hash: str, ttl: int) -> None:
         self.db = request.app.state.db
-        self.owner, self.key, self.fingerprint, self.ttl = owner, key, fingerprint, ttl
+        self.owner, self.key, self.fingerprint, self.ttl = owner, key, request_hash, ttl
 
     async def acquire(self, session: AsyncSession) -> None:
         """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
         row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
-        _settle(row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint)
+        settle(row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint)
 
     def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the answer inside the business transaction (queued for its commit): it commits with the
         effect or not at all."""
-        write_at_commit(session, _ANSWER, *self._answer(status, body))
+        write_at_commit(session, ANSWER_SQL, *self._answer(status, body))
 
     def _answer(self, status: int, body: Any) -> tuple:
-        return _answer_args(self.owner, self.key, self.fingerprint, self.ttl, status, body)
+        return answer_args(self.owner, self.key, self.fingerprint, self.ttl, status, body)
 
     def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:
         """A business refusal (4xx) is an answer too: written in a transaction of its own once the request's
@@ -146,12 +139,12 @@ class _Claim:
 
         async def store() -> None:
             async with self.db.unit_of_work() as own:
-                await execute(own, _ANSWER, *self._answer(error.status, body))
+                await execute(own, ANSWER_SQL, *self._answer(error.status, body))
 
         after_rollback(session, store)
 
 
-def _serialize(result: Any) -> Any:
+def serialize_answer(result: Any) -> Any:
     if isinstance(result, BaseModel):
         return result.model_dump(mode="json", by_alias=True)
     return jsonable_encoder(result, by_alias=True)
@@ -195,7 +188,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
             ctx = request_context()
             settings = _idem_request.app.state.settings
             claim = _Claim(
-                _idem_request, _owner(), _idem_key, _fingerprint(_idem_request, await _idem_request.body()),
+                _idem_request, key_owner(), _idem_key, fingerprint(_idem_request, await _idem_request.body()),
                 settings.idempotency_ttl_seconds,
             )
             await claim.acquire(_idem_session)
@@ -209,7 +202,7 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
                         claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
                 raise
             route = _idem_request.scope.get("route")
-            claim.complete(_idem_session, getattr(route, "status_code", None) or 200, _serialize(result))
+            claim.complete(_idem_session, getattr(route, "status_code", None) or 200, serialize_answer(result))
             return result
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
@@ -218,62 +211,3 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
         return wrapper
 
     return decorate
-
-
-class StatementKey:
-    """The Idempotency-Key of a route whose whole unit of work is one statement (`core.db.one_statement`).
-
-    The statement itself claims the key first (`idempotency_claim`) and stores the answer with its writes
-    (`idempotency_store`), so the protocol costs no round trip of its own. This object carries their
-    arguments, reads the claim's outcome, and stores a refusal the route raises afterwards.
-    """
-
-    def __init__(self, request: Request, key: str, fingerprint: str) -> None:
-        route = request.scope.get("route")
-        self.db = request.app.state.db
-        self.key, self.fingerprint = key, fingerprint
-        self.ttl = request.app.state.settings.idempotency_ttl_seconds
-        self.status = getattr(route, "status_code", None) or 200
-
-    @property
-    def owner(self) -> str:
-        return _owner()
-
-    def settle(self, got: bool, request_hash: str | None, status: int | None, body: Any) -> None:
-        """The statement's claim outcome: go on, or raise 409 / the replay / 422."""
-        _settle(got, request_hash, status, body, self.fingerprint)
-
-    async def store_refusal(self, error: AppError) -> None:
-        """A business refusal (4xx) is an answer too; its statement wrote nothing, so store it on its own.
-        Not an answer: a dead session (401), the key's own outcomes (409, 422 for another body), a 5xx."""
-        if error.status >= 500 or error.status == 401 or isinstance(error, (RequestInProgress, IdempotencyKeyReused)):
-            return
-        ctx = request_context()
-        body = error.body(ctx.request_id if ctx else None)
-        await one_statement(
-            self.db, _ANSWER, *_answer_args(self.owner, self.key, self.fingerprint, self.ttl, error.status, body)
-        )
-
-
-_STATEMENT_ARGS = ("idem_owner", "idem_key", "idem_hash", "idem_status", "idem_body", "idem_expires")
-
-
-def statement_args(key: StatementKey | None, result: Any) -> dict[str, Any]:
-    """A one-statement route's `p_idem_*` arguments: claim `key` and store `result` as its answer, or all
-    NULL when the request has no Idempotency-Key."""
-    if key is None:
-        return dict.fromkeys(_STATEMENT_ARGS)
-    owner, name, fingerprint, status, body, _, expires = _answer_args(
-        key.owner, key.key, key.fingerprint, key.ttl, key.status, _serialize(result)
-    )
-    return dict(zip(_STATEMENT_ARGS, (owner, name, fingerprint, status, body, expires), strict=True))
-
-
-async def _statement_key(request: Request, key: IdempotencyKeyHeader = None) -> StatementKey | None:
-    if not key:
-        return None
-    return StatementKey(request, key, _fingerprint(request, await request.body()))
-
-
-StatementIdempotency = Annotated[StatementKey | None, Depends(_statement_key)]
-"""`Idempotency-Key` for a one-statement route (None when the header is absent); see `StatementKey`."""

@@ -29,8 +29,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit.service import statement_context
 from laura.core.db import Database, after_commit
-from laura.core.events import statement_committed
 from laura.core.money import to_cents
+from laura.core.statement import statement_committed
 from laura.pix import confirmation
 from laura.pix.errors import WebhookPayloadInvalid
 from laura.pix.handlers import paid_hook, send_handlers

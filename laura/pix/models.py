@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laura.core.db import Base
 from laura.core.models import CreatedAt
+from laura.core.money import from_cents
+from laura.pix.qr import qr_data_url
 
 
 class PixChargeStatus(StrEnum):
@@ -62,6 +65,16 @@ class PixCharge(Base):
     review_reason: Mapped[str | None] = mapped_column(String(32))
     """Set when a Pix for this charge needs a person (amount mismatch, paid while not active)."""
     created_at: Mapped[CreatedAt]
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount as the wire shows it (the column keeps integer cents)."""
+        return from_cents(self.amount_cents)
+
+    @property
+    def qr_code(self) -> str:
+        """The BR Code as a PNG data URL, drawn when read."""
+        return qr_data_url(self.pix_copia_e_cola)
 
 
 class PixSend(Base):

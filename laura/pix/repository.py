@@ -12,7 +12,8 @@ import asyncpg
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import Database, fetch, fetchrow, fetchval, one_statement_rows
+from laura.core.db import Database, fetch, fetchrow, fetchval
+from laura.core.statement import one_statement_rows
 from laura.pix.models import PaidCharge, PixCharge, PixChargeStatus, PixSend, PixSendStatus
 
 

@@ -6,15 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from laura.core.db import DatabaseDep, ReadSessionDep
-from laura.core.money import from_cents
+from laura.core.db import ReadSessionDep
+from laura.core.statement import DatabaseDep
 from laura.identity.deps import CurrentUser
 from laura.pix import confirmation, intake, service, webhook_auth
 from laura.pix.errors import ChargeNotFound, WebhookPayloadInvalid, WebhookUnauthorized
 from laura.pix.metrics import WEBHOOK_DELIVERIES
-from laura.pix.models import PixCharge
 from laura.pix.psp import PspError, PspUnavailable
-from laura.pix.qr import qr_data_url
 from laura.pix.schemas import ChargeOut, WebhookAck
 
 router = APIRouter(tags=["pix"])
@@ -65,24 +63,6 @@ async def efi_pix_webhook(request: Request, sender: WebhookSender, db: DatabaseD
     return WebhookAck(outcome=result.outcome, pix=result.pix_count)
 
 
-def _charge_out(charge: PixCharge) -> ChargeOut:
-    return ChargeOut(
-        txid=charge.txid,
-        purpose=charge.purpose,
-        entity_id=charge.entity_id,
-        amount=from_cents(charge.amount_cents),
-        status=charge.status,  # type: ignore[arg-type]
-        description=charge.description,
-        pix_copia_e_cola=charge.pix_copia_e_cola,
-        qr_code=qr_data_url(charge.pix_copia_e_cola),
-        location=charge.location,
-        expires_at=charge.expires_at,
-        paid_at=charge.paid_at,
-        e2e_id=charge.e2e_id,
-        created_at=charge.created_at,
-    )
-
-
 @router.get(
     "/pix/charges/{txid}",
     response_model=ChargeOut,
@@ -90,4 +70,4 @@ def _charge_out(charge: PixCharge) -> ChargeOut:
 )
 async def get_charge(txid: Txid, user: CurrentUser, session: ReadSessionDep) -> ChargeOut:
     """One of the caller's Pix charges (deposit, ride payment): status, copy-and-paste code and QR."""
-    return _charge_out(await service.get_owned_charge(session, txid=txid, owner_id=user.id))
+    return ChargeOut.model_validate(await service.get_owned_charge(session, txid=txid, owner_id=user.id))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, Date, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk
+from laura.core.money import from_cents
 
 
 class RegisteredBill(Base):
@@ -44,3 +46,8 @@ class BillPayment(Base):
     ledger_transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[CreatedAt]
     paid_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount as the wire shows it (the column keeps integer cents)."""
+        return from_cents(self.amount_cents)

@@ -11,12 +11,10 @@ from fastapi.responses import Response
 
 from laura.bank.accounts.deps import BalanceCacheDep
 from laura.bank.bills import service
-from laura.bank.bills.models import BillPayment
 from laura.bank.bills.receipt import receipt_pdf
 from laura.bank.bills.schemas import PaymentOut, PayRequest, ValidateOut, ValidateRequest
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
-from laura.core.money import from_cents
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import CurrentUser
 
@@ -28,23 +26,6 @@ def _schedule_max_days(request: Request) -> int:
 
 
 ScheduleMaxDays = Annotated[int, Depends(_schedule_max_days)]
-
-
-def payment_out(payment: BillPayment) -> PaymentOut:
-    return PaymentOut(
-        id=payment.id,
-        status=payment.status,
-        amount=from_cents(payment.amount_cents),
-        barcode=payment.barcode,
-        type=payment.type,
-        recipient=payment.recipient,
-        due_date=payment.due_date,
-        payment_date=payment.payment_date,
-        paid_at=payment.paid_at,
-        receipt=payment.receipt,
-        failure_reason=payment.failure_reason,
-        created_at=payment.created_at,
-    )
 
 
 @router.post(
@@ -74,14 +55,16 @@ async def pay(
 ) -> PaymentOut:
     """Pay now, or on a future `paymentDate` (SCHEDULED; paid by a job that morning), at most
     `LAURA_SCHEDULE_MAX_DAYS` ahead."""
-    return payment_out(await service.pay(session, user_id=user.id, data=body, cache=cache, schedule_max_days=horizon))
+    return PaymentOut.model_validate(
+        await service.pay(session, user_id=user.id, data=body, cache=cache, schedule_max_days=horizon)
+    )
 
 
 @router.get("", response_model=Page[PaymentOut])
 async def list_payments(user: CurrentUser, session: SessionDep, page: PageDep) -> Page[PaymentOut]:
     """The caller's bill payments, newest first."""
     rows, total = await service.list_payments(session, user.id, offset=page.offset, limit=page.limit)
-    return Page[PaymentOut].build([payment_out(p) for p in rows], page, total)
+    return Page[PaymentOut].build([PaymentOut.model_validate(p) for p in rows], page, total)
 
 
 @router.get(

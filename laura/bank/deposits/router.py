@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, status
@@ -11,10 +10,8 @@ from laura.bank.deposits import service
 from laura.bank.deposits.schemas import DepositOut, DepositRequest
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
-from laura.core.money import from_cents
 from laura.identity.deps import CurrentUser
 from laura.pix.deps import PspDep
-from laura.pix.qr import qr_data_url
 
 router = APIRouter(prefix="/api/deposits", tags=["deposits"])
 
@@ -38,15 +35,6 @@ async def deposit_pix(
     body: DepositRequest, user: CurrentUser, session: SessionDep, psp: PspDep, pix_key: BankPixKey
 ) -> DepositOut:
     """A dynamic Pix charge: once paid from any bank, the amount is credited to the caller's account."""
-    charge = await service.create_deposit(
-        session, psp, user_id=user.id, amount=body.amount, pix_key=pix_key
-    )
-    return DepositOut(
-        id=uuid.UUID(charge.entity_id),
-        txid=charge.txid,
-        amount=from_cents(charge.amount_cents),
-        status=charge.status,
-        qr_code=qr_data_url(charge.pix_copia_e_cola),
-        pix_copia_e_cola=charge.pix_copia_e_cola,
-        expires_at=charge.expires_at,
+    return DepositOut.model_validate(
+        await service.create_deposit(session, psp, user_id=user.id, amount=body.amount, pix_key=pix_key)
     )

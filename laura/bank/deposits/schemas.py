@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from pydantic import AliasChoices, Field
+
 from laura.core.money import Amount, Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 
@@ -13,7 +15,8 @@ class DepositRequest(RequestModel):
 
 
 class DepositOut(ApiModel):
-    id: uuid.UUID
+    id: uuid.UUID = Field(validation_alias=AliasChoices("id", "entity_id"))
+    """The deposit's id: the entity its Pix charge is for."""
     txid: str
     amount: Money
     status: str

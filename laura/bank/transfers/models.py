@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import BigInteger, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk
+from laura.core.money import from_cents
 
 
 class Transfer(Base):
@@ -42,3 +44,12 @@ class Transfer(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     ledger_transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+
+    @property
+    def amount(self) -> Decimal:
+        """The amount as the wire shows it (the column keeps integer cents)."""
+        return from_cents(self.amount_cents)
+
+    @property
+    def fee(self) -> Decimal:
+        return from_cents(self.fee_cents)

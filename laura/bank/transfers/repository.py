@@ -10,9 +10,9 @@ import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.audit.service import STATEMENT_ARGS as AUDIT_STATEMENT_ARGS
 from laura.bank.transfers.models import Transfer
-from laura.core.db import Database, FunctionCall, fetchval
+from laura.core.db import Database, fetchval
+from laura.core.statement import AUDIT_ARGS, IDEMPOTENCY_ARGS, FunctionCall
 
 _COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
@@ -21,8 +21,8 @@ SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, 
 _P2P_SEND_ARGS = (
     "session", "sender", "transfer_id", "recipient", "cents", "description", "now", "ledger_tx_id",
     "ledger_reference", "ledger_reason", "ledger_description", "sender_code", "recipient_code", "day_start",
-    "counted", "max_cents", "daily_cents", "idem_owner", "idem_key", "idem_hash", "idem_status", "idem_body",
-    "idem_expires", *AUDIT_STATEMENT_ARGS, "event_types", "event_data", "event_users",
+    "counted", "max_cents", "daily_cents", *IDEMPOTENCY_ARGS, *AUDIT_ARGS, "event_types", "event_data",
+    "event_users",
 )
 _P2P_SEND = FunctionCall("bank_p2p_send", "outcome, sent, stored_hash, stored_status, stored_body", _P2P_SEND_ARGS)
 

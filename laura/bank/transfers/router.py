@@ -23,10 +23,10 @@ from laura.bank.transfers.schemas import (
     TedRequest,
     TransferOut,
 )
-from laura.core.db import DatabaseDep, SessionDep
-from laura.core.idempotency import StatementIdempotency, idempotent
-from laura.core.money import from_cents
+from laura.core.db import SessionDep
+from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
+from laura.core.statement import DatabaseDep, StatementIdempotency
 from laura.identity.deps import CurrentUser, TokenCaller
 from laura.identity.service import Caller, Principal
 
@@ -86,44 +86,6 @@ async def _ted_fee(request: Request) -> Decimal:
 TedFeeDep = Annotated[Decimal, Depends(_ted_fee)]
 
 
-def transfer_out(transfer: Transfer) -> TransferOut:
-    return TransferOut(
-        id=transfer.id,
-        type=transfer.type,
-        amount=from_cents(transfer.amount_cents),
-        fee=from_cents(transfer.fee_cents),
-        status=transfer.status,
-        description=transfer.description,
-        pix_key=transfer.pix_key,
-        recipient_user_id=transfer.recipient_user_id,
-        recipient_name=transfer.recipient_name,
-        bank=transfer.bank_code,
-        agency=transfer.agency,
-        account=transfer.account,
-        account_type=transfer.account_type,
-        e2e_id=transfer.e2e_id,
-        scheduled_for=transfer.scheduled_for,
-        estimated_delivery=transfer.estimated_delivery,
-        created_at=transfer.created_at,
-        completed_at=transfer.completed_at,
-        cancelled_at=transfer.cancelled_at,
-        failure_reason=transfer.failure_reason,
-    )
-
-
-def _p2p_out(transfer: Transfer) -> P2POut:
-    return P2POut(
-        id=transfer.id,
-        type=transfer.type,
-        amount=from_cents(transfer.amount_cents),
-        status=transfer.status,
-        recipient_user_id=transfer.recipient_user_id,
-        description=transfer.description,
-        created_at=transfer.created_at,
-        transferred_at=transfer.completed_at,
-    )
-
-
 @router.post("/p2p", status_code=status.HTTP_201_CREATED, response_model=P2POut, responses=_ERRORS)
 async def p2p(
     body: P2PRequest,
@@ -132,11 +94,9 @@ async def p2p(
     limits: LimitsDep,
     cache: BalanceCacheDep,
     idempotency: StatementIdempotency,
-) -> P2POut:
+) -> Transfer:
     """Instant transfer to another customer of the bank."""
-    return await service.send_p2p(
-        db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency, render=_p2p_out
-    )
+    return await service.send_p2p(db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency)
 
 
 @router.post(
@@ -155,19 +115,8 @@ async def send_pix(
 ) -> PixOut:
     """Pay a Pix key or static BR Code: COMPLETED at once to a key of ours, PENDING through the PSP
     otherwise, SCHEDULED with a future `scheduledFor`."""
-    transfer = await pix.send_pix_transfer(session, user_id=user.id, data=body, limits=limits, cache=cache)
-    return PixOut(
-        id=transfer.id,
-        type=transfer.type,
-        amount=from_cents(transfer.amount_cents),
-        status=transfer.status,
-        pix_key=transfer.pix_key,
-        description=transfer.description,
-        e2e_id=transfer.e2e_id,
-        scheduled_for=transfer.scheduled_for,
-        created_at=transfer.created_at,
-        completed_at=transfer.completed_at,
-        failure_reason=transfer.failure_reason,
+    return PixOut.model_validate(
+        await pix.send_pix_transfer(session, user_id=user.id, data=body, limits=limits, cache=cache)
     )
 
 
@@ -182,15 +131,8 @@ async def send_ted(
     body: TedRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, fee: TedFeeDep, cache: BalanceCacheDep
 ) -> TedOut:
     """TED to another bank: amount + fee held now, settled (COMPLETED) at `estimatedDelivery`."""
-    transfer = await ted.send_ted(session, user_id=user.id, data=body, limits=limits, fee=fee, cache=cache)
-    return TedOut(
-        id=transfer.id,
-        type=transfer.type,
-        amount=from_cents(transfer.amount_cents),
-        status=transfer.status,
-        bank=transfer.bank_code or body.bank,
-        fee=from_cents(transfer.fee_cents),
-        estimated_delivery=transfer.estimated_delivery,
+    return TedOut.model_validate(
+        await ted.send_ted(session, user_id=user.id, data=body, limits=limits, fee=fee, cache=cache)
     )
 
 
@@ -217,12 +159,12 @@ async def list_transfers(
         offset=page.offset,
         limit=page.limit,
     )
-    return Page[TransferOut].build([transfer_out(t) for t in rows], page, total)
+    return Page[TransferOut].build([TransferOut.model_validate(t) for t in rows], page, total)
 
 
 @router.get("/{transfer_id}", response_model=TransferOut, responses={404: {"description": "TRANSFER_NOT_FOUND"}})
 async def get_transfer(transfer_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TransferOut:
-    return transfer_out(await service.get_transfer(session, user.id, transfer_id))
+    return TransferOut.model_validate(await service.get_transfer(session, user.id, transfer_id))
 
 
 @router.post(
@@ -235,8 +177,8 @@ async def cancel(
     transfer_id: uuid.UUID, body: CancelRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep
 ) -> CancelOut:
     """Cancel a SCHEDULED transfer, or a PENDING one not yet sent; its held money is released."""
-    return await service.cancel_transfer(
-        session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache
+    return CancelOut.model_validate(
+        await service.cancel_transfer(session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache)
     )
 
 

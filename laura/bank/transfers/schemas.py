@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AliasChoices, AwareDatetime, Field, field_validator, model_validator
 
 from laura.core.documents import normalize_cnpj, normalize_cpf
 from laura.core.money import Amount, Money
@@ -30,7 +30,7 @@ class P2POut(ApiModel):
     recipient_user_id: uuid.UUID
     description: str | None
     created_at: UtcDatetime
-    transferred_at: UtcDatetime | None
+    transferred_at: UtcDatetime | None = Field(validation_alias=AliasChoices("transferred_at", "completed_at"))
 
 
 class TransferOut(ApiModel):
@@ -45,7 +45,7 @@ class TransferOut(ApiModel):
     pix_key: str | None
     recipient_user_id: uuid.UUID | None
     recipient_name: str | None
-    bank: str | None
+    bank: str | None = Field(validation_alias=AliasChoices("bank", "bank_code"))
     agency: str | None
     account: str | None
     account_type: str | None
@@ -62,7 +62,7 @@ class CancelOut(ApiModel):
     id: uuid.UUID
     status: str
     cancelled_at: UtcDatetime
-    reason: str | None
+    reason: str | None = Field(validation_alias=AliasChoices("reason", "cancel_reason"))
 
 
 
@@ -128,6 +128,6 @@ class TedOut(ApiModel):
     type: str
     amount: Money
     status: str
-    bank: str
+    bank: str = Field(validation_alias=AliasChoices("bank", "bank_code"))
     fee: Money
     estimated_delivery: UtcDatetime

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
-from typing import TypeVar
 
 import asyncpg
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -32,13 +31,13 @@ from laura.bank.transfers.errors import (
 from laura.bank.transfers.models import Transfer
 from laura.bank.transfers.outcomes import P2PSendOutcome
 from laura.bank.transfers.repository import TransferRepository
-from laura.bank.transfers.schemas import CancelOut, P2PRequest
+from laura.bank.transfers.schemas import P2POut, P2PRequest
 from laura.core.db import Database
 from laura.core.errors import AppError, ValidationFailed
-from laura.core.events import publish, statement_committed, statement_event_data
-from laura.core.idempotency import StatementKey, statement_args as key_statement_args
+from laura.core.events import publish
 from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
+from laura.core.statement import StatementKey, idempotency_args, statement_committed, statement_event_data
 from laura.identity.service import Caller, session_ended
 from laura.ledger import service as ledger
 
@@ -133,9 +132,6 @@ def event_data(transfer: Transfer) -> dict:
     }
 
 
-Answer = TypeVar("Answer")
-
-
 def _refusal(outcome: P2PSendOutcome, sent: int, limits: Limits) -> AppError:
     """The error for a refusal `bank_p2p_send` returned instead of writing anything, from its outcome alone
     (the limits are not judged again here, so the two languages cannot disagree into a 500)."""
@@ -158,18 +154,16 @@ async def send_p2p(
     limits: Limits,
     cache: BalanceCache,
     idempotency: StatementKey | None,
-    render: Callable[[Transfer], Answer],
-) -> Answer:
+) -> Transfer:
     """Move money between two customers of the bank at once (COMPLETED) or not at all.
 
     The whole unit of work is one statement (`bank_p2p_send`, sent in autocommit): the caller's session
     check, the Idempotency-Key's claim, the sender's account lock, both accounts' statuses, the limits
     (the day's sum read after the lock), the ledger posting, and the transfer, audit, outbox and answer
-    rows. `render` turns the transfer into the route's answer: returned, and stored with it for the key's
-    replays.
+    rows. The answer stored for the key's replays is the route's own (`P2POut` of the transfer).
     """
     try:
-        transfer, answer = await _send_p2p(db, caller, data, limits, idempotency, render)
+        transfer = await _send_p2p(db, caller, data, limits, idempotency)
     except AppError as error:
         if idempotency is not None:
             await idempotency.store_refusal(error)
@@ -177,7 +171,7 @@ async def send_p2p(
     await cache.invalidate(caller.id, data.recipient_user_id)
     count_committed_transfer(transfer)
     statement_committed()
-    return answer
+    return transfer
 
 
 async def _send_p2p(
@@ -186,8 +180,7 @@ async def _send_p2p(
     data: P2PRequest,
     limits: Limits,
     idempotency: StatementKey | None,
-    render: Callable[[Transfer], Answer],
-) -> tuple[Transfer, Answer]:
+) -> Transfer:
     if data.recipient_user_id == caller.id:
         raise SelfTransfer(details=[{"field": "recipientUserId", "message": "must be another customer"}])
     now = utcnow()
@@ -204,15 +197,6 @@ async def _send_p2p(
         created_at=now,
         completed_at=now,
     )
-    answer = render(transfer)
-    audit_row = audit.entry(
-        action="TRANSFER_COMPLETED",
-        resource_type="transfer",
-        resource_id=str(transfer.id),
-        new=_audited(transfer),
-        actor_id=caller.id,
-        occurred_at=now,
-    )
     received = {"transferId": str(transfer.id), "amount": str(data.amount), "fromUserId": str(caller.id)}
     try:
         row = await repository.send_p2p(
@@ -223,8 +207,11 @@ async def _send_p2p(
             ledger_description=data.description or "Transferência entre contas",
             sender_code=accounts.ledger_code(caller.id), recipient_code=accounts.ledger_code(data.recipient_user_id),
             day_start=start_of_day(now), max_cents=to_cents(limits.per_transfer), daily_cents=to_cents(limits.daily),
-            **key_statement_args(idempotency, answer),
-            **audit.statement_args(audit_row),
+            **idempotency_args(idempotency, P2POut.model_validate(transfer)),
+            **audit.statement_args(
+                action="TRANSFER_COMPLETED", resource_type="transfer", resource_id=str(transfer.id),
+                new=_audited(transfer), actor_id=caller.id, occurred_at=now,
+            ),
             event_types=["transfer.completed", "transfer.received"],
             event_data=[statement_event_data(event_data(transfer)), statement_event_data(received)],
             event_users=[caller.id, data.recipient_user_id],
@@ -242,7 +229,7 @@ async def _send_p2p(
         )
     if outcome is not P2PSendOutcome.COMPLETED:
         raise _refusal(outcome, row["sent"] or 0, limits)
-    return transfer, answer
+    return transfer
 
 
 async def get_transfer(session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID) -> Transfer:
@@ -271,7 +258,7 @@ async def list_transfers(
 
 async def cancel_transfer(
     session: AsyncSession, *, user_id: uuid.UUID, transfer_id: uuid.UUID, reason: str | None, cache: BalanceCache
-) -> CancelOut:
+) -> Transfer:
     """Cancel a transfer that has not left: SCHEDULED, or PENDING with its money still only held."""
     transfer = await TransferRepository(session).get(transfer_id, user_id=user_id, lock=True)
     if transfer is None:
@@ -295,7 +282,7 @@ async def cancel_transfer(
     await publish(session, "transfer.cancelled", event_data(transfer), user_ids=[user_id])
     cache.invalidate_after_commit(session, user_id)
     count_transfer(session, transfer)
-    return CancelOut(id=transfer.id, status=transfer.status, cancelled_at=transfer.cancelled_at, reason=reason)
+    return transfer
 
 
 async def receipt_parties(session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID) -> tuple[Transfer, str | None]:

@@ -5,7 +5,7 @@ API instance, and a hub that hands each event to the WebSocket clients it is add
 """
 
 from laura.core.events.event import Event
-from laura.core.events.producer import publish, statement_committed, statement_event_data
+from laura.core.events.producer import publish
 from laura.core.events.runtime import EventRuntime, start_events
 
-__all__ = ["Event", "EventRuntime", "publish", "start_events", "statement_committed", "statement_event_data"]
+__all__ = ["Event", "EventRuntime", "publish", "start_events"]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -51,14 +50,3 @@ async def publish(
         (type, jsonable(data), [uuid.UUID(str(user_id)) for user_id in user_ids], list(roles), datetime.now(UTC))
     )
 
-
-def statement_event_data(data: dict[str, Any]) -> str:
-    """An event's data as the outbox stores it (JSON text), for a one-statement unit of work that inserts
-    its own events (`laura.core.db.one_statement`); call `statement_committed` once it has."""
-    return json.dumps(jsonable(data))
-
-
-def statement_committed() -> None:
-    """Wake the relay after a one-statement unit of work that inserted events has committed, as `publish`
-    does after a session's commit."""
-    wake_local()

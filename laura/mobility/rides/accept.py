@@ -31,9 +31,9 @@ import structlog
 from laura.audit import service as audit
 from laura.core.db import Database
 from laura.core.errors import AppError, RateLimited
-from laura.core.events import statement_committed, statement_event_data
 from laura.core.idempotency import IdempotencyKeyReused
 from laura.core.ratelimit import RateLimiter
+from laura.core.statement import statement_committed, statement_event_data
 from laura.identity.service import Caller, session_ended
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
@@ -175,15 +175,6 @@ def _accept_args(
 ) -> dict[str, Any]:
     """`ride_accept`'s arguments; the audit row's version is the ride's after the update, so the statement
     fills it in (`$version`)."""
-    audit_row = audit.entry(
-        action="RIDE_STATUS_CHANGED",
-        resource_type="ride",
-        resource_id=str(ride_id),
-        old={"status": RideStatus.OFFERED.value},
-        new={"status": RideStatus.ACCEPTED.value, "version": "$version", "actor": "user", "reason": None},
-        actor_id=caller.id,
-        occurred_at=now,
-    )
     return {
         "session": caller.session_id,
         "user": caller.id,
@@ -196,7 +187,15 @@ def _accept_args(
         "try_lock": try_lock,
         "locked": locked,
         "refusals": _REFUSALS,
-        **audit.statement_args(audit_row),
+        **audit.statement_args(
+            action="RIDE_STATUS_CHANGED",
+            resource_type="ride",
+            resource_id=str(ride_id),
+            old={"status": RideStatus.OFFERED.value},
+            new={"status": RideStatus.ACCEPTED.value, "version": "$version", "actor": "user", "reason": None},
+            actor_id=caller.id,
+            occurred_at=now,
+        ),
         "accepted_type": "ride.accepted",
         "canceled_type": "offer.canceled",
         "canceled_data": statement_event_data({"rideId": ride_id, "reason": "ACCEPTED_BY_ANOTHER_DRIVER"}),

@@ -11,8 +11,8 @@ import asyncpg
 from sqlalchemy import false, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.audit.service import STATEMENT_ARGS as AUDIT_STATEMENT_ARGS
-from laura.core.db import Database, FunctionCall
+from laura.core.db import Database
+from laura.core.statement import AUDIT_ARGS, FunctionCall
 from laura.mobility.rides.models import Ride, RideOffer, RideRating
 from laura.mobility.rides.states import RideStatus
 
@@ -56,7 +56,7 @@ _ACCEPT_ARGS = (
     "locked",
     "taken",
     "refusals",
-    *AUDIT_STATEMENT_ARGS,
+    *AUDIT_ARGS,
     "accepted_type",
     "canceled_type",
     "canceled_data",

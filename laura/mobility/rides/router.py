@@ -12,7 +12,7 @@ import uuid
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
-from laura.core.db import DatabaseDep, SessionDep
+from laura.core.db import SessionDep
 from laura.core.errors import RateLimited
 from laura.core.idempotency import (
     IdempotencyKeyHeader,
@@ -22,6 +22,7 @@ from laura.core.idempotency import (
 )
 from laura.core.observability import request_context
 from laura.core.pagination import Page, PageDep
+from laura.core.statement import DatabaseDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import DriverCaller, DriverUser, GeoIndexDep, PassengerUser, SettingsDep
 from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
@@ -79,15 +80,7 @@ async def estimate(
         category=body.category.value,
         now=service.utcnow(),
     )
-    return EstimateOut(
-        category=quote.category,
-        distance_meters=quote.distance_m,
-        duration_seconds=quote.duration_s,
-        fare=quote.fare,
-        surge_multiplier=quote.surge,
-        available_drivers=quote.available_drivers,
-        pickup_eta_seconds=quote.pickup_eta_s,
-    )
+    return EstimateOut.model_validate(quote)
 
 
 @router.post(
@@ -194,17 +187,7 @@ async def reject_offer(
     offer = await service.reject_offer(
         session, geo, _policy(settings), user=user, ride_id=ride_id, now=service.utcnow()
     )
-    return OfferOut(
-        ride_id=offer.ride_id,
-        driver_id=offer.driver_id,
-        round=offer.round,
-        distance_meters=offer.distance_m,
-        eta_seconds=offer.eta_s,
-        response=offer.response,
-        offered_at=offer.offered_at,
-        expires_at=offer.expires_at,
-        responded_at=offer.responded_at,
-    )
+    return OfferOut.model_validate(offer)
 
 
 _DRIVER_STEP = _responses(RideNotFound, InvalidStateTransition, DriverProfileRequired)

@@ -6,7 +6,7 @@ import uuid
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import Field, PlainSerializer, model_validator
+from pydantic import AliasChoices, Field, PlainSerializer, model_validator
 
 from laura.core.money import Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
@@ -42,13 +42,13 @@ class CreateRideRequest(EstimateRequest):
 
 class EstimateOut(ApiModel):
     category: VehicleCategory
-    distance_meters: int
-    duration_seconds: int
+    distance_meters: int = Field(validation_alias=AliasChoices("distance_meters", "distance_m"))
+    duration_seconds: int = Field(validation_alias=AliasChoices("duration_seconds", "duration_s"))
     fare: Money
-    surge_multiplier: Multiplier
+    surge_multiplier: Multiplier = Field(validation_alias=AliasChoices("surge_multiplier", "surge"))
     currency: Literal["BRL"] = "BRL"
     available_drivers: int
-    pickup_eta_seconds: int | None
+    pickup_eta_seconds: int | None = Field(validation_alias=AliasChoices("pickup_eta_seconds", "pickup_eta_s"))
 
 
 class PointOut(ApiModel):
@@ -215,8 +215,8 @@ class OfferOut(ApiModel):
     ride_id: uuid.UUID
     driver_id: uuid.UUID
     round: int
-    distance_meters: int
-    eta_seconds: int
+    distance_meters: int = Field(validation_alias=AliasChoices("distance_meters", "distance_m"))
+    eta_seconds: int = Field(validation_alias=AliasChoices("eta_seconds", "eta_s"))
     response: Literal["ACCEPTED", "REJECTED", "EXPIRED", "CANCELED"] | None
     offered_at: UtcDatetime
     expires_at: UtcDatetime
