@@ -31,7 +31,7 @@ from laura.bank.transfers.ted import SETTLE_TASK
 from laura.core.db import Database
 from laura.identity.schemas import RegisterRequest
 from laura.identity.service import create_privileged_user
-from laura.mobility.rides.service import OFFER_ROUND_TASK
+from laura.mobility.rides.dispatch import OFFER_ROUND_TASK
 from laura.pix.service import SUBMIT_SEND_TASK
 from tests.events_support import eventually
 from tests.helpers import auth_headers, login, random_cpf

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.core.models import utcnow, uuid7
 from laura.core.pagination import decode_cursor, encode_cursor
 from laura.ledger.errors import AccountConflict, AccountNotFound, InvalidLines, UnbalancedTransaction
+from laura.ledger.integrity import IntegrityRepository
 from laura.ledger.repository import LedgerRepository, error_from, statement_row
 from laura.ledger.types import (
     Account,
@@ -317,7 +318,7 @@ async def verify(session: AsyncSession, *, limit: int = 50) -> VerifyReport:
     """Check every transaction balances, every entry names an existing transaction and account, all debits
     equal all credits, every account's stored totals equal the sums of its entries and no flagged account
     is past its limit. Names up to `limit` problems of each kind."""
-    repo = LedgerRepository(session)
+    repo = IntegrityRepository(session)
     await repo.begin_snapshot()
     problems: list[str] = []
     for row in await repo.unbalanced_transactions(limit):

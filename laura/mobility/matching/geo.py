@@ -27,6 +27,8 @@ The bound is about one ring looser than the worst case H3 actually has; that rin
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
+from datetime import datetime
 
 import h3
 
@@ -37,6 +39,15 @@ MATCHING_RESOLUTION = 8
 DETOUR_FACTOR = 1.3
 CIRCUMRADIUS_FACTOR = 1.15  # r / e, measured <= 1.102
 RING_STEP_FACTOR = 1.0  # s / e, measured >= 1.050
+
+
+@dataclass(frozen=True, slots=True)
+class TrailPoint:
+    """One location update of the driver during the ride."""
+
+    lat: float
+    lon: float
+    recorded_at: datetime
 
 
 def haversine_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

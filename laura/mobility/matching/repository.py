@@ -10,9 +10,9 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.mobility.matching.geo import TrailPoint
 from laura.mobility.matching.models import DriverLocation
 from laura.mobility.matching.nearest import DriverPosition
-from laura.mobility.rides.pricing import TrailPoint
 
 _NO_PARTITION = "23514"  # check_violation: "no partition of relation ... found for row"
 

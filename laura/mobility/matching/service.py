@@ -13,11 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import after_commit
 from laura.mobility.categories import VehicleCategory
-from laura.mobility.matching.geo import cell_of, cells_within
+from laura.mobility.matching.geo import TrailPoint, cell_of, cells_within
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.matching.nearest import DriverPosition, Match, search_by_rings_async
 from laura.mobility.matching.repository import LocationRepository, StoredPosition
-from laura.mobility.rides.pricing import TrailPoint
 
 log = structlog.get_logger("laura.mobility.matching")
 

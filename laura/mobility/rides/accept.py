@@ -38,7 +38,7 @@ from laura.identity.service import Caller, session_ended
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.people.errors import DriverProfileRequired
-from laura.mobility.rides import metrics, repository, service
+from laura.mobility.rides import metrics, repository
 from laura.mobility.rides.errors import (
     DriverBusy,
     InvalidStateTransition,
@@ -48,6 +48,7 @@ from laura.mobility.rides.errors import (
 )
 from laura.mobility.rides.lock import RideLock
 from laura.mobility.rides.outcomes import AcceptRefusal, RideAcceptOutcome, invalid_refusal
+from laura.mobility.rides.policy import RidePolicy
 from laura.mobility.rides.repository import TAKEN
 from laura.mobility.rides.states import RideStatus, can_transition, ensure_transition
 
@@ -101,7 +102,7 @@ async def accept_ride(
     geo: RedisGeoIndex | None,
     redis,  # type: ignore[no-untyped-def]
     limiter: RateLimiter,
-    policy: service.RidePolicy,
+    policy: RidePolicy,
     caller: Caller,
     ride_id: uuid.UUID,
     idempotency_key: str,
@@ -203,7 +204,7 @@ def _accept_args(
 
 
 async def _redis_lock(  # type: ignore[no-untyped-def]
-    redis, ride_id: uuid.UUID, policy: service.RidePolicy, *, owner: str
+    redis, ride_id: uuid.UUID, policy: RidePolicy, *, owner: str
 ) -> tuple[RideLock | None, bool | None]:
     """The ride's Redis lock and whether it was got (None: the row lock decides alone).
 

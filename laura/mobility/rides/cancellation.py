@@ -1,4 +1,5 @@
-"""Who pays when a ride is canceled, as a pure rule the cancel endpoint applies inside its transaction.
+"""Canceling a ride: who pays (a pure rule, `cancellation_outcome`) and the cancel itself, which applies it
+inside its transaction (`cancel_ride`).
 
 A passenger cancels free before a driver accepts and during a grace window after it (they may have
 changed their mind before the driver went far); later, or once the driver is at the pickup, the
@@ -8,12 +9,33 @@ acceptance rate suffers instead) and the ride goes back to SEARCHING so the pass
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from laura.mobility.rides.errors import InvalidStateTransition
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.identity.service import Principal
+from laura.mobility.matching.geo_index import RedisGeoIndex
+from laura.mobility.people.models import Driver
+from laura.mobility.people.repository import PeopleRepository
+from laura.mobility.rides import metrics
+from laura.mobility.rides.dispatch import dispatch
+from laura.mobility.rides.errors import InvalidStateTransition, RideNotFound
+from laura.mobility.rides.lifecycle import (
+    RideView,
+    driver_users,
+    notify,
+    passenger_user,
+    release_driver,
+    transition,
+    view_of,
+)
+from laura.mobility.rides.models import Ride
+from laura.mobility.rides.policy import RidePolicy
+from laura.mobility.rides.repository import RideRepository
 from laura.mobility.rides.states import RideStatus, ensure_transition
 
 DEFAULT_CANCELLATION_FEE = Decimal("5.00")
@@ -81,3 +103,97 @@ def cancellation_outcome(
     if now - accepted_at <= free_window:
         return CancellationOutcome(RideStatus.CANCELED, NO_FEE, CancellationRule.GRACE_PERIOD)
     return CancellationOutcome(RideStatus.CANCELED, fee, CancellationRule.LATE)
+
+
+async def cancel_ride(
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    policy: RidePolicy,
+    *,
+    user: Principal,
+    ride_id: uuid.UUID,
+    reason: str,
+    now: datetime,
+) -> RideView:
+    """Cancel as the ride's passenger or its assigned driver (anyone else: 404).
+
+    Passenger: free before acceptance and within the grace window after it; later, or once the driver
+    is at the pickup, the cancellation fee is recorded on the ride. Driver: the ride goes back to
+    SEARCHING and out to a new batch (the driver's cancellation is counted against them).
+    """
+    repo = RideRepository(session)
+    ride = await repo.lock(ride_id)
+    if ride is None:
+        raise RideNotFound()
+    people_repo = PeopleRepository(session)
+    passenger = await people_repo.passenger_by_user(user.id)
+    driver = await people_repo.driver_by_user(user.id)
+    if passenger is not None and passenger.id == ride.passenger_id:
+        by = CanceledBy.PASSENGER
+    elif driver is not None and driver.id == ride.driver_id:
+        by = CanceledBy.DRIVER
+    else:
+        raise RideNotFound()
+    outcome = cancellation_outcome(
+        RideStatus(ride.status),
+        by=by,
+        accepted_at=ride.accepted_at,
+        now=now,
+        fee=policy.cancellation_fee,
+        free_window=timedelta(seconds=policy.free_cancellation_s),
+    )
+    was_assigned = ride.driver_id is not None
+    await repo.count_cancellation(
+        user_id=user.id, role=by.value, after_acceptance=was_assigned, with_fee=outcome.fee > 0, now=now
+    )
+    metrics.count_after_commit(session, metrics.RIDES_CANCELED.labels(outcome.rule.value).inc)
+    metrics.refresh_gauges_after_commit(session)
+    if by is CanceledBy.DRIVER:
+        return await _driver_gave_up(
+            session, geo, policy, ride, driver, reason=reason, now=now, actor_id=user.id
+        )
+    ride.canceled_by = by.value
+    ride.cancel_reason = reason
+    ride.cancellation_rule = outcome.rule.value
+    ride.cancellation_fee = outcome.fee
+    offered = await repo.close_open_offers(ride.id, response="CANCELED", now=now)
+    await transition(session, ride, RideStatus.CANCELED, now=now, actor_id=user.id, reason=outcome.rule.value)
+    recipients = [user.id]
+    if ride.driver_id is not None:
+        recipients.append((await release_driver(session, geo, ride.driver_id)).user_id)
+    view = await view_of(session, ride)
+    await notify(session, "ride.canceled", view.wire(), recipients)
+    await notify(
+        session,
+        "offer.canceled",
+        {"rideId": ride.id, "reason": "RIDE_CANCELED"},
+        await driver_users(session, offered),
+    )
+    return view
+
+
+async def _driver_gave_up(
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    policy: RidePolicy,
+    ride: Ride,
+    driver: Driver,
+    *,
+    reason: str,
+    now: datetime,
+    actor_id: uuid.UUID,
+) -> RideView:
+    ride.driver_id = None
+    ride.dispatch_round_base = ride.dispatch_round
+    await transition(
+        session, ride, RideStatus.SEARCHING, now=now, actor_id=actor_id, reason=f"driver canceled: {reason}"
+    )
+    await release_driver(session, geo, driver.id)
+    await notify(
+        session,
+        "ride.driver_canceled",
+        {"rideId": ride.id, "status": RideStatus.SEARCHING.value},
+        [await passenger_user(session, ride), driver.user_id],
+    )
+    await dispatch(session, geo, policy, ride, now=now, actor_id=actor_id)
+    return RideView(ride)

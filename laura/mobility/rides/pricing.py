@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
 from laura.mobility.categories import VehicleCategory
-from laura.mobility.matching.geo import DETOUR_FACTOR, eta_seconds, haversine_m
+from laura.mobility.matching.geo import DETOUR_FACTOR, TrailPoint, eta_seconds, haversine_m
 
 CENTS = Decimal("0.01")
 NO_SURGE = Decimal("1.0")
@@ -95,15 +95,6 @@ def route_estimate(
     straight = haversine_m(pickup[0], pickup[1], dropoff[0], dropoff[1])
     road = straight * DETOUR_FACTOR
     return RouteEstimate(distance_m=round(road), duration_s=eta_seconds(road, avg_speed_kmh))
-
-
-@dataclass(frozen=True, slots=True)
-class TrailPoint:
-    """One location update of the driver during the ride."""
-
-    lat: float
-    lon: float
-    recorded_at: datetime
 
 
 def trail_distance_m(

@@ -26,7 +26,7 @@ from laura.core.statement import DatabaseDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import DriverCaller, DriverUser, GeoIndexDep, PassengerUser, SettingsDep
 from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
-from laura.mobility.rides import accept, service
+from laura.mobility.rides import accept, cancellation, dispatch, lifecycle, queries, quotes, rating
 from laura.mobility.rides.errors import (
     ActiveRideExists,
     AlreadyRated,
@@ -37,6 +37,7 @@ from laura.mobility.rides.errors import (
     RideNotCompleted,
     RideNotFound,
 )
+from laura.mobility.rides.policy import RidePolicy
 from laura.mobility.rides.schemas import (
     ActiveRidesOut,
     CancelRequest,
@@ -50,7 +51,6 @@ from laura.mobility.rides.schemas import (
     RideOut,
     RideStatsOut,
 )
-from laura.mobility.rides.states import RideStatus
 
 router = APIRouter()
 
@@ -62,8 +62,8 @@ def _responses(*errors: type) -> dict:
     return {code: {"description": "; ".join(texts)} for code, texts in found.items()}
 
 
-def _policy(settings) -> service.RidePolicy:  # type: ignore[no-untyped-def]
-    return service.RidePolicy.from_settings(settings)
+def _policy(settings) -> RidePolicy:  # type: ignore[no-untyped-def]
+    return RidePolicy.from_settings(settings)
 
 
 @router.post("/rides/estimate", tags=["rides"], response_model=EstimateOut)
@@ -71,14 +71,14 @@ async def estimate(
     body: EstimateRequest, _: CurrentUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> EstimateOut:
     """Quote a trip: distance, duration, fare with the current surge and the nearest driver's ETA."""
-    quote = await service.estimate(
+    quote = await quotes.estimate(
         session,
         geo,
         _policy(settings),
         pickup=(body.pickup.lat, body.pickup.lon),
         dropoff=(body.dropoff.lat, body.dropoff.lon),
         category=body.category.value,
-        now=service.utcnow(),
+        now=lifecycle.utcnow(),
     )
     return EstimateOut.model_validate(quote)
 
@@ -95,7 +95,7 @@ async def request_ride(
     body: CreateRideRequest, user: PassengerUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> RideOut:
     """Request a ride: offered at once to the nearest drivers (OFFERED), or EXPIRED when none is near."""
-    view = await service.request_ride(
+    view = await dispatch.request_ride(
         session,
         geo,
         _policy(settings),
@@ -103,7 +103,7 @@ async def request_ride(
         pickup=(body.pickup.lat, body.pickup.lon),
         dropoff=(body.dropoff.lat, body.dropoff.lon),
         category=body.category.value,
-        now=service.utcnow(),
+        now=lifecycle.utcnow(),
     )
     return view.out()
 
@@ -111,20 +111,20 @@ async def request_ride(
 @router.get("/rides/active", tags=["rides"], response_model=ActiveRidesOut)
 async def active_rides(user: CurrentUser, session: SessionDep) -> ActiveRidesOut:
     """The caller's unfinished rides (as passenger or as driver)."""
-    return ActiveRidesOut(data=[v.out() for v in await service.active_rides(session, user=user)])
+    return ActiveRidesOut(data=[v.out() for v in await queries.active_rides(session, user=user)])
 
 
 @router.get("/rides/history", tags=["rides"], response_model=Page[RideOut])
 async def ride_history(user: CurrentUser, session: SessionDep, page: PageDep) -> Page[RideOut]:
     """The caller's finished rides (completed, canceled, expired), newest first."""
-    views, total = await service.ride_history(session, user=user, offset=page.offset, limit=page.limit)
+    views, total = await queries.ride_history(session, user=user, offset=page.offset, limit=page.limit)
     return Page[RideOut].build([v.out() for v in views], page, total)
 
 
 @router.get("/rides/{ride_id}", tags=["rides"], response_model=RideOut, responses=_responses(RideNotFound))
 async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> RideOut:
     """A ride, for its passenger, its driver (or a driver it is offered to) and admins."""
-    return (await service.visible_ride(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+    return (await queries.visible_ride(session, user=user, ride_id=ride_id, now=lifecycle.utcnow())).out()
 
 
 @router.post(
@@ -167,7 +167,7 @@ async def accept_ride(
         ride_id=ride_id,
         idempotency_key=idempotency_key,
         request_id=ctx.request_id if ctx else None,
-        now=service.utcnow(),
+        now=lifecycle.utcnow(),
     )
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return JSONResponse(outcome.body, status_code=outcome.status, headers=headers)
@@ -184,8 +184,8 @@ async def reject_offer(
     ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> OfferOut:
     """Decline an offer; if nobody else of the batch is still deciding, the next batch goes out now."""
-    offer = await service.reject_offer(
-        session, geo, _policy(settings), user=user, ride_id=ride_id, now=service.utcnow()
+    offer = await dispatch.reject_offer(
+        session, geo, _policy(settings), user=user, ride_id=ride_id, now=lifecycle.utcnow()
     )
     return OfferOut.model_validate(offer)
 
@@ -197,14 +197,14 @@ _DRIVER_STEP = _responses(RideNotFound, InvalidStateTransition, DriverProfileReq
 @idempotent()
 async def driver_arrived(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) -> RideOut:
     """The assigned driver is at the pickup (DRIVER_ARRIVED); the passenger is told."""
-    return (await service.driver_arrived(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+    return (await lifecycle.driver_arrived(session, user=user, ride_id=ride_id, now=lifecycle.utcnow())).out()
 
 
 @router.post("/rides/{ride_id}/start", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
 @idempotent()
 async def start_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) -> RideOut:
     """The passenger is on board (IN_PROGRESS)."""
-    return (await service.start_ride(session, user=user, ride_id=ride_id, now=service.utcnow())).out()
+    return (await lifecycle.start_ride(session, user=user, ride_id=ride_id, now=lifecycle.utcnow())).out()
 
 
 @router.post("/rides/{ride_id}/complete", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
@@ -213,7 +213,7 @@ async def complete_ride(
     ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep
 ) -> RideOut:
     """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken."""
-    return (await service.complete_ride(session, geo, user=user, ride_id=ride_id, now=service.utcnow())).out()
+    return (await lifecycle.complete_ride(session, geo, user=user, ride_id=ride_id, now=lifecycle.utcnow())).out()
 
 
 @router.post(
@@ -233,8 +233,8 @@ async def cancel_ride(
 ) -> RideOut:
     """Cancel as the passenger (free before acceptance and for 2 minutes after; then a fee) or as the
     assigned driver (the ride goes back to SEARCHING for another driver)."""
-    view = await service.cancel_ride(
-        session, geo, _policy(settings), user=user, ride_id=ride_id, reason=body.reason, now=service.utcnow()
+    view = await cancellation.cancel_ride(
+        session, geo, _policy(settings), user=user, ride_id=ride_id, reason=body.reason, now=lifecycle.utcnow()
     )
     return view.out()
 
@@ -251,35 +251,23 @@ async def rate_ride(
     ride_id: uuid.UUID, body: RatingRequest, user: CurrentUser, session: SessionDep
 ) -> RatingOut:
     """Rate the other side of a completed ride, once (1 to 5 stars)."""
-    rating = await service.rate_ride(
-        session, user=user, ride_id=ride_id, stars=body.stars, comment=body.comment, now=service.utcnow()
+    return RatingOut.model_validate(
+        await rating.rate_ride(
+            session, user=user, ride_id=ride_id, stars=body.stars, comment=body.comment, now=lifecycle.utcnow()
+        )
     )
-    return RatingOut.model_validate(rating)
 
 
 @router.get("/admin/rides/stats", tags=["admin"], response_model=RideStatsOut)
 async def ride_stats(_: AdminUser, session: SessionDep, settings: SettingsDep) -> RideStatsOut:
     """Rides by status today / this week / this month, acceptance and cancellation rates, average time to
     accept and average ride duration (periods start at midnight in the operation's time zone)."""
-    now = service.utcnow()
-    periods = await service.ride_stats(session, timezone=settings.mobility_timezone, now=now)
-
-    def period(stats: service.PeriodStats) -> PeriodStats:
-        return PeriodStats(
-            since=stats.since,
-            total=stats.figures.total,
-            by_status={s.value: stats.figures.by_status.get(s.value, 0) for s in RideStatus},
-            acceptance_rate=stats.acceptance_rate,
-            offer_acceptance_rate=stats.offer_acceptance_rate,
-            cancellation_rate=stats.cancellation_rate,
-            average_time_to_accept_seconds=stats.figures.avg_time_to_accept_s,
-            average_ride_duration_seconds=stats.figures.avg_duration_s,
-        )
-
+    now = lifecycle.utcnow()
+    periods = await queries.ride_stats(session, timezone=settings.mobility_timezone, now=now)
     return RideStatsOut(
         generated_at=now,
         timezone=settings.mobility_timezone,
-        today=period(periods["today"]),
-        week=period(periods["week"]),
-        month=period(periods["month"]),
+        today=PeriodStats.model_validate(periods["today"]),
+        week=PeriodStats.model_validate(periods["week"]),
+        month=PeriodStats.model_validate(periods["month"]),
     )

@@ -14,9 +14,10 @@ from laura.identity.service import Principal
 from laura.mobility.deps import GeoIndexDep, SettingsDep
 from laura.mobility.matching.service import PositionSample
 from laura.mobility.people.errors import DriverNotFound
-from laura.mobility.rides.schemas import LocationOut, LocationRequest
-from laura.mobility.rides.service import RidePolicy, utcnow
+from laura.mobility.rides.lifecycle import utcnow
+from laura.mobility.rides.policy import RidePolicy
 from laura.mobility.tracking import service
+from laura.mobility.tracking.schemas import LocationOut, LocationRequest
 
 router = APIRouter(tags=["drivers"])
 
@@ -68,11 +69,4 @@ async def report_location(
         sample=sample,
         now=utcnow(),
     )
-    return LocationOut(
-        driver_id=receipt.driver_id,
-        lat=sample.lat,
-        lon=sample.lon,
-        recorded_at=sample.recorded_at,
-        current=receipt.current,
-        ride_id=receipt.ride_id,
-    )
+    return LocationOut.model_validate(receipt)

@@ -1,32 +1,54 @@
-"""A driver's location report: range and freshness checks, then matching index, trail and rider's live map."""
+"""A driver's location report: range and freshness checks, then matching index, trail and rider's live map
+(`driver_moved`: the ride's DRIVER_ARRIVING and the passenger's `driver.location.updated`)."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.errors import ValidationFailed
 from laura.identity.service import Principal
 from laura.mobility.matching import service as matching
+from laura.mobility.matching.geo import DETOUR_FACTOR, eta_seconds, haversine_m
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.matching.service import PositionSample
 from laura.mobility.people import service as people
 from laura.mobility.people.errors import DriverNotApproved
-from laura.mobility.rides import service as rides
+from laura.mobility.people.models import Driver
+from laura.mobility.rides.lifecycle import notify, passenger_user, transition, utcnow
+from laura.mobility.rides.policy import RidePolicy
+from laura.mobility.rides.repository import RideRepository
+from laura.mobility.rides.states import RideStatus
 
 CLOCK_SKEW = timedelta(seconds=5)
 """How far ahead of our clock a phone's timestamp may be before it counts as "in the future"."""
+_ASSIGNED = (RideStatus.ACCEPTED, RideStatus.DRIVER_ARRIVING, RideStatus.DRIVER_ARRIVED, RideStatus.IN_PROGRESS)
 
 
 @dataclass(frozen=True)
 class LocationReceipt:
+    """A stored report, under the names its answer shows (`current`: it is the driver's latest position)."""
+
     driver_id: uuid.UUID
     sample: PositionSample
     current: bool
     ride_id: uuid.UUID | None
+
+    @property
+    def lat(self) -> float:
+        return self.sample.lat
+
+    @property
+    def lon(self) -> float:
+        return self.sample.lon
+
+    @property
+    def recorded_at(self) -> datetime:
+        return self.sample.recorded_at
 
 
 def _reject(message: str) -> ValidationFailed:
@@ -36,7 +58,7 @@ def _reject(message: str) -> ValidationFailed:
 async def report_location(
     session: AsyncSession,
     geo: RedisGeoIndex | None,
-    policy: rides.RidePolicy,
+    policy: RidePolicy,
     *,
     user: Principal,
     driver_id: uuid.UUID,
@@ -67,5 +89,34 @@ async def report_location(
         ride_id=ride_id,
     )
     if ride_id is not None and current:
-        await rides.driver_moved(session, ride_id=ride_id, driver=driver, sample=sample, policy=policy)
+        await driver_moved(session, ride_id=ride_id, driver=driver, sample=sample, policy=policy)
     return LocationReceipt(driver.id, sample, current, ride_id)
+
+
+async def driver_moved(
+    session: AsyncSession, *, ride_id: uuid.UUID, driver: Driver, sample: PositionSample, policy: RidePolicy
+) -> None:
+    """A new position of a driver on a ride: the first one after acceptance means they are on their way
+    (DRIVER_ARRIVING); every one is pushed to the passenger as `driver.location.updated`."""
+    repo = RideRepository(session)
+    ride = await repo.get(ride_id)
+    if ride is None or RideStatus(ride.status) not in _ASSIGNED:
+        return
+    if ride.status == RideStatus.ACCEPTED.value:
+        ride = await repo.lock(ride_id)
+        if ride.status == RideStatus.ACCEPTED.value:
+            await transition(session, ride, RideStatus.DRIVER_ARRIVING, now=utcnow(), actor_id=driver.user_id)
+    data: dict[str, Any] = {
+        "rideId": ride.id,
+        "driverId": driver.id,
+        "status": ride.status,
+        "lat": sample.lat,
+        "lon": sample.lon,
+        "heading": sample.heading,
+        "speed": sample.speed,
+        "recordedAt": sample.recorded_at,
+    }
+    if ride.status in (RideStatus.ACCEPTED.value, RideStatus.DRIVER_ARRIVING.value):
+        gap = haversine_m(sample.lat, sample.lon, ride.pickup_lat, ride.pickup_lon)
+        data["pickupEtaSeconds"] = eta_seconds(gap * DETOUR_FACTOR, policy.matching.avg_speed_kmh)
+    await notify(session, "driver.location.updated", data, [await passenger_user(session, ride)])

@@ -6,11 +6,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from laura.mobility.categories import VehicleCategory
-from laura.mobility.matching.geo import haversine_m
+from laura.mobility.matching.geo import TrailPoint, haversine_m
 from laura.mobility.rides.pricing import (
     DEFAULT_FARES,
     FareTable,
-    TrailPoint,
     estimate_fare,
     route_estimate,
     surge_multiplier,

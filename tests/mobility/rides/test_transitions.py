@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import text
 
-from laura.mobility.rides import service
+from laura.mobility.rides import lifecycle
 from laura.mobility.rides.errors import InvalidStateTransition
 from laura.mobility.rides.repository import RideRepository
 from laura.mobility.rides.states import TRANSITIONS, RideStatus
@@ -69,7 +69,7 @@ async def test_the_service_refuses_every_pair_outside_the_table(app, client):
             ride = await RideRepository(session).lock(ride_id)
             version = ride.version
             with pytest.raises(InvalidStateTransition) as refused:
-                await service.transition(session, ride, target, now=datetime.now(UTC), actor_id=None)
+                await lifecycle.transition(session, ride, target, now=datetime.now(UTC), actor_id=None)
             assert refused.value.status == 409
             assert refused.value.details == {"currentStatus": current.value, "requestedStatus": target.value}
             assert current.value in refused.value.message
