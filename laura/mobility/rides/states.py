@@ -37,21 +37,23 @@ class RideStatus(StrEnum):
     EXPIRED = "EXPIRED"
 
 
-_S = RideStatus
-
 TRANSITIONS: Mapping[RideStatus, frozenset[RideStatus]] = {
-    _S.REQUESTED: frozenset({_S.SEARCHING, _S.CANCELED}),
-    _S.SEARCHING: frozenset({_S.OFFERED, _S.CANCELED, _S.EXPIRED}),
-    _S.OFFERED: frozenset({_S.ACCEPTED, _S.SEARCHING, _S.CANCELED, _S.EXPIRED}),
-    _S.ACCEPTED: frozenset({_S.DRIVER_ARRIVING, _S.SEARCHING, _S.CANCELED}),
-    _S.DRIVER_ARRIVING: frozenset({_S.DRIVER_ARRIVED, _S.SEARCHING, _S.CANCELED}),
-    _S.DRIVER_ARRIVED: frozenset({_S.IN_PROGRESS, _S.SEARCHING, _S.CANCELED}),
-    _S.IN_PROGRESS: frozenset({_S.COMPLETED}),
-    _S.COMPLETED: frozenset({_S.PAYMENT_PENDING}),
-    _S.PAYMENT_PENDING: frozenset({_S.PAID}),
-    _S.PAID: frozenset(),
-    _S.CANCELED: frozenset(),
-    _S.EXPIRED: frozenset(),
+    RideStatus.REQUESTED: frozenset({RideStatus.SEARCHING, RideStatus.CANCELED}),
+    RideStatus.SEARCHING: frozenset({RideStatus.OFFERED, RideStatus.CANCELED, RideStatus.EXPIRED}),
+    RideStatus.OFFERED: frozenset(
+        {RideStatus.ACCEPTED, RideStatus.SEARCHING, RideStatus.CANCELED, RideStatus.EXPIRED}
+    ),
+    RideStatus.ACCEPTED: frozenset({RideStatus.DRIVER_ARRIVING, RideStatus.SEARCHING, RideStatus.CANCELED}),
+    RideStatus.DRIVER_ARRIVING: frozenset(
+        {RideStatus.DRIVER_ARRIVED, RideStatus.SEARCHING, RideStatus.CANCELED}
+    ),
+    RideStatus.DRIVER_ARRIVED: frozenset({RideStatus.IN_PROGRESS, RideStatus.SEARCHING, RideStatus.CANCELED}),
+    RideStatus.IN_PROGRESS: frozenset({RideStatus.COMPLETED}),
+    RideStatus.COMPLETED: frozenset({RideStatus.PAYMENT_PENDING}),
+    RideStatus.PAYMENT_PENDING: frozenset({RideStatus.PAID}),
+    RideStatus.PAID: frozenset(),
+    RideStatus.CANCELED: frozenset(),
+    RideStatus.EXPIRED: frozenset(),
 }
 
 TERMINAL: frozenset[RideStatus] = frozenset(status for status, exits in TRANSITIONS.items() if not exits)
@@ -59,13 +61,13 @@ TERMINAL: frozenset[RideStatus] = frozenset(status for status, exits in TRANSITI
 # The ride column each state stamps with the time it was entered. SEARCHING and OFFERED repeat per
 # batch and live in ride_offers; REQUESTED is created_at; DRIVER_ARRIVING follows acceptance at once.
 _TIMESTAMPS: Mapping[RideStatus, str] = {
-    _S.ACCEPTED: "accepted_at",
-    _S.DRIVER_ARRIVED: "arrived_at",
-    _S.IN_PROGRESS: "started_at",
-    _S.COMPLETED: "completed_at",
-    _S.PAID: "paid_at",
-    _S.CANCELED: "canceled_at",
-    _S.EXPIRED: "expired_at",
+    RideStatus.ACCEPTED: "accepted_at",
+    RideStatus.DRIVER_ARRIVED: "arrived_at",
+    RideStatus.IN_PROGRESS: "started_at",
+    RideStatus.COMPLETED: "completed_at",
+    RideStatus.PAID: "paid_at",
+    RideStatus.CANCELED: "canceled_at",
+    RideStatus.EXPIRED: "expired_at",
 }
 
 
