@@ -21,8 +21,8 @@ from laura.audit import service as audit
 from laura.audit.repository import AuditRepository
 from laura.audit.service import AUDIT_CHAINS, canonical, entry, verify_chain
 from laura.core.db import Database
-from laura.core.statement import one_statement
 from laura.core.migrations import upgrade
+from laura.core.statement import one_statement
 
 _CANONICAL = "SELECT audit_canonical($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)"
 _APPEND_ROW = "SELECT audit_append_row($1::smallint, $2, $3, $4, $5, $6, $7::jsonb, $8::jsonb, $9, $10, $11)"
