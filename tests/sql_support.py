@@ -6,7 +6,8 @@ from typing import Any
 
 import asyncpg
 
-from laura.core.db import Database, one_statement, one_statement_rows
+from laura.core.db import Database
+from laura.core.statement import one_statement, one_statement_rows
 
 
 def _named(function: str, args: dict[str, Any]) -> str:
