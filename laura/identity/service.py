@@ -142,6 +142,10 @@ class IdentityService:
             )
         email = normalize_email(str(data.email))
         phone = normalize_phone(data.phone) if data.phone else None
+        # Hashed before the first query: the request's connection is taken at that query and held until the
+        # commit, and argon2 waits its turn in a thread pool of a few threads, so a burst of sign-ups hashing
+        # after it held the pool's every connection through that queue (pool timeouts under load).
+        password_hash = await asyncio.to_thread(hash_password, data.password)
         if await self.repo.email_taken(email):
             raise EmailInUse()
         if data.cpf and await self.repo.cpf_taken(data.cpf):
@@ -149,7 +153,7 @@ class IdentityService:
         user = User(
             id=uuid.uuid4(),
             email=email,
-            password_hash=await asyncio.to_thread(hash_password, data.password),
+            password_hash=password_hash,
             name=data.name,
             phone=phone,
             cpf=data.cpf,
