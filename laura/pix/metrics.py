@@ -1,5 +1,5 @@
-"""Prometheus metrics of Pix on our side: webhook intake, missed webhooks, charges by purpose and status,
-charges the PSP forgot.
+"""Prometheus metrics of Pix: webhook intake, missed webhooks, charges by purpose and status, charges the
+PSP forgot, and the PSP client's calls.
 
 Counters that describe a database change are incremented after its commit (`after_commit`), so a rolled
 back transaction counts nothing.
@@ -7,7 +7,7 @@ back transaction counts nothing.
 
 from __future__ import annotations
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import after_commit
@@ -37,6 +37,18 @@ PIX_CHARGES = Counter(
 CHARGES_ORPHANED = Counter(
     "pix_charges_orphaned",
     "Charges past their expiry that the PSP no longer knows (404, e.g. after a PSP restart), closed as EXPIRED",
+)
+
+PSP_REQUESTS = Counter(
+    "psp_requests_total",
+    "PSP calls by operation and outcome (success, psp_error, unavailable, circuit_open)",
+    ["operation", "outcome"],
+)
+PSP_REQUEST_DURATION = Histogram(
+    "psp_request_duration_seconds",
+    "Wall time of a PSP call, retries included",
+    ["operation"],
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0),
 )
 
 

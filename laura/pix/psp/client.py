@@ -21,11 +21,11 @@ from urllib.parse import quote
 import httpx
 import structlog
 
+from laura.pix.metrics import PSP_REQUEST_DURATION, PSP_REQUESTS
 from laura.pix.psp.auth import OAuthTokens
 from laura.pix.psp.breaker import CircuitBreaker, CircuitOpen
 from laura.pix.psp.errors import PspError, PspServerError, PspUnavailable, psp_error_from
 from laura.pix.psp.ids import ID_ENVIO_PATTERN, TXID_PATTERN
-from laura.pix.psp.metrics import PSP_REQUEST_DURATION, PSP_REQUESTS
 from laura.pix.psp.models import (
     Charge,
     ChargeStatus,
