@@ -149,7 +149,7 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     if cached is not None and transaction is not None and cached[0] is transaction:
         return cached[1]
     connection = await session.connection()
-    adapted = (await connection.get_raw_connection()).dbapi_connection
+    adapted: Any = (await connection.get_raw_connection()).dbapi_connection
     # SQLAlchemy's asyncpg adapter sends BEGIN lazily, with its first statement; a statement sent straight
     # to the driver before that would run outside the transaction (autocommit). Begin it now, the way the
     # adapter itself does (its private API: pinned by tests/core/test_db.py).
@@ -163,7 +163,8 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
 async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
     """Every row of a `$n` statement run on the session's transaction; see `driver`."""
     _refuse_writing_sql(session, sql)
-    return await (await driver(session)).fetch(sql, *args)
+    rows: list[asyncpg.Record] = await (await driver(session)).fetch(sql, *args)
+    return rows
 
 
 async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
@@ -199,13 +200,20 @@ def write_at_commit(session: AsyncSession, sql: str, *args: Any) -> None:
     session.info.setdefault("writes", []).append((sql, args))
 
 
+def _shifted(sql: str, offset: int) -> str:
+    """`sql` with each `$n` placeholder moved up by `offset`."""
+    return _PLACEHOLDER.sub(lambda m: f"${int(m.group(1)) + offset}", sql)
+
+
 def _combined(writes: list[tuple[str, tuple[Any, ...]]]) -> tuple[str, list[Any]]:
     """Writes as data-modifying CTEs of one statement; a SELECT runs only when read, so the final query
     reads each SELECT's rows."""
-    ctes, reads, args = [], [], []
+    ctes: list[str] = []
+    reads: list[str] = []
+    args: list[Any] = []
     for n, (sql, values) in enumerate(writes):
         offset = len(args)
-        ctes.append(f"w{n} AS ({_PLACEHOLDER.sub(lambda m: f'${int(m.group(1)) + offset}', sql)})")
+        ctes.append(f"w{n} AS ({_shifted(sql, offset)})")
         if sql.lstrip()[:6].upper() == "SELECT":
             reads.append(f"(SELECT count(*) FROM w{n})")
         args.extend(values)

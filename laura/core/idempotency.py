@@ -102,7 +102,7 @@ def settle(got: bool, request_hash: str | None, status: int | None, body: Any, t
     raise IdempotentReplay(status or 200, body)
 
 
-def answer_args(owner: str, key: str, request_hash: str, ttl: int, status: int, body: Any) -> tuple:
+def answer_args(owner: str, key: str, request_hash: str, ttl: int, status: int, body: Any) -> tuple[Any, ...]:
     """`ANSWER_SQL`'s arguments: owner, key, request hash, status, JSON body, now, expiry."""
     now = datetime.now(UTC)
     return (owner, key, request_hash, status, json.dumps(body), now, now + timedelta(seconds=ttl))
@@ -122,6 +122,7 @@ class _Claim:
     async def acquire(self, session: AsyncSession) -> None:
         """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
         row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
+        assert row is not None, "idempotency_claim answers one row"
         settle(row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint)
 
     def complete(self, session: AsyncSession, status: int, body: Any) -> None:
@@ -129,7 +130,7 @@ class _Claim:
         effect or not at all."""
         write_at_commit(session, ANSWER_SQL, *self._answer(status, body))
 
-    def _answer(self, status: int, body: Any) -> tuple:
+    def _answer(self, status: int, body: Any) -> tuple[Any, ...]:
         return answer_args(self.owner, self.key, self.fingerprint, self.ttl, status, body)
 
     def store_failure(self, session: AsyncSession, error: AppError, request_id: str | None) -> None:

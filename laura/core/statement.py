@@ -47,7 +47,8 @@ async def one_statement_rows(db: Database, sql: str, *args: Any) -> list[asyncpg
     """`one_statement` for a unit of work that answers with several rows (a set-returning function)."""
     pool = await db.statement_pool()
     async with pool.acquire() as connection:
-        return await connection.fetch(sql, *args)
+        rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        return rows
 
 
 class FunctionCall:
@@ -70,7 +71,8 @@ class FunctionCall:
 
 
 async def _database(request: Request) -> Database:
-    return request.app.state.db
+    db: Database = request.app.state.db
+    return db
 
 
 DatabaseDep = Annotated[Database, Depends(_database)]

@@ -4,10 +4,7 @@ account past its limit). Kept apart from `repository.py`, whose queries serve th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-from sqlalchemy import text
+from sqlalchemy import RowMapping, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 
@@ -20,7 +17,7 @@ class IntegrityRepository:
         if not self.session.in_transaction():
             await self.session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
 
-    async def counts(self) -> Mapping[str, int]:
+    async def counts(self) -> RowMapping:
         row = await self.session.execute(
             text(
                 "SELECT (SELECT count(*) FROM ledger_transactions) AS transactions,"
@@ -30,7 +27,7 @@ class IntegrityRepository:
         )
         return row.mappings().one()
 
-    async def unbalanced_transactions(self, limit: int) -> list[Mapping[str, Any]]:
+    async def unbalanced_transactions(self, limit: int) -> list[RowMapping]:
         rows = await self.session.execute(
             text(
                 "SELECT t.reference, t.amount, coalesce(e.debits, 0) AS debits, coalesce(e.credits, 0) AS credits,"
@@ -60,7 +57,7 @@ class IntegrityRepository:
         )
         return list(rows.scalars())
 
-    async def grand_totals(self) -> Mapping[str, int]:
+    async def grand_totals(self) -> RowMapping:
         row = await self.session.execute(
             text(
                 "SELECT coalesce(sum(amount) FILTER (WHERE direction = 'D' AND NOT pending), 0) AS debits_posted,"
@@ -72,7 +69,7 @@ class IntegrityRepository:
         )
         return row.mappings().one()
 
-    async def drifted_accounts(self, limit: int) -> list[Mapping[str, Any]]:
+    async def drifted_accounts(self, limit: int) -> list[RowMapping]:
         """Accounts whose stored totals differ from the sums of their entries (pending: open holds only)."""
         rows = await self.session.execute(
             text(

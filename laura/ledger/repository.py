@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import and_, func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -95,7 +95,7 @@ def _account(row: LedgerAccount, totals: Balances | None = None) -> Account:
     )
 
 
-def _account_filter(ref: str | uuid.UUID):  # type: ignore[no-untyped-def]
+def _account_filter(ref: str | uuid.UUID) -> ColumnElement[bool]:
     return LedgerAccount.id == ref if isinstance(ref, uuid.UUID) else LedgerAccount.code == ref
 
 
@@ -113,7 +113,8 @@ class LedgerRepository:
                 raise
             raise error from exc
         assert row is not None
-        return row
+        answer: Mapping[str, Any] = row
+        return answer
 
     async def post(
         self,
@@ -272,7 +273,7 @@ class LedgerRepository:
             LedgerEntry.pending, (LedgerHold.resolved_at.is_(None)) | (LedgerHold.resolved_at > as_of)
         )
 
-        def total(*conditions):  # type: ignore[no-untyped-def]
+        def total(*conditions: ColumnElement[bool]) -> ColumnElement[int]:
             return func.coalesce(func.sum(LedgerEntry.amount).filter(*conditions), 0)
 
         row = (

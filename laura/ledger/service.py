@@ -27,6 +27,7 @@ from laura.ledger.types import (
     AccountRef,
     AccountType,
     Balance,
+    Direction,
     Hold,
     Line,
     Statement,
@@ -37,7 +38,7 @@ from laura.ledger.types import (
     VerifyReport,
 )
 
-LineLike = Line | tuple[AccountRef, str, int]
+LineLike = Line | tuple[AccountRef, Direction, int]
 
 __all__ = [
     "Account",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
@@ -32,7 +32,7 @@ from laura.identity.service import Caller, Principal
 
 router = APIRouter(prefix="/api/transfers", tags=["transfers"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     402: {"description": "INSUFFICIENT_BALANCE or TRANSFER_LIMIT_EXCEEDED"},
     404: {"description": "USER_NOT_FOUND / TRANSFER_NOT_FOUND"},
     422: {"description": "VALIDATION_ERROR (e.g. a transfer to oneself)"},

@@ -35,8 +35,8 @@ from laura.bank.transfers.schemas import P2POut, P2PRequest
 from laura.core.db import Database
 from laura.core.errors import AppError, ValidationFailed
 from laura.core.events import publish
-from laura.core.money import from_cents, to_cents
 from laura.core.models import utcnow, uuid7
+from laura.core.money import from_cents, to_cents
 from laura.core.statement import StatementKey, idempotency_args, statement_committed, statement_event_data
 from laura.identity.service import Caller, session_ended
 from laura.ledger import service as ledger

@@ -17,6 +17,7 @@ from laura.mobility.matching.geo import TrailPoint, cell_of, cells_within
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.matching.nearest import DriverPosition, Match, search_by_rings_async
 from laura.mobility.matching.repository import LocationRepository, StoredPosition
+from laura.settings import Settings
 
 log = structlog.get_logger("laura.mobility.matching")
 
@@ -34,7 +35,7 @@ class MatchingPolicy:
     avg_speed_kmh: float = 25.0
 
     @classmethod
-    def from_settings(cls, settings) -> MatchingPolicy:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings) -> MatchingPolicy:
         return cls(
             radius_m=settings.mobility_search_radius_m,
             max_age_s=settings.mobility_location_max_age_seconds,

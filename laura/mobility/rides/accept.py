@@ -24,7 +24,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
@@ -51,6 +51,9 @@ from laura.mobility.rides.outcomes import AcceptRefusal, RideAcceptOutcome, inva
 from laura.mobility.rides.policy import RidePolicy
 from laura.mobility.rides.repository import TAKEN
 from laura.mobility.rides.states import RideStatus, can_transition, ensure_transition
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = structlog.get_logger("laura.mobility.accept")
 
@@ -100,7 +103,7 @@ async def accept_ride(
     db: Database,
     *,
     geo: RedisGeoIndex | None,
-    redis,  # type: ignore[no-untyped-def]
+    redis: Redis | None,
     limiter: RateLimiter,
     policy: RidePolicy,
     caller: Caller,
@@ -203,8 +206,8 @@ def _accept_args(
     }
 
 
-async def _redis_lock(  # type: ignore[no-untyped-def]
-    redis, ride_id: uuid.UUID, policy: RidePolicy, *, owner: str
+async def _redis_lock(
+    redis: Redis, ride_id: uuid.UUID, policy: RidePolicy, *, owner: str
 ) -> tuple[RideLock | None, bool | None]:
     """The ride's Redis lock and whether it was got (None: the row lock decides alone).
 

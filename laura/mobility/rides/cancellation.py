@@ -149,6 +149,7 @@ async def cancel_ride(
     metrics.count_after_commit(session, metrics.RIDES_CANCELED.labels(outcome.rule.value).inc)
     metrics.refresh_gauges_after_commit(session)
     if by is CanceledBy.DRIVER:
+        assert driver is not None, "a driver's cancellation has the driver"
         return await _driver_gave_up(
             session, geo, policy, ride, driver, reason=reason, now=now, actor_id=user.id
         )

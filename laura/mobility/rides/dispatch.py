@@ -240,9 +240,10 @@ async def reject_offer(
     offer.response = "REJECTED"
     offer.responded_at = now
     await session.flush()
-    if ride.status == RideStatus.OFFERED.value and offer.round == ride.dispatch_round:
-        if not await repo.open_offers(ride.id, ride.dispatch_round, now):
-            await _next_round(session, geo, policy, ride, now=now, actor_id=user.id)
+    assert ride is not None, "an offer was found, so its ride was"
+    of_current_round = ride.status == RideStatus.OFFERED.value and offer.round == ride.dispatch_round
+    if of_current_round and not await repo.open_offers(ride.id, ride.dispatch_round, now):
+        await _next_round(session, geo, policy, ride, now=now, actor_id=user.id)
     return offer
 
 

@@ -184,6 +184,7 @@ async def complete_ride(
     ride, driver = await _assigned_ride(session, user, ride_id)
     ensure_transition(RideStatus(ride.status), RideStatus.COMPLETED)
     started = ride.started_at
+    assert started is not None, "only an IN_PROGRESS ride completes, and it has started"
     measured = trail_distance_m(
         await matching.ride_trail(session, ride.id, started, now), started_at=started, ended_at=now
     )
@@ -209,6 +210,7 @@ async def complete_ride(
 async def release_driver(session: AsyncSession, geo: RedisGeoIndex | None, driver_id: uuid.UUID) -> Driver:
     """The driver is off the ride: free for offers again (and back in the Redis mirror)."""
     driver = await PeopleRepository(session).driver(driver_id, for_update=True)
+    assert driver is not None, "a ride's driver exists"
     driver.current_ride_id = None
     await session.flush()
     await people.sync_availability(session, geo, driver)

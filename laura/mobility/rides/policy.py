@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from laura.mobility.matching.service import MatchingPolicy
+from laura.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,7 @@ class RidePolicy:
     redis_namespace: str = "mobility"
 
     @classmethod
-    def from_settings(cls, settings) -> RidePolicy:  # type: ignore[no-untyped-def]
+    def from_settings(cls, settings: Settings) -> RidePolicy:
         return cls(
             matching=MatchingPolicy.from_settings(settings),
             batch_size=settings.ride_offer_batch_size,

@@ -42,6 +42,7 @@ async def rate_ride(
         raise RideNotFound()
     if RideStatus(ride.status) not in _RATEABLE:
         raise RideNotCompleted(f"Ride is {ride.status}; only a completed ride can be rated")
+    assert ratee is not None, "a completed ride has its driver"
     rating = RideRating(
         id=uuid.uuid4(),
         ride_id=ride.id,

@@ -170,14 +170,14 @@ class RideRepository:
 
     async def open_offers(self, ride_id: uuid.UUID, round: int, now: datetime) -> int:
         """Offers of the round nobody answered yet and still live."""
-        return await self.session.scalar(
-            select(func.count()).where(
-                RideOffer.ride_id == ride_id,
-                RideOffer.round == round,
-                RideOffer.response.is_(None),
-                RideOffer.expires_at > now,
-            )
+        count = select(func.count()).where(
+            RideOffer.ride_id == ride_id,
+            RideOffer.round == round,
+            RideOffer.response.is_(None),
+            RideOffer.expires_at > now,
         )
+        live: int = (await self.session.execute(count)).scalar_one()
+        return live
 
     async def waiting_requests(self, cells: list[int], *, category: str) -> int:
         """Rides still looking for a driver whose pickup lies in `cells` (surge demand)."""
@@ -251,7 +251,8 @@ class RideRepository:
         self, *, passenger_id: uuid.UUID | None, driver_id: uuid.UUID | None, offset: int, limit: int
     ) -> tuple[list[Ride], int]:
         where = (self._party(passenger_id, driver_id), Ride.status.in_([s.value for s in _HISTORY]))
-        total = await self.session.scalar(select(func.count()).select_from(Ride).where(*where))
+        count = select(func.count()).select_from(Ride).where(*where)
+        total: int = (await self.session.execute(count)).scalar_one()
         rows = await self.session.scalars(
             select(Ride)
             .where(*where)
@@ -274,9 +275,9 @@ class RideRepository:
         return [(r.id, r.dispatch_round) for r in rows]
 
     async def active_count(self) -> int:
-        return await self.session.scalar(
-            select(func.count()).select_from(Ride).where(Ride.status.in_([s.value for s in ACTIVE]))
-        )
+        count = select(func.count()).select_from(Ride).where(Ride.status.in_([s.value for s in ACTIVE]))
+        active: int = (await self.session.execute(count)).scalar_one()
+        return active
 
     async def period_figures(self, since: datetime) -> PeriodFigures:
         """Counts and averages over the rides created (and offers sent) since `since`."""

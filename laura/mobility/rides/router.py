@@ -8,12 +8,13 @@ holding one connection and waiting for a second starves the pool until its timeo
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import JSONResponse
 
 from laura.core.db import SessionDep
-from laura.core.errors import RateLimited
+from laura.core.errors import AppError, RateLimited
 from laura.core.idempotency import (
     IdempotencyKeyHeader,
     IdempotencyKeyRequired,
@@ -51,18 +52,19 @@ from laura.mobility.rides.schemas import (
     RideOut,
     RideStatsOut,
 )
+from laura.settings import Settings
 
 router = APIRouter()
 
 
-def _responses(*errors: type) -> dict:
+def _responses(*errors: type[AppError]) -> dict[int | str, dict[str, Any]]:
     found: dict[int, list[str]] = {}
     for error in errors:
         found.setdefault(error.status, []).append(f"{error.error}: {error.message}")
     return {code: {"description": "; ".join(texts)} for code, texts in found.items()}
 
 
-def _policy(settings) -> RidePolicy:  # type: ignore[no-untyped-def]
+def _policy(settings: Settings) -> RidePolicy:
     return RidePolicy.from_settings(settings)
 
 

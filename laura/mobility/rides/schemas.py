@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AliasChoices, Field, PlainSerializer, model_validator
 
@@ -12,6 +12,10 @@ from laura.core.money import Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 from laura.mobility.categories import VehicleCategory
 from laura.mobility.rides.states import RideStatus
+
+if TYPE_CHECKING:
+    from laura.mobility.people.models import Driver, Vehicle
+    from laura.mobility.rides.models import Ride
 
 Multiplier = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 Rating = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
@@ -102,7 +106,7 @@ class RideOut(ApiModel):
     expired_at: UtcDatetime | None
 
     @classmethod
-    def of(cls, ride: object, driver: object | None = None, vehicle: object | None = None) -> RideOut:
+    def of(cls, ride: Ride, driver: Driver | None = None, vehicle: Vehicle | None = None) -> RideOut:
         """A ride row (and its driver with the active vehicle, when assigned) on the wire."""
         r = ride
         return cls(

@@ -104,6 +104,7 @@ async def driver_moved(
         return
     if ride.status == RideStatus.ACCEPTED.value:
         ride = await repo.lock(ride_id)
+        assert ride is not None, "rides are never deleted"
         if ride.status == RideStatus.ACCEPTED.value:
             await transition(session, ride, RideStatus.DRIVER_ARRIVING, now=utcnow(), actor_id=driver.user_id)
     data: dict[str, Any] = {
