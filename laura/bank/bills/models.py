@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Date, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -25,6 +26,14 @@ class RegisteredBill(Base):
     due_date: Mapped[date | None] = mapped_column(Date)
     payment_limit: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[CreatedAt]
+
+
+class BillPaymentStatus(StrEnum):
+    """A boleto payment: SCHEDULED for its date, then COMPLETED or FAILED (paid now: COMPLETED at once)."""
+
+    SCHEDULED = "SCHEDULED"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
 
 
 class BillPayment(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.bank.bills.models import BillPayment, RegisteredBill
+from laura.bank.bills.models import BillPayment, BillPaymentStatus, RegisteredBill
 
 
 class BillRepository:
@@ -29,7 +29,7 @@ class BillRepository:
     async def barcode_taken(self, barcode: str) -> bool:
         found = await self.session.execute(
             select(BillPayment.id).where(
-                BillPayment.barcode == barcode, BillPayment.status.in_(("SCHEDULED", "COMPLETED"))
+                BillPayment.barcode == barcode, BillPayment.status.in_((BillPaymentStatus.SCHEDULED, BillPaymentStatus.COMPLETED))
             )
         )
         return found.first() is not None

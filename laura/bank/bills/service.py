@@ -19,7 +19,7 @@ from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
 from laura.bank.bills.barcode import Bill, check_amount, parse_bill
 from laura.bank.bills.errors import AmountRequired, BillAlreadyPaid, BillOverdue, BillPaymentNotFound
-from laura.bank.bills.models import BillPayment, RegisteredBill
+from laura.bank.bills.models import BillPayment, BillPaymentStatus, RegisteredBill
 from laura.bank.bills.repository import BillRepository
 from laura.bank.bills.schemas import PayRequest, ValidateOut
 from laura.bank.metrics import count_bill_payment
@@ -112,7 +112,7 @@ async def pay(
         amount_cents=to_cents(data.amount),
         due_date=bill.due_date,
         payment_date=payment_date,
-        status="SCHEDULED" if scheduled else "COMPLETED",
+        status=BillPaymentStatus.SCHEDULED if scheduled else BillPaymentStatus.COMPLETED,
         receipt=f"REC{secrets.randbelow(10**12):012d}",
         created_at=utcnow(),
     )
@@ -145,7 +145,7 @@ async def _settle(session: AsyncSession, payment: BillPayment) -> None:
         entity_id=str(payment.id),
     )
     payment.ledger_transaction_id = tx.id
-    payment.status = "COMPLETED"
+    payment.status = BillPaymentStatus.COMPLETED
     payment.paid_at = utcnow()
     await session.flush()
 
@@ -157,13 +157,13 @@ async def pay_scheduled(
     The payer's cached balance (Redis at `redis_url`, if any) is dropped once the job commits."""
     repo = BillRepository(session)
     payment = await repo.get(payment_id, lock=True)
-    if payment is None or payment.status != "SCHEDULED":
+    if payment is None or payment.status != BillPaymentStatus.SCHEDULED:
         return payment
     try:
         async with session.begin_nested():
             await _settle(session, payment)
     except InsufficientFunds:
-        payment.status = "FAILED"
+        payment.status = BillPaymentStatus.FAILED
         payment.failure_reason = "Saldo insuficiente na data do pagamento"
         await session.flush()
     _audit(session, payment)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import UUID
@@ -13,6 +14,17 @@ from sqlalchemy.orm import Mapped, mapped_column
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk
 from laura.core.money import from_cents
+
+
+class TransferStatus(StrEnum):
+    """A transfer's life: SCHEDULED (waiting for its date), PENDING (money held while the PSP or the
+    clearing has it), then COMPLETED, FAILED or CANCELLED; values are the wire and database spelling."""
+
+    SCHEDULED = "SCHEDULED"
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
 
 
 class Transfer(Base):

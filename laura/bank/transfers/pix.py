@@ -37,7 +37,7 @@ from laura.bank.transfers.errors import (
     SelfTransfer,
     TransferLimitExceeded,
 )
-from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import PixRequest
 from laura.bank.transfers.service import Limits, audit_transfer, check_limits, check_schedule, event_data
@@ -127,7 +127,7 @@ async def send_pix_transfer(
         type="PIX",
         amount_cents=order.amount_cents,
         fee_cents=0,
-        status="SCHEDULED",
+        status=TransferStatus.SCHEDULED,
         description=data.description,
         pix_key=order.key.value,
         pix_key_type=order.key.type.value,
@@ -171,7 +171,7 @@ async def _move(session: AsyncSession, transfer: Transfer, now: datetime) -> Non
         transfer.recipient_user_id = recipient_id
         transfer.ledger_transaction_id = tx.id
         transfer.e2e_id = new_e2e_id(now)
-        transfer.status = "COMPLETED"
+        transfer.status = TransferStatus.COMPLETED
         transfer.completed_at = now
         return
     lines.append(ledger.Line.credit(accounts.PIX_CLEARING, transfer.amount_cents))
@@ -185,7 +185,7 @@ async def _move(session: AsyncSession, transfer: Transfer, now: datetime) -> Non
         description=transfer.description,
     )
     transfer.hold_id = hold.id
-    transfer.status = "PENDING"
+    transfer.status = TransferStatus.PENDING
 
 
 async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Callable[..., None]) -> None:
@@ -194,7 +194,7 @@ async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Calla
     audit_transfer(session, f"TRANSFER_{transfer.status}", transfer)
     await publish(session, f"transfer.{transfer.status.lower()}", event_data(transfer), user_ids=[transfer.user_id])
     touched = [transfer.user_id]
-    if transfer.status == "COMPLETED" and transfer.recipient_user_id is not None:
+    if transfer.status == TransferStatus.COMPLETED and transfer.recipient_user_id is not None:
         touched.append(transfer.recipient_user_id)
         await publish(
             session,
@@ -221,7 +221,7 @@ async def execute_scheduled(
     inactive account fail it (FAILED with the reason, `transfer.failed`)."""
     repo = TransferRepository(session)
     transfer = await repo.get(transfer_id, lock=True)
-    if transfer is None or transfer.status != "SCHEDULED":
+    if transfer is None or transfer.status != TransferStatus.SCHEDULED:
         return transfer
     now = now or utcnow()
     try:
@@ -232,7 +232,7 @@ async def execute_scheduled(
     except (InsufficientFunds, TransferLimitExceeded, RecipientNotFound, SelfTransfer, AccountNotFound,
             AccountNotActive) as refusal:
         await session.refresh(transfer)
-        transfer.status = "FAILED"
+        transfer.status = TransferStatus.FAILED
         transfer.failure_reason = refusal.message
     await _announce(session, transfer, _invalidate_outside_request)
     return transfer
@@ -241,11 +241,11 @@ async def execute_scheduled(
 async def _pix_out_done(session: AsyncSession, send: PixSend) -> None:
     """The PSP settled our Pix: post the hold, COMPLETED with the PSP's e2eId."""
     transfer = await TransferRepository(session).get(uuid.UUID(send.entity_id), lock=True)
-    if transfer is None or transfer.status != "PENDING" or transfer.hold_id is None:
+    if transfer is None or transfer.status != TransferStatus.PENDING or transfer.hold_id is None:
         log.warning("bank.pix_out.unexpected_done", entity_id=send.entity_id)
         return
     await ledger.post_hold(session, transfer.hold_id, reference=f"transfer:{transfer.id}:settled")
-    transfer.status = "COMPLETED"
+    transfer.status = TransferStatus.COMPLETED
     transfer.completed_at = send.settled_at or utcnow()
     transfer.e2e_id = send.e2e_id
     await _announce(session, transfer, _invalidate_outside_request)
@@ -254,11 +254,11 @@ async def _pix_out_done(session: AsyncSession, send: PixSend) -> None:
 async def _pix_out_failed(session: AsyncSession, send: PixSend) -> None:
     """The PSP refused or gave up: void the hold (money back), FAILED with the PSP's reason."""
     transfer = await TransferRepository(session).get(uuid.UUID(send.entity_id), lock=True)
-    if transfer is None or transfer.status != "PENDING" or transfer.hold_id is None:
+    if transfer is None or transfer.status != TransferStatus.PENDING or transfer.hold_id is None:
         log.warning("bank.pix_out.unexpected_failure", entity_id=send.entity_id)
         return
     await ledger.void_hold(session, transfer.hold_id)
-    transfer.status = "FAILED"
+    transfer.status = TransferStatus.FAILED
     transfer.failure_reason = send.error or "Pix recusado pela instituição do recebedor"
     await _announce(session, transfer, _invalidate_outside_request)
 

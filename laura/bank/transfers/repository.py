@@ -10,11 +10,11 @@ import asyncpg
 from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.core.db import Database, fetchval
 from laura.core.statement import AUDIT_ARGS, IDEMPOTENCY_ARGS, FunctionCall
 
-_COUNTED = ("SCHEDULED", "PENDING", "COMPLETED")
+_COUNTED = (TransferStatus.SCHEDULED, TransferStatus.PENDING, TransferStatus.COMPLETED)
 SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, "status": Transfer.status}
 
 
@@ -71,7 +71,7 @@ class TransferRepository:
         query = select(func.coalesce(func.sum(Transfer.amount_cents), 0)).where(
             Transfer.user_id == user_id,
             Transfer.type == "PIX",
-            Transfer.status.in_(("PENDING", "COMPLETED")),
+            Transfer.status.in_((TransferStatus.PENDING, TransferStatus.COMPLETED)),
             moved_at >= since,
         )
         return int((await self.session.execute(query)).scalar_one())

@@ -28,7 +28,7 @@ from laura.bank.transfers.errors import (
     TransferNotCancellable,
     TransferNotFound,
 )
-from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.bank.transfers.outcomes import P2PSendOutcome
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import P2POut, P2PRequest
@@ -191,7 +191,7 @@ async def _send_p2p(
         type="P2P",
         amount_cents=cents,
         fee_cents=0,
-        status="COMPLETED",
+        status=TransferStatus.COMPLETED,
         description=data.description,
         recipient_user_id=data.recipient_user_id,
         created_at=now,
@@ -263,8 +263,8 @@ async def cancel_transfer(
     transfer = await TransferRepository(session).get(transfer_id, user_id=user_id, lock=True)
     if transfer is None:
         raise TransferNotFound()
-    cancellable = transfer.status == "SCHEDULED" or (
-        transfer.status == "PENDING"
+    cancellable = transfer.status == TransferStatus.SCHEDULED or (
+        transfer.status == TransferStatus.PENDING
         and transfer.type != "PIX"
         and transfer.hold_id is not None
         and transfer.e2e_id is None
@@ -274,7 +274,7 @@ async def cancel_transfer(
     old = {"status": transfer.status}
     if transfer.hold_id is not None:
         await ledger.void_hold(session, transfer.hold_id)
-    transfer.status = "CANCELLED"
+    transfer.status = TransferStatus.CANCELLED
     transfer.cancelled_at = utcnow()
     transfer.cancel_reason = reason
     await session.flush()

@@ -19,7 +19,7 @@ from laura.bank.metrics import count_transfer
 from laura.bank.participants import find_by_compe
 from laura.bank.transfers.calendar import ted_estimated_delivery
 from laura.bank.transfers.errors import BankNotFound
-from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import TedRequest
 from laura.bank.transfers.service import Limits, audit_transfer, check_limits, event_data
@@ -58,7 +58,7 @@ async def send_ted(
         type="TED",
         amount_cents=cents,
         fee_cents=fee_cents,
-        status="PENDING",
+        status=TransferStatus.PENDING,
         description=data.description,
         recipient_name=data.recipient_name,
         recipient_document=data.recipient_document,
@@ -97,14 +97,14 @@ async def send_ted(
 async def settle_ted(session: AsyncSession, transfer_id: uuid.UUID, now: datetime | None = None) -> Transfer | None:
     """The job's body: post the held amount and fee (COMPLETED); a cancelled or settled TED is left alone."""
     transfer = await TransferRepository(session).get(transfer_id, lock=True)
-    if transfer is None or transfer.type != "TED" or transfer.status != "PENDING" or transfer.hold_id is None:
+    if transfer is None or transfer.type != "TED" or transfer.status != TransferStatus.PENDING or transfer.hold_id is None:
         return transfer
     tx = await ledger.post_hold(session, transfer.hold_id, reference=f"transfer:{transfer.id}:settled")
     transfer.ledger_transaction_id = tx.id
-    transfer.status = "COMPLETED"
+    transfer.status = TransferStatus.COMPLETED
     transfer.completed_at = now or utcnow()
     await session.flush()
-    audit_transfer(session, "TRANSFER_COMPLETED", transfer, {"status": "PENDING"})
+    audit_transfer(session, "TRANSFER_COMPLETED", transfer, {"status": TransferStatus.PENDING})
     await publish(session, "transfer.completed", event_data(transfer), user_ids=[transfer.user_id])
     invalidate_balances_after_commit(session, get_settings().redis_url, transfer.user_id)
     count_transfer(session, transfer)
