@@ -1,6 +1,6 @@
 # The README's two commands: `make run` and `make test`. Both set up .venv on a fresh machine that has
-# only Python 3.11 and make. `make fmt` formats and applies ruff's safe fixes; `make lint` runs ruff (lint, format
-# check) and mypy; the import contracts run inside pytest (tests/test_architecture.py).
+# only Python 3.11 and make. `make fmt` formats and applies ruff's safe fixes; `make lint` (ruff check, ruff
+# format --check, mypy) runs before the suite; the import contracts run inside it (tests/test_architecture.py).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
@@ -37,7 +37,7 @@ fmt: $(STAMP)
 	$(VENV)/bin/ruff format
 	$(VENV)/bin/ruff check --fix
 
-test: $(STAMP) check-plain-install
+test: $(STAMP) check-plain-install lint
 	$(VENV)/bin/python -m pytest -q
 
 clean:
