@@ -35,10 +35,11 @@ from laura.core.idempotency import IdempotencyKeyReused
 from laura.core.ratelimit import RateLimiter
 from laura.core.statement import statement_committed, statement_event_data
 from laura.identity.service import Caller, session_ended
+from laura.mobility import metrics
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.people.errors import DriverProfileRequired
-from laura.mobility.rides import metrics, repository
+from laura.mobility.rides import repository
 from laura.mobility.rides.errors import (
     DriverBusy,
     InvalidStateTransition,

@@ -18,10 +18,10 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.identity.service import Principal
+from laura.mobility import metrics
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people.models import Driver
 from laura.mobility.people.repository import PeopleRepository
-from laura.mobility.rides import metrics
 from laura.mobility.rides.dispatch import dispatch
 from laura.mobility.rides.errors import InvalidStateTransition, RideNotFound
 from laura.mobility.rides.lifecycle import (

@@ -14,11 +14,11 @@ from laura.audit import service as audit
 from laura.core.jobs import defer
 from laura.core.models import uuid7
 from laura.identity.service import Principal
+from laura.mobility import metrics
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo import cell_of
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people import service as people
-from laura.mobility.rides import metrics
 from laura.mobility.rides.errors import ActiveRideExists, OfferNotActive, RideNotFound
 from laura.mobility.rides.lifecycle import RideView, driver_users, notify, passenger_user, transition
 from laura.mobility.rides.models import Ride, RideOffer

@@ -20,12 +20,12 @@ from sqlalchemy.orm.exc import StaleDataError
 from laura.audit import service as audit
 from laura.core.events import publish
 from laura.identity.service import Principal
+from laura.mobility import metrics
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people import service as people
 from laura.mobility.people.models import Driver, Vehicle
 from laura.mobility.people.repository import PeopleRepository
-from laura.mobility.rides import metrics
 from laura.mobility.rides.errors import ConcurrentRideUpdate, RideNotFound
 from laura.mobility.rides.models import Ride
 from laura.mobility.rides.pricing import estimate_fare, trail_distance_m

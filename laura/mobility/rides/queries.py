@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.identity.service import Principal
+from laura.mobility import metrics
 from laura.mobility.people.repository import PeopleRepository
-from laura.mobility.rides import metrics
 from laura.mobility.rides.errors import RideNotFound
 from laura.mobility.rides.lifecycle import RideView, view_of
 from laura.mobility.rides.repository import PeriodFigures, RideRepository

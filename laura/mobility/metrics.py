@@ -1,5 +1,6 @@
-"""The spec's ride metrics. Counters move after commit (a rolled-back ride counts nothing); the gauges are
-read from the database, at most once a second per process, so every instance reports the same truth."""
+"""Mobility's metrics in one place: the spec's ride and driver metrics. Counters move after commit (a
+rolled-back ride counts nothing); the gauges are read from the database, at most once a second per process,
+so every instance reports the same truth."""
 
 from __future__ import annotations
 
