@@ -82,7 +82,11 @@ async def _tokens(http: httpx.AsyncClient, emails: list[str], concurrency: int) 
 
 
 async def _load(
-    http: httpx.AsyncClient, users: list[tuple[uuid.UUID, str]], tokens: list[str], clients: int, seconds: float
+    http: httpx.AsyncClient,
+    users: list[tuple[uuid.UUID, str]],
+    tokens: list[str],
+    clients: int,
+    seconds: float,
 ) -> tuple[list[float], dict[int, int], float]:
     """`clients` loops posting P2P transfers between random accounts until `seconds` have passed."""
     latencies: list[float] = []
@@ -131,14 +135,18 @@ end
 """
 
 
-def _wrk(port: int, users: list[tuple[uuid.UUID, str]], tokens: list[str], clients: int, seconds: float) -> dict:
+def _wrk(
+    port: int, users: list[tuple[uuid.UUID, str]], tokens: list[str], clients: int, seconds: float
+) -> dict:
     """Drive the load with wrk (C, a Lua script per request) so the client does not eat the server's CPU."""
     script = _WRK_SCRIPT % {
         "tokens": ",".join(f'"{t}"' for t in tokens),
         "ids": ",".join(f'"{u}"' for u, _ in users),
         "nonce": uuid.uuid4().hex,
     }
-    return wrk.run(script + wrk.DONE_LUA, port=port, threads=min(2, clients), connections=clients, seconds=seconds)
+    return wrk.run(
+        script + wrk.DONE_LUA, port=port, threads=min(2, clients), connections=clients, seconds=seconds
+    )
 
 
 def _percentile_ms(values: list[float], q: float) -> float:
@@ -151,7 +159,9 @@ def _pgbench(server: str, clients: int, seconds: int) -> float:
     subprocess.run([PGBENCH, "-i", "-s", "32", "-q", url], check=True, capture_output=True)
     run = subprocess.run(
         [PGBENCH, "-c", str(clients), "-j", "2", "-T", str(seconds), "-n", url],
-        check=True, capture_output=True, text=True,
+        check=True,
+        capture_output=True,
+        text=True,
     )
     match = re.search(r"tps = ([0-9.]+)", run.stdout)
     if match is None:
@@ -194,19 +204,39 @@ END $$;
 """A P2P's database work alone: `bank_p2p_send` with the arguments the API would send (a live session, a
 fresh key, an audit row, two events), for pgbench to call with no HTTP, Python or driver in front."""
 
-_PG_ONLY_SCRIPT = "\\set sender random(1, {n})\n\\set recipient random(1, {n})\nSELECT bench_p2p(:sender, :recipient);\n"
+_PG_ONLY_SCRIPT = (
+    "\\set sender random(1, {n})\n\\set recipient random(1, {n})\nSELECT bench_p2p(:sender, :recipient);\n"
+)
 
 
 def _pg_only_p2p(url: str, accounts: int, clients: int, seconds: int) -> float:
     """pgbench calling `bank_p2p_send` directly: what the database can do per second with a transfer's
     writes, the ceiling of the HTTP figure on the same machine."""
-    subprocess.run(["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", _PG_ONLY_SETUP], check=True, capture_output=True)
+    subprocess.run(
+        ["psql", "-q", "-v", "ON_ERROR_STOP=1", url, "-c", _PG_ONLY_SETUP], check=True, capture_output=True
+    )
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
         script.write(_PG_ONLY_SCRIPT.format(n=accounts))
         script.flush()
         run = subprocess.run(
-            [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-f", script.name, url],
-            check=True, capture_output=True, text=True,
+            [
+                PGBENCH,
+                "-n",
+                "-M",
+                "prepared",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-f",
+                script.name,
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
     match = re.search(r"tps = ([0-9.]+)", run.stdout)
     if match is None:
@@ -221,7 +251,11 @@ async def _verify(url: str) -> dict:
             report = await ledger.verify(session)
     finally:
         await db.dispose()
-    return {"clean": not report.problems, "transactions": report.transactions, "problems": report.problems[:5]}
+    return {
+        "clean": not report.problems,
+        "transactions": report.transactions,
+        "problems": report.problems[:5],
+    }
 
 
 async def _count_transfers(url: str) -> int:
@@ -254,7 +288,9 @@ async def main(args: argparse.Namespace) -> dict:
         process = _start_server(url, port, data_dir, args.workers)
         try:
             limits = httpx.Limits(max_connections=args.clients, max_keepalive_connections=args.clients)
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30) as http:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", limits=limits, timeout=30
+            ) as http:
                 await wait_ready(f"http://127.0.0.1:{port}", process)
                 tokens = await _tokens(http, [email for _, email in users], args.clients)
                 if use_wrk:
@@ -308,5 +344,7 @@ if __name__ == "__main__":
     parser.add_argument("--duration", type=int, default=20)
     parser.add_argument("--warmup", type=float, default=3.0)
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
-    parser.add_argument("--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx")
+    parser.add_argument(
+        "--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx"
+    )
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

@@ -89,7 +89,9 @@ async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]
                 " SELECT uuid7(), '2101.' || u.id, 'Bench customer', 'LIABILITY', u.id, true FROM users u"
             )
         else:
-            await conn.execute("CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)")
+            await conn.execute(
+                "CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)"
+            )
             await conn.execute(
                 "CREATE FUNCTION bench_pix_effect(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
                 " LANGUAGE sql AS $$ INSERT INTO bench_pix_effects (txid) VALUES (p_charge.txid) $$"
@@ -103,8 +105,16 @@ async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]
         await conn.copy_records_to_table(
             "pix_charges",
             records=[
-                (txid, PURPOSES[effect], str(uuid.uuid4()), owners[n % len(owners)], 1000, "ACTIVE",
-                 "00020101bench", expires)
+                (
+                    txid,
+                    PURPOSES[effect],
+                    str(uuid.uuid4()),
+                    owners[n % len(owners)],
+                    1000,
+                    "ACTIVE",
+                    "00020101bench",
+                    expires,
+                )
                 for n, txid in enumerate(txids)
             ],
             columns=[
@@ -126,9 +136,7 @@ async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]
 def _start_sandbox(port: int) -> subprocess.Popen:
     env = {**os.environ, "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0], "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1]}
     command = [sys.executable, "-m", "laura", "psp-sandbox", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(
-        command, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL
-    )
+    return subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
 
 
 async def _paid_at_psp(psp_url: str, process: subprocess.Popen, txids: list[str]) -> list[dict]:
@@ -157,7 +165,9 @@ async def _sandbox_token(http: httpx.AsyncClient, process: subprocess.Popen) -> 
         if process.poll() is not None:
             raise RuntimeError("the PSP sandbox exited")
         try:
-            answer = await http.post("/oauth/token", json={"grant_type": "client_credentials"}, auth=PSP_CLIENT)
+            answer = await http.post(
+                "/oauth/token", json={"grant_type": "client_credentials"}, auth=PSP_CLIENT
+            )
             return str(answer.json()["access_token"])
         except httpx.TransportError:
             await asyncio.sleep(0.2)
@@ -270,7 +280,7 @@ _PG_ONLY_SCRIPT = (
     "SELECT delivery_id FROM pix_ingest_delivery("
     "md5(random()::text || clock_timestamp()::text), '\\x7b7d'::bytea, 'hmac', 1, NULL,"
     " ARRAY['{prefix}' || lpad(:n::text, 26, '0')], ARRAY['E' || md5(random()::text || clock_timestamp()::text)],"
-    " ARRAY[1000::bigint], ARRAY[now()], '[{{\"endToEndId\": \"pgbench\", \"valor\": \"10.00\"}}]',"
+    ' ARRAY[1000::bigint], ARRAY[now()], \'[{{"endToEndId": "pgbench", "valor": "10.00"}}]\','
     " jsonb_build_object('chain', (random() * 63)::int, 'ip', NULL, 'user_agent', NULL, 'request_id', NULL));\n"
 )
 """A delivery's database work alone: `pix_ingest_delivery` with one received Pix for a random charge of its
@@ -304,15 +314,35 @@ def _pg_only(url: str, charges: int, clients: int, seconds: int) -> dict:
         script = Path(logs) / "ingest.sql"
         script.write_text(_PG_ONLY_SCRIPT.format(charges=charges, prefix=_PG_ONLY_PREFIX))
         run = subprocess.run(
-            [PGBENCH, "-n", "-M", "prepared", "-c", str(clients), "-j", "2", "-T", str(seconds), "-l",
-             "--log-prefix", str(Path(logs) / "tx"), "-f", str(script), url],
-            check=True, capture_output=True, text=True,
+            [
+                PGBENCH,
+                "-n",
+                "-M",
+                "prepared",
+                "-c",
+                str(clients),
+                "-j",
+                "2",
+                "-T",
+                str(seconds),
+                "-l",
+                "--log-prefix",
+                str(Path(logs) / "tx"),
+                "-f",
+                str(script),
+                url,
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
         )
         match = re.search(r"tps = ([0-9.]+)", run.stdout)
         if match is None:
             raise RuntimeError(f"no tps in pgbench output: {run.stdout}")
         latencies = [
-            int(line.split()[2]) / 1e6 for log in Path(logs).glob("tx.*") for line in log.read_text().splitlines()
+            int(line.split()[2]) / 1e6
+            for log in Path(logs).glob("tx.*")
+            for line in log.read_text().splitlines()
         ]
     return {
         "deliveries_per_s": round(float(match.group(1))),
@@ -416,8 +446,16 @@ def _start_server(
 
 
 async def _run_mode(
-    args: argparse.Namespace, load: Load, url: str, data_dir: str, confirm: str, psp: subprocess.Popen,
-    psp_url: str, entries: list[dict], *, baseline: bool,
+    args: argparse.Namespace,
+    load: Load,
+    url: str,
+    data_dir: str,
+    confirm: str,
+    psp: subprocess.Popen,
+    psp_url: str,
+    entries: list[dict],
+    *,
+    baseline: bool,
 ) -> tuple[dict, dict | None]:
     """One server with `LAURA_PIX_WEBHOOK_CONFIRM=confirm`: the warm-up, then the measured deliveries (and
     `GET /health` for scale when `baseline`). Returns the delivery figures and the baseline's."""
@@ -428,7 +466,9 @@ async def _run_mode(
         await load.send(_deliveries(warmup, args.duplicates))
         bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
         figures = await _measured(load, bodies, process.pid, psp.pid)
-        health = await _measured(load, [None] * (len(bodies) // 2), process.pid, psp.pid) if baseline else None
+        health = (
+            await _measured(load, [None] * (len(bodies) // 2), process.pid, psp.pid) if baseline else None
+        )
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -532,10 +572,14 @@ if __name__ == "__main__":
         "--effect", choices=sorted(PURPOSES), default="bench", help="the paid charges' effect (see PURPOSES)"
     )
     parser.add_argument(
-        "--confirm", choices=sorted(MODES), default="both",
+        "--confirm",
+        choices=sorted(MODES),
+        default="both",
         help="LAURA_PIX_WEBHOOK_CONFIRM of the server: both runs off then psp, on charges of their own",
     )
-    parser.add_argument("--pg-only-seconds", type=int, default=15, help="pgbench's run of the statement alone")
+    parser.add_argument(
+        "--pg-only-seconds", type=int, default=15, help="pgbench's run of the statement alone"
+    )
     parser.add_argument("--pg-only-charges", type=int, default=100_000)
     parser.add_argument(
         "--load", choices=["wrk", "httpx"], default="wrk", help="wrk when installed, else httpx"

@@ -46,7 +46,12 @@ from laura.settings import Settings, get_settings
 
 ROUTERS: list[APIRouter] = [
     pix_router,  # first: the PSP's webhook is the busiest route, and each router matched before it costs CPU
-    identity_router, audit_router, realtime_router, ops_router, accounts_router, transfers_router,
+    identity_router,
+    audit_router,
+    realtime_router,
+    ops_router,
+    accounts_router,
+    transfers_router,
     bills_router,
     pix_keys_router,
     deposits_router,
@@ -81,15 +86,27 @@ TAGS = [
     {"name": "realtime", "description": "WebSocket stream of the caller's domain events (`/ws`)."},
     {"name": "jobs", "description": "Background jobs: failed jobs and their manual retry (admin)."},
     {"name": "accounts", "description": "Bank: the customer's checking account, balance and statement."},
-    {"name": "transfers", "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts."},
+    {
+        "name": "transfers",
+        "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts.",
+    },
     {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
     {"name": "deposits", "description": "Bank: top up the account with a Pix QR Code (dynamic charge)."},
     {"name": "pix-keys", "description": "Bank: the customer's Pix keys (CPF, phone, e-mail, random EVP)."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
     {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},
-    {"name": "rides", "description": "Mobility: estimates, ride requests, offers, accept and the ride lifecycle."},
-    {"name": "admin", "description": "Mobility operations: driver approval queue and ride statistics (admin)."},
-    {"name": "ledger", "description": "The double-entry ledger: accounts, statements, trial balance (admin)."},
+    {
+        "name": "rides",
+        "description": "Mobility: estimates, ride requests, offers, accept and the ride lifecycle.",
+    },
+    {
+        "name": "admin",
+        "description": "Mobility operations: driver approval queue and ride statistics (admin).",
+    },
+    {
+        "name": "ledger",
+        "description": "The double-entry ledger: accounts, statements, trial balance (admin).",
+    },
 ]
 
 
@@ -111,7 +128,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.cipher = cipher
     app.state.webhook_secret = webhook_secret(settings)
-    app.state.signer = TokenSigner(keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds)
+    app.state.signer = TokenSigner(
+        keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds
+    )
     app.state.redis = redis_client(settings.redis_url)
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
     app.state.events = await start_events(app)
@@ -167,7 +186,9 @@ def _ops_router() -> APIRouter:
             async with request.app.state.db.engine.connect() as conn:
                 current = await conn.scalar(text("SELECT version_num FROM alembic_version"))
             checks["database"] = "ok"
-            checks["migrations"] = "ok" if current == head_revision() else f"at {current}, head is {head_revision()}"
+            checks["migrations"] = (
+                "ok" if current == head_revision() else f"at {current}, head is {head_revision()}"
+            )
         except Exception as exc:  # noqa: BLE001 - readiness reports every failure as not ready
             checks["database"] = f"error: {type(exc).__name__}"
         redis = request.app.state.redis
@@ -178,7 +199,9 @@ def _ops_router() -> APIRouter:
             except Exception as exc:  # noqa: BLE001
                 checks["redis"] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
-        return JSONResponse({"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503)
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
+        )
 
     @router.get("/metrics", include_in_schema=True)
     async def metrics(request: Request) -> Response:
@@ -203,7 +226,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     install_error_handlers(app)
     if settings.rate_limits_enabled:
-        app.add_middleware(DefaultLimitMiddleware, exempt_prefixes=_UNLIMITED_PATHS, exempt_paths=_PER_USER_LIMITED)
+        app.add_middleware(
+            DefaultLimitMiddleware, exempt_prefixes=_UNLIMITED_PATHS, exempt_paths=_PER_USER_LIMITED
+        )
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     if settings.cors_origins:
         app.add_middleware(
@@ -219,7 +244,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         trusted_proxies=settings.trusted_proxies,
         max_body_bytes=settings.max_body_bytes,
     )
-    app.add_middleware(SecurityHeadersMiddleware)  # outermost: its headers are on every answer, a 500 included
+    app.add_middleware(
+        SecurityHeadersMiddleware
+    )  # outermost: its headers are on every answer, a 500 included
     app.include_router(_ops_router())
     for router in ROUTERS:
         app.include_router(router)

@@ -19,7 +19,9 @@ app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 keys_app = typer.Typer(help="JWT signing keys.", no_args_is_help=True)
-migrate_app = typer.Typer(help="Apply database migrations up to head; `new-sql` writes one for changed SQL files.")
+migrate_app = typer.Typer(
+    help="Apply database migrations up to head; `new-sql` writes one for changed SQL files."
+)
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 app.add_typer(keys_app, name="keys")
@@ -90,10 +92,15 @@ def serve(
 
 @app.command()
 def worker(
-    concurrency: Annotated[int | None, typer.Option(help="Jobs run at once (default LAURA_WORKER_CONCURRENCY).")] = None,
-    queues: Annotated[str | None, typer.Option(help="Comma-separated queues to serve (default: all).")] = None,
+    concurrency: Annotated[
+        int | None, typer.Option(help="Jobs run at once (default LAURA_WORKER_CONCURRENCY).")
+    ] = None,
+    queues: Annotated[
+        str | None, typer.Option(help="Comma-separated queues to serve (default: all).")
+    ] = None,
     metrics_port: Annotated[
-        int | None, typer.Option("--metrics-port", help="Serve this worker's Prometheus metrics on this port.")
+        int | None,
+        typer.Option("--metrics-port", help="Serve this worker's Prometheus metrics on this port."),
     ] = None,
     data_dir: DataDir = None,
 ) -> None:

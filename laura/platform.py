@@ -100,12 +100,16 @@ def run_platform(
     if not _port_free(host, port):
         raise RuntimeError(f"port {port} on {host} is already in use (choose another with --port)")
     sandbox: subprocess.Popen | None = None
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console) as progress:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(), console=console
+    ) as progress:
         settings = _step(progress, "PostgreSQL", resolve)
         _step(progress, "Migrations", lambda: upgrade(settings.required_database_url))
         users = _step(progress, "Demo data", lambda: asyncio.run(seed_demo(settings))) if demo else []
         if settings.psp_base_url is None:
-            sandbox = _step(progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port))
+            sandbox = _step(
+                progress, f"PSP sandbox on :{psp_port}", lambda: _start_sandbox(settings, psp_port)
+            )
             settings = settings.model_copy(update={"psp_base_url": f"http://127.0.0.1:{psp_port}"})
             _step(progress, "Pix webhook", lambda: _register_pix_webhook(settings, host, port))
     base = f"http://{host}:{port}"

@@ -87,6 +87,8 @@ async def latest_event_id(db: Database, kind: str) -> int:
 async def insert_uncommitted_event(session: Any, kind: str, user_ids: list[str]) -> int:
     """An outbox row written early in a transaction still open: a low id that will commit late."""
     return await session.scalar(
-        text("INSERT INTO outbox (type, data, user_ids, roles) VALUES (:kind, '{}', CAST(:users AS uuid[]), '{}') RETURNING id"),
+        text(
+            "INSERT INTO outbox (type, data, user_ids, roles) VALUES (:kind, '{}', CAST(:users AS uuid[]), '{}') RETURNING id"
+        ),
         {"kind": kind, "users": user_ids},
     )

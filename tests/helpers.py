@@ -31,7 +31,13 @@ def random_cpf() -> str:
 
 async def register(client: httpx.AsyncClient, *, user_type: str = "customer", **extra) -> dict:
     email = extra.pop("email", f"user-{uuid.uuid4().hex[:10]}@example.com")
-    body = {"email": email, "password": "s3cret-passw0rd", "name": "Test User", "userType": user_type, **extra}
+    body = {
+        "email": email,
+        "password": "s3cret-passw0rd",
+        "name": "Test User",
+        "userType": user_type,
+        **extra,
+    }
     response = await client.post("/auth/register", json=body)
     assert response.status_code == 201, response.text
     return {**response.json(), "password": body["password"]}
@@ -43,7 +49,9 @@ async def login(client: httpx.AsyncClient, email: str, password: str = "s3cret-p
     return response.json()
 
 
-async def auth_headers(client: httpx.AsyncClient, *, user_type: str = "customer", **extra) -> tuple[dict, dict]:
+async def auth_headers(
+    client: httpx.AsyncClient, *, user_type: str = "customer", **extra
+) -> tuple[dict, dict]:
     """Register a user and log in; returns (user, headers)."""
     user = await register(client, user_type=user_type, **extra)
     tokens = await login(client, user["email"])

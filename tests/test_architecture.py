@@ -8,7 +8,9 @@ from pathlib import Path
 def test_import_contracts_are_kept():
     root = Path(__file__).resolve().parents[1]
     lint = Path(sys.executable).with_name("lint-imports")
-    result = subprocess.run([str(lint), "--no-cache"], cwd=root, capture_output=True, text=True, timeout=300)
+    result = subprocess.run(
+        [str(lint), "--no-cache"], check=False, cwd=root, capture_output=True, text=True, timeout=300
+    )
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert "0 broken" in result.stdout
 

@@ -87,7 +87,12 @@ class Process:
 
 def _run_cli(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "laura", *args], env=env, capture_output=True, text=True, timeout=120, check=False
+        [sys.executable, "-m", "laura", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
 
 
@@ -108,7 +113,8 @@ async def _worker_running(db: Database, worker: Process) -> None:
     """Wait for the worker's own startup pass to have run, so sends are submitted while the load runs."""
     deadline = time.monotonic() + STARTUP_DEADLINE
     while not await _scalar(
-        db, "SELECT true FROM procrastinate_jobs WHERE task_name = 'pix.reconcile_at_start' AND status = 'succeeded'"
+        db,
+        "SELECT true FROM procrastinate_jobs WHERE task_name = 'pix.reconcile_at_start' AND status = 'succeeded'",
     ):
         assert time.monotonic() < deadline and worker.popen.poll() is None, worker.tail()  # type: ignore[union-attr]
         await asyncio.sleep(0.2)
@@ -219,7 +225,9 @@ async def test_kill_9_of_api_and_worker_mid_load_recovers_every_transfer_once(
 ) -> None:
     env, base = platform_env, platform_env["LAURA_PUBLIC_URL"]
     psp_url = env["LAURA_PSP_BASE_URL"]
-    sandbox = Process("psp", ["psp-sandbox", "--port", env["LAURA_PSP_PORT"], "--send-settle-delay", "2"], env, tmp_path)
+    sandbox = Process(
+        "psp", ["psp-sandbox", "--port", env["LAURA_PSP_PORT"], "--send-settle-delay", "2"], env, tmp_path
+    )
     api = Process("api", ["serve"], env, tmp_path)
     worker = Process("worker", ["worker"], env, tmp_path)
     db = Database(database_url)
@@ -269,13 +277,19 @@ async def test_kill_9_of_api_and_worker_mid_load_recovers_every_transfer_once(
             pending = list(unanswered)
             while pending:
                 assert time.monotonic() - restarted_at < RESTART_DEADLINE, f"{len(pending)} never answered"
-                answered = await asyncio.gather(*(_send(http, base, customers[c.sender][1], c) for c in pending))
+                answered = await asyncio.gather(
+                    *(_send(http, base, customers[c.sender][1], c) for c in pending)
+                )
                 pending = [c for c, ok in zip(pending, answered, strict=True) if not ok]
                 if pending:
                     await asyncio.sleep(0.2)
-            while await _scalar(db, "SELECT count(*) FROM transfers WHERE status NOT IN ('COMPLETED', 'FAILED')"):
+            while await _scalar(
+                db, "SELECT count(*) FROM transfers WHERE status NOT IN ('COMPLETED', 'FAILED')"
+            ):
                 assert time.monotonic() - restarted_at < RESTART_DEADLINE, (
-                    await _rows(db, "SELECT type, status FROM transfers WHERE status NOT IN ('COMPLETED', 'FAILED')"),
+                    await _rows(
+                        db, "SELECT type, status FROM transfers WHERE status NOT IN ('COMPLETED', 'FAILED')"
+                    ),
                     worker.tail(),
                 )
                 await asyncio.sleep(0.2)
@@ -283,7 +297,9 @@ async def test_kill_9_of_api_and_worker_mid_load_recovers_every_transfer_once(
 
             # A request sent again with its key replays its first answer.
             replays = [
-                Call(c.sender, c.path, c.body, c.key) for c in calls if c.status is not None and c not in unanswered
+                Call(c.sender, c.path, c.body, c.key)
+                for c in calls
+                if c.status is not None and c not in unanswered
             ]
             replayed = await asyncio.gather(*(_send(http, base, customers[r.sender][1], r) for r in replays))
             assert all(replayed)
@@ -293,7 +309,10 @@ async def test_kill_9_of_api_and_worker_mid_load_recovers_every_transfer_once(
             await _check_books(db, calls, user_ids, http, psp_url)
         settled_by = dict(await _rows(db, "SELECT source, count(*) FROM financial_events GROUP BY source"))
         verifications = await asyncio.gather(
-            *(asyncio.to_thread(_run_cli, command, env) for command in (["ledger", "verify"], ["audit", "verify"]))
+            *(
+                asyncio.to_thread(_run_cli, command, env)
+                for command in (["ledger", "verify"], ["audit", "verify"])
+            )
         )
         for verified in verifications:
             assert verified.returncode == 0, (verified.args, verified.stderr)
@@ -323,14 +342,20 @@ async def _check_books(
 ) -> None:
     """One transfer per key, all final; each balance is its entries and its expected outcome; money is
     conserved; each external Pix left the PSP once, for its amount."""
-    assert all(c.status == 201 for c in calls), Counter((c.status, (c.answer or {}).get("error")) for c in calls)
+    assert all(c.status == 201 for c in calls), Counter(
+        (c.status, (c.answer or {}).get("error")) for c in calls
+    )
     ids = [c.answer["id"] for c in calls]  # type: ignore[index]
     assert len(set(ids)) == len(calls)
     transfers = {
         str(row.id): row
-        for row in await _rows(db, "SELECT id, user_id, type, status, amount_cents, recipient_user_id FROM transfers")
+        for row in await _rows(
+            db, "SELECT id, user_id, type, status, amount_cents, recipient_user_id FROM transfers"
+        )
     }
-    assert set(transfers) == set(ids), "a transfer without its key's answer, or an answer without its transfer"
+    assert set(transfers) == set(ids), (
+        "a transfer without its key's answer, or an answer without its transfer"
+    )
     assert {t.status for t in transfers.values()} <= {"COMPLETED", "FAILED"}
 
     expected = {user_id: int(FUNDING * 100) for user_id in user_ids}
@@ -367,7 +392,9 @@ async def _check_books(
     external = [t for t in transfers.values() if t.recipient_user_id is None]
     assert len(sends) == len(external)
     token = await http.post(
-        f"{psp_url}/oauth/token", json={"grant_type": "client_credentials"}, auth=("laura-sandbox", "laura-sandbox-secret")
+        f"{psp_url}/oauth/token",
+        json={"grant_type": "client_credentials"},
+        auth=("laura-sandbox", "laura-sandbox-secret"),
     )
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
     for send in sends:

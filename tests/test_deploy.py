@@ -16,7 +16,9 @@ def _compose() -> dict:
 
 def test_every_service_has_a_command():
     services = _compose()["services"]
-    assert {"api-1", "api-2", "worker", "nginx", "postgres", "redis", "prometheus", "grafana"} <= set(services)
+    assert {"api-1", "api-2", "worker", "nginx", "postgres", "redis", "prometheus", "grafana"} <= set(
+        services
+    )
     for name, service in services.items():
         assert service.get("command"), f"{name} has no command"
         assert service.get("image") or service.get("build"), f"{name} has neither image nor build"

@@ -266,7 +266,7 @@ def _date(words: list[str]) -> str:
 
 
 @pytest.fixture
-def settings(settings: Settings, sandbox_url: str) -> Settings:  # noqa: F811 - the fixture, by name
+def settings(settings: Settings, sandbox_url: str) -> Settings:
     """The app against the PSP sandbox (deposits), with no clock that a slow run could outlast between two
     examples (an offer's 15 s, a position's 60 s)."""
     return settings.model_copy(

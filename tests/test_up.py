@@ -25,7 +25,9 @@ def _registered_webhook(psp_port: int) -> str:
     """The URL the sandbox started by `laura up` posts Pix news to (its default credentials)."""
     psp = f"http://127.0.0.1:{psp_port}"
     token = httpx.post(
-        f"{psp}/oauth/token", json={"grant_type": "client_credentials"}, auth=("laura-sandbox", "laura-sandbox-secret")
+        f"{psp}/oauth/token",
+        json={"grant_type": "client_credentials"},
+        auth=("laura-sandbox", "laura-sandbox-secret"),
     ).json()["access_token"]
     hook = httpx.get(f"{psp}/v2/webhook/pix@laura.example", headers={"Authorization": f"Bearer {token}"})
     return str(hook.json()["webhookUrl"])
@@ -37,8 +39,19 @@ def test_up_starts_a_fresh_platform_and_stops_cleanly(tmp_path):
     env.update({"LAURA_RATE_LIMITS_ENABLED": "false", "LAURA_LOG_LEVEL": "WARNING"})
     data_dir = tmp_path / "data"
     process = subprocess.Popen(
-        [sys.executable, "-m", "laura", "up", "--demo", "--data-dir", str(data_dir),
-         "--port", str(port), "--psp-port", str(psp_port)],
+        [
+            sys.executable,
+            "-m",
+            "laura",
+            "up",
+            "--demo",
+            "--data-dir",
+            str(data_dir),
+            "--port",
+            str(port),
+            "--psp-port",
+            str(psp_port),
+        ],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -56,14 +69,21 @@ def test_up_starts_a_fresh_platform_and_stops_cleanly(tmp_path):
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        assert ready is not None and ready.status_code == 200, process.stdout.read() if process.poll() else ready
+        assert ready is not None and ready.status_code == 200, (
+            process.stdout.read() if process.poll() else ready
+        )
         assert ready.json()["checks"]["migrations"] == "ok"
-        login = httpx.post(f"{base}/auth/login", json={"email": "admin@laura.dev", "password": "laura-demo-2026"})
+        login = httpx.post(
+            f"{base}/auth/login", json={"email": "admin@laura.dev", "password": "laura-demo-2026"}
+        )
         assert login.status_code == 200 and login.json()["accessToken"]
         assert (data_dir / "pgdata" / "PG_VERSION").exists()
         secret_file = data_dir / "webhook.secret"
         assert stat.S_IMODE(secret_file.stat().st_mode) == 0o600
-        assert _registered_webhook(psp_port) == f"{base}/webhooks/efi/pix?hmac={secret_file.read_text()}&ignorar="
+        assert (
+            _registered_webhook(psp_port)
+            == f"{base}/webhooks/efi/pix?hmac={secret_file.read_text()}&ignorar="
+        )
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -96,7 +96,12 @@ def record(
         chain = pending[0]["chain"]
     pending.append(
         entry(
-            chain=chain, action=action, resource_type=resource_type, resource_id=resource_id, old=old, new=new,
+            chain=chain,
+            action=action,
+            resource_type=resource_type,
+            resource_id=resource_id,
+            old=old,
+            new=new,
             actor_id=actor_id,
         )
     )
@@ -145,7 +150,12 @@ def statement_args(
     """`core.statement.AuditArguments`: the row `entry` builds, as the `AUDIT_ARGS` arguments of a statement
     that appends it itself (`bank_p2p_send`, `ride_accept`)."""
     row = entry(
-        action=action, resource_type=resource_type, resource_id=resource_id, old=old, new=new, actor_id=actor_id,
+        action=action,
+        resource_type=resource_type,
+        resource_id=resource_id,
+        old=old,
+        new=new,
+        actor_id=actor_id,
         occurred_at=occurred_at,
     )
     return dict(zip(AUDIT_ARGS, AuditRepository.append_args(row, canonical(row)), strict=True))

@@ -12,7 +12,9 @@ from laura.core.db import after_commit
 if TYPE_CHECKING:
     from laura.bank.transfers.models import Transfer
 
-TRANSFERS = Counter("transfers_total", "Transfers entering a status, by type (PIX, TED, P2P)", ["type", "status"])
+TRANSFERS = Counter(
+    "transfers_total", "Transfers entering a status, by type (PIX, TED, P2P)", ["type", "status"]
+)
 BILL_PAYMENTS = Counter("bill_payments_total", "Boleto payments entering a status", ["status"])
 
 

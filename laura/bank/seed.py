@@ -58,7 +58,9 @@ def demo_bill_lines(today: date) -> list[tuple[str, RegisteredBill]]:
     return result
 
 
-async def fund_customer(session: AsyncSession, user_id: uuid.UUID, amount: Decimal, *, reference: str) -> None:
+async def fund_customer(
+    session: AsyncSession, user_id: uuid.UUID, amount: Decimal, *, reference: str
+) -> None:
     """Credit a customer from equity (3100): demo and benchmark money, posted once per reference."""
     cents = to_cents(amount)
     await ledger.post(

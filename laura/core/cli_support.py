@@ -11,7 +11,9 @@ from rich.console import Console
 from laura.core.embedded import EmbeddedDatabaseError, embedded_database_url
 from laura.settings import Settings, get_settings
 
-DataDir = Annotated[Path | None, typer.Option("--data-dir", help="Where the embedded database and keys live.")]
+DataDir = Annotated[
+    Path | None, typer.Option("--data-dir", help="Where the embedded database and keys live.")
+]
 
 
 def resolve_settings(data_dir: Path | None = None) -> Settings:

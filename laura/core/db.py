@@ -50,7 +50,9 @@ async def _driver_codecs(connection: asyncpg.Connection) -> None:
     """The codecs SQLAlchemy's dialect installs, so `driver()` and the statement pool agree: `json`/`jsonb`
     take JSON text and come back decoded; `inet`/`cidr` are plain strings."""
     for name in ("json", "jsonb"):
-        await connection.set_type_codec(name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text")
+        await connection.set_type_codec(
+            name, encoder=str, decoder=json.loads, schema="pg_catalog", format="text"
+        )
     for name in ("inet", "cidr"):
         await connection.set_type_codec(name, encoder=str, decoder=str, schema="pg_catalog", format="text")
 
@@ -341,4 +343,3 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
 ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]
-

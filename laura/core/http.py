@@ -53,7 +53,9 @@ async def _validation_error(_: Request, exc: RequestValidationError) -> JSONResp
         message = err.get("msg", "invalid")
         if err.get("type") == "json_invalid":
             message = "Malformed JSON body"
-        details.append({"field": _field(tuple(err.get("loc", ()))), "message": message, "type": err.get("type")})
+        details.append(
+            {"field": _field(tuple(err.get("loc", ()))), "message": message, "type": err.get("type")}
+        )
     body = {
         "error": "VALIDATION_ERROR",
         "message": "Request validation failed",

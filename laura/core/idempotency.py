@@ -123,7 +123,9 @@ class _Claim:
         """Lock the key for this transaction, or answer: stored (replay / 422) or in flight elsewhere (409)."""
         row = await fetchrow(session, _CLAIM, self.owner, self.key, datetime.now(UTC))
         assert row is not None, "idempotency_claim answers one row"
-        settle(row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint)
+        settle(
+            row["got"], row["request_hash"], row["response_status"], row["response_body"], self.fingerprint
+        )
 
     def complete(self, session: AsyncSession, status: int, body: Any) -> None:
         """Store the answer inside the business transaction (queued for its commit): it commits with the
@@ -181,7 +183,13 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
         ]
 
         @functools.wraps(endpoint)
-        async def wrapper(*args: Any, _idem_request: Request, _idem_session: AsyncSession, _idem_key: str | None, **kwargs: Any) -> Any:
+        async def wrapper(
+            *args: Any,
+            _idem_request: Request,
+            _idem_session: AsyncSession,
+            _idem_key: str | None,
+            **kwargs: Any,
+        ) -> Any:
             if not _idem_key:
                 if required:
                     raise IdempotencyKeyRequired()
@@ -189,7 +197,10 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
             ctx = request_context()
             settings = _idem_request.app.state.settings
             claim = _Claim(
-                _idem_request, key_owner(), _idem_key, fingerprint(_idem_request, await _idem_request.body()),
+                _idem_request,
+                key_owner(),
+                _idem_key,
+                fingerprint(_idem_request, await _idem_request.body()),
                 settings.idempotency_ttl_seconds,
             )
             await claim.acquire(_idem_session)
@@ -198,12 +209,16 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
             except AppError as error:
                 if error.status < 500:
                     if error.commit_work:
-                        claim.complete(_idem_session, error.status, error.body(ctx.request_id if ctx else None))
+                        claim.complete(
+                            _idem_session, error.status, error.body(ctx.request_id if ctx else None)
+                        )
                     else:
                         claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
                 raise
             route = _idem_request.scope.get("route")
-            claim.complete(_idem_session, getattr(route, "status_code", None) or 200, serialize_answer(result))
+            claim.complete(
+                _idem_session, getattr(route, "status_code", None) or 200, serialize_answer(result)
+            )
             return result
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]

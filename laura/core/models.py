@@ -31,5 +31,6 @@ def utcnow() -> datetime:
 
 UUIDPk = Annotated[uuid.UUID, mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid7)]
 CreatedAt = Annotated[
-    datetime, mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now())
+    datetime,
+    mapped_column(DateTime(timezone=True), nullable=False, default=utcnow, server_default=func.now()),
 ]

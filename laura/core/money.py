@@ -27,7 +27,9 @@ def _json_number(value: object) -> object:
     """The wire contract is a JSON number (`150.00`): a string amount is refused, not guessed at. A number is
     read exactly: pydantic takes a JSON number's own digits, and a float's shortest repr (0.1 -> 0.1)."""
     if isinstance(value, str):
-        raise PydanticCustomError("decimal_type", "must be a JSON number with at most two decimals, e.g. 150.00")
+        raise PydanticCustomError(
+            "decimal_type", "must be a JSON number with at most two decimals, e.g. 150.00"
+        )
     return value
 
 
@@ -44,7 +46,9 @@ def _positive_two_places(value: Decimal) -> Decimal:
     return value.quantize(CENT)
 
 
-_money_json = PlainSerializer(lambda v: float(v) if v is not None else None, return_type=float, when_used="json")
+_money_json = PlainSerializer(
+    lambda v: float(v) if v is not None else None, return_type=float, when_used="json"
+)
 
 Amount = Annotated[
     Decimal,

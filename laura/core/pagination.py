@@ -15,6 +15,7 @@ from laura.core.errors import ValidationFailed
 
 T = TypeVar("T")
 
+
 class PageParams(BaseModel):
     page: int = 1
     limit: int = 20
@@ -24,6 +25,7 @@ class PageParams(BaseModel):
     def offset(self) -> int:
         return (self.page - 1) * self.limit
 
+
 async def _page_params(
     page: Annotated[int, Query(ge=1, le=100000)] = 1,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
@@ -31,7 +33,9 @@ async def _page_params(
 ) -> PageParams:
     return PageParams(page=page, limit=limit, cursor=cursor)
 
+
 PageDep = Annotated[PageParams, Depends(_page_params)]
+
 
 class PaginationMeta(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
@@ -43,12 +47,15 @@ class PaginationMeta(BaseModel):
     has_more: bool
     next_cursor: str | None = None
 
+
 class Page(BaseModel, Generic[T]):
     data: list[T]
     pagination: PaginationMeta
 
     @classmethod
-    def build(cls, items: list[Any], params: PageParams, total: int, next_cursor: str | None = None) -> Page[T]:
+    def build(
+        cls, items: list[Any], params: PageParams, total: int, next_cursor: str | None = None
+    ) -> Page[T]:
         pages = math.ceil(total / params.limit) if total else 0
         has_more = next_cursor is not None if params.cursor is not None else params.page < pages
         meta = PaginationMeta(
@@ -61,9 +68,11 @@ class Page(BaseModel, Generic[T]):
         )
         return cls(data=items, pagination=meta)
 
+
 def encode_cursor(values: dict[str, Any]) -> str:
     """An opaque keyset cursor: the sort key of the last row seen."""
     return base64.urlsafe_b64encode(json.dumps(values, default=str).encode()).decode().rstrip("=")
+
 
 def decode_cursor(cursor: str) -> dict[str, Any]:
     """The values `encode_cursor` put in; anything else (not base64, not JSON, not an object) is a 422."""

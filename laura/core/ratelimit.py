@@ -64,7 +64,9 @@ class DefaultLimitMiddleware:
     exempt ones (probes, docs, webhooks, and routes with a per-user limit of their own). Pure ASGI rather
     than `@app.middleware("http")`, whose request/response streaming costs every request a task of its own."""
 
-    def __init__(self, app: ASGIApp, *, exempt_prefixes: tuple[str, ...], exempt_paths: re.Pattern[str]) -> None:
+    def __init__(
+        self, app: ASGIApp, *, exempt_prefixes: tuple[str, ...], exempt_paths: re.Pattern[str]
+    ) -> None:
         self.app = app
         self.exempt_prefixes = exempt_prefixes
         self.exempt_paths = exempt_paths
@@ -77,9 +79,13 @@ class DefaultLimitMiddleware:
         state = scope["app"].state
         ctx = request_context()
         try:
-            await state.limiter.hit(state.settings.rate_limit_default, f"ip:{(ctx.client_ip if ctx else None) or 'unknown'}")
+            await state.limiter.hit(
+                state.settings.rate_limit_default, f"ip:{(ctx.client_ip if ctx else None) or 'unknown'}"
+            )
         except AppError as exc:
-            refusal = JSONResponse(exc.body(ctx.request_id if ctx else None), status_code=exc.status, headers=exc.headers)
+            refusal = JSONResponse(
+                exc.body(ctx.request_id if ctx else None), status_code=exc.status, headers=exc.headers
+            )
             await refusal(scope, receive, send)
             return
         await self.app(scope, receive, send)

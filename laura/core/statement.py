@@ -105,12 +105,18 @@ class StatementKey:
     async def store_refusal(self, error: AppError) -> None:
         """A business refusal (4xx) is an answer too; its statement wrote nothing, so store it on its own.
         Not an answer: a dead session (401), the key's own outcomes (409, 422 for another body), a 5xx."""
-        if error.status >= 500 or error.status == 401 or isinstance(error, (RequestInProgress, IdempotencyKeyReused)):
+        if (
+            error.status >= 500
+            or error.status == 401
+            or isinstance(error, (RequestInProgress, IdempotencyKeyReused))
+        ):
             return
         ctx = request_context()
         body = error.body(ctx.request_id if ctx else None)
         await one_statement(
-            self.db, ANSWER_SQL, *answer_args(self.owner, self.key, self.fingerprint, self.ttl, error.status, body)
+            self.db,
+            ANSWER_SQL,
+            *answer_args(self.owner, self.key, self.fingerprint, self.ttl, error.status, body),
         )
 
 

@@ -64,6 +64,8 @@ class IdentityRepository:
     async def signing_keys(self) -> list[SigningKeyRow]:
         return list(
             await self.session.scalars(
-                select(SigningKeyRow).where(SigningKeyRow.retired_at.is_(None)).order_by(SigningKeyRow.created_at)
+                select(SigningKeyRow)
+                .where(SigningKeyRow.retired_at.is_(None))
+                .order_by(SigningKeyRow.created_at)
             )
         )

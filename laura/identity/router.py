@@ -38,7 +38,9 @@ async def login(body: LoginRequest, service: IdentityServiceDep) -> TokenPair:
     return await service.login(body)
 
 
-@router.post("/auth/refresh", response_model=TokenPair, responses=_responses(InvalidToken, RefreshTokenReused))
+@router.post(
+    "/auth/refresh", response_model=TokenPair, responses=_responses(InvalidToken, RefreshTokenReused)
+)
 async def refresh(body: RefreshRequest, service: IdentityServiceDep) -> TokenPair:
     """Rotate the refresh token; a token used twice revokes its whole session."""
     return await service.refresh(body.refresh_token)

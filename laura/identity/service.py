@@ -67,7 +67,9 @@ def caller_from_token(signer: TokenSigner, access_token: str) -> Caller:
     (`SESSION_ENDED` answers 401 like any dead token)."""
     try:
         claims = signer.verify(access_token)
-        return Caller(id=uuid.UUID(claims["sub"]), role=str(claims.get("role", "")), session_id=uuid.UUID(claims["sid"]))
+        return Caller(
+            id=uuid.UUID(claims["sub"]), role=str(claims.get("role", "")), session_id=uuid.UUID(claims["sid"])
+        )
     except (TokenError, ValueError, KeyError) as exc:
         raise InvalidToken() from exc
 
@@ -94,7 +96,9 @@ def normalize_phone(phone: str) -> str:
     try:
         parsed = phonenumbers.parse(phone, "BR")
     except phonenumbers.NumberParseException as exc:
-        raise ValidationFailed("Phone number is invalid", details=[{"field": "phone", "message": str(exc)}]) from exc
+        raise ValidationFailed(
+            "Phone number is invalid", details=[{"field": "phone", "message": str(exc)}]
+        ) from exc
     if parsed.country_code != 55 or not phonenumbers.is_valid_number(parsed):
         raise ValidationFailed(
             "Phone must be a valid Brazilian number", details=[{"field": "phone", "message": "invalid"}]
@@ -240,7 +244,9 @@ class IdentityService:
         row = await self.repo.principal_row(session_id, user_id)
         if row is None:
             raise InvalidToken()
-        return Principal(id=row["id"], role=row["role"], email=row["email"], name=row["name"], session_id=session_id)
+        return Principal(
+            id=row["id"], role=row["role"], email=row["email"], name=row["name"], session_id=session_id
+        )
 
     async def _issue(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> TokenPair:
         refresh = new_opaque_token()

@@ -211,7 +211,9 @@ _INGEST_DELIVERY = (
     f"SELECT delivery_id, outcome, reason, {_PAID_COLUMNS}"
     " FROM pix_ingest_delivery($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
 )
-_APPLY_RECEIVED = f"SELECT outcome, reason, {_PAID_COLUMNS} FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7, $8)"
+_APPLY_RECEIVED = (
+    f"SELECT outcome, reason, {_PAID_COLUMNS} FROM pix_apply_received($1, $2, $3, $4, $5, $6, $7, $8)"
+)
 _CHARGE_FOR_UPDATE = (
     select(PixCharge)
     .where(PixCharge.txid == bindparam("txid"))

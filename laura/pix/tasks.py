@@ -58,11 +58,19 @@ async def reconcile(
 
 
 async def reconcile_charges(
-    db: Database, psp: EfiClient, report: ReconcileReport, *, grace_seconds: int, batch_size: int, now: datetime
+    db: Database,
+    psp: EfiClient,
+    report: ReconcileReport,
+    *,
+    grace_seconds: int,
+    batch_size: int,
+    now: datetime,
 ) -> None:
     """The charges half of `reconcile`, counted into `report`."""
     async with db.unit_of_work() as session:
-        txids = await reconciliation.open_charges(session, now=now, grace_seconds=grace_seconds, limit=batch_size)
+        txids = await reconciliation.open_charges(
+            session, now=now, grace_seconds=grace_seconds, limit=batch_size
+        )
     for txid in txids:
         outcome = await _one(
             db, functools.partial(reconciliation.reconcile_charge, psp=psp, txid=txid, now=now), txid=txid

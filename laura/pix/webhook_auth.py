@@ -20,7 +20,9 @@ def webhook_secret(settings: Settings) -> str:
     """The secret the webhook URL carries: the configured one, or the data dir's (created on first use)."""
     secret = settings.psp_webhook_secret or load_or_create_token(settings.webhook_secret_path)
     if not secret or secret == PUBLIC_WEBHOOK_SECRET:
-        raise ValueError(f"{settings.webhook_secret_path} holds no usable secret: delete it to have a new one made")
+        raise ValueError(
+            f"{settings.webhook_secret_path} holds no usable secret: delete it to have a new one made"
+        )
     return secret
 
 
@@ -38,9 +40,7 @@ def authenticate(
     The certificate headers count only from a trusted proxy (the TLS terminator sets them and strips
     any a client sent), and only for a fingerprint listed in `psp_webhook_client_fingerprints`.
     """
-    if hmac_param is not None and hmac.compare_digest(
-        hmac_param.encode(), secret.encode()
-    ):
+    if hmac_param is not None and hmac.compare_digest(hmac_param.encode(), secret.encode()):
         return "hmac"
     if (
         client_verify == "SUCCESS"

@@ -16,7 +16,9 @@ async def funded_customer(app, client: httpx.AsyncClient, amount: Decimal | str 
     user, headers = await auth_headers(client)
     if Decimal(amount) > 0:
         async with app.state.db.unit_of_work() as session:
-            await fund_customer(session, uuid.UUID(user["id"]), Decimal(amount), reference=f"test:{uuid.uuid4()}")
+            await fund_customer(
+                session, uuid.UUID(user["id"]), Decimal(amount), reference=f"test:{uuid.uuid4()}"
+            )
     return user, headers
 
 

@@ -43,7 +43,9 @@ def relay(db: Database, bus=None) -> Relay:
 async def ids_of(db: Database, *types: str) -> list[int]:
     """The outbox ids of the events of these (unique) types, in the order given."""
     async with db.engine.connect() as conn:
-        rows = await conn.execute(text("SELECT id, type FROM outbox WHERE type = ANY(:types)"), {"types": list(types)})
+        rows = await conn.execute(
+            text("SELECT id, type FROM outbox WHERE type = ANY(:types)"), {"types": list(types)}
+        )
         by_type = {row.type: row.id for row in rows}
     return [by_type[kind] for kind in types]
 
@@ -110,7 +112,9 @@ async def test_a_lower_id_that_commits_late_is_published_not_skipped(db):
     async with recording(pg_bus(db)) as recorder, background(relay(db).run()):
         async with db.sessionmaker() as slow:
             low = await slow.scalar(
-                text("INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.low', '{}', '{}', '{}') RETURNING id")
+                text(
+                    "INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.low', '{}', '{}', '{}') RETURNING id"
+                )
             )
             [high] = await publish_committed(db, "test.high")
             await recorder.until_ids(high)
@@ -191,7 +195,11 @@ async def test_a_follower_woken_by_a_commit_wakes_the_leader(db):
             await eventually(lambda: any(r.is_leader for r in relays))
             follower = next(r for r in relays if not r.is_leader)
             async with db.engine.begin() as conn:
-                await conn.execute(text("INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.forwarded', '{}', '{}', '{}')"))
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (type, data, user_ids, roles) VALUES ('test.forwarded', '{}', '{}', '{}')"
+                    )
+                )
             [event_id] = await ids_of(db, "test.forwarded")
             follower.wake()
             await eventually(lambda: event_id in recorder.ids, seconds=10)

@@ -19,7 +19,9 @@ async def test_wrong_method_is_405_in_the_error_shape(client):
 
 async def test_malformed_json_is_422(client):
     response = await client.post(
-        "/auth/login", content=b'{"email": "a@b.com", "password":', headers={"Content-Type": "application/json"}
+        "/auth/login",
+        content=b'{"email": "a@b.com", "password":',
+        headers={"Content-Type": "application/json"},
     )
     assert response.status_code == 422
     body = response.json()
@@ -47,7 +49,9 @@ async def test_chunked_body_over_the_limit_is_413(client):
         for _ in range(5):
             yield b"x" * (300 * 1024)
 
-    response = await client.post("/auth/login", content=chunks(), headers={"Content-Type": "application/json"})
+    response = await client.post(
+        "/auth/login", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413
 
 

@@ -28,7 +28,9 @@ async def test_same_key_and_body_replays_the_first_response(client, app):
 
 async def test_same_key_with_another_body_is_422(client):
     headers = {"Idempotency-Key": "key-2"}
-    assert (await client.post("/auth/register", json=_body("a@example.com"), headers=headers)).status_code == 201
+    assert (
+        await client.post("/auth/register", json=_body("a@example.com"), headers=headers)
+    ).status_code == 201
     other = await client.post("/auth/register", json=_body("b@example.com"), headers=headers)
     assert other.status_code == 422
     assert other.json()["error"] == "IDEMPOTENCY_KEY_REUSED"

@@ -289,4 +289,6 @@ async def test_expired_idempotency_keys_are_purged_and_live_ones_kept(db):
     async with db.engine.connect() as conn:
         left = await conn.scalar(text("SELECT count(*) FROM idempotency_keys WHERE owner = 'purge-test'"))
     assert left == 15
-    assert app.periodic_registry.periodic_tasks[("core.purge_idempotency_keys", "hourly")].cron == "23 * * * *"
+    assert (
+        app.periodic_registry.periodic_tasks[("core.purge_idempotency_keys", "hourly")].cron == "23 * * * *"
+    )

@@ -20,7 +20,13 @@ def _amount(raw: str) -> Decimal:
 
 @pytest.mark.parametrize(
     ("raw", "exact"),
-    [("0.1", "0.10"), ("150", "150.00"), ("150.00", "150.00"), ("1e2", "100.00"), ("999999999.99", "999999999.99")],
+    [
+        ("0.1", "0.10"),
+        ("150", "150.00"),
+        ("150.00", "150.00"),
+        ("1e2", "100.00"),
+        ("999999999.99", "999999999.99"),
+    ],
 )
 def test_a_json_number_becomes_the_exact_decimal(raw: str, exact: str) -> None:
     assert _amount(raw) == Decimal(exact) and str(_amount(raw)) == exact

@@ -13,7 +13,9 @@ from laura.core.security import TokenError, TokenSigner, generate_signing_key, l
 
 def test_a_remembered_token_still_expires():
     signer = TokenSigner([generate_signing_key()], issuer="laura", ttl_seconds=60)
-    token = signer.issue(subject="u", session_id="s", role="customer", now=datetime.now(UTC) - timedelta(seconds=59))
+    token = signer.issue(
+        subject="u", session_id="s", role="customer", now=datetime.now(UTC) - timedelta(seconds=59)
+    )
     assert signer.verify(token)["sub"] == "u"
     time.sleep(1.5)
     with pytest.raises(TokenError, match="expired"):

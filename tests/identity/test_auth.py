@@ -64,7 +64,9 @@ async def test_duplicate_email_and_cpf_conflict(client):
 async def test_login_failures_do_not_reveal_whether_email_exists(client):
     user = await register(client)
     wrong = await client.post("/auth/login", json={"email": user["email"], "password": "wrong-password"})
-    unknown = await client.post("/auth/login", json={"email": "ghost@example.com", "password": "wrong-password"})
+    unknown = await client.post(
+        "/auth/login", json={"email": "ghost@example.com", "password": "wrong-password"}
+    )
     assert wrong.status_code == unknown.status_code == 401
     assert wrong.json()["error"] == unknown.json()["error"] == "INVALID_CREDENTIALS"
     assert wrong.json()["message"] == unknown.json()["message"]
@@ -89,12 +91,16 @@ async def test_refresh_rotates_and_reuse_revokes_the_family(client):
     assert second.status_code == 200
     pair = second.json()
     assert pair["refreshToken"] != first["refreshToken"]
-    assert (await client.get("/auth/me", headers={"Authorization": f"Bearer {pair['accessToken']}"})).status_code == 200
+    assert (
+        await client.get("/auth/me", headers={"Authorization": f"Bearer {pair['accessToken']}"})
+    ).status_code == 200
 
     reuse = await client.post("/auth/refresh", json={"refreshToken": first["refreshToken"]})
     assert reuse.status_code == 401 and reuse.json()["error"] == "REFRESH_TOKEN_REUSED"
     # the whole family is dead: the rotated refresh token and the access token it came with
-    assert (await client.post("/auth/refresh", json={"refreshToken": pair["refreshToken"]})).status_code == 401
+    assert (
+        await client.post("/auth/refresh", json={"refreshToken": pair["refreshToken"]})
+    ).status_code == 401
     me = await client.get("/auth/me", headers={"Authorization": f"Bearer {pair['accessToken']}"})
     assert me.status_code == 401
 
@@ -105,7 +111,9 @@ async def test_logout_revokes_access_and_refresh_at_once(client):
     headers = {"Authorization": f"Bearer {tokens['accessToken']}"}
     assert (await client.post("/auth/logout", headers=headers)).status_code == 204
     assert (await client.get("/auth/me", headers=headers)).status_code == 401
-    assert (await client.post("/auth/refresh", json={"refreshToken": tokens["refreshToken"]})).status_code == 401
+    assert (
+        await client.post("/auth/refresh", json={"refreshToken": tokens["refreshToken"]})
+    ).status_code == 401
 
 
 def _b64(data: dict) -> str:

@@ -13,7 +13,9 @@ def settings(settings):
 async def test_five_failed_logins_answer_429_with_retry_after(client):
     user = await register(client)
     for _ in range(5):
-        response = await client.post("/auth/login", json={"email": user["email"], "password": "wrong-password"})
+        response = await client.post(
+            "/auth/login", json={"email": user["email"], "password": "wrong-password"}
+        )
         assert response.status_code == 401
     blocked = await client.post("/auth/login", json={"email": user["email"], "password": user["password"]})
     assert blocked.status_code == 429

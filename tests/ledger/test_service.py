@@ -415,7 +415,9 @@ async def test_the_periodic_job_releases_a_hold_past_its_timeout(db):
 
     alice, bob = await customer(db, 1_000), await customer(db)
     async with db.unit_of_work() as session:
-        await ledger.hold(session, [(alice, "D", 300), (bob, "C", 300)], reference="j1", reason="X", timeout_seconds=1)
+        await ledger.hold(
+            session, [(alice, "D", 300), (bob, "C", 300)], reference="j1", reason="X", timeout_seconds=1
+        )
     assert (await balance_of(db, alice)).available == 700
     async with db.engine.begin() as conn:
         await conn.execute(text("SELECT pg_sleep(1.1)"))

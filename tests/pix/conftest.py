@@ -74,14 +74,20 @@ def settings(settings: Settings, sandbox_url: str) -> Settings:
 
 
 TEST_PURPOSE_SQL = (
-    "CREATE TABLE pix_test_effects (id serial PRIMARY KEY, kind text NOT NULL, ref text NOT NULL, e2e_id text,"
-    " amount_cents bigint NOT NULL)",
-    "CREATE FUNCTION pix_test_record_payment(p_charge pix_charges, p_pix jsonb, p_context jsonb)"
-    " RETURNS void LANGUAGE sql AS $$"
-    " INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents)"
-    " VALUES ('paid', p_charge.txid, p_pix ->> 'endToEndId', p_charge.amount_cents) $$",
-    f"INSERT INTO pix_charge_purposes (purpose, effect)"
-    f" VALUES ('{PURPOSE}', 'pix_test_record_payment(pix_charges, jsonb, jsonb)')",
+    (
+        "CREATE TABLE pix_test_effects (id serial PRIMARY KEY, kind text NOT NULL, ref text NOT NULL, e2e_id text,"
+        " amount_cents bigint NOT NULL)"
+    ),
+    (
+        "CREATE FUNCTION pix_test_record_payment(p_charge pix_charges, p_pix jsonb, p_context jsonb)"
+        " RETURNS void LANGUAGE sql AS $$"
+        " INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents)"
+        " VALUES ('paid', p_charge.txid, p_pix ->> 'endToEndId', p_charge.amount_cents) $$"
+    ),
+    (
+        f"INSERT INTO pix_charge_purposes (purpose, effect)"
+        f" VALUES ('{PURPOSE}', 'pix_test_record_payment(pix_charges, jsonb, jsonb)')"
+    ),
 )
 """The test purpose's effect: one row per paid charge, in the statement that applies the Pix."""
 

@@ -92,20 +92,26 @@ def test_parses_amount_description_and_txid() -> None:
         ),
         (
             # The "known good" example quoted in our brief: its CRC does not verify.
-            "00020101021226830014BR.GOV.BCB.PIX2561qrcodespix.sejaefi.com.br/v2/41e0badf811a4ce6ad8a80b306821fce"
-            "5204000053039865802BR5905EFISA6008SAOPAULO62070503***630415AB",
+            (
+                "00020101021226830014BR.GOV.BCB.PIX2561qrcodespix.sejaefi.com.br/v2/41e0badf811a4ce6ad8a80b306821fce"
+                "5204000053039865802BR5905EFISA6008SAOPAULO62070503***630415AB"
+            ),
             "The CRC does not match: the payload ends with 15AB but its content gives F7A2",
         ),
         ("63041D3D", "The payload holds nothing but a CRC"),
         (
             edited(BCB_STATIC, "5913Fulano de Tal", "5912Fulano de Tal"),
-            "Expected a field id and length (4 digits) at position 105 of the payload before its CRC, "
-            "found 'l600' (is the length of field 59 right?)",
+            (
+                "Expected a field id and length (4 digits) at position 105 of the payload before its CRC, "
+                "found 'l600' (is the length of field 59 right?)"
+            ),
         ),
         (
             edited(BCB_STATIC, "62070503***", "62080503***"),
-            "Field 62 (additional data) declares 8 characters but only 7 remain "
-            "in the payload before its CRC",
+            (
+                "Field 62 (additional data) declares 8 characters but only 7 remain "
+                "in the payload before its CRC"
+            ),
         ),
         (
             edited(BCB_STATIC, "0136123e4567", "0137123e4567"),
@@ -177,7 +183,7 @@ def test_build_normalizes_key_names_description_and_amount() -> None:
         key="(11) 98765-4321",
         merchant_name="Laura Instituição de Pagamento",
         merchant_city="São José dos Campos",
-        amount=Decimal("150"),
+        amount=Decimal(150),
         description="Corrida nº 42 — café",
         txid="RIDE42",
     )
@@ -199,10 +205,10 @@ def test_build_normalizes_key_names_description_and_amount() -> None:
         ({"key": "12345678909", "location": "x.com/1"}, InvalidBrCode, "A BR Code needs exactly one"),
         ({"key": "12345678900"}, InvalidPixKey, "Looks like a CPF but its check digits are wrong"),
         ({"location": "https://"}, InvalidBrCode, "The location of a dynamic BR Code is empty"),
-        ({"key": "12345678909", "amount": Decimal("0")}, InvalidBrCode, "The amount must be positive"),
+        ({"key": "12345678909", "amount": Decimal(0)}, InvalidBrCode, "The amount must be positive"),
         ({"key": "12345678909", "amount": Decimal("1.005")}, InvalidBrCode, "The amount must be positive"),
         (
-            {"key": "12345678909", "amount": Decimal("12345678901")},
+            {"key": "12345678909", "amount": Decimal(12345678901)},
             InvalidBrCode,
             "The amount 12345678901.00 is longer than the 13 characters of field 54",
         ),

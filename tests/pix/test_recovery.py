@@ -59,9 +59,12 @@ async def test_a_starting_worker_submits_a_send_whose_job_died_with_the_previous
 
     assert await rows(db, "SELECT kind, ref FROM pix_test_effects") == [("sent", send.id_envio)]
     assert await psp_puts(control, send.id_envio) == 1
-    assert await scalar(
-        db, "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'pix.reconcile_at_start'"
-    ) == "succeeded"
+    assert (
+        await scalar(
+            db, "SELECT status::text FROM procrastinate_jobs WHERE task_name = 'pix.reconcile_at_start'"
+        )
+        == "succeeded"
+    )
 
 
 async def test_workers_started_without_startup_tasks_leave_such_a_send_alone(
@@ -97,7 +100,9 @@ async def test_the_recheck_resubmits_stale_sends_only_and_leaves_charges_to_reco
             {"id": stale.id_envio},
         )
         await conn.execute(text("UPDATE pix_charges SET created_at = now() - interval '1 hour'"))
-    (await control.post("/sandbox/cob/" + await scalar(db, "SELECT txid FROM pix_charges") + "/pay")).raise_for_status()
+    (
+        await control.post("/sandbox/cob/" + await scalar(db, "SELECT txid FROM pix_charges") + "/pay")
+    ).raise_for_status()
 
     with bind_runtime(JobRuntime(db=db, settings=settings)):
         await recheck_sends_job(timestamp=0)

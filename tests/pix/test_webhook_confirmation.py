@@ -74,7 +74,9 @@ async def test_a_forged_pix_naming_a_real_charge_with_the_right_secret_credits_n
     assert unconfirmed("unknown_e2e_id") == before + 1
     assert await received_pix_lookups(control) == 1
     warned = [entry for entry in logs if entry["event"] == "pix.webhook.unconfirmed"]
-    assert [(w["reason"], w["txid"], w["level"]) for w in warned] == [("unknown_e2e_id", charge.txid, "warning")]
+    assert [(w["reason"], w["txid"], w["level"]) for w in warned] == [
+        ("unknown_e2e_id", charge.txid, "warning")
+    ]
     # Kept for ops as it came, with nothing applied from it.
     assert await rows(db, "SELECT auth, pix_count, error FROM webhook_deliveries") == [("hmac", 1, None)]
 

@@ -293,7 +293,9 @@ async def test_a_delivery_with_a_received_pix_and_a_send_outcome_applies_both_in
         "favorecido": {"chave": "driver@example.com"},
         "gnExtras": {"idEnvio": "NotOurs456"},
     }
-    before = REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"}) or 0.0
+    before = (
+        REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"}) or 0.0
+    )
 
     response = await client.post(SIGNED, json={"pix": [send, received]})
 
@@ -303,9 +305,12 @@ async def test_a_delivery_with_a_received_pix_and_a_send_outcome_applies_both_in
         ("pix.received", "applied"),
         ("pix.sent", "unmatched"),
     ]
-    assert await scalar(
-        db, "SELECT count(DISTINCT delivery_id) FROM financial_events WHERE delivery_id IS NOT NULL"
-    ) == 1
+    assert (
+        await scalar(
+            db, "SELECT count(DISTINCT delivery_id) FROM financial_events WHERE delivery_id IS NOT NULL"
+        )
+        == 1
+    )
     after = REGISTRY.get_sample_value("pix_charges_total", {"purpose": "test.deposit", "status": "PAID"})
     assert after == before + 1
 

@@ -53,7 +53,9 @@ class BalanceCache:
         after_commit(session, drop)
 
 
-def invalidate_balances_after_commit(session: AsyncSession, redis_url: str | None, *user_ids: uuid.UUID | str) -> None:
+def invalidate_balances_after_commit(
+    session: AsyncSession, redis_url: str | None, *user_ids: uuid.UUID | str
+) -> None:
     """For work outside a request (jobs): `drop_balances` once the session's transaction has committed."""
     if not redis_url:
         return

@@ -122,7 +122,9 @@ async def statement(
     rows: list[StatementEntry] = []
     exhausted = False
     while len(rows) <= limit and not exhausted:
-        page = await ledger.entries(session, account.ledger_account_id, cursor=ledger_cursor, limit=_SCAN_PAGE)
+        page = await ledger.entries(
+            session, account.ledger_account_id, cursor=ledger_cursor, limit=_SCAN_PAGE
+        )
         for row in page.rows:
             if since is not None and row.created_at < since:
                 exhausted = True
@@ -146,7 +148,9 @@ async def statement_csv(
     """The whole statement in the window as CSV (date, type, description, direction, amount, balance)."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["date", "type", "description", "direction", "amount", "balance", "pending", "transaction_id"])
+    writer.writerow(
+        ["date", "type", "description", "direction", "amount", "balance", "pending", "transaction_id"]
+    )
     cursor = None
     while True:
         page = await statement(session, user_id, since=since, until=until, cursor=cursor, limit=500)

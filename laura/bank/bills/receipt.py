@@ -33,5 +33,7 @@ def receipt_pdf(payment: BillPayment, payer_name: str) -> bytes:
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(40, 7, label)
         pdf.set_font("Helvetica", size=9)
-        pdf.multi_cell(0, 7, value.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 7, value.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT"
+        )
     return bytes(pdf.output())

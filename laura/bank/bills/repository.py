@@ -29,7 +29,8 @@ class BillRepository:
     async def barcode_taken(self, barcode: str) -> bool:
         found = await self.session.execute(
             select(BillPayment.id).where(
-                BillPayment.barcode == barcode, BillPayment.status.in_((BillPaymentStatus.SCHEDULED, BillPaymentStatus.COMPLETED))
+                BillPayment.barcode == barcode,
+                BillPayment.status.in_((BillPaymentStatus.SCHEDULED, BillPaymentStatus.COMPLETED)),
             )
         )
         return found.first() is not None
@@ -44,7 +45,9 @@ class BillRepository:
             return False
         return True
 
-    async def get(self, payment_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False) -> BillPayment | None:
+    async def get(
+        self, payment_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+    ) -> BillPayment | None:
         query = select(BillPayment).where(BillPayment.id == payment_id)
         if user_id is not None:
             query = query.where(BillPayment.user_id == user_id)

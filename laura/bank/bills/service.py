@@ -75,7 +75,12 @@ async def validate(session: AsyncSession, barcode: str, amount: Decimal | None) 
 
 
 async def pay(
-    session: AsyncSession, *, user_id: uuid.UUID, data: PayRequest, cache: BalanceCache, schedule_max_days: int
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    data: PayRequest,
+    cache: BalanceCache,
+    schedule_max_days: int,
 ) -> BillPayment:
     """Pay now (COMPLETED) or schedule for `paymentDate` (SCHEDULED, at most `schedule_max_days` ahead); a
     slip is paid once in the bank."""
@@ -91,7 +96,9 @@ async def pay(
         )
     if payment_date > today + timedelta(days=schedule_max_days):
         message = f"at most {schedule_max_days} days ahead"
-        raise ValidationFailed(f"paymentDate is {message}", details=[{"field": "paymentDate", "message": message}])
+        raise ValidationFailed(
+            f"paymentDate is {message}", details=[{"field": "paymentDate", "message": message}]
+        )
     repo = BillRepository(session)
     registered = await repo.registered(bill.barcode)
     limit = _payment_limit(bill, registered)

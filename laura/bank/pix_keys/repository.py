@@ -19,7 +19,13 @@ class PixKeyRepository:
         """Store the key; False when the key already points to some account (the unique index decides)."""
         inserted = await self.session.scalar(
             insert(PixKeyEntry)
-            .values(id=entry.id, user_id=entry.user_id, type=entry.type, key=entry.key, created_at=entry.created_at)
+            .values(
+                id=entry.id,
+                user_id=entry.user_id,
+                type=entry.type,
+                key=entry.key,
+                created_at=entry.created_at,
+            )
             .on_conflict_do_nothing(index_elements=[PixKeyEntry.key])
             .returning(PixKeyEntry.id)
         )

@@ -55,7 +55,9 @@ async def _check_owned(repo: PixKeyRepository, user_id: uuid.UUID, key_type: Pix
         cpf, phone = await repo.user_documents(user_id)
         own = cpf if key_type is PixKeyType.CPF else phone
         if own != value:
-            raise PixKeyNotOwned(details=[{"field": "key", "message": f"not the customer's own {key_type.value}"}])
+            raise PixKeyNotOwned(
+                details=[{"field": "key", "message": f"not the customer's own {key_type.value}"}]
+            )
 
 
 async def list_keys(session: AsyncSession, user_id: uuid.UUID) -> list[PixKeyEntry]:

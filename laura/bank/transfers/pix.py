@@ -89,7 +89,8 @@ def resolve_order(data: PixRequest) -> PixOrder:
     amount = code.amount if code.amount is not None else data.amount
     if amount is None:
         raise ValidationFailed(
-            "This QR Code carries no amount: send amount", details=[{"field": "amount", "message": "required"}]
+            "This QR Code carries no amount: send amount",
+            details=[{"field": "amount", "message": "required"}],
         )
     return PixOrder(parse_pix_key(code.key), to_cents(amount))
 
@@ -136,7 +137,9 @@ async def send_pix_transfer(
     if data.scheduled_for is not None and data.scheduled_for > now:
         transfer.scheduled_for = data.scheduled_for
         await repo.add(transfer)
-        await defer(session, EXECUTE_TASK, args={"transfer_id": str(transfer.id)}, schedule_at=data.scheduled_for)
+        await defer(
+            session, EXECUTE_TASK, args={"transfer_id": str(transfer.id)}, schedule_at=data.scheduled_for
+        )
         audit_transfer(session, "TRANSFER_SCHEDULED", transfer)
         await publish(session, "transfer.scheduled", event_data(transfer), user_ids=[user_id])
         count_transfer(session, transfer)
@@ -192,7 +195,9 @@ async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Calla
     """Audit record, outbox events and metric of a transfer that just moved (or failed to)."""
     await session.flush()
     audit_transfer(session, f"TRANSFER_{transfer.status}", transfer)
-    await publish(session, f"transfer.{transfer.status.lower()}", event_data(transfer), user_ids=[transfer.user_id])
+    await publish(
+        session, f"transfer.{transfer.status.lower()}", event_data(transfer), user_ids=[transfer.user_id]
+    )
     touched = [transfer.user_id]
     if transfer.status == TransferStatus.COMPLETED and transfer.recipient_user_id is not None:
         touched.append(transfer.recipient_user_id)
@@ -229,8 +234,14 @@ async def execute_scheduled(
             await accounts.require_account(session, transfer.user_id, lock=True)
             await _check_night(repo, transfer, limits, now)
             await _move(session, transfer, now)
-    except (InsufficientFunds, TransferLimitExceeded, RecipientNotFound, SelfTransfer, AccountNotFound,
-            AccountNotActive) as refusal:
+    except (
+        InsufficientFunds,
+        TransferLimitExceeded,
+        RecipientNotFound,
+        SelfTransfer,
+        AccountNotFound,
+        AccountNotActive,
+    ) as refusal:
         await session.refresh(transfer)
         transfer.status = TransferStatus.FAILED
         transfer.failure_reason = refusal.message

@@ -61,5 +61,7 @@ def receipt_pdf(transfer: Transfer, payer_name: str, recipient_name: str | None)
         pdf.set_font("Helvetica", "B", 9)
         pdf.cell(45, 7, label)
         pdf.set_font("Helvetica", size=9)
-        pdf.multi_cell(0, 7, str(value).encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(
+            0, 7, str(value).encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT"
+        )
     return bytes(pdf.output())

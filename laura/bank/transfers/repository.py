@@ -19,12 +19,32 @@ SORTABLE = {"created_at": Transfer.created_at, "amount": Transfer.amount_cents, 
 
 
 _P2P_SEND_ARGS = (
-    "session", "sender", "transfer_id", "recipient", "cents", "description", "now", "ledger_tx_id",
-    "ledger_reference", "ledger_reason", "ledger_description", "sender_code", "recipient_code", "day_start",
-    "counted", "max_cents", "daily_cents", *IDEMPOTENCY_ARGS, *AUDIT_ARGS, "event_types", "event_data",
+    "session",
+    "sender",
+    "transfer_id",
+    "recipient",
+    "cents",
+    "description",
+    "now",
+    "ledger_tx_id",
+    "ledger_reference",
+    "ledger_reason",
+    "ledger_description",
+    "sender_code",
+    "recipient_code",
+    "day_start",
+    "counted",
+    "max_cents",
+    "daily_cents",
+    *IDEMPOTENCY_ARGS,
+    *AUDIT_ARGS,
+    "event_types",
+    "event_data",
     "event_users",
 )
-_P2P_SEND = FunctionCall("bank_p2p_send", "outcome, sent, stored_hash, stored_status, stored_body", _P2P_SEND_ARGS)
+_P2P_SEND = FunctionCall(
+    "bank_p2p_send", "outcome, sent, stored_hash, stored_status, stored_body", _P2P_SEND_ARGS
+)
 
 
 async def send_p2p(db: Database, **args: Any) -> asyncpg.Record:
@@ -43,7 +63,9 @@ class TransferRepository:
         self.session.add(transfer)
         await self.session.flush()
 
-    async def get(self, transfer_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False) -> Transfer | None:
+    async def get(
+        self, transfer_id: uuid.UUID, *, user_id: uuid.UUID | None = None, lock: bool = False
+    ) -> Transfer | None:
         """A transfer by id; with `user_id`, only if it is that user's (another's answers None, so 404)."""
         query = select(Transfer).where(Transfer.id == transfer_id)
         if user_id is not None:
@@ -52,7 +74,9 @@ class TransferRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
-    async def sent_since(self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None) -> int:
+    async def sent_since(
+        self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None
+    ) -> int:
         """Cents sent (or committed to be sent) by the user since `since`, for the daily and night limits."""
         return await fetchval(
             self.session,
@@ -100,7 +124,11 @@ class TransferRepository:
         column = SORTABLE[sort]
         order = (column.desc(), Transfer.id.desc()) if descending else (column.asc(), Transfer.id.asc())
         rows = (
-            await self.session.execute(select(Transfer).where(*conditions).order_by(*order).offset(offset).limit(limit))
+            await self.session.execute(
+                select(Transfer).where(*conditions).order_by(*order).offset(offset).limit(limit)
+            )
         ).scalars()
-        total = (await self.session.execute(select(func.count()).select_from(Transfer).where(*conditions))).scalar_one()
+        total = (
+            await self.session.execute(select(func.count()).select_from(Transfer).where(*conditions))
+        ).scalar_one()
         return list(rows), int(total)

@@ -45,7 +45,9 @@ async def _limit_transfers(request: Request, user_id: uuid.UUID, role: str) -> N
     if role != "admin":
         settings = request.app.state.settings
         await request.app.state.limiter.hit(
-            settings.rate_limit_transfers, f"transfers:{user_id}", "Limite de transferências por hora atingido"
+            settings.rate_limit_transfers,
+            f"transfers:{user_id}",
+            "Limite de transferências por hora atingido",
         )
 
 
@@ -96,7 +98,9 @@ async def p2p(
     idempotency: StatementIdempotency,
 ) -> Transfer:
     """Instant transfer to another customer of the bank."""
-    return await service.send_p2p(db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency)
+    return await service.send_p2p(
+        db, caller=caller, data=body, limits=limits, cache=cache, idempotency=idempotency
+    )
 
 
 @router.post(
@@ -128,7 +132,12 @@ async def send_pix(
 )
 @idempotent()
 async def send_ted(
-    body: TedRequest, user: TransferUser, session: SessionDep, limits: LimitsDep, fee: TedFeeDep, cache: BalanceCacheDep
+    body: TedRequest,
+    user: TransferUser,
+    session: SessionDep,
+    limits: LimitsDep,
+    fee: TedFeeDep,
+    cache: BalanceCacheDep,
 ) -> TedOut:
     """TED to another bank: amount + fee held now, settled (COMPLETED) at `estimatedDelivery`."""
     return TedOut.model_validate(
@@ -162,7 +171,9 @@ async def list_transfers(
     return Page[TransferOut].build([TransferOut.model_validate(t) for t in rows], page, total)
 
 
-@router.get("/{transfer_id}", response_model=TransferOut, responses={404: {"description": "TRANSFER_NOT_FOUND"}})
+@router.get(
+    "/{transfer_id}", response_model=TransferOut, responses={404: {"description": "TRANSFER_NOT_FOUND"}}
+)
 async def get_transfer(transfer_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TransferOut:
     return TransferOut.model_validate(await service.get_transfer(session, user.id, transfer_id))
 
@@ -174,11 +185,17 @@ async def get_transfer(transfer_id: uuid.UUID, user: CurrentUser, session: Sessi
 )
 @idempotent()
 async def cancel(
-    transfer_id: uuid.UUID, body: CancelRequest, user: CurrentUser, session: SessionDep, cache: BalanceCacheDep
+    transfer_id: uuid.UUID,
+    body: CancelRequest,
+    user: CurrentUser,
+    session: SessionDep,
+    cache: BalanceCacheDep,
 ) -> CancelOut:
     """Cancel a SCHEDULED transfer, or a PENDING one not yet sent; its held money is released."""
     return CancelOut.model_validate(
-        await service.cancel_transfer(session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache)
+        await service.cancel_transfer(
+            session, user_id=user.id, transfer_id=transfer_id, reason=body.reason, cache=cache
+        )
     )
 
 

@@ -30,7 +30,9 @@ class P2POut(ApiModel):
     recipient_user_id: uuid.UUID
     description: str | None
     created_at: UtcDatetime
-    transferred_at: UtcDatetime | None = Field(validation_alias=AliasChoices("transferred_at", "completed_at"))
+    transferred_at: UtcDatetime | None = Field(
+        validation_alias=AliasChoices("transferred_at", "completed_at")
+    )
 
 
 class TransferOut(ApiModel):
@@ -63,7 +65,6 @@ class CancelOut(ApiModel):
     status: str
     cancelled_at: UtcDatetime
     reason: str | None = Field(validation_alias=AliasChoices("reason", "cancel_reason"))
-
 
 
 class PixRequest(RequestModel):

@@ -74,7 +74,8 @@ def limit_exceeded(broken: P2PSendOutcome, sent_today: int, limits: Limits) -> T
     """The 422 for the cap `over_limit` (or `bank_p2p_send`) found broken."""
     if broken is P2PSendOutcome.OVER_TRANSFER_LIMIT:
         return TransferLimitExceeded(
-            f"O limite por transferência é R$ {limits.per_transfer}", details={"limit": str(limits.per_transfer)}
+            f"O limite por transferência é R$ {limits.per_transfer}",
+            details={"limit": str(limits.per_transfer)},
         )
     return TransferLimitExceeded(
         f"O limite diário de R$ {limits.daily} seria excedido",
@@ -201,16 +202,30 @@ async def _send_p2p(
     try:
         row = await repository.send_p2p(
             db,
-            session=caller.session_id, sender=caller.id, transfer_id=transfer.id,
-            recipient=data.recipient_user_id, cents=cents, description=data.description, now=now,
-            ledger_tx_id=uuid7(), ledger_reference=f"transfer:{transfer.id}", ledger_reason="P2P_TRANSFER",
+            session=caller.session_id,
+            sender=caller.id,
+            transfer_id=transfer.id,
+            recipient=data.recipient_user_id,
+            cents=cents,
+            description=data.description,
+            now=now,
+            ledger_tx_id=uuid7(),
+            ledger_reference=f"transfer:{transfer.id}",
+            ledger_reason="P2P_TRANSFER",
             ledger_description=data.description or "Transferência entre contas",
-            sender_code=accounts.ledger_code(caller.id), recipient_code=accounts.ledger_code(data.recipient_user_id),
-            day_start=start_of_day(now), max_cents=to_cents(limits.per_transfer), daily_cents=to_cents(limits.daily),
+            sender_code=accounts.ledger_code(caller.id),
+            recipient_code=accounts.ledger_code(data.recipient_user_id),
+            day_start=start_of_day(now),
+            max_cents=to_cents(limits.per_transfer),
+            daily_cents=to_cents(limits.daily),
             **idempotency_args(idempotency, P2POut.model_validate(transfer)),
             **audit.statement_args(
-                action="TRANSFER_COMPLETED", resource_type="transfer", resource_id=str(transfer.id),
-                new=_audited(transfer), actor_id=caller.id, occurred_at=now,
+                action="TRANSFER_COMPLETED",
+                resource_type="transfer",
+                resource_id=str(transfer.id),
+                new=_audited(transfer),
+                actor_id=caller.id,
+                occurred_at=now,
             ),
             event_types=["transfer.completed", "transfer.received"],
             event_data=[statement_event_data(event_data(transfer)), statement_event_data(received)],
@@ -257,7 +272,12 @@ async def list_transfers(
 
 
 async def cancel_transfer(
-    session: AsyncSession, *, user_id: uuid.UUID, transfer_id: uuid.UUID, reason: str | None, cache: BalanceCache
+    session: AsyncSession,
+    *,
+    user_id: uuid.UUID,
+    transfer_id: uuid.UUID,
+    reason: str | None,
+    cache: BalanceCache,
 ) -> Transfer:
     """Cancel a transfer that has not left: SCHEDULED, or PENDING with its money still only held."""
     transfer = await TransferRepository(session).get(transfer_id, user_id=user_id, lock=True)
@@ -285,7 +305,9 @@ async def cancel_transfer(
     return transfer
 
 
-async def receipt_parties(session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID) -> tuple[Transfer, str | None]:
+async def receipt_parties(
+    session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID
+) -> tuple[Transfer, str | None]:
     """The caller's transfer and, for one to another customer, that customer's name (for the receipt)."""
     transfer = await get_transfer(session, user_id, transfer_id)
     name = None

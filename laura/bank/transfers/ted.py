@@ -86,7 +86,9 @@ async def send_ted(
     )
     transfer.hold_id = hold.id
     await repo.add(transfer)
-    await defer(session, SETTLE_TASK, args={"transfer_id": str(transfer.id)}, schedule_at=transfer.estimated_delivery)
+    await defer(
+        session, SETTLE_TASK, args={"transfer_id": str(transfer.id)}, schedule_at=transfer.estimated_delivery
+    )
     audit_transfer(session, "TRANSFER_PENDING", transfer)
     await publish(session, "transfer.pending", event_data(transfer), user_ids=[user_id])
     cache.invalidate_after_commit(session, user_id)
@@ -94,10 +96,17 @@ async def send_ted(
     return transfer
 
 
-async def settle_ted(session: AsyncSession, transfer_id: uuid.UUID, now: datetime | None = None) -> Transfer | None:
+async def settle_ted(
+    session: AsyncSession, transfer_id: uuid.UUID, now: datetime | None = None
+) -> Transfer | None:
     """The job's body: post the held amount and fee (COMPLETED); a cancelled or settled TED is left alone."""
     transfer = await TransferRepository(session).get(transfer_id, lock=True)
-    if transfer is None or transfer.type != "TED" or transfer.status != TransferStatus.PENDING or transfer.hold_id is None:
+    if (
+        transfer is None
+        or transfer.type != "TED"
+        or transfer.status != TransferStatus.PENDING
+        or transfer.hold_id is None
+    ):
         return transfer
     tx = await ledger.post_hold(session, transfer.hold_id, reference=f"transfer:{transfer.id}:settled")
     transfer.ledger_transaction_id = tx.id

@@ -82,8 +82,14 @@ def insert_at_commit(session: AsyncSession, events: Sequence[PendingEvent]) -> N
     """Queue one unit of work's events as one INSERT (rows, hence ids, in publication order) for the
     commit's batch of writes; the relay is woken after the commit (see `relay`)."""
     rows = ", ".join("(" + ", ".join(f"${5 * n + k}" for k in range(1, 6)) + ")" for n in range(len(events)))
-    args = [value for kind, data, users, roles, at in events for value in (kind, json.dumps(data), users, roles, at)]
-    write_at_commit(session, f"INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES {rows}", *args)
+    args = [
+        value
+        for kind, data, users, roles, at in events
+        for value in (kind, json.dumps(data), users, roles, at)
+    ]
+    write_at_commit(
+        session, f"INSERT INTO outbox (type, data, user_ids, roles, occurred_at) VALUES {rows}", *args
+    )
 
 
 # --- reads: replay, catch-up, fetch by reference ---------------------------------------------------------

@@ -47,6 +47,11 @@ async def publish(
         before_commit(session, write)
         after_commit(session, _wake)
     pending.append(
-        (type, jsonable(data), [uuid.UUID(str(user_id)) for user_id in user_ids], list(roles), datetime.now(UTC))
+        (
+            type,
+            jsonable(data),
+            [uuid.UUID(str(user_id)) for user_id in user_ids],
+            list(roles),
+            datetime.now(UTC),
+        )
     )
-

@@ -15,6 +15,7 @@ from laura.mobility.people.models import ApprovalStatus
 Rating = Annotated[Decimal, PlainSerializer(float, return_type=float, when_used="json")]
 """An average of stars (1.00 to 5.00), a JSON number."""
 
+
 class VehicleIn(RequestModel):
     license_plate: str = Field(min_length=7, max_length=10, examples=["ABC1D23"])
     brand: str = Field(min_length=1, max_length=40, examples=["Toyota"])

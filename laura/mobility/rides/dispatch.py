@@ -79,7 +79,12 @@ async def request_ride(
         action="RIDE_REQUESTED",
         resource_type="ride",
         resource_id=str(ride.id),
-        new={"status": ride.status, "category": category, "estimatedFare": priced.fare, "surge": priced.surge},
+        new={
+            "status": ride.status,
+            "category": category,
+            "estimatedFare": priced.fare,
+            "surge": priced.surge,
+        },
         actor_id=user.id,
     )
     await transition(session, ride, RideStatus.SEARCHING, now=now, actor_id=user.id)

@@ -215,7 +215,9 @@ async def complete_ride(
     ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep
 ) -> RideOut:
     """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken."""
-    return (await lifecycle.complete_ride(session, geo, user=user, ride_id=ride_id, now=lifecycle.utcnow())).out()
+    return (
+        await lifecycle.complete_ride(session, geo, user=user, ride_id=ride_id, now=lifecycle.utcnow())
+    ).out()
 
 
 @router.post(
@@ -236,7 +238,13 @@ async def cancel_ride(
     """Cancel as the passenger (free before acceptance and for 2 minutes after; then a fee) or as the
     assigned driver (the ride goes back to SEARCHING for another driver)."""
     view = await cancellation.cancel_ride(
-        session, geo, _policy(settings), user=user, ride_id=ride_id, reason=body.reason, now=lifecycle.utcnow()
+        session,
+        geo,
+        _policy(settings),
+        user=user,
+        ride_id=ride_id,
+        reason=body.reason,
+        now=lifecycle.utcnow(),
     )
     return view.out()
 
@@ -255,7 +263,12 @@ async def rate_ride(
     """Rate the other side of a completed ride, once (1 to 5 stars)."""
     return RatingOut.model_validate(
         await rating.rate_ride(
-            session, user=user, ride_id=ride_id, stars=body.stars, comment=body.comment, now=lifecycle.utcnow()
+            session,
+            user=user,
+            ride_id=ride_id,
+            stars=body.stars,
+            comment=body.comment,
+            now=lifecycle.utcnow(),
         )
     )
 

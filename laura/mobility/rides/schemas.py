@@ -52,7 +52,9 @@ class EstimateOut(ApiModel):
     surge_multiplier: Multiplier = Field(validation_alias=AliasChoices("surge_multiplier", "surge"))
     currency: Literal["BRL"] = "BRL"
     available_drivers: int
-    pickup_eta_seconds: int | None = Field(validation_alias=AliasChoices("pickup_eta_seconds", "pickup_eta_s"))
+    pickup_eta_seconds: int | None = Field(
+        validation_alias=AliasChoices("pickup_eta_seconds", "pickup_eta_s")
+    )
 
 
 class PointOut(ApiModel):

@@ -25,7 +25,9 @@ router = APIRouter(tags=["drivers"])
 async def _location_rate_limit(request: Request, user: CurrentUser) -> Principal:
     """Per driver, instead of the per-IP default: drivers behind one carrier NAT report every few seconds."""
     await request.app.state.limiter.hit(
-        request.app.state.settings.rate_limit_driver_location, f"location:{user.id}", "Too many location reports"
+        request.app.state.settings.rate_limit_driver_location,
+        f"location:{user.id}",
+        "Too many location reports",
     )
     return user
 

@@ -26,7 +26,12 @@ from laura.mobility.rides.states import RideStatus
 
 CLOCK_SKEW = timedelta(seconds=5)
 """How far ahead of our clock a phone's timestamp may be before it counts as "in the future"."""
-_ASSIGNED = (RideStatus.ACCEPTED, RideStatus.DRIVER_ARRIVING, RideStatus.DRIVER_ARRIVED, RideStatus.IN_PROGRESS)
+_ASSIGNED = (
+    RideStatus.ACCEPTED,
+    RideStatus.DRIVER_ARRIVING,
+    RideStatus.DRIVER_ARRIVED,
+    RideStatus.IN_PROGRESS,
+)
 
 
 @dataclass(frozen=True)

@@ -130,7 +130,9 @@ class EfiClient:
     async def get_received_pix(self, e2e_id: str) -> ReceivedPix:
         """A Pix received on our keys, by its end-to-end id (`GET /v2/pix/{e2eId}`): how a webhook's word is
         checked before its money is applied. An e2eId the PSP does not know raises PspError (404)."""
-        return await self._call("get_received_pix", "GET", f"/v2/pix/{_segment(e2e_id)}", ReceivedPix.from_wire)
+        return await self._call(
+            "get_received_pix", "GET", f"/v2/pix/{_segment(e2e_id)}", ReceivedPix.from_wire
+        )
 
     async def cancel_charge(self, txid: str) -> Charge:
         """Withdraw an unpaid charge so it can no longer be paid."""

@@ -26,9 +26,7 @@ async def test_registering_a_customer_opens_an_empty_account(app, client):
     async with app.state.db.engine.connect() as conn:
         row = (
             await conn.execute(
-                text(
-                    "SELECT type, debits_must_not_exceed_credits FROM ledger_accounts WHERE code = :code"
-                ),
+                text("SELECT type, debits_must_not_exceed_credits FROM ledger_accounts WHERE code = :code"),
                 {"code": f"2101.{user['id']}"},
             )
         ).one()
@@ -53,7 +51,9 @@ async def test_balance_and_statement_with_running_balance(app, client):
     assert [(e["amount"], e["balance"], e["direction"]) for e in page["data"]] == [(25.5, 125.5, "CREDIT")]
     assert page["pagination"]["hasMore"] is True
     second = await client.get(
-        "/api/accounts/me/statement", params={"limit": 1, "cursor": page["pagination"]["nextCursor"]}, headers=headers
+        "/api/accounts/me/statement",
+        params={"limit": 1, "cursor": page["pagination"]["nextCursor"]},
+        headers=headers,
     )
     assert [(e["amount"], e["balance"]) for e in second.json()["data"]] == [(100.0, 100.0)]
     assert second.json()["pagination"]["hasMore"] is False
@@ -72,7 +72,9 @@ async def test_statement_date_window_and_csv(app, client):
     _, headers = await funded_customer(app, client, "10.00")
     future = await client.get("/api/accounts/me/statement", params={"from": "2999-01-01"}, headers=headers)
     assert future.status_code == 200 and future.json()["data"] == []
-    past = await client.get("/api/accounts/me/statement", params={"to": "2000-01-01T00:00:00Z"}, headers=headers)
+    past = await client.get(
+        "/api/accounts/me/statement", params={"to": "2000-01-01T00:00:00Z"}, headers=headers
+    )
     assert past.json()["data"] == []
     csv = await client.get("/api/accounts/me/statement", params={"format": "csv"}, headers=headers)
     assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")

@@ -306,7 +306,7 @@ def test_factor_zero_has_no_due_date_and_low_factors_are_first_cycle() -> None:
         {"bank_code": "850", "amount": None, "due_date": None, "free_field": "0" * 25},
         {"bank_code": "001", "amount": None, "due_date": None, "free_field": "0" * 24},
         {"bank_code": "001", "amount": Decimal("1.005"), "due_date": None, "free_field": "0" * 25},
-        {"bank_code": "001", "amount": Decimal("-1"), "due_date": None, "free_field": "0" * 25},
+        {"bank_code": "001", "amount": Decimal(-1), "due_date": None, "free_field": "0" * 25},
         {"bank_code": "001", "amount": Decimal("100000000.00"), "due_date": None, "free_field": "0" * 25},
         {"bank_code": "001", "amount": None, "due_date": date(1997, 10, 7), "free_field": "0" * 25},
     ],

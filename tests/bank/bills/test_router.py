@@ -21,7 +21,9 @@ def _today() -> date:
 
 
 def _line(amount="154.50", days=10, free=None) -> str:
-    return build_bank_line("341", Decimal(amount), _today() + timedelta(days=days), free or f"{uuid.uuid4().int % 10**25:025d}")
+    return build_bank_line(
+        "341", Decimal(amount), _today() + timedelta(days=days), free or f"{uuid.uuid4().int % 10**25:025d}"
+    )
 
 
 async def test_validate_bank_and_utility_slips(app, client):
@@ -34,10 +36,18 @@ async def test_validate_bank_and_utility_slips(app, client):
     assert body["recipient"] == body["bankName"] and body["dueDate"] == str(_today() + timedelta(days=10))
     utility = build_utility_line("3", Decimal("99.10"), "0123", f"{7:025d}")
     u = await client.post("/api/bills/validate", json={"barcode": utility}, headers=headers)
-    assert u.status_code == 200 and u.json()["type"] == "UTILITY" and u.json()["recipient"] == "Energia elétrica e gás"
+    assert (
+        u.status_code == 200
+        and u.json()["type"] == "UTILITY"
+        and u.json()["recipient"] == "Energia elétrica e gás"
+    )
     broken = line[:-1] + str((int(line[-1]) + 1) % 10)
     bad = await client.post("/api/bills/validate", json={"barcode": broken}, headers=headers)
-    assert bad.status_code == 400 and bad.json()["error"] == "INVALID_BARCODE" and "check digit" in bad.json()["message"]
+    assert (
+        bad.status_code == 400
+        and bad.json()["error"] == "INVALID_BARCODE"
+        and "check digit" in bad.json()["message"]
+    )
     mismatch = await client.post("/api/bills/validate", json={"barcode": line, "amount": 10}, headers=headers)
     assert mismatch.status_code == 422 and mismatch.json()["error"] == "AMOUNT_MISMATCH"
 
@@ -68,12 +78,18 @@ async def test_pay_debits_once_and_second_payment_is_409(app, client):
     listed = await client.get("/api/bills", headers=headers)
     assert [p["id"] for p in listed.json()["data"]] == [body["id"]]
     pdf = await client.get(f"/api/bills/payments/{body['id']}/receipt", headers=headers)
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.content[:4] == b"%PDF"
+    assert (
+        pdf.status_code == 200
+        and pdf.headers["content-type"] == "application/pdf"
+        and pdf.content[:4] == b"%PDF"
+    )
     assert (await client.get(f"/api/bills/payments/{body['id']}/receipt", headers=other)).status_code == 404
     async with app.state.db.engine.connect() as conn:
         clearing = await conn.scalar(
-            text("SELECT count(*) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
-                 " WHERE a.code = '1220' AND e.direction = 'C' AND e.amount = 15450")
+            text(
+                "SELECT count(*) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id"
+                " WHERE a.code = '1220' AND e.direction = 'C' AND e.amount = 15450"
+            )
         )
     assert clearing == 1
 
@@ -83,14 +99,20 @@ async def test_pay_refusals(app, client):
     broke = await client.post("/api/bills/pay", json={"barcode": _line(), "amount": 154.50}, headers=headers)
     assert broke.status_code == 402 and broke.json()["error"] == "INSUFFICIENT_BALANCE"
     overdue_line = _line("5.00", days=-60)
-    overdue = await client.post("/api/bills/pay", json={"barcode": overdue_line, "amount": 5}, headers=headers)
+    overdue = await client.post(
+        "/api/bills/pay", json={"barcode": overdue_line, "amount": 5}, headers=headers
+    )
     assert overdue.status_code == 402 and overdue.json()["error"] == "BILL_OVERDUE"
-    late_ok = await client.post("/api/bills/pay", json={"barcode": _line("5.00", days=-59), "amount": 5}, headers=headers)
+    late_ok = await client.post(
+        "/api/bills/pay", json={"barcode": _line("5.00", days=-59), "amount": 5}, headers=headers
+    )
     assert late_ok.status_code == 201
     mismatch = await client.post("/api/bills/pay", json={"barcode": _line(), "amount": 1}, headers=headers)
     assert mismatch.status_code == 422 and mismatch.json()["error"] == "AMOUNT_MISMATCH"
     past = await client.post(
-        "/api/bills/pay", json={"barcode": _line("1.00"), "amount": 1, "paymentDate": "2020-01-01"}, headers=headers
+        "/api/bills/pay",
+        json={"barcode": _line("1.00"), "amount": 1, "paymentDate": "2020-01-01"},
+        headers=headers,
     )
     assert past.status_code == 422
     assert await balance(client, headers) == Decimal("5.00")
@@ -99,14 +121,21 @@ async def test_pay_refusals(app, client):
 async def test_a_payment_date_beyond_the_horizon_is_a_422_and_queues_nothing(app, client, settings):
     _, headers = await funded_customer(app, client, "100.00")
     horizon = settings.schedule_max_days
-    utility = build_utility_line("3", Decimal("9.10"), "0123", f"{uuid.uuid4().int % 10**25:025d}")  # no due date
+    utility = build_utility_line(
+        "3", Decimal("9.10"), "0123", f"{uuid.uuid4().int % 10**25:025d}"
+    )  # no due date
     far_bank_slip = _line("5.00", days=horizon + 30)
-    for line, amount, when in ((utility, 9.10, "9999-12-31"), (far_bank_slip, 5, str(_today() + timedelta(days=horizon + 1)))):
+    for line, amount, when in (
+        (utility, 9.10, "9999-12-31"),
+        (far_bank_slip, 5, str(_today() + timedelta(days=horizon + 1))),
+    ):
         refused = await client.post(
             "/api/bills/pay", json={"barcode": line, "amount": amount, "paymentDate": when}, headers=headers
         )
         assert refused.status_code == 422, refused.text
-        assert refused.json()["details"] == [{"field": "paymentDate", "message": f"at most {horizon} days ahead"}]
+        assert refused.json()["details"] == [
+            {"field": "paymentDate", "message": f"at most {horizon} days ahead"}
+        ]
     async with app.state.db.engine.connect() as conn:
         assert await conn.scalar(text("SELECT count(*) FROM procrastinate_jobs")) == 0
         assert await conn.scalar(text("SELECT count(*) FROM bill_payments")) == 0
@@ -132,7 +161,9 @@ async def test_scheduled_payment_is_paid_by_the_job_or_fails(app, client):
         ids.append(response.json()["id"])
     assert await balance(client, headers) == Decimal("100.00")
     async with app.state.db.engine.connect() as conn:
-        jobs = (await conn.execute(text("SELECT task_name, args, scheduled_at FROM procrastinate_jobs"))).all()
+        jobs = (
+            await conn.execute(text("SELECT task_name, args, scheduled_at FROM procrastinate_jobs"))
+        ).all()
     assert sorted(j.args["payment_id"] for j in jobs) == sorted(ids)
     assert all(j.task_name == "bank.pay_scheduled_bill" for j in jobs)
     for payment_id in ids:

@@ -20,14 +20,21 @@ async def _all_delivered(control: httpx.AsyncClient, copies: int) -> bool:
 
 
 async def test_a_paid_deposit_is_credited_once_even_with_duplicated_webhooks(
-    app, client, control: httpx.AsyncClient, webhook_registered: str  # noqa: F811
+    app,
+    client,
+    control: httpx.AsyncClient,
+    webhook_registered: str,
 ) -> None:
     user, headers = await funded_customer(app, client)
     response = await client.post("/api/deposits/pix", json={"amount": 250.75}, headers=headers)
     assert response.status_code == 201, response.text
     deposit = response.json()
-    assert deposit["qrCode"].startswith("data:image/png;base64,") and deposit["pixCopiaECola"].startswith("000201")
-    assert deposit["amount"] == 250.75 and deposit["status"] == "ACTIVE" and deposit["expiresAt"].endswith("Z")
+    assert deposit["qrCode"].startswith("data:image/png;base64,") and deposit["pixCopiaECola"].startswith(
+        "000201"
+    )
+    assert (
+        deposit["amount"] == 250.75 and deposit["status"] == "ACTIVE" and deposit["expiresAt"].endswith("Z")
+    )
 
     (await control.post("/sandbox/faults", json={"webhook": "duplicate", "copies": 4})).raise_for_status()
     (await control.post(f"/sandbox/cob/{deposit['txid']}/pay")).raise_for_status()
@@ -36,8 +43,12 @@ async def test_a_paid_deposit_is_credited_once_even_with_duplicated_webhooks(
 
     assert await balance(client, headers) == Decimal("250.75")
     async with app.state.db.engine.connect() as conn:
-        e2e_id = await conn.scalar(text("SELECT e2e_id FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]})
-        events = (await conn.execute(text("SELECT data, user_ids FROM outbox WHERE type = 'deposit.received'"))).all()
+        e2e_id = await conn.scalar(
+            text("SELECT e2e_id FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]}
+        )
+        events = (
+            await conn.execute(text("SELECT data, user_ids FROM outbox WHERE type = 'deposit.received'"))
+        ).all()
         assert [tuple(e) for e in events] == [
             (
                 {"depositId": deposit["id"], "txid": deposit["txid"], "e2eId": e2e_id, "amount": "250.75"},
@@ -52,17 +63,28 @@ async def test_a_paid_deposit_is_credited_once_even_with_duplicated_webhooks(
                 )
             )
         ).all()
-        assert [tuple(p)[1:] for p in posting] == [(f"deposit:{deposit['txid']}", deposit["id"], e2e_id, 25075)]
+        assert [tuple(p)[1:] for p in posting] == [
+            (f"deposit:{deposit['txid']}", deposit["id"], e2e_id, 25075)
+        ]
         assert posting[0].id.version == 7
         audited = (
             await conn.execute(
-                text("SELECT actor_id, resource_id, new_values FROM audit_logs WHERE action = 'DEPOSIT_RECEIVED'")
+                text(
+                    "SELECT actor_id, resource_id, new_values FROM audit_logs WHERE action = 'DEPOSIT_RECEIVED'"
+                )
             )
         ).all()
         assert [tuple(a) for a in audited] == [
-            (uuid.UUID(user["id"]), deposit["id"], {"txid": deposit["txid"], "e2eId": e2e_id, "amountCents": 25075})
+            (
+                uuid.UUID(user["id"]),
+                deposit["id"],
+                {"txid": deposit["txid"], "e2eId": e2e_id, "amountCents": 25075},
+            )
         ]
-        assert await conn.scalar(text("SELECT status FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]}) == "PAID"
+        assert (
+            await conn.scalar(text("SELECT status FROM pix_charges WHERE txid = :t"), {"t": deposit["txid"]})
+            == "PAID"
+        )
     async with app.state.db.unit_of_work() as session:
         report = await verify_chain(session)
     assert report.first_broken_id is None, report
@@ -75,8 +97,10 @@ async def _credited(app) -> bool:
         return bool(await conn.scalar(text("SELECT count(*) FROM outbox WHERE type = 'deposit.received'")))
 
 
-async def test_validation_and_auth(app, client, webhook_registered: str) -> None:  # noqa: F811
+async def test_validation_and_auth(app, client, webhook_registered: str) -> None:
     _, headers = await funded_customer(app, client)
     for bad in (0, -1, 1.234):
-        assert (await client.post("/api/deposits/pix", json={"amount": bad}, headers=headers)).status_code == 422
+        assert (
+            await client.post("/api/deposits/pix", json={"amount": bad}, headers=headers)
+        ).status_code == 422
     assert (await client.post("/api/deposits/pix", json={"amount": 10})).status_code == 401

@@ -33,9 +33,15 @@ async def test_register_list_and_delete_own_keys(app, client):
     assert listed.status_code == 200 and [k["key"] for k in listed.json()] == keys
     deleted = await client.delete(f"/api/pix-keys/{created[2].json()['id']}", headers=headers)
     assert deleted.status_code == 204
-    assert [k["type"] for k in (await client.get("/api/pix-keys", headers=headers)).json()] == ["CPF", "PHONE", "EVP"]
+    assert [k["type"] for k in (await client.get("/api/pix-keys", headers=headers)).json()] == [
+        "CPF",
+        "PHONE",
+        "EVP",
+    ]
     async with app.state.db.engine.connect() as conn:
-        actions = (await conn.execute(text("SELECT action FROM audit_logs WHERE resource_type = 'pix_key'"))).all()
+        actions = (
+            await conn.execute(text("SELECT action FROM audit_logs WHERE resource_type = 'pix_key'"))
+        ).all()
     assert sorted(a.action for a in actions) == ["PIX_KEY_DELETED"] + ["PIX_KEY_REGISTERED"] * 4
 
 

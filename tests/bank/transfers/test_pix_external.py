@@ -35,11 +35,16 @@ async def _status(client, headers, transfer_id: str) -> dict:
 
 
 async def test_external_pix_is_held_then_completed_by_the_psp(
-    app, client, settings: Settings, webhook_registered: str  # noqa: F811
+    app,
+    client,
+    settings: Settings,
+    webhook_registered: str,
 ) -> None:
     _, headers = await funded_customer(app, client, "100.00")
     response = await client.post(
-        "/api/transfers/pix", json={"pixKey": OUTSIDE_KEY, "amount": 30.00, "description": "Aluguel"}, headers=headers
+        "/api/transfers/pix",
+        json={"pixKey": OUTSIDE_KEY, "amount": 30.00, "description": "Aluguel"},
+        headers=headers,
     )
     assert response.status_code == 201, response.text
     transfer = response.json()
@@ -56,7 +61,9 @@ async def test_external_pix_is_held_then_completed_by_the_psp(
     after = await _account(client, headers)
     assert (after["balance"], after["available"], after["blocked"]) == (70.0, 70.0, 0.0)
     async with app.state.db.engine.connect() as conn:
-        events = (await conn.execute(text("SELECT type FROM outbox WHERE type LIKE 'transfer.%' ORDER BY id"))).all()
+        events = (
+            await conn.execute(text("SELECT type FROM outbox WHERE type LIKE 'transfer.%' ORDER BY id"))
+        ).all()
         legs = (
             await conn.execute(
                 text(
@@ -75,11 +82,17 @@ async def _done(client, headers, transfer_id: str) -> dict | None:
 
 
 async def test_a_refused_external_pix_gives_the_money_back(
-    app, client, settings: Settings, control: httpx.AsyncClient, webhook_registered: str  # noqa: F811
+    app,
+    client,
+    settings: Settings,
+    control: httpx.AsyncClient,
+    webhook_registered: str,
 ) -> None:
     (await control.post("/sandbox/faults", json={"send_fail_key": OUTSIDE_KEY})).raise_for_status()
     _, headers = await funded_customer(app, client, "100.00")
-    response = await client.post("/api/transfers/pix", json={"pixKey": OUTSIDE_KEY, "amount": 45.50}, headers=headers)
+    response = await client.post(
+        "/api/transfers/pix", json={"pixKey": OUTSIDE_KEY, "amount": 45.50}, headers=headers
+    )
     assert response.status_code == 201 and response.json()["status"] == "PENDING"
 
     await _submit(app, settings)

@@ -41,8 +41,8 @@ async def _scalar(app, sql, **params):
 
 
 async def test_pix_to_our_key_completes_at_once(app, client):
-    sender, headers = await funded_customer(app, client, "100.00")
-    recipient, r_headers, key = await _with_key(app, client)
+    _sender, headers = await funded_customer(app, client, "100.00")
+    _recipient, r_headers, key = await _with_key(app, client)
     response = await _pix(client, headers, pixKey=key.upper(), amount=150.00 - 110.00, description="Projeto")
     assert response.status_code == 201, response.text
     body = response.json()
@@ -50,8 +50,20 @@ async def test_pix_to_our_key_completes_at_once(app, client):
     assert body["pixKey"] == key and E2E.match(body["e2eId"]) and body["completedAt"].endswith("Z")
     assert await balance(client, headers) == Decimal("60.00")
     assert await balance(client, r_headers) == Decimal("40.00")
-    assert await _scalar(app, "SELECT count(*) FROM ledger_transactions WHERE reference = :r", r=f"transfer:{body['id']}") == 1
-    assert await _scalar(app, "SELECT count(*) FROM audit_logs WHERE action = 'TRANSFER_COMPLETED' AND resource_id = :i", i=body["id"]) == 1
+    assert (
+        await _scalar(
+            app, "SELECT count(*) FROM ledger_transactions WHERE reference = :r", r=f"transfer:{body['id']}"
+        )
+        == 1
+    )
+    assert (
+        await _scalar(
+            app,
+            "SELECT count(*) FROM audit_logs WHERE action = 'TRANSFER_COMPLETED' AND resource_id = :i",
+            i=body["id"],
+        )
+        == 1
+    )
     events = await _scalar(app, "SELECT array_agg(type ORDER BY id) FROM outbox WHERE type LIKE 'transfer.%'")
     assert events == ["transfer.completed", "transfer.received"]
     assert await _scalar(app, "SELECT count(*) FROM pix_sends") == 0
@@ -94,14 +106,18 @@ async def test_static_br_code_pays_its_key_and_amount(app, client):
 async def test_night_limit_sums_the_current_night(app, client):
     sender, _ = await funded_customer(app, client, "1000.00")
     _, r_headers, key = await _with_key(app, client)
-    limits = Limits(per_transfer=Decimal("10000"), daily=Decimal("20000"), pix_night=Decimal("100.00"))
+    limits = Limits(per_transfer=Decimal(10000), daily=Decimal(20000), pix_night=Decimal("100.00"))
     sender_id = uuid.UUID(sender["id"])
 
     async def send(amount: str, now: datetime):
         async with app.state.db.unit_of_work() as session:
             return await pix.send_pix_transfer(
-                session, user_id=sender_id, data=PixRequest(pix_key=key, amount=Decimal(amount)),
-                limits=limits, cache=BalanceCache(None), now=now,
+                session,
+                user_id=sender_id,
+                data=PixRequest(pix_key=key, amount=Decimal(amount)),
+                limits=limits,
+                cache=BalanceCache(None),
+                now=now,
             )
 
     night = datetime(2026, 1, 15, 23, 30, tzinfo=UTC)  # 20:30 in Brasília
@@ -128,12 +144,18 @@ async def test_a_pix_scheduled_beyond_the_horizon_is_a_422_and_queues_nothing(ap
         ]
     assert await _scalar(app, "SELECT count(*) FROM procrastinate_jobs") == 0
     assert await _scalar(app, "SELECT count(*) FROM transfers") == 0
-    inside = await _pix(client, headers, pixKey=key, amount=1.00, scheduledFor=(now + horizon - timedelta(hours=1)).isoformat())
+    inside = await _pix(
+        client,
+        headers,
+        pixKey=key,
+        amount=1.00,
+        scheduledFor=(now + horizon - timedelta(hours=1)).isoformat(),
+    )
     assert inside.status_code == 201 and inside.json()["status"] == "SCHEDULED"
 
 
 async def test_scheduled_pix_runs_later_or_fails_on_a_short_balance(app, client, settings):
-    sender, headers = await funded_customer(app, client, "30.00")
+    _sender, headers = await funded_customer(app, client, "30.00")
     _, r_headers, key = await _with_key(app, client)
     when = datetime.now(UTC) + timedelta(days=2)
     first = await _pix(client, headers, pixKey=key, amount=20.00, scheduledFor=when.isoformat())
@@ -142,8 +164,10 @@ async def test_scheduled_pix_runs_later_or_fails_on_a_short_balance(app, client,
     assert first.json()["status"] == "SCHEDULED" and first.json()["scheduledFor"].endswith("Z")
     assert await balance(client, headers) == Decimal("30.00")
     jobs = await _scalar(
-        app, "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t AND scheduled_at = :w",
-        t=pix.EXECUTE_TASK, w=when,
+        app,
+        "SELECT count(*) FROM procrastinate_jobs WHERE task_name = :t AND scheduled_at = :w",
+        t=pix.EXECUTE_TASK,
+        w=when,
     )
     assert jobs == 2
     with bind_runtime(JobRuntime(db=app.state.db, settings=settings)):

@@ -24,7 +24,9 @@ async def test_receipt_is_a_pdf_for_the_owner_only(app, client):
     receipt = await client.get(f"/api/transfers/{transfer.json()['id']}/receipt", headers=headers)
     assert receipt.status_code == 200 and receipt.headers["content-type"] == "application/pdf"
     assert receipt.content.startswith(b"%PDF")
-    assert (await client.get(f"/api/transfers/{transfer.json()['id']}/receipt", headers=r_headers)).status_code == 404
+    assert (
+        await client.get(f"/api/transfers/{transfer.json()['id']}/receipt", headers=r_headers)
+    ).status_code == 404
     assert (await client.get(f"/api/transfers/{uuid.uuid4()}/receipt", headers=headers)).status_code == 404
     assert _count("transfers_total", type="P2P", status="COMPLETED") == before + 1
     metrics = (await client.get("/metrics")).text

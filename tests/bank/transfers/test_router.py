@@ -19,7 +19,10 @@ from tests.helpers import TEST_REDIS_URL, redis_reachable
 async def _p2p(client, headers, recipient, amount="10.00", **extra):
     return await client.post(
         "/api/transfers/p2p",
-        json={"recipientUserId": recipient["id"], "amount": float(amount) if isinstance(amount, str) else amount},
+        json={
+            "recipientUserId": recipient["id"],
+            "amount": float(amount) if isinstance(amount, str) else amount,
+        },
         headers={**headers, **extra},
     )
 
@@ -50,7 +53,7 @@ async def test_p2p_moves_money_audits_and_publishes(app, client):
 
 
 async def test_an_amount_as_a_json_string_is_a_422_and_the_openapi_says_number(app, client):
-    sender, s_headers = await funded_customer(app, client, "100.00")
+    _sender, s_headers = await funded_customer(app, client, "100.00")
     recipient, _ = await funded_customer(app, client)
     refused = await client.post(
         "/api/transfers/p2p", json={"recipientUserId": recipient["id"], "amount": "1.00"}, headers=s_headers
@@ -62,7 +65,14 @@ async def test_an_amount_as_a_json_string_is_a_422_and_the_openapi_says_number(a
     assert tenth.status_code == 201 and tenth.json()["amount"] == 0.1
     assert await balance(client, s_headers) == Decimal("99.90")
     spec = (await client.get("/openapi.json")).json()["components"]["schemas"]
-    for model in ("P2PRequest", "PixRequest", "TedRequest", "PayRequest", "ValidateRequest", "DepositRequest"):
+    for model in (
+        "P2PRequest",
+        "PixRequest",
+        "TedRequest",
+        "PayRequest",
+        "ValidateRequest",
+        "DepositRequest",
+    ):
         amount = spec[model]["properties"]["amount"]
         options = amount.get("anyOf", [amount])
         assert [o["type"] for o in options if o.get("type") != "null"] == ["number"], (model, amount)
@@ -120,8 +130,10 @@ async def test_fifty_concurrent_transfers_from_an_account_that_affords_ten(app, 
     assert await balance(client, r_headers) == Decimal("100.00")
     async with app.state.db.engine.connect() as conn:
         negative = await conn.scalar(
-            text("SELECT count(*) FROM ledger_entries WHERE balance_after < 0 AND account_id IN"
-                 " (SELECT id FROM ledger_accounts WHERE code LIKE '2101.%')")
+            text(
+                "SELECT count(*) FROM ledger_entries WHERE balance_after < 0 AND account_id IN"
+                " (SELECT id FROM ledger_accounts WHERE code LIKE '2101.%')"
+            )
         )
         rows = await conn.scalar(text("SELECT count(*) FROM transfers"))
     assert negative == 0 and rows == 10
@@ -162,8 +174,12 @@ async def test_a_logged_out_token_moves_nothing(app, client):
     assert refused.status_code == 401 and refused.json()["error"] == "INVALID_TOKEN"
     assert await balance(client, r_headers) == Decimal("0.00")
     async with app.state.db.engine.connect() as conn:
-        rows = await conn.scalar(text("SELECT count(*) FROM transfers WHERE user_id = :id"), {"id": sender["id"]})
-        stored = await conn.scalar(text("SELECT count(*) FROM idempotency_keys WHERE owner = :id"), {"id": sender["id"]})
+        rows = await conn.scalar(
+            text("SELECT count(*) FROM transfers WHERE user_id = :id"), {"id": sender["id"]}
+        )
+        stored = await conn.scalar(
+            text("SELECT count(*) FROM idempotency_keys WHERE owner = :id"), {"id": sender["id"]}
+        )
     assert rows == 0 and stored == 0
 
 
@@ -209,11 +225,18 @@ async def test_list_get_and_other_customers_transfer_is_404(app, client):
     page = listed.json()
     assert [t["id"] for t in page["data"]] == ids[::-1][:2]
     assert page["pagination"] == {
-        "page": 1, "limit": 2, "total": 3, "totalPages": 2, "hasMore": True, "nextCursor": None
+        "page": 1,
+        "limit": 2,
+        "total": 3,
+        "totalPages": 2,
+        "hasMore": True,
+        "nextCursor": None,
     }
     by_amount = await client.get("/api/transfers", params={"sort": "amount", "order": "ASC"}, headers=headers)
     assert [t["amount"] for t in by_amount.json()["data"]] == [1.0, 2.0, 3.0]
-    assert (await client.get("/api/transfers", params={"status": "FAILED"}, headers=headers)).json()["data"] == []
+    assert (await client.get("/api/transfers", params={"status": "FAILED"}, headers=headers)).json()[
+        "data"
+    ] == []
     detail = await client.get(f"/api/transfers/{ids[0]}", headers=headers)
     assert detail.status_code == 200 and detail.json()["status"] == "COMPLETED"
     other = await client.get(f"/api/transfers/{ids[0]}", headers=r_headers)
@@ -231,11 +254,18 @@ async def test_cancel_only_scheduled_or_unsent(app, client):
     async with app.state.db.unit_of_work() as session:
         session.add(
             Transfer(
-                id=scheduled_id, user_id=uuid.UUID(user["id"]), type="PIX", amount_cents=500, fee_cents=0,
-                status="SCHEDULED", pix_key="a@b.com",
+                id=scheduled_id,
+                user_id=uuid.UUID(user["id"]),
+                type="PIX",
+                amount_cents=500,
+                fee_cents=0,
+                status="SCHEDULED",
+                pix_key="a@b.com",
             )
         )
-    other = await client.post(f"/api/transfers/{scheduled_id}/cancel", json={"reason": "x"}, headers=r_headers)
+    other = await client.post(
+        f"/api/transfers/{scheduled_id}/cancel", json={"reason": "x"}, headers=r_headers
+    )
     assert other.status_code == 404
     cancelled = await client.post(
         f"/api/transfers/{scheduled_id}/cancel", json={"reason": "Mudança de ideia"}, headers=headers

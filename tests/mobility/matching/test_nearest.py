@@ -113,7 +113,7 @@ def test_search_by_rings_equals_brute_force(pickup, count, spread, limit, radius
     # a few drivers share a spot, to exercise the tie-break across rings
     drivers += [driver(10_000 + i, d.lat, d.lon, d.category) for i, d in enumerate(drivers[:5])]
     index = CellIndex(drivers, res)
-    options = dict(limit=limit, radius_m=radius, category=category, now=NOW, max_age_s=60)
+    options = {"limit": limit, "radius_m": radius, "category": category, "now": NOW, "max_age_s": 60}
     expected = nearest_drivers(pickup, drivers, **options)
     assert search_by_rings(pickup, index.fetch, res=res, **options) == expected
 
@@ -125,12 +125,12 @@ def test_ten_thousand_random_drivers():
     stopped_early = 0
     for _ in range(40):
         pickup = (SE[0] + rng.uniform(-0.12, 0.12), SE[1] + rng.uniform(-0.12, 0.12))
-        options = dict(
-            limit=rng.randint(1, 20),
-            radius_m=rng.choice([1000, 3000, 5000, 8000]),
-            category=rng.choice([None, "standard", "xl"]),
-            now=NOW,
-        )
+        options = {
+            "limit": rng.randint(1, 20),
+            "radius_m": rng.choice([1000, 3000, 5000, 8000]),
+            "category": rng.choice([None, "standard", "xl"]),
+            "now": NOW,
+        }
         index.calls.clear()
         assert search_by_rings(pickup, index.fetch, **options) == nearest_drivers(pickup, drivers, **options)
         every_cell = sum(len(ring) for ring in cells_within(*pickup, options["radius_m"]))

@@ -45,7 +45,7 @@ def test_passenger_pays_once_the_driver_arrived_even_early():
 
 
 def test_fee_and_window_come_from_the_caller():
-    generous = dict(fee=Decimal("7.50"), free_window=timedelta(minutes=5))
+    generous = {"fee": Decimal("7.50"), "free_window": timedelta(minutes=5)}
     assert passenger(S.ACCEPTED, timedelta(minutes=4), **generous).fee == FREE
     assert passenger(S.ACCEPTED, timedelta(minutes=6), fee=Decimal("7.50")).fee == Decimal("7.50")
 

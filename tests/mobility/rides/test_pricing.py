@@ -144,7 +144,7 @@ def test_trail_too_sparse_or_with_holes_is_not_trusted():
 
 def test_trail_coverage_counts_the_ride_window():
     points = northbound(61)  # 12:00:00 to 12:05:00
-    window = dict(started_at=T0 - timedelta(seconds=30), ended_at=T0 + timedelta(seconds=320))
+    window = {"started_at": T0 - timedelta(seconds=30), "ended_at": T0 + timedelta(seconds=320)}
     assert trail_distance_m(points, **window) == pytest.approx(3000, rel=1e-3)
     # the trail stops 10 minutes before the ride ended: most of the ride is unseen
     assert trail_distance_m(points, started_at=T0, ended_at=T0 + timedelta(minutes=15)) is None

@@ -29,7 +29,7 @@ async def _next(socket, kind: str) -> dict:
             return frame
 
 
-async def test_passenger_sees_the_acceptance_and_the_driver_moving(app, client, ws_url):  # noqa: F811
+async def test_passenger_sees_the_acceptance_and_the_driver_moving(app, client, ws_url):
     handle = await driver(client, await admin(app, client))
     rider_user, rider = await passenger(client)
     async with (

@@ -16,7 +16,9 @@ def settings(settings: Settings) -> Settings:
     return settings.model_copy(update={"ride_offer_batch_size": 2})
 
 
-async def test_a_request_searches_for_drivers_once_and_offers_the_ride_to_what_it_found(app, client, monkeypatch):
+async def test_a_request_searches_for_drivers_once_and_offers_the_ride_to_what_it_found(
+    app, client, monkeypatch
+):
     admin_headers = await admin(app, client)
     fleet = [
         await driver(client, admin_headers, at=(PAULISTA[0] + 0.002 * (i + 1), PAULISTA[1])) for i in range(3)
@@ -35,7 +37,9 @@ async def test_a_request_searches_for_drivers_once_and_offers_the_ride_to_what_i
     assert ride["status"] == "OFFERED"
     async with app.state.db.sessionmaker() as session:
         offered = (
-            await session.execute(text("SELECT driver_id FROM ride_offers WHERE ride_id = :r"), {"r": ride["id"]})
+            await session.execute(
+                text("SELECT driver_id FROM ride_offers WHERE ride_id = :r"), {"r": ride["id"]}
+            )
         ).scalars()
         offered_ids = {str(d) for d in offered}
     assert searches == [[fleet[0].id, fleet[1].id]]

@@ -3,6 +3,7 @@ both ways, history paging, the admin statistics and the metrics."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -156,7 +157,7 @@ async def test_the_final_fare_measures_the_trail_driven(app, client):
     done = await client.post(f"/rides/{ride['id']}/complete", headers=handle.headers)
     assert done.status_code == 200, done.text
     body = done.json()
-    driven = sum(haversine_m(a[1], a[2], b[1], b[2]) for a, b in zip(points, points[1:]))
+    driven = sum(haversine_m(a[1], a[2], b[1], b[2]) for a, b in itertools.pairwise(points))
     assert body["fareBasis"] == "trail"
     assert body["finalDistanceMeters"] == round(driven)
     assert 599 <= body["finalDurationSeconds"] <= 660

@@ -133,7 +133,7 @@ async def test_unknown_charge_raises_psp_error(client: EfiClient) -> None:
     [
         (10.0, TypeError),
         (Decimal("1.234"), ValueError),
-        (Decimal("0"), ValueError),
+        (Decimal(0), ValueError),
         (Decimal("-1.00"), ValueError),
     ],
 )
