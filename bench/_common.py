@@ -22,6 +22,18 @@ from sqlalchemy.engine import make_url
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SERVER = "postgresql://postgres@127.0.0.1:5432/postgres"
+DRIVER_COLUMNS = [
+    "id",
+    "user_id",
+    "full_name",
+    "cpf",
+    "cnh_number",
+    "pix_key",
+    "pix_key_type",
+    "approval_status",
+    "online",
+]
+"""The columns the benches COPY into `drivers` when they seed a fleet."""
 
 sys.path.insert(0, str(ROOT))
 

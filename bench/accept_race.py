@@ -52,7 +52,7 @@ import asyncpg
 import httpx
 import psutil
 import uvloop
-from _common import free_ports, fresh_database, server_url, start_app, wait_ready
+from _common import DRIVER_COLUMNS, free_ports, fresh_database, server_url, start_app, wait_ready
 
 from laura.core.security import hash_password
 from laura.mobility.matching.geo import cell_of
@@ -107,17 +107,7 @@ async def _prepare(server: str, drivers: int) -> tuple[str, list[str], str]:
                 )
                 for n, (d, u) in enumerate(zip(ids, users))
             ],
-            columns=[
-                "id",
-                "user_id",
-                "full_name",
-                "cpf",
-                "cnh_number",
-                "pix_key",
-                "pix_key_type",
-                "approval_status",
-                "online",
-            ],
+            columns=DRIVER_COLUMNS,
         )
         await conn.copy_records_to_table(
             "vehicles",

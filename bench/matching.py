@@ -29,7 +29,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import asyncpg
-from _common import fresh_database, server_url
+from _common import DRIVER_COLUMNS, fresh_database, server_url
 from sqlalchemy import text
 
 from laura.core.db import Database
@@ -97,17 +97,7 @@ async def _prepare(server: str, fleet: list[tuple[DriverPosition, bool]]) -> str
                 )
                 for n, ((p, _), u) in enumerate(zip(fleet, users))
             ],
-            columns=[
-                "id",
-                "user_id",
-                "full_name",
-                "cpf",
-                "cnh_number",
-                "pix_key",
-                "pix_key_type",
-                "approval_status",
-                "online",
-            ],
+            columns=DRIVER_COLUMNS,
         )
         await conn.copy_records_to_table(
             "driver_locations",

@@ -91,17 +91,7 @@ async def _prepare(server: str, count: int) -> tuple[str, list[str], list[str]]:
                 )
                 for n, (u, d, _) in enumerate(drivers)
             ],
-            columns=[
-                "id",
-                "user_id",
-                "full_name",
-                "cpf",
-                "cnh_number",
-                "pix_key",
-                "pix_key_type",
-                "approval_status",
-                "online",
-            ],
+            columns=common.DRIVER_COLUMNS,
         )
         await conn.copy_records_to_table(
             "vehicles",
