@@ -19,6 +19,7 @@ from sqlalchemy import text
 from laura import __version__
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
+from laura.bank.cards.crypto import CardMacs
 from laura.bank.deposits.router import router as deposits_router
 from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.transfers.router import router as transfers_router
@@ -122,11 +123,13 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         max_overflow=settings.db_max_overflow,
         statement_pool_size=settings.db_statement_pool_size,
     )
-    cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
+    master_key = load_or_create_secret(settings.secret_key, settings.secret_key_path)
+    cipher = FieldCipher(master_key)
     async with db.unit_of_work() as session:
         keys = await load_signing_keys(session, cipher)
     app.state.db = db
     app.state.cipher = cipher
+    app.state.card_macs = CardMacs(master_key)
     app.state.webhook_secret = webhook_secret(settings)
     app.state.signer = TokenSigner(
         keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds

@@ -59,23 +59,30 @@ class SealedCard:
     last_four: str
 
 
+class CardMacs:
+    """The keyed MACs of a number and of a number with its CVV, under the look-up key (from the master key)."""
+
+    def __init__(self, master_key: bytes) -> None:
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"laura/cards/lookup").derive(
+            master_key
+        )
+
+    def number_hash(self, number: str) -> bytes:
+        return hmac.new(self._key, b"number:" + number.encode(), hashlib.sha256).digest()
+
+    def cvv_mac(self, number: str, cvv: str) -> bytes:
+        return hmac.new(self._key, f"cvv:{number}:{cvv}".encode(), hashlib.sha256).digest()
+
+
 class CardVault:
     """Seals and opens card data with the data keys it holds; `active_key_id` seals new cards."""
 
-    def __init__(self, master_key: bytes, data_keys: dict[str, bytes], active_key_id: str) -> None:
+    def __init__(self, macs: CardMacs, data_keys: dict[str, bytes], active_key_id: str) -> None:
         if active_key_id not in data_keys:
             raise ValueError("the active data key is not among the keys")
-        self._lookup_key = HKDF(
-            algorithm=hashes.SHA256(), length=32, salt=None, info=b"laura/cards/lookup"
-        ).derive(master_key)
+        self.macs = macs
         self._keys = {key_id: AESGCM(key) for key_id, key in data_keys.items()}
         self.active_key_id = active_key_id
-
-    def number_hash(self, number: str) -> bytes:
-        return hmac.new(self._lookup_key, b"number:" + number.encode(), hashlib.sha256).digest()
-
-    def cvv_mac(self, number: str, cvv: str) -> bytes:
-        return hmac.new(self._lookup_key, f"cvv:{number}:{cvv}".encode(), hashlib.sha256).digest()
 
     def seal(self, card_id: uuid.UUID, number: str, cvv: str, key_id: str | None = None) -> SealedCard:
         key_id = key_id or self.active_key_id
@@ -83,8 +90,8 @@ class CardVault:
             key_id=key_id,
             number_sealed=self._encrypt(key_id, card_id, "number", number),
             cvv_sealed=self._encrypt(key_id, card_id, "cvv", cvv),
-            number_hash=self.number_hash(number),
-            cvv_mac=self.cvv_mac(number, cvv),
+            number_hash=self.macs.number_hash(number),
+            cvv_mac=self.macs.cvv_mac(number, cvv),
             last_four=number[-4:],
         )
 
