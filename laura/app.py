@@ -34,6 +34,8 @@ from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
 from laura.core.redis_client import redis_client
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.identity.keys import load_signing_keys
+from laura.identity.otp.codes import CodeHasher
+from laura.identity.otp.router import router as otp_router
 from laura.identity.router import router as identity_router
 from laura.ledger.router import router as ledger_router
 from laura.mobility.router import router as mobility_router
@@ -48,6 +50,7 @@ from laura.settings import Settings, get_settings
 ROUTERS: list[APIRouter] = [
     pix_router,  # first: the PSP's webhook is the busiest route, and each router matched before it costs CPU
     identity_router,
+    otp_router,
     audit_router,
     realtime_router,
     ops_router,
@@ -82,6 +85,7 @@ _PER_USER_LIMITED = re.compile(r"^/drivers/[^/]+/location$")
 
 TAGS = [
     {"name": "auth", "description": "Register, login, token refresh and logout (RS256 JWT)."},
+    {"name": "security", "description": "One-time codes: an authenticator app (TOTP) or a sent code."},
     {"name": "audit", "description": "The append-only, hash-chained audit trail (admin)."},
     {"name": "ops", "description": "Health, readiness and Prometheus metrics."},
     {"name": "realtime", "description": "WebSocket stream of the caller's domain events (`/ws`)."},
@@ -130,6 +134,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db = db
     app.state.cipher = cipher
     app.state.card_macs = CardMacs(master_key)
+    app.state.otp_hasher = CodeHasher(master_key)
     app.state.webhook_secret = webhook_secret(settings)
     app.state.signer = TokenSigner(
         keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds

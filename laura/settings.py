@@ -59,6 +59,14 @@ class Settings(BaseSettings):
     rate_limit_driver_location: str = "60/minute"
     """Per driver; location reports are exempt from the per-IP default (a driver reports every few seconds)."""
     rate_limit_login: str = "5/15minutes"
+    otp_issuer: str = "Laura"
+    otp_code_ttl_seconds: int = 300
+    """How long a code sent by `POST /api/security/otp/send` is valid."""
+    otp_send_interval_seconds: int = 30
+    """At most one sent code per user in this many seconds."""
+    otp_max_failures: int = 5
+    otp_lock_seconds: int = 900
+    """After `otp_max_failures` wrong codes in a row, codes are refused for this long (429)."""
     trusted_proxies: CsvList = ["127.0.0.1", "::1"]
     cors_origins: CsvList = []
     max_body_bytes: int = 1024 * 1024

@@ -21,7 +21,21 @@ from structlog.typing import EventDict
 REDACTED = "[redacted]"
 
 SECRET_KEYS = frozenset(
-    {"password", "token", "accesstoken", "refreshtoken", "authorization", "secret", "cvv", "cardnumber"}
+    {
+        "password",
+        "token",
+        "accesstoken",
+        "refreshtoken",
+        "authorization",
+        "secret",
+        "cvv",
+        "cardnumber",
+        "code",
+        "verificationcode",
+        "xverificationcode",
+        "otpauthuri",
+        "qrcodepng",
+    }
 )
 """Log keys whose whole value is a secret (compared lowercase, without underscores)."""
 
@@ -35,6 +49,11 @@ _PATTERNS = (
         rf"\1{REDACTED}",
     ),
     (re.compile(r"(?i)\b((?:bearer|basic)\s+)[\w.~+/=-]{8,}"), rf"\1{REDACTED}"),
+    # A one-time code header, as text (`X-Verification-Code: 123456`) or as ASGI's pair of bytes.
+    (
+        re.compile(r"(?i)(x-verification-code['\"]?\s*(?:[:=]|,\s*b?)\s*['\"]?)[^\s'\",;}\\]+"),
+        rf"\1{REDACTED}",
+    ),
     # Secret query values: `?token=`, `&access_token=`, `&password=`, `&client_secret=`, and the `?hmac=`
     # secret the PSP's webhook calls carry.
     (re.compile(r"(?i)([?&;](?:[\w.-]*(?:token|password|secret)|hmac)=)[^&\s'\"#\\]+"), rf"\1{REDACTED}"),
@@ -43,7 +62,9 @@ _PATTERNS = (
 )
 
 
-_MAY_HOLD_SECRET = re.compile(r"eyJ|/ws/|=|[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization|AUTHORIZATION")
+_MAY_HOLD_SECRET = re.compile(
+    r"eyJ|/ws/|=|[Bb]earer|BEARER|[Bb]asic|BASIC|[Aa]uthorization|AUTHORIZATION|[Vv]erification-[Cc]ode"
+)
 """One cheap scan first (literals: three times faster than `(?i:...)`): most strings of a log line (ids,
 routes, statuses) hold none of these."""
 

@@ -1,4 +1,5 @@
-"""`CurrentUser` and `require_role(...)`: the only way a route learns who is calling."""
+"""`CurrentUser` and `require_role(...)`: the only way a route learns who is calling; `VerifiedByCode`, the
+way a sensitive route asks the caller for a one-time code."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from laura.core.db import SessionDep
 from laura.core.errors import Forbidden
 from laura.core.observability import request_context
 from laura.identity.errors import InvalidToken
+from laura.identity.otp.deps import VerifierDep
+from laura.identity.otp.service import VerificationMethod
 from laura.identity.service import AuthPolicy, Caller, IdentityService, Principal, caller_from_token
 
 _bearer = HTTPBearer(auto_error=False, description="Access token from POST /auth/login")
@@ -100,3 +103,21 @@ def require_caller_role(*roles: str) -> Callable[..., Awaitable[Caller]]:
 
 AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 StaffUser = Annotated[Principal, Depends(require_role("staff"))]
+
+
+async def _verified_by_code(
+    user: CurrentUser,
+    checker: VerifierDep,
+    code: Annotated[
+        str | None,
+        Header(alias="X-Verification-Code", description="A TOTP of the user's authenticator, or a sent code"),
+    ] = None,
+) -> VerificationMethod:
+    return await checker.verify(user.id, code)
+
+
+VerifiedByCode = Annotated[VerificationMethod, Depends(_verified_by_code)]
+"""The caller passed a one-time code (`X-Verification-Code`), each code once: missing 401
+`VERIFICATION_REQUIRED`, wrong 401 `INVALID_VERIFICATION_CODE`, locked after too many wrong ones 429
+`VERIFICATION_LOCKED`. Its value says how (`totp` or `code`), for the route's audit row. The code is used
+(and a wrong one counted) in transactions of their own, whatever the route then does."""

@@ -1,6 +1,6 @@
 """Identity's refusals, each with the wire code the clients switch on."""
 
-from laura.core.errors import AppError, Conflict, Unauthorized, ValidationFailed
+from laura.core.errors import AppError, Conflict, RateLimited, Unauthorized, ValidationFailed
 
 
 class InvalidCredentials(Unauthorized):
@@ -45,3 +45,47 @@ class UserNotFound(AppError):
     status = 404
     code = "USR_001"
     message = "User not found"
+
+
+class VerificationRequired(Unauthorized):
+    error = "VERIFICATION_REQUIRED"
+    code = "OTP_001"
+    message = "This action needs a verification code in the X-Verification-Code header"
+
+
+class InvalidVerificationCode(Unauthorized):
+    """Wrong, expired or already used: the three are one answer, so a guess learns nothing."""
+
+    error = "INVALID_VERIFICATION_CODE"
+    code = "OTP_002"
+    message = "The verification code is wrong, expired or already used"
+
+
+class VerificationLocked(RateLimited):
+    error = "VERIFICATION_LOCKED"
+    code = "OTP_003"
+    message = "Too many wrong verification codes; try again later"
+
+
+class OtpAlreadyEnrolled(Conflict):
+    error = "OTP_ALREADY_ENROLLED"
+    code = "OTP_004"
+    message = "An authenticator is already confirmed for this account"
+
+
+class OtpNotPending(Conflict):
+    error = "OTP_NOT_PENDING"
+    code = "OTP_005"
+    message = "No authenticator is waiting for confirmation; enroll first"
+
+
+class OtpUseAuthenticator(Conflict):
+    error = "OTP_USE_AUTHENTICATOR"
+    code = "OTP_006"
+    message = "This account has an authenticator app: use its code instead of a sent one"
+
+
+class OtpSendTooSoon(RateLimited):
+    error = "OTP_SEND_TOO_SOON"
+    code = "OTP_007"
+    message = "A code was sent moments ago; wait before asking for another"

@@ -1,11 +1,12 @@
-"""Users, their login sessions (one per login, the refresh-token family) and the JWT signing keys."""
+"""Users, their login sessions (one per login, the refresh-token family), the JWT signing keys, and the
+one-time codes that confirm a sensitive action (an authenticator app's TOTP, or a code sent to the user)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -64,3 +65,39 @@ class SigningKeyRow(Base):
     public_pem: Mapped[str] = mapped_column(Text)
     created_at: Mapped[CreatedAt]
     retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class OtpAuthenticator(Base):
+    """A user's TOTP secret, sealed (`FieldCipher`, bound to the user); usable once confirmed. The last time
+    step accepted only grows, so each code is accepted once."""
+
+    __tablename__ = "otp_authenticators"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), primary_key=True)
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[CreatedAt]
+
+
+class OtpCode(Base):
+    """A code sent to a user without an authenticator; only its keyed hash is kept."""
+
+    __tablename__ = "otp_codes"
+
+    id: Mapped[UUIDPk]
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[CreatedAt]
+
+
+class OtpGuard(Base):
+    """Wrong codes in a row, and the lock they lead to."""
+
+    __tablename__ = "otp_guards"
+
+    user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

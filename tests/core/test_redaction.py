@@ -33,6 +33,12 @@ JWT = "eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjMifQ.c2lnbmF0dXJlLXBhc
         ("{'authorization': 'Basic Y2xpZW50OnNlY3JldA=='}", f"{{'authorization': '{REDACTED}'}}"),
         ("(b'authorization', b'Bearer opaque-token-value')", f"(b'authorization', b'Bearer {REDACTED}')"),
         (f"token rejected: {JWT}", f"token rejected: {REDACTED}"),
+        ("X-Verification-Code: 123456", f"X-Verification-Code: {REDACTED}"),
+        ("(b'x-verification-code', b'123456')", f"(b'x-verification-code', b'{REDACTED}')"),
+        (
+            "otpauth://totp/Laura:ana%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Laura",
+            f"otpauth://totp/Laura:ana%40example.com?secret={REDACTED}&issuer=Laura",
+        ),
     ],
 )
 def test_secrets_inside_text_are_masked(line: str, expected: str) -> None:
@@ -59,6 +65,7 @@ def test_the_processor_masks_secret_keys_at_any_depth_and_scans_every_other_stri
         "access_token": "opaque",
         "headers": {"x-forwarded-for": "10.0.0.1", "Authorization": "opaque", "note": [f"Bearer {JWT}"]},
         "status": 101,
+        "data": {"code": "123456", "otpauthUri": "otpauth://…", "qrCodePng": "iVBOR…"},
     }
     assert redact_event(None, "info", event) == {
         "event": f"handshake /ws/{REDACTED}",
@@ -66,6 +73,7 @@ def test_the_processor_masks_secret_keys_at_any_depth_and_scans_every_other_stri
         "access_token": REDACTED,
         "headers": {"x-forwarded-for": "10.0.0.1", "Authorization": REDACTED, "note": [f"Bearer {REDACTED}"]},
         "status": 101,
+        "data": {"code": REDACTED, "otpauthUri": REDACTED, "qrCodePng": REDACTED},
     }
 
 
