@@ -19,6 +19,7 @@ from sqlalchemy import text
 from laura import __version__
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
+from laura.bank.card_network.router import router as card_network_router
 from laura.bank.cards.crypto import CardMacs
 from laura.bank.deposits.router import router as deposits_router
 from laura.bank.pix_keys.router import router as pix_keys_router
@@ -59,6 +60,7 @@ ROUTERS: list[APIRouter] = [
     bills_router,
     pix_keys_router,
     deposits_router,
+    card_network_router,
     mobility_router,
     ledger_router,
 ]
@@ -70,6 +72,7 @@ TASK_MODULES: list[str] = [
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",
+    "laura.bank.card_network.tasks",
     "laura.bank.deposits.service",  # registers the "bank.deposit" paid hook, which reconciliation runs
 ]
 """Every mounted feature's task module (dotted path, imported on the first `defer` or worker start):
@@ -79,7 +82,16 @@ register_task_modules(TASK_MODULES)
 _SHUTDOWN_STEP_SECONDS = 10.0
 _log = structlog.get_logger("laura.app")
 
-_UNLIMITED_PATHS = ("/health", "/ready", "/metrics", "/docs", "/openapi.json", "/.well-known/", "/webhooks/")
+_UNLIMITED_PATHS = (
+    "/health",
+    "/ready",
+    "/metrics",
+    "/docs",
+    "/openapi.json",
+    "/.well-known/",
+    "/webhooks/",
+    "/api/card-network/",  # the network's processor calls from a few addresses, authenticated by its key
+)
 _PER_USER_LIMITED = re.compile(r"^/drivers/[^/]+/location$")
 """Routes with a per-user limit of their own instead of the per-IP default."""
 
@@ -97,6 +109,10 @@ TAGS = [
     },
     {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
     {"name": "deposits", "description": "Bank: top up the account with a Pix QR Code (dynamic charge)."},
+    {
+        "name": "card-network",
+        "description": "Bank: the card network's authorizations, captures, voids and refunds (X-Api-Key).",
+    },
     {"name": "pix-keys", "description": "Bank: the customer's Pix keys (CPF, phone, e-mail, random EVP)."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
     {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},

@@ -118,6 +118,12 @@ class Settings(BaseSettings):
     transfer_daily_limit: Decimal = Decimal("20000.00")
     pix_night_limit: Decimal = Decimal("1000.00")
 
+    card_network_api_keys: CsvList = []
+    """The processor keys the card network sends as `X-Api-Key` (comma-separated); none: every network route
+    answers 401."""
+    card_authorization_hold_days: int = 7
+    """An approved authorization not captured within this many days is released by the ledger's hold expiry."""
+
     mobility_timezone: str = "America/Sao_Paulo"
     mobility_search_radius_m: float = 5000.0
     mobility_location_max_age_seconds: float = 60.0
