@@ -25,6 +25,7 @@ import pytest
 
 from laura.bank.seed import fund_customer
 from laura.settings import Settings
+from tests.bank.card_network.support import make_card
 from tests.helpers import auth_headers, staff_headers
 from tests.pix.conftest import WEBHOOK_SECRET
 from tests.pix.sandbox.fixtures import CLIENT_ID, CLIENT_SECRET, PIX_KEY, sandbox_server, sandbox_url  # noqa: F401
@@ -33,6 +34,7 @@ ROOT = Path(__file__).resolve().parents[1]
 API = "http://127.0.0.1:8000"
 OPENING_BALANCE = Decimal("5000.00")
 RECIPIENT_PIX_KEY = "recipient@example.com"
+CARD_NETWORK_KEY = "docs-network-key"
 
 _BLOCK = re.compile(r"```bash\n(.*?)```", re.DOTALL)
 _ASSIGNMENT = re.compile(r"^([A-Z_][A-Z0-9_]*)=\$\((.*)\)$", re.DOTALL)
@@ -128,6 +130,12 @@ class _Given:
             return _bearer(await staff_headers(self.app, self.http, role="admin"))
         if name in ("PASSENGER", "DRIVER"):
             return _bearer((await auth_headers(self.http, user_type=name.lower()))[1])
+        if name == "CARD_NETWORK_KEY":
+            return CARD_NETWORK_KEY
+        if name in ("CARD_NUMBER", "CARD_EXPIRY", "CARD_CVV"):
+            card = await make_card(self.app, await self._customer_id(), cvv="123")
+            self.values.update(CARD_NUMBER=card.number, CARD_EXPIRY=card.expiry, CARD_CVV=card.cvv)
+            return self.values[name]
         if name == "RECIPIENT_ID":
             user, headers = await auth_headers(self.http)
             key = await self.http.post(
@@ -137,12 +145,17 @@ class _Given:
             return user["id"]
         raise AssertionError(f"the docs use ${name} before setting it")
 
+    async def _customer_id(self, token: str | None = None) -> str:
+        """The examples' customer (Maria), by her access token."""
+        headers = {"Authorization": f"Bearer {token or self.values['TOKEN']}"}
+        return (await self.http.get("/auth/me", headers=headers)).json()["id"]
+
     async def fund(self, token: str) -> None:
         """The customer of the examples starts with money, as if they had made a deposit."""
-        me = (await self.http.get("/auth/me", headers={"Authorization": f"Bearer {token}"})).json()
+        user_id = await self._customer_id(token)
         async with self.app.state.db.unit_of_work() as session:
             await fund_customer(
-                session, uuid.UUID(me["id"]), OPENING_BALANCE, reference=f"docs:{uuid.uuid4()}"
+                session, uuid.UUID(user_id), OPENING_BALANCE, reference=f"docs:{uuid.uuid4()}"
             )
 
 
@@ -276,6 +289,7 @@ def settings(settings: Settings, sandbox_url: str) -> Settings:
             "psp_client_secret": CLIENT_SECRET,
             "psp_pix_key": PIX_KEY,
             "psp_webhook_secret": WEBHOOK_SECRET,
+            "card_network_api_keys": [CARD_NETWORK_KEY],
             "ride_offer_ttl_seconds": 3600.0,
             "mobility_location_max_age_seconds": 3600.0,
             "mobility_location_max_delay_seconds": 3600.0,

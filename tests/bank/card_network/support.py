@@ -41,11 +41,12 @@ async def make_card(
     monthly_limit_cents: int = 20_000_00,
     limit_cents: int | None = None,
     expires_at: datetime | None = None,
+    cvv: str | None = None,
 ) -> IssuedCard:
     """A card of the customer's account, its number's and CVV's MACs from the app's own `card_macs` (the
     sealed columns hold placeholder bytes: the network never decrypts)."""
     user = uuid.UUID(str(user_id))
-    number, cvv = new_number("453211"), new_cvv()
+    number, cvv = new_number("453211"), cvv or new_cvv()
     expires_at = expires_at or datetime.now(UTC) + timedelta(days=3 * 365)
     expiry = expires_at.strftime("%m/%y")
     macs = app.state.card_macs
