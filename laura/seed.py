@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from laura.bank.card_network.seed import seed_card_purchases
 from laura.bank.seed import seed_bank
 from laura.core.db import Database
 from laura.identity.repository import IdentityRepository
@@ -72,6 +73,7 @@ async def seed_demo(settings: Settings) -> list[DemoUser]:
     finally:
         await db.dispose()
     await seed_bank(settings)
+    await seed_card_purchases(settings)
     await seed_mobility(settings)
     return DEMO_USERS
 

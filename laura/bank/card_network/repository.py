@@ -68,6 +68,19 @@ class CardNetworkRepository:
     async def flush(self) -> None:
         await self.session.flush()
 
+    async def demo_card(self, email: str) -> tuple[uuid.UUID, bytes, str] | None:
+        """The user's (id, number hash, expiry) of their oldest active physical card, for the demo seed."""
+        row = await self.session.execute(
+            text(
+                "SELECT c.user_id, c.number_hash, c.expiry_date FROM cards c JOIN users u ON u.id = c.user_id"
+                " WHERE u.email = :email AND c.type = 'PHYSICAL' AND c.status = 'ACTIVE'"
+                " ORDER BY c.created_at LIMIT 1"
+            ),
+            {"email": email},
+        )
+        found = row.first()
+        return None if found is None else (found[0], bytes(found[1]), str(found[2]))
+
     async def void_released(self, limit: int) -> list[uuid.UUID]:
         """Mark VOIDED up to `limit` AUTHORIZED rows whose hold is no longer pending (the ledger's expiry
         released it); the users they belong to, to drop their cached balances."""

@@ -17,15 +17,20 @@ class Merchant(RequestModel):
     country: str | None = Field(default=None, pattern=r"^[A-Z]{2}$")
 
 
-class AuthorizationRequest(RequestModel):
-    card_number: str = Field(repr=False)
-    """Digits, spaces allowed ("4532 1111 1111 4321"); never logged, never stored (only its keyed MAC)."""
+class Purchase(RequestModel):
+    """What the network asks about, the card aside."""
+
     expiry: str = Field(pattern=r"^(0[1-9]|1[0-2])/\d{2}$")
     cvv: str | None = Field(default=None, pattern=r"^\d{3,4}$", repr=False)
     amount: Amount
     currency: str = Field(pattern=r"^[A-Z]{3}$")
     merchant: Merchant
     idempotency_key: str = Field(min_length=1, max_length=255)
+
+
+class AuthorizationRequest(Purchase):
+    card_number: str = Field(repr=False)
+    """Digits, spaces allowed ("4532 1111 1111 4321"); never logged, never stored (only its keyed MAC)."""
 
     @field_validator("card_number")
     @classmethod

@@ -31,7 +31,12 @@ from laura.bank.card_network.errors import (
 from laura.bank.card_network.mcc import category_of
 from laura.bank.card_network.outcomes import AuthorizeOutcome
 from laura.bank.card_network.repository import CardNetworkRepository
-from laura.bank.card_network.schemas import AuthorizationOut, AuthorizationRequest, CardTransactionOut
+from laura.bank.card_network.schemas import (
+    AuthorizationOut,
+    AuthorizationRequest,
+    CardTransactionOut,
+    Purchase,
+)
 from laura.bank.cards.crypto import CardMacs
 from laura.bank.cards.models import CardTransaction, CardTransactionStatus
 from laura.bank.metrics import count_card_authorization
@@ -67,7 +72,7 @@ def period_starts(now: datetime) -> tuple[datetime, datetime]:
     return day.astimezone(UTC), day.replace(day=1).astimezone(UTC)
 
 
-def request_hash(data: AuthorizationRequest, number_hash: bytes, cvv_mac: bytes | None) -> bytes:
+def request_hash(data: Purchase, number_hash: bytes, cvv_mac: bytes | None) -> bytes:
     """The request's fingerprint for its idempotency key: over the number's and CVV's MACs, never over the
     number itself (a plain hash of a card number is found by trying the few billion numbers of a BIN)."""
     canonical = {
@@ -89,12 +94,26 @@ async def authorize(
     cache: BalanceCache,
     now: datetime | None = None,
 ) -> AuthorizationOut:
-    """Approve or decline, in one statement (`card_authorize`). `now` is the purchase's time (the demo seed
-    passes past ones); the ledger hold is dated by the database's clock."""
-    started = time.perf_counter()
-    now = now or utcnow()
+    """Approve or decline, in one statement (`card_authorize`), the card found by its number's MAC."""
     number_hash = network.macs.number_hash(data.card_number)
     cvv_mac = network.macs.cvv_mac(data.card_number, data.cvv) if data.cvv else None
+    return await decide(db, network, data, number_hash, cvv_mac, cache=cache, now=now)
+
+
+async def decide(
+    db: Database,
+    network: Network,
+    data: Purchase,
+    number_hash: bytes,
+    cvv_mac: bytes | None,
+    *,
+    cache: BalanceCache,
+    now: datetime | None = None,
+) -> AuthorizationOut:
+    """`authorize` for a card known by its MACs (the demo seed's cards: it never sees their numbers). `now`
+    is the purchase's time (the seed passes past ones); the ledger hold is dated by the database's clock."""
+    started = time.perf_counter()
+    now = now or utcnow()
     day_start, month_start = period_starts(now)
     args = {
         "id": uuid7(),
