@@ -6,7 +6,7 @@ tpcb-like on the same PostgreSQL, in one run; prints one JSON line.
 Recreates the scratch databases laura_bench_card_auth (migrated to head) and laura_bench_card_auth_pgb.
 Customers are opened and funded through the services (one per `--cards-per-customer` cards), and the
 cards COPYed in with their number's and CVV's MACs under the server's master key (LAURA_SECRET_KEY, set
-here). Then `clients` concurrent wrk connections post `POST /api/card-network/authorizations` (X-Api-Key,
+here), sealed under the first data key. Then `clients` concurrent wrk connections post `POST /api/card-network/authorizations` (X-Api-Key,
 the one statement `card_authorize`: the card's lock, the limits, the ledger hold, the row and its event)
 on random cards for `duration` seconds to a real uvicorn server in a subprocess (rate limits off, WARNING
 logs). Then pgbench calls `card_authorize` directly with random cards and the arguments the API would send
@@ -36,8 +36,10 @@ from sqlalchemy import text
 
 from laura.bank.accounts.service import open_checking_account
 from laura.bank.cards.crypto import CardMacs, new_cvv, new_number
+from laura.bank.cards.keys import open_keyring
 from laura.bank.seed import fund_customer
 from laura.core.db import Database, plain_url
+from laura.core.security import FieldCipher
 from laura.ledger import service as ledger
 
 APP_DB = "laura_bench_card_auth"
@@ -51,7 +53,8 @@ PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
 
 async def _cards(url: str, customers: int, per_customer: int) -> list[tuple[str, str]]:
     """Open and fund `customers` accounts and COPY `per_customer` active physical cards onto each (limits
-    far above the run's spend); returns each card's (number, cvv)."""
+    far above the run's spend), sealed under the first data key as issuing seals them; returns each card's
+    (number, cvv)."""
     macs = CardMacs(MASTER_KEY)
     users = [uuid.uuid4() for _ in range(customers)]
     db = Database(url)
@@ -67,21 +70,30 @@ async def _cards(url: str, customers: int, per_customer: int) -> list[tuple[str,
             for user_id in users:
                 await open_checking_account(session, user_id, "Bench")
                 await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
+        keyring = await open_keyring(db, FieldCipher(MASTER_KEY), macs)
+        async with db.unit_of_work() as session:
+            vault = await keyring.sealing(session)
     finally:
         await db.dispose()
     conn = await asyncpg.connect(url)
     try:
         accounts = dict(await conn.fetch("SELECT user_id, id FROM bank_accounts"))
-        await conn.execute("INSERT INTO card_keys (id, key_sealed) VALUES ('bench', '\\x00')")
         cards, records = [], []
         expires_at = datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
         for user_id in users:
             for _ in range(per_customer):
-                number, cvv = new_number("453211"), new_cvv()
+                card_id, number, cvv = uuid.uuid4(), new_number("453211"), new_cvv()
+                sealed = vault.seal(card_id, number, cvv)
                 cards.append((number, cvv))
                 records.append(
-                    (uuid.uuid4(), user_id, accounts[user_id], "PHYSICAL", "VISA", number[-4:])
-                    + (macs.number_hash(number), macs.cvv_mac(number, cvv), b"\x00", b"\x00", "bench")
+                    (card_id, user_id, accounts[user_id], "PHYSICAL", "VISA", sealed.last_four)
+                    + (
+                        sealed.number_hash,
+                        sealed.cvv_mac,
+                        sealed.number_sealed,
+                        sealed.cvv_sealed,
+                        sealed.key_id,
+                    )
                     + ("BENCH", "ACTIVE", EXPIRY, expires_at, 10**12, 10**13)
                 )
         columns = [

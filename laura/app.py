@@ -21,6 +21,8 @@ from laura.bank.accounts.router import router as accounts_router
 from laura.bank.bills.router import router as bills_router
 from laura.bank.card_network.router import router as card_network_router
 from laura.bank.cards.crypto import CardMacs
+from laura.bank.cards.issuer import open_issuer
+from laura.bank.cards.router import router as cards_router
 from laura.bank.deposits.router import router as deposits_router
 from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.transfers.router import router as transfers_router
@@ -58,6 +60,7 @@ ROUTERS: list[APIRouter] = [
     accounts_router,
     transfers_router,
     bills_router,
+    cards_router,
     pix_keys_router,
     deposits_router,
     card_network_router,
@@ -151,6 +154,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.cipher = cipher
     app.state.card_macs = CardMacs(master_key)
     app.state.otp_hasher = CodeHasher(master_key)
+    app.state.card_issuer = await open_issuer(db, settings, master=cipher, macs=app.state.card_macs)
     app.state.webhook_secret = webhook_secret(settings)
     app.state.signer = TokenSigner(
         keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds

@@ -11,6 +11,7 @@ from rich.console import Console
 from rich.table import Table
 
 from laura.bank.card_network.seed import seed_card_purchases
+from laura.bank.cards.issuer import open_issuer
 from laura.bank.seed import seed_bank
 from laura.core.db import Database
 from laura.identity.repository import IdentityRepository
@@ -54,6 +55,7 @@ async def seed_demo(settings: Settings) -> list[DemoUser]:
         login_limit=settings.rate_limit_login,
     )
     try:
+        await open_issuer(db, settings)  # a customer's registration issues their debit card
         for demo in DEMO_USERS:
             async with db.unit_of_work() as session:
                 if await IdentityRepository(session).user_by_email(normalize_email(demo.email)):

@@ -118,6 +118,16 @@ class Settings(BaseSettings):
     transfer_daily_limit: Decimal = Decimal("20000.00")
     pix_night_limit: Decimal = Decimal("1000.00")
 
+    card_bins: dict[str, str] = {"VISA": "453211", "MASTERCARD": "535110", "ELO": "636368"}
+    """Each brand's BIN (the first digits of its card numbers), as JSON in `LAURA_CARD_BINS`."""
+    card_brand: Literal["VISA", "MASTERCARD", "ELO"] = "VISA"
+    """The brand of every card issued from now on (a card keeps the brand it was issued with)."""
+    card_daily_limit: Decimal = Decimal("5000.00")
+    card_monthly_limit: Decimal = Decimal("50000.00")
+    card_max_virtual: int = 5
+    """Virtual cards a customer may hold at once (ACTIVE or BLOCKED; cancelled, lost and stolen ones do not count)."""
+    card_validity_years: int = 5
+
     card_network_api_keys: CsvList = []
     """The processor keys the card network sends as `X-Api-Key` (comma-separated); none: every network route
     answers 401."""
@@ -151,6 +161,21 @@ class Settings(BaseSettings):
                 " (a random secret is then created in the data dir) or set one of your own"
             )
         return secret
+
+    @field_validator("card_bins")
+    @classmethod
+    def _bins_are_prefixes(cls, bins: dict[str, str]) -> dict[str, str]:
+        for brand, prefix in bins.items():
+            if not (prefix.isdigit() and 6 <= len(prefix) <= 8):
+                raise ValueError(f"LAURA_CARD_BINS: the BIN of {brand} must be 6 to 8 digits")
+        return bins
+
+    @field_validator("card_brand")
+    @classmethod
+    def _brand_has_a_bin(cls, brand: str, info: ValidationInfo) -> str:
+        if brand not in info.data.get("card_bins", {}):
+            raise ValueError(f"LAURA_CARD_BRAND={brand} has no BIN in LAURA_CARD_BINS")
+        return brand
 
     @field_validator("pix_webhook_confirm")
     @classmethod

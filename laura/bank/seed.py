@@ -1,5 +1,5 @@
-"""Demo bank data: opening balances for the demo customers from the bank's capital, and a few registered
-boletos to pay (idempotent)."""
+"""Demo bank data: opening balances for the demo customers from the bank's capital, a few registered
+boletos to pay, and a debit card for any account opened before cards existed (idempotent)."""
 
 from __future__ import annotations
 
@@ -15,6 +15,9 @@ from laura.bank.accounts.repository import AccountRepository
 from laura.bank.bills import service as bills
 from laura.bank.bills.barcode import build_bank_line, parse_bill
 from laura.bank.bills.models import RegisteredBill
+from laura.bank.cards import hooks as _card_hooks  # noqa: F401 - demo customers registered by seed_demo get cards
+from laura.bank.cards import service as cards
+from laura.bank.cards.issuer import open_issuer
 from laura.core.db import Database
 from laura.core.models import uuid7
 from laura.core.money import to_cents
@@ -75,10 +78,13 @@ async def fund_customer(
 
 
 async def seed_bank(settings: Settings) -> None:
-    """Fund the demo customers once; running it again changes nothing (ledger references are unique)."""
+    """Cards for accounts that have none, and the demo customers funded once; running it again changes nothing
+    (ledger references are unique, and an account that has had a physical card gets no other)."""
     db = Database(settings.required_database_url)
     try:
+        issuer = await open_issuer(db, settings)
         async with db.unit_of_work() as session:
+            await cards.issue_missing_cards(session, issuer)
             repo = AccountRepository(session)
             for email, amount in DEMO_FUNDING.items():
                 user_id = await repo.user_id_by_email(email)

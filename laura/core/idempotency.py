@@ -165,11 +165,15 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
-def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def idempotent(
+    *, required: bool = False, stored: Callable[[Any], Any] | None = None
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Decorate a route (under `@router.post`) to honour `Idempotency-Key` as the wire contract says.
 
     The claim is taken after every dependency has run (so the owner is the authenticated user), and the
-    answer is written with the route's own session before it commits.
+    answer is written with the route's own session before it commits. `stored` makes the kept answer from
+    the serialized one, for an answer that must not be stored as it was sent (a new card's number and CVV):
+    a replay then answers what `stored` kept.
     """
 
     def decorate(endpoint: Callable[..., Any]) -> Callable[..., Any]:
@@ -216,8 +220,11 @@ def idempotent(*, required: bool = False) -> Callable[[Callable[..., Any]], Call
                         claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
                 raise
             route = _idem_request.scope.get("route")
+            answer = serialize_answer(result)
             claim.complete(
-                _idem_session, getattr(route, "status_code", None) or 200, serialize_answer(result)
+                _idem_session,
+                getattr(route, "status_code", None) or 200,
+                stored(answer) if stored is not None else answer,
             )
             return result
 

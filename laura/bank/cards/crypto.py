@@ -84,6 +84,9 @@ class CardVault:
         self._keys = {key_id: AESGCM(key) for key_id, key in data_keys.items()}
         self.active_key_id = active_key_id
 
+    def knows(self, key_id: str) -> bool:
+        return key_id in self._keys
+
     def seal(self, card_id: uuid.UUID, number: str, cvv: str, key_id: str | None = None) -> SealedCard:
         key_id = key_id or self.active_key_id
         return SealedCard(

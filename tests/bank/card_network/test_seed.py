@@ -4,9 +4,15 @@ captured, every category of the catalogue, and a rerun that changes nothing."""
 from __future__ import annotations
 
 from laura.bank.card_network.seed import seed_card_purchases
+from laura.core.db import execute
 from tests.bank.card_network.support import make_card, verify_clean
 from tests.helpers import auth_headers
 from tests.sql_support import rows, scalar
+
+
+async def execute_sql(app, sql: str, *args) -> None:
+    async with app.state.db.unit_of_work() as session:
+        await execute(session, sql, *args)
 
 
 async def test_a_month_of_purchases_once(app, client, settings) -> None:
@@ -38,6 +44,7 @@ async def test_a_month_of_purchases_once(app, client, settings) -> None:
 
 
 async def test_customers_without_a_card_are_skipped(app, client, settings) -> None:
-    await auth_headers(client, email="bruno@laura.dev")
+    bruno, _ = await auth_headers(client, email="bruno@laura.dev")
+    await execute_sql(app, "DELETE FROM cards WHERE user_id = $1", bruno["id"])  # registration issued one
 
     assert await seed_card_purchases(settings) == 0
