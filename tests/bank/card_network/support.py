@@ -43,37 +43,38 @@ async def make_card(
     expires_at: datetime | None = None,
     cvv: str | None = None,
 ) -> IssuedCard:
-    """A card of the customer's account, its number's and CVV's MACs from the app's own `card_macs` (the
-    sealed columns hold placeholder bytes: the network never decrypts)."""
+    """A card of the customer's account with the status, limits and expiry given, sealed under the app's
+    newest data key as the issuing side leaves its cards (the network reads only the MACs)."""
     user = uuid.UUID(str(user_id))
     number, cvv = new_number("453211"), cvv or new_cvv()
     expires_at = expires_at or datetime.now(UTC) + timedelta(days=3 * 365)
     expiry = expires_at.strftime("%m/%y")
-    macs = app.state.card_macs
     card_id = uuid.uuid4()
     async with app.state.db.unit_of_work() as session:
-        await execute(
-            session, "INSERT INTO card_keys (id, key_sealed) VALUES ('test', '\\x00') ON CONFLICT DO NOTHING"
-        )
+        vault = await app.state.card_issuer.keyring.sealing(session)
+        sealed = vault.seal(card_id, number, cvv)
         await execute(
             session,
             "INSERT INTO cards (id, user_id, account_id, type, brand, last_four, number_hash, cvv_mac,"
             " number_sealed, cvv_sealed, key_id, holder_name, status, expiry_date, expires_at,"
             " daily_limit_cents, monthly_limit_cents, limit_cents)"
-            " SELECT $1, $2, a.id, $3, 'VISA', $4, $5, $6, '\\x00', '\\x00', 'test', 'TEST USER', $7, $8, $9,"
+            " SELECT $1, $2, a.id, $3, 'VISA', $4, $5, $6, $13, $14, $15, 'TEST USER', $7, $8, $9,"
             " $10, $11, $12 FROM bank_accounts a WHERE a.user_id = $2",
             card_id,
             user,
             type,
-            number[-4:],
-            macs.number_hash(number),
-            macs.cvv_mac(number, cvv),
+            sealed.last_four,
+            sealed.number_hash,
+            sealed.cvv_mac,
             status,
             expiry,
             expires_at,
             daily_limit_cents,
             monthly_limit_cents,
             limit_cents,
+            sealed.number_sealed,
+            sealed.cvv_sealed,
+            sealed.key_id,
         )
     return IssuedCard(card_id, user, number, cvv, expiry)
 

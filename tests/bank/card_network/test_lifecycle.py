@@ -62,7 +62,9 @@ async def test_authorize_capture_refund_keeps_the_ledger_and_the_balances_right(
 
     more = await change(client, auth, "refund", {"amount": 0.01})
     assert more.status_code == 409 and more.json()["error"] == "INVALID_AUTHORIZATION_STATE"
-    events = await rows(app.state.db, "SELECT type FROM outbox WHERE type LIKE 'card.%' ORDER BY id")
+    events = await rows(
+        app.state.db, "SELECT type FROM outbox WHERE type LIKE 'card.%' AND type <> 'card.issued' ORDER BY id"
+    )
     assert [e[0] for e in events] == ["card.authorized", "card.captured", "card.refunded", "card.refunded"]
     postings = await rows(
         app.state.db,

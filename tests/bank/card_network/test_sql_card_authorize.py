@@ -50,7 +50,7 @@ async def _written(app) -> tuple:
     db = app.state.db
     return (
         await scalar(db, "SELECT count(*) FROM card_transactions"),
-        await scalar(db, "SELECT count(*) FROM outbox WHERE type LIKE 'card.%'"),
+        await scalar(db, "SELECT count(*) FROM outbox WHERE type LIKE 'card.%' AND type <> 'card.issued'"),
         await scalar(db, "SELECT count(*) FROM ledger_holds"),
     )
 

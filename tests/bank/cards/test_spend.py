@@ -1,5 +1,6 @@
 """`spentToday` and `spentMonth` come from the card's authorizations since Brasília's midnight and the first
-of the month: held ones in full, captured ones less refunds, declined and voided ones not at all."""
+of the month: held ones in full while their ledger hold is pending, captured ones less refunds, declined,
+voided and released ones not at all."""
 
 from __future__ import annotations
 
@@ -8,22 +9,34 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import text
 
+from laura.bank.accounts.service import ledger_code
 from laura.bank.cards.service import spend_windows
 from laura.core.models import utcnow
+from laura.ledger import service as ledger
 from tests.bank.cards.support import cards, physical, virtual
-from tests.helpers import auth_headers
+from tests.bank.support import funded_customer
 
 _TICK = timedelta(microseconds=1)
 
 
-async def _spend(app, card_id, user_id, at: datetime, status, amount, captured=0, refunded=0) -> None:
+async def _spend(
+    app, card_id, user_id, at: datetime, status, amount, captured=0, refunded=0, released=False
+) -> None:
+    """A card_transactions row as the network leaves it; an AUTHORIZED one with its ledger hold (released,
+    as the hold's expiry would, when `released`)."""
     async with app.state.db.unit_of_work() as session:
+        hold = None
+        if status == "AUTHORIZED":
+            lines = [ledger.Line.debit(ledger_code(user_id), amount), ledger.Line.credit("2200", amount)]
+            hold = (await ledger.hold(session, lines, reference=str(uuid.uuid4()), reason="CARD_PURCHASE")).id
+            if released:
+                await ledger.void_hold(session, hold)
         await session.execute(
             text(
                 "INSERT INTO card_transactions (id, card_id, user_id, amount_cents, captured_cents, refunded_cents,"
-                " merchant, mcc, category, status, decline_code, idempotency_key, request_hash, created_at)"
+                " merchant, mcc, category, status, decline_code, hold_id, idempotency_key, request_hash, created_at)"
                 " VALUES (:id, :card, :user, :amount, :captured, :refunded, 'Mercado', '5411', 'FOOD', :status,"
-                " :decline, :key, '\\x00', :at)"
+                " :decline, :hold, :key, '\\x00', :at)"
             ),
             {
                 "id": uuid.uuid4(),
@@ -34,6 +47,7 @@ async def _spend(app, card_id, user_id, at: datetime, status, amount, captured=0
                 "refunded": refunded,
                 "status": status,
                 "decline": "INSUFFICIENT_BALANCE" if status == "DECLINED" else None,
+                "hold": hold,
                 "key": str(uuid.uuid4()),
                 "at": at,
             },
@@ -41,7 +55,7 @@ async def _spend(app, card_id, user_id, at: datetime, status, amount, captured=0
 
 
 async def test_spent_today_and_this_month_count_approved_authorizations_in_brasilia_time(app, client):
-    user, headers = await auth_headers(client)
+    user, headers = await funded_customer(app, client, "1000.00")
     card = await physical(client, headers)
     other = (await virtual(client, headers)).json()
     day, month = spend_windows(utcnow())
@@ -51,6 +65,7 @@ async def test_spent_today_and_this_month_count_approved_authorizations_in_brasi
     await spend(day, "REFUNDED", 3000, captured=3000, refunded=3000)  # 0
     await spend(day, "DECLINED", 99900)
     await spend(day, "VOIDED", 7700)
+    await spend(day, "AUTHORIZED", 6600, released=True)  # its hold expired: nothing held any more
     await spend(day - _TICK, "AUTHORIZED", 3000)  # yesterday: this month unless today is the 1st
     await spend(month - _TICK, "AUTHORIZED", 4000)  # last month
     await _spend(app, other["id"], user["id"], day, "AUTHORIZED", 1234)  # the virtual card's own
