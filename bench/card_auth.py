@@ -5,11 +5,11 @@ tpcb-like on the same PostgreSQL, in one run; prints one JSON line.
 
 Recreates the scratch databases laura_bench_card_auth (migrated to head) and laura_bench_card_auth_pgb.
 Customers are opened and funded through the services (one per `--cards-per-customer` cards), and the
-cards COPYed in with their number's and CVV's MACs under the server's master key (LAURA_SECRET_KEY, set
-here), sealed under the first data key. Then `clients` concurrent wrk connections post `POST /api/card-network/authorizations` (X-Api-Key,
-the one statement `card_authorize`: the card's lock, the limits, the ledger hold, the row and its event)
-on random cards for `duration` seconds to a real uvicorn server in a subprocess (rate limits off, WARNING
-logs). Then pgbench calls `card_authorize` directly with random cards and the arguments the API would send
+cards COPYed in sealed under the first data key, with their number's and CVV's MACs under the server's
+master key (LAURA_SECRET_KEY, set here). Then `clients` concurrent wrk connections post
+`POST /api/card-network/authorizations` (X-Api-Key, the one statement `card_authorize`: the card's lock,
+the limits, the ledger hold, the row and its event) on random cards for `duration` seconds to a real
+uvicorn server in a subprocess (rate limits off, WARNING logs). Then pgbench calls `card_authorize` directly with random cards and the arguments the API would send
 (`db_tps`: the database's share of an authorization alone, the HTTP figure's ceiling on this machine), and
 last `pgbench -b tpcb-like` on its own database. `ledger verify` checks the books at the end. Goals: HTTP
 at least 0.6 of the database-only figure, which is at least 0.3 of tpcb-like.
