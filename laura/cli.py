@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import getpass
+from enum import StrEnum
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import MofNCompleteColumn, Progress
 
+from laura.bank.cards.keys import RotationMode
 from laura.core.cli_support import DataDir, resolve_settings
 from laura.ledger.cli import ledger_app
 from laura.pix.cli import pix_app
@@ -18,7 +21,7 @@ from laura.settings import get_settings
 app = typer.Typer(help="Laura: digital bank and ride-hailing backend.", no_args_is_help=True)
 users_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
-keys_app = typer.Typer(help="JWT signing keys.", no_args_is_help=True)
+keys_app = typer.Typer(help="JWT signing keys and the cards' data keys.", no_args_is_help=True)
 migrate_app = typer.Typer(
     help="Apply database migrations up to head; `new-sql` writes one for changed SQL files."
 )
@@ -253,22 +256,65 @@ def psp_sandbox(
     )
 
 
+class KeyKind(StrEnum):
+    SIGNING = "signing"
+    CARDS = "cards"
+    ALL = "all"
+
+
 @keys_app.command("rotate")
-def keys_rotate(data_dir: DataDir = None) -> None:
-    """Add a new JWT signing key; instances sign with it after a restart, older tokens keep verifying."""
+def keys_rotate(
+    what: Annotated[
+        KeyKind, typer.Option(help="The JWT signing key, the cards' data key, or both.")
+    ] = KeyKind.ALL,
+    mode: Annotated[
+        RotationMode,
+        typer.Option(
+            help="Cards: auto finishes an interrupted rotation before starting one; new always starts one;"
+            " finish only seals again the cards still under older keys."
+        ),
+    ] = RotationMode.AUTO,
+    batch: Annotated[int, typer.Option(min=1, help="Cards sealed again per transaction.")] = 500,
+    data_dir: DataDir = None,
+) -> None:
+    """Add a new JWT signing key (instances sign with it after a restart, older tokens keep verifying) and/or
+    a new card data key, sealing every card again under it, in batches, resumable."""
+    from laura.bank.cards.crypto import CardMacs
+    from laura.bank.cards.keys import Rotation, open_keyring, rotate
     from laura.core.db import Database
     from laura.core.security import FieldCipher, load_or_create_secret
     from laura.identity.keys import rotate_signing_key
 
     settings = resolve_settings(data_dir)
-    cipher = FieldCipher(load_or_create_secret(settings.secret_key, settings.secret_key_path))
+    master_key = load_or_create_secret(settings.secret_key, settings.secret_key_path)
+    cipher = FieldCipher(master_key)
 
-    async def run() -> str:
+    async def signing(db: Database) -> str:
+        async with db.unit_of_work() as session:
+            return await rotate_signing_key(session, cipher)
+
+    async def cards(db: Database) -> Rotation:
+        keyring = await open_keyring(db, cipher, CardMacs(master_key))
+        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as progress:
+            task = progress.add_task("cards sealed again", total=None)
+            return await rotate(
+                db,
+                keyring,
+                mode=mode,
+                batch=batch,
+                progress=lambda done, total: progress.update(task, completed=done, total=total),
+            )
+
+    async def run() -> None:
         db = Database(settings.required_database_url)
         try:
-            async with db.unit_of_work() as session:
-                return await rotate_signing_key(session, cipher)
+            if what in (KeyKind.SIGNING, KeyKind.ALL):
+                console.print(f"[green]new signing key {await signing(db)}[/green]")
+            if what in (KeyKind.CARDS, KeyKind.ALL):
+                done = await cards(db)
+                made = "new card data key" if done.created else "card data key"
+                console.print(f"[green]{made} {done.key_id}: {done.resealed} cards sealed again[/green]")
         finally:
             await db.dispose()
 
-    console.print(f"[green]new signing key {asyncio.run(run())}[/green]")
+    asyncio.run(run())

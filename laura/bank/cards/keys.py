@@ -134,6 +134,8 @@ async def _reseal(
 ) -> tuple[int, int]:
     """Seal cards again under `target`, a batch per transaction, until none is left under another key."""
     done = batches = 0
+    if progress is not None:
+        progress(0, total)
     while max_batches is None or batches < max_batches:
         async with db.unit_of_work() as session:
             repo = CardRepository(session)

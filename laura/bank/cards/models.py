@@ -10,8 +10,10 @@ from sqlalchemy import BigInteger, DateTime, ForeignKey, LargeBinary, String, Te
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from laura.bank.accounts import models as _accounts  # noqa: F401 - bank_accounts, which cards reference
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk, utcnow
+from laura.identity import models as _identity  # noqa: F401 - users, which cards reference
 
 
 class CardType(StrEnum):

@@ -5,17 +5,18 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 
 from laura.bank.cards import (
     hooks,  # noqa: F401 - registers the debit-card hook at app start
     service,
 )
-from laura.bank.cards.deps import IssuerDep
+from laura.bank.cards.deps import IssuerDep, OwnedCard
 from laura.bank.cards.schemas import (
     BlockOut,
     BlockRequest,
     CancelOut,
+    CardDetails,
     CardList,
     VirtualCardOut,
     VirtualCardRequest,
@@ -23,7 +24,8 @@ from laura.bank.cards.schemas import (
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
 from laura.core.models import utcnow
-from laura.identity.deps import CurrentUser
+from laura.core.statement import DatabaseDep
+from laura.identity.deps import CurrentUser, VerifiedByCode
 
 router = APIRouter(prefix="/api/cards", tags=["cards"])
 
@@ -89,3 +91,20 @@ async def block(
 async def cancel(card_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> CancelOut:
     """Cancel a virtual card for good; it stays listed as CANCELLED."""
     return await service.cancel_virtual(session, user.id, card_id)
+
+
+@router.get(
+    "/{card_id}/details",
+    response_model=CardDetails,
+    responses={
+        **_NOT_FOUND,
+        401: {"description": "VERIFICATION_REQUIRED (no X-Verification-Code), INVALID_VERIFICATION_CODE"},
+        429: {"description": "Too many wrong codes: details are locked for a while (Retry-After)"},
+    },
+)
+async def details(
+    card: OwnedCard, _: VerifiedByCode, db: DatabaseDep, issuer: IssuerDep, response: Response
+) -> CardDetails:
+    """The card's full number and CVV, with a one-time code (`X-Verification-Code`); audited, never cached."""
+    response.headers["Cache-Control"] = "no-store"
+    return await service.reveal(db, issuer.keyring, card)

@@ -43,6 +43,7 @@ from laura.bank.cards.schemas import (
 )
 from laura.bank.cards.states import FINAL, can_move
 from laura.bank.transfers.calendar import BRASILIA
+from laura.core.db import Database
 from laura.core.events import publish
 from laura.core.models import utcnow, uuid7
 from laura.core.money import to_cents
@@ -277,19 +278,21 @@ async def cancel_virtual(session: AsyncSession, user_id: uuid.UUID, card_id: uui
     return CancelOut(id=card.id, status=card.status, cancelled_at=card.blocked_at)
 
 
-async def reveal(session: AsyncSession, keyring: CardKeyring, card: Card) -> CardDetails:
-    """The card's number and CVV for its holder (the route has checked the verification code); audited
-    with who, which card and the request's IP, never with the number."""
-    vault = await keyring.opening(session, card.key_id)
-    number, cvv = vault.open(card.id, card.key_id, card.number_sealed, card.cvv_sealed)
-    audit.record(
-        session,
-        action="CARD_DETAILS_REVEALED",
-        resource_type="card",
-        resource_id=str(card.id),
-        new={"lastFourDigits": card.last_four},
-        actor_id=card.user_id,
-    )
+async def reveal(db: Database, keyring: CardKeyring, card: Card) -> CardDetails:
+    """The card's number and CVV for its holder (the route has checked the verification code), with the
+    audit row of who saw which card from which IP (never the number). A GET's session only reads, so the
+    reveal and its audit row are a unit of work of their own: no number is shown without its row."""
+    async with db.unit_of_work() as session:
+        vault = await keyring.opening(session, card.key_id)
+        number, cvv = vault.open(card.id, card.key_id, card.number_sealed, card.cvv_sealed)
+        audit.record(
+            session,
+            action="CARD_DETAILS_REVEALED",
+            resource_type="card",
+            resource_id=str(card.id),
+            new={"lastFourDigits": card.last_four},
+            actor_id=card.user_id,
+        )
     return CardDetails(
         id=card.id,
         number=grouped(number),
