@@ -78,11 +78,15 @@ async def _cards(url: str, customers: int, per_customer: int) -> list[tuple[str,
     conn = await asyncpg.connect(url)
     try:
         accounts = dict(await conn.fetch("SELECT user_id, id FROM bank_accounts"))
-        cards, records = [], []
+        cards, records, numbers = [], [], set()
         expires_at = datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
         for user_id in users:
             for _ in range(per_customer):
-                card_id, number, cvv = uuid.uuid4(), new_number("453211"), new_cvv()
+                number = new_number("453211")
+                while number in numbers:  # 9 random digits: among 10,000 a repeat is ~5% likely
+                    number = new_number("453211")
+                numbers.add(number)
+                card_id, cvv = uuid.uuid4(), new_cvv()
                 sealed = vault.seal(card_id, number, cvv)
                 cards.append((number, cvv))
                 records.append(
