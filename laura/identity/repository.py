@@ -10,7 +10,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import fetchrow
+from laura.core.reader import read_one
 from laura.identity.models import AuthSession, RefreshToken, SigningKeyRow, User
+from laura.identity.schemas import UserOut
+
+_USER_OUT = f"SELECT {', '.join(UserOut.model_fields)} FROM users WHERE id = $1"
 
 
 class IdentityRepository:
@@ -22,6 +26,10 @@ class IdentityRepository:
 
     async def user_by_id(self, user_id: uuid.UUID) -> User | None:
         return await self.session.get(User, user_id)
+
+    async def user_out(self, user_id: uuid.UUID) -> UserOut | None:
+        """The user as the API shows them, read through the driver (`core.reader`)."""
+        return await read_one(self.session, UserOut, _USER_OUT, user_id)
 
     async def email_taken(self, email: str) -> bool:
         return await self.session.scalar(select(User.id).where(User.email == email)) is not None

@@ -54,7 +54,7 @@ async def logout(user: CurrentUser, service: IdentityServiceDep) -> None:
 
 @router.get("/auth/me", response_model=UserOut, responses=_responses(InvalidToken))
 async def me(user: CurrentUser, service: IdentityServiceDep) -> UserOut:
-    return UserOut.model_validate(await service.repo.user_by_id(user.id))
+    return await service.profile(user.id)
 
 
 @router.get("/.well-known/jwks.json", tags=["auth"])

@@ -28,7 +28,7 @@ from laura.identity.errors import (
 )
 from laura.identity.models import AuthSession, RefreshToken, User
 from laura.identity.repository import IdentityRepository
-from laura.identity.schemas import LoginRequest, RegisterRequest, TokenPair
+from laura.identity.schemas import LoginRequest, RegisterRequest, TokenPair, UserOut
 
 RegistrationHook = Callable[[AsyncSession, User], Awaitable[None]]
 _registration_hooks: list[RegistrationHook] = []
@@ -247,6 +247,13 @@ class IdentityService:
         return Principal(
             id=row["id"], role=row["role"], email=row["email"], name=row["name"], session_id=session_id
         )
+
+    async def profile(self, user_id: uuid.UUID) -> UserOut:
+        """The authenticated user's own record (`GET /auth/me`)."""
+        found = await self.repo.user_out(user_id)
+        if found is None:  # authenticate found them active a statement ago; gone since is a dead token
+            raise InvalidToken()
+        return found
 
     async def _issue(self, user_id: uuid.UUID, role: str, session_id: uuid.UUID) -> TokenPair:
         refresh = new_opaque_token()

@@ -95,6 +95,19 @@ def _account(row: LedgerAccount, totals: Balances | None = None) -> Account:
     )
 
 
+_TOTALS = ("debits_pending", "debits_posted", "credits_pending", "credits_posted")
+_ACCOUNT_COLUMNS = (
+    "a.id, a.code, a.name, a.type, a.owner_id, a.currency, a.debits_must_not_exceed_credits,"
+    " a.credits_must_not_exceed_debits, a.hot, a.created_at, " + ", ".join(f"b.{name}" for name in _TOTALS)
+)
+_ACCOUNT = (
+    f"SELECT {_ACCOUNT_COLUMNS} FROM ledger_accounts a"
+    " JOIN ledger_account_balances b ON b.account_id = a.id WHERE a.{column} = $1"
+)
+_ACCOUNT_BY_ID = _ACCOUNT.format(column="id")
+_ACCOUNT_BY_CODE = _ACCOUNT.format(column="code")
+
+
 def _account_filter(ref: str | uuid.UUID) -> ColumnElement[bool]:
     return LedgerAccount.id == ref if isinstance(ref, uuid.UUID) else LedgerAccount.code == ref
 
@@ -228,16 +241,14 @@ class LedgerRepository:
         return created is not None
 
     async def account(self, ref: str | uuid.UUID) -> Account | None:
-        row = (
-            await self.session.execute(
-                select(LedgerAccount, balances)
-                .join(balances, balances.c.account_id == LedgerAccount.id)
-                .where(_account_filter(ref))
-            )
-        ).first()
+        """The account by id or code with its totals, read through the driver (`core.reader`)."""
+        sql = _ACCOUNT_BY_ID if isinstance(ref, uuid.UUID) else _ACCOUNT_BY_CODE
+        row = await fetchrow(self.session, sql, ref)
         if row is None:
             return None
-        return _account(row[0], _totals(row))
+        fields = dict(row)
+        totals = Balances(**{name: fields.pop(name) for name in _TOTALS})
+        return Account(**{**fields, "type": AccountType(fields["type"])}, totals=totals)
 
     async def accounts(self, *, offset: int, limit: int) -> tuple[list[Account], int]:
         total = await self.session.scalar(select(func.count()).select_from(LedgerAccount))

@@ -79,7 +79,7 @@ async def find_account(session: AsyncSession, user_id: uuid.UUID) -> BankAccount
 
 async def account_summary(session: AsyncSession, user_id: uuid.UUID, cache: BalanceCache) -> AccountOut:
     """Balance, available (balance minus holds) and blocked (the holds), read through the cache."""
-    account = await AccountRepository(session).by_user(user_id)
+    account = await AccountRepository(session).head_of_user(user_id)
     if account is None:
         raise AccountNotFound()
     cents = await cache.get(user_id)

@@ -46,6 +46,13 @@ class Passenger(Base):
     created_at: Mapped[CreatedAt]
 
 
+def driver_status(online: bool, current_ride_id: uuid.UUID | None) -> str:
+    """The spec's driver status (`available`, `on_trip`, `offline`) from the two columns that decide it."""
+    if current_ride_id is not None:
+        return "on_trip"
+    return "available" if online else "offline"
+
+
 class Driver(Base):
     """A `driver` user's profile: documents, Pix key for payouts, approval and whether they drive now."""
 
@@ -74,9 +81,7 @@ class Driver(Base):
     @property
     def status(self) -> str:
         """The spec's driver status, derived so it can never disagree with `online` and the current ride."""
-        if self.current_ride_id is not None:
-            return "on_trip"
-        return "available" if self.online else "offline"
+        return driver_status(self.online, self.current_ride_id)
 
 
 class Vehicle(Base):

@@ -7,10 +7,29 @@ import uuid
 from sqlalchemy import ColumnElement, Numeric, cast, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
+from laura.core.db import fetchrow
+from laura.core.reader import fields_of
+from laura.mobility.people.models import (
+    ApprovalStatus,
+    Driver,
+    Passenger,
+    Vehicle,
+    VehicleStatus,
+    driver_status,
+)
+from laura.mobility.people.schemas import DriverOut, VehicleOut
 
 _ACTIVE_VEHICLE = (Vehicle.driver_id == Driver.id) & (Vehicle.status == VehicleStatus.ACTIVE)
 """The join of a driver to the vehicle they drive."""
+
+_DRIVER_OUT = (
+    "SELECT "
+    + ", ".join(f"d.{name}" for name in DriverOut.model_fields if name not in ("status", "vehicle"))
+    + ", "
+    + ", ".join(f"v.{name} AS vehicle__{name}" for name in VehicleOut.model_fields)
+    + " FROM drivers d LEFT JOIN vehicles v ON v.driver_id = d.id AND v.status = $2 WHERE d.user_id = $1"
+)
+"""A driver's profile with its active vehicle, the columns `DriverOut` shows (`status` is derived)."""
 
 
 class PeopleRepository:
@@ -37,8 +56,13 @@ class PeopleRepository:
     async def driver_with_vehicle(self, driver_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
         return await self._driver_with_vehicle(Driver.id == driver_id)
 
-    async def driver_with_vehicle_of_user(self, user_id: uuid.UUID) -> tuple[Driver, Vehicle | None] | None:
-        return await self._driver_with_vehicle(Driver.user_id == user_id)
+    async def driver_out_of_user(self, user_id: uuid.UUID) -> DriverOut | None:
+        """The user's driver profile as the API shows it, read through the driver (`core.reader`)."""
+        row = await fetchrow(self.session, _DRIVER_OUT, user_id, VehicleStatus.ACTIVE.value)
+        if row is None:
+            return None
+        status = driver_status(row["online"], row["current_ride_id"])
+        return DriverOut.model_validate({**fields_of(row), "status": status})
 
     async def _driver_with_vehicle(
         self, condition: ColumnElement[bool]

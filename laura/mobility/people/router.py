@@ -73,7 +73,7 @@ async def register_driver(
 )
 async def my_driver_profile(user: CurrentUser, session: SessionDep) -> DriverOut:
     """The caller's driver profile (its id is the `{id}` of the other driver routes)."""
-    return _out(await service.my_driver_profile(session, user))
+    return await service.my_driver_profile(session, user)
 
 
 @router.post(

@@ -34,7 +34,7 @@ from laura.mobility.people.errors import (
 )
 from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
 from laura.mobility.people.repository import PeopleRepository
-from laura.mobility.people.schemas import DriverRegistration
+from laura.mobility.people.schemas import DriverOut, DriverRegistration
 from laura.mobility.people.validation import (
     DEFAULT_MAX_VEHICLE_AGE,
     normalize_cnh,
@@ -89,12 +89,12 @@ async def driver_of(session: AsyncSession, user: Principal) -> Driver:
     return driver
 
 
-async def my_driver_profile(session: AsyncSession, user: Principal) -> DriverProfile:
+async def my_driver_profile(session: AsyncSession, user: Principal) -> DriverOut:
     """The caller's driver profile with its vehicle, in one query; 403 when they never registered as a driver."""
-    found = await PeopleRepository(session).driver_with_vehicle_of_user(user.id)
+    found = await PeopleRepository(session).driver_out_of_user(user.id)
     if found is None:
         raise DriverProfileRequired()
-    return DriverProfile(*found)
+    return found
 
 
 async def own_driver(session: AsyncSession, user: Principal, driver_id: uuid.UUID) -> DriverProfile:
