@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.core.db import fetch, fetchrow
+from laura.core.db import fetchrow
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -43,8 +43,3 @@ async def read_one(session: AsyncSession, schema: type[M], sql: str, *args: Any)
     """The first row of a `$n` read as `schema`, or None when there is none."""
     row = await fetchrow(session, sql, *args)
     return None if row is None else schema.model_validate(fields_of(row))
-
-
-async def read_all(session: AsyncSession, schema: type[M], sql: str, *args: Any) -> list[M]:
-    """Every row of a `$n` read as `schema`."""
-    return [schema.model_validate(fields_of(row)) for row in await fetch(session, sql, *args)]

@@ -155,3 +155,23 @@ async def test_another_users_driver_id_is_404(app, client):
         headers=intruder,
     )
     assert located.status_code == 404
+
+
+async def test_drivers_me_read_through_the_driver_answers_what_the_orm_routes_answer(app, client):
+    """`GET /drivers/me` builds its answer from a row (`core.reader`); the write routes from the entities."""
+    admin_headers = await admin(app, client)
+    _, headers = await auth_headers(client, user_type="driver")
+    created = (await client.post("/drivers", json=driver_body(), headers=headers)).json()
+    assert (await client.get("/drivers/me", headers=headers)).json() == created
+    await client.post(f"/admin/drivers/{created['id']}/approve", headers=admin_headers)
+    online = await client.post(f"/drivers/{created['id']}/online", json={"online": True}, headers=headers)
+    assert online.status_code == 200, online.text
+    me = (await client.get("/drivers/me", headers=headers)).json()
+    assert me == online.json() and (me["status"], me["approvalStatus"]) == ("available", "APPROVED")
+    async with app.state.db.sessionmaker() as session:
+        await session.execute(
+            text("UPDATE vehicles SET status = 'inactive' WHERE driver_id = :d"), {"d": me["id"]}
+        )
+        await session.commit()
+    without = (await client.get("/drivers/me", headers=headers)).json()
+    assert without == {**me, "vehicle": None}
