@@ -108,10 +108,6 @@ _ACCOUNT_BY_ID = _ACCOUNT.format(column="id")
 _ACCOUNT_BY_CODE = _ACCOUNT.format(column="code")
 
 
-def _account_filter(ref: str | uuid.UUID) -> ColumnElement[bool]:
-    return LedgerAccount.id == ref if isinstance(ref, uuid.UUID) else LedgerAccount.code == ref
-
-
 class LedgerRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
