@@ -9,10 +9,12 @@ from typing import Annotated
 
 from fastapi import Depends, Header, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator
 
 from laura.core.db import SessionDep
 from laura.core.errors import Forbidden
 from laura.core.observability import request_context
+from laura.core.text import refuse_nul
 from laura.identity.errors import InvalidToken
 from laura.identity.otp.deps import VerifierDep
 from laura.identity.otp.service import VerificationMethod
@@ -105,13 +107,17 @@ AdminUser = Annotated[Principal, Depends(require_role("admin"))]
 StaffUser = Annotated[Principal, Depends(require_role("staff"))]
 
 
+VerificationCodeHeader = Annotated[
+    str | None,
+    Header(alias="X-Verification-Code", description="A TOTP of the user's authenticator, or a sent code"),
+    AfterValidator(refuse_nul),
+]
+"""The `X-Verification-Code` header: a dependency that must refuse a malformed header before it answers
+anything else (a 404 for another's resource) declares it too (see `laura.bank.cards.deps.CardToReveal`)."""
+
+
 async def _verified_by_code(
-    user: CurrentUser,
-    checker: VerifierDep,
-    code: Annotated[
-        str | None,
-        Header(alias="X-Verification-Code", description="A TOTP of the user's authenticator, or a sent code"),
-    ] = None,
+    user: CurrentUser, checker: VerifierDep, code: VerificationCodeHeader = None
 ) -> VerificationMethod:
     return await checker.verify(user.id, code)
 

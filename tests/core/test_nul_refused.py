@@ -20,6 +20,7 @@ from tests.helpers import auth_headers, staff_headers
 
 ROLES = ("customer", "passenger", "driver")
 STAFF = ("staff", "admin")
+PROCESSOR_KEY = "nul-test-processor-key"
 
 printable = st.characters(min_codepoint=0x20, max_codepoint=0x7E)
 anything = st.characters(exclude_categories=("Cs",))  # JSON cannot carry lone surrogates
@@ -136,11 +137,12 @@ async def _role_headers(app, http: httpx.AsyncClient) -> dict[str, dict]:
     headers = {role: (await auth_headers(http, user_type=role))[1] for role in ROLES}
     for role in STAFF:
         headers[role] = await staff_headers(app, http, role=role)
+    headers["processor"] = {"X-Api-Key": PROCESSOR_KEY}  # the card network's routes take no user token
     return headers
 
 
 def test_a_nul_in_any_text_of_any_request_is_a_422_naming_the_field(settings) -> None:
-    app = create_app(settings)
+    app = create_app(settings.model_copy(update={"card_network_api_keys": [PROCESSOR_KEY]}))
     with asyncio.Runner() as runner:
         lifespan = app.router.lifespan_context(app)
         runner.run(lifespan.__aenter__())

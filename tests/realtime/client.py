@@ -67,7 +67,9 @@ async def listening(base: str, token: str, *, how: str = "subprotocol") -> Async
         yield client
 
 
-async def user_with_token(http: httpx.AsyncClient, *, user_type: str = "customer") -> tuple[dict, str]:
+async def user_with_token(http: httpx.AsyncClient, *, user_type: str = "passenger") -> tuple[dict, str]:
+    """A user whose registration publishes nothing (a customer's opens an account and issues a card, whose
+    `card.issued` would be the first frame of a replay), so a test's frames are the events it sent."""
     user = await register(http, user_type=user_type)
     tokens = await login(http, user["email"])
     return user, tokens["accessToken"]

@@ -1,4 +1,4 @@
-"""The app's card issuer (data keys and card policy), and the caller's own card, for the routes."""
+"""The app's card issuer (data keys and card policy), and the caller's card to reveal, for the routes."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from laura.bank.cards import service
 from laura.bank.cards.issuer import CardIssuer
 from laura.bank.cards.models import Card
 from laura.core.db import SessionDep
-from laura.identity.deps import CurrentUser
+from laura.identity.deps import CurrentUser, VerificationCodeHeader
 
 
 async def _issuer(request: Request) -> CardIssuer:
@@ -22,10 +22,15 @@ async def _issuer(request: Request) -> CardIssuer:
 IssuerDep = Annotated[CardIssuer, Depends(_issuer)]
 
 
-async def _owned_card(card_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> Card:
+async def _card_to_reveal(
+    card_id: uuid.UUID, user: CurrentUser, session: SessionDep, _code: VerificationCodeHeader = None
+) -> Card:
+    """The caller's card named by the path, or 404 CARD_NOT_FOUND, checked before `VerifiedByCode` so asking
+    for another customer's card spends no code. FastAPI validates a dependency's own parameters before
+    calling it, but a later dependency's only after the earlier ones ran: the code header is declared here
+    too, so a malformed one (a NUL) is a 422 naming it, not the 404."""
     return await service.find_card(session, user.id, card_id)
 
 
-OwnedCard = Annotated[Card, Depends(_owned_card)]
-"""The caller's card named by the path, or 404 CARD_NOT_FOUND: declared before `VerifiedByCode`, it is
-checked first, so asking for another customer's card spends no code."""
+CardToReveal = Annotated[Card, Depends(_card_to_reveal)]
+"""The card `/details` reveals, found before the code is spent; declared before `VerifiedByCode`."""

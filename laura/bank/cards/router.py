@@ -11,7 +11,7 @@ from laura.bank.cards import (
     hooks,  # noqa: F401 - registers the debit-card hook at app start
     service,
 )
-from laura.bank.cards.deps import IssuerDep, OwnedCard
+from laura.bank.cards.deps import CardToReveal, IssuerDep
 from laura.bank.cards.schemas import (
     BlockOut,
     BlockRequest,
@@ -103,7 +103,7 @@ async def cancel(card_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> 
     },
 )
 async def details(
-    card: OwnedCard, _: VerifiedByCode, db: DatabaseDep, issuer: IssuerDep, response: Response
+    card: CardToReveal, _: VerifiedByCode, db: DatabaseDep, issuer: IssuerDep, response: Response
 ) -> CardDetails:
     """The card's full number and CVV, with a one-time code (`X-Verification-Code`); audited, never cached."""
     response.headers["Cache-Control"] = "no-store"
