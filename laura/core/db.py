@@ -21,6 +21,7 @@ from laura.core.errors import AppError
 Hook = Callable[[], Awaitable[None]]
 
 _READ_ONLY = "read_only"
+_STATEMENTS = "statements"
 _READING_METHODS = frozenset({"GET", "HEAD"})
 """HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
 
@@ -93,11 +94,14 @@ class Database:
             self.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False,
             autoflush=False,
-            info={_READ_ONLY: True},
+            info={_READ_ONLY: True, _STATEMENTS: self},
         )
         """Sessions for a request that only reads (`SessionDep` of a GET): on the same pool, in autocommit.
         Under READ COMMITTED every statement of a transaction takes its own snapshot anyway, so reads
-        gain nothing from BEGIN and COMMIT but their two round trips; a write is refused (`ReadOnlySession`)."""
+        gain nothing from BEGIN and COMMIT but their two round trips; a write is refused (`ReadOnlySession`).
+        Their `$n` reads (`fetch`, `fetchrow`, `fetchval`) go to the statement pool instead of the
+        session's connection (`_reading`), so a GET that reads only through the driver never checks out a
+        SQLAlchemy connection: that checkout and its return were a quarter of an ordinary GET's CPU."""
 
     async def statement_pool(self) -> asyncpg.Pool:
         """Plain asyncpg connections, opened on first use, for a unit of work that is one statement: sent
@@ -162,23 +166,37 @@ async def driver(session: AsyncSession) -> asyncpg.Connection:
     return raw
 
 
-async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
-    """Every row of a `$n` statement run on the session's transaction; see `driver`."""
+@asynccontextmanager
+async def _reading(session: AsyncSession, sql: str) -> AsyncIterator[asyncpg.Connection]:
+    """The connection a `$n` read runs on: the session's transaction's, or for a read-only session (a
+    GET's, in autocommit: each statement is its own snapshot either way) one of the statement pool's for
+    just this statement."""
     _refuse_writing_sql(session, sql)
-    rows: list[asyncpg.Record] = await (await driver(session)).fetch(sql, *args)
-    return rows
+    database: Database | None = session.info.get(_STATEMENTS)
+    if database is None:
+        yield await driver(session)
+        return
+    async with (await database.statement_pool()).acquire() as connection:
+        yield connection
+
+
+async def fetch(session: AsyncSession, sql: str, *args: Any) -> list[asyncpg.Record]:
+    """Every row of a `$n` statement run on the session's transaction; see `driver` and `_reading`."""
+    async with _reading(session, sql) as connection:
+        rows: list[asyncpg.Record] = await connection.fetch(sql, *args)
+        return rows
 
 
 async def fetchrow(session: AsyncSession, sql: str, *args: Any) -> asyncpg.Record | None:
     """One row (or None) of a `$n` statement run on the session's transaction; see `driver`."""
-    _refuse_writing_sql(session, sql)
-    return await (await driver(session)).fetchrow(sql, *args)
+    async with _reading(session, sql) as connection:
+        return await connection.fetchrow(sql, *args)
 
 
 async def fetchval(session: AsyncSession, sql: str, *args: Any) -> Any:
     """The first column of the first row of a `$n` statement run on the session's transaction."""
-    _refuse_writing_sql(session, sql)
-    return await (await driver(session)).fetchval(sql, *args)
+    async with _reading(session, sql) as connection:
+        return await connection.fetchval(sql, *args)
 
 
 async def execute(session: AsyncSession, sql: str, *args: Any) -> None:
