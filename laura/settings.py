@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     for the usual concurrency reconnects on every burst."""
     db_max_overflow: int = 10
     db_statement_pool_size: int = 10
-    """Connections each API process may open for the hot paths whose unit of work is one statement."""
+    """Connections each API process may open for the hot paths whose unit of work is one statement, and for
+    a GET's reads through the driver (one statement each)."""
 
     host: str = "127.0.0.1"
     port: int = 8000
