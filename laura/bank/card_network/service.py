@@ -10,8 +10,7 @@ import json
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from datetime import time as clock
+from datetime import datetime
 from decimal import Decimal
 
 import asyncpg
@@ -40,7 +39,7 @@ from laura.bank.card_network.schemas import (
 from laura.bank.cards.crypto import CardMacs
 from laura.bank.cards.models import CardTransaction, CardTransactionStatus
 from laura.bank.metrics import count_card_authorization
-from laura.bank.transfers.calendar import BRASILIA
+from laura.bank.transfers.calendar import day_and_month_starts
 from laura.core.db import Database
 from laura.core.events import publish
 from laura.core.idempotency import IdempotencyKeyReused
@@ -62,14 +61,6 @@ class Network:
 
     macs: CardMacs
     hold_seconds: int
-
-
-def period_starts(now: datetime) -> tuple[datetime, datetime]:
-    """Midnight of `now`'s Brasília day and of the first of its month, in UTC: where the card's daily and
-    monthly limits start counting."""
-    local = now.astimezone(BRASILIA)
-    day = datetime.combine(local.date(), clock(0), tzinfo=BRASILIA)
-    return day.astimezone(UTC), day.replace(day=1).astimezone(UTC)
 
 
 def request_hash(data: Purchase, number_hash: bytes, cvv_mac: bytes | None) -> bytes:
@@ -114,7 +105,7 @@ async def decide(
     is the purchase's time (the seed passes past ones); the ledger hold is dated by the database's clock."""
     started = time.perf_counter()
     now = now or utcnow()
-    day_start, month_start = period_starts(now)
+    day_start, month_start = day_and_month_starts(now)
     args = {
         "id": uuid7(),
         "idempotency_key": data.idempotency_key,

@@ -9,7 +9,7 @@ Every status change locks the card's row, so a block and an unblock sent togethe
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -42,7 +42,7 @@ from laura.bank.cards.schemas import (
     VirtualCardRequest,
 )
 from laura.bank.cards.states import FINAL, can_move
-from laura.bank.transfers.calendar import BRASILIA
+from laura.bank.transfers.calendar import day_and_month_starts
 from laura.core.db import Database
 from laura.core.events import publish
 from laura.core.models import utcnow, uuid7
@@ -50,13 +50,6 @@ from laura.core.money import to_cents
 
 PERMANENT_REASONS = {"LOST": CardStatus.LOST, "STOLEN": CardStatus.STOLEN}
 """Block reasons that end a card: it is never unblocked, and a physical one is replaced."""
-
-
-def spend_windows(now: datetime) -> tuple[datetime, datetime]:
-    """The starts of `now`'s Brasília day and month, in UTC: where `spentToday` and `spentMonth` count from."""
-    local = now.astimezone(BRASILIA)
-    day = datetime.combine(local.date(), time(0), tzinfo=BRASILIA)
-    return day.astimezone(UTC), day.replace(day=1).astimezone(UTC)
 
 
 def _public(card: Card) -> dict[str, object]:
@@ -157,7 +150,7 @@ async def issue_missing_cards(session: AsyncSession, issuer: CardIssuer) -> int:
 
 
 async def list_cards(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> CardList:
-    day, month = spend_windows(now)
+    day, month = day_and_month_starts(now)
     rows = await CardRepository(session).listed(user_id, day=day, month=month)
     return CardList(data=[CardOut.of(card, today, this_month) for card, today, this_month in rows])
 

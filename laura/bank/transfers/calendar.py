@@ -46,6 +46,13 @@ def _utc(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=BRASILIA).astimezone(UTC)
 
 
+def day_and_month_starts(now_utc: datetime) -> tuple[datetime, datetime]:
+    """Midnight of `now_utc`'s Brasília day and of the first of its month, in UTC: where "today" and "this
+    month" count from (a card's spend and its limits)."""
+    today = _local(now_utc).date()
+    return _utc(today, time(0)), _utc(today.replace(day=1), time(0))
+
+
 def is_business_day(d: date) -> bool:
     """Whether banks settle on this day: a weekday that is no national or bank holiday."""
     return d.weekday() < 5 and d not in _bank_holidays(d.year)

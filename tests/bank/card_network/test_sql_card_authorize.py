@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 
 from laura.bank.card_network.outcomes import AuthorizeOutcome, DeclineCode
-from laura.bank.card_network.service import period_starts
+from laura.bank.transfers.calendar import day_and_month_starts
 from tests.bank.card_network.support import IssuedCard, make_card
 from tests.bank.support import funded_customer
 from tests.sql_support import call, rows, scalar
@@ -17,7 +17,7 @@ from tests.sql_support import call, rows, scalar
 
 def _args(app, card: IssuedCard, cents: int, **overrides) -> dict:
     now = datetime.now(UTC)
-    day_start, month_start = period_starts(now)
+    day_start, month_start = day_and_month_starts(now)
     macs = app.state.card_macs
     args = {
         "id": uuid.uuid4(),

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import text
 
 from laura.bank.accounts.service import ledger_code
-from laura.bank.cards.service import spend_windows
+from laura.bank.transfers.calendar import day_and_month_starts
 from laura.core.models import utcnow
 from laura.ledger import service as ledger
 from tests.bank.cards.support import cards, physical, virtual
@@ -58,7 +58,7 @@ async def test_spent_today_and_this_month_count_approved_authorizations_in_brasi
     user, headers = await funded_customer(app, client, "1000.00")
     card = await physical(client, headers)
     other = (await virtual(client, headers)).json()
-    day, month = spend_windows(utcnow())
+    day, month = day_and_month_starts(utcnow())
     spend = lambda at, *a, **k: _spend(app, card["id"], user["id"], at, *a, **k)
     await spend(day, "AUTHORIZED", 10000)  # 100.00 held since midnight
     await spend(day, "CAPTURED", 20000, captured=20000, refunded=5000)  # 150.00
@@ -78,9 +78,11 @@ async def test_spent_today_and_this_month_count_approved_authorizations_in_brasi
 
 
 def test_the_windows_start_at_brasilia_midnight_and_the_first_of_the_month():
-    day, month = spend_windows(datetime.fromisoformat("2026-03-01T03:00:01+00:00"))  # 00:00:01 in Brasília
+    day, month = day_and_month_starts(
+        datetime.fromisoformat("2026-03-01T03:00:01+00:00")
+    )  # 00:00:01 in Brasília
     assert day == month == datetime.fromisoformat("2026-03-01T03:00:00+00:00")
-    day, month = spend_windows(
+    day, month = day_and_month_starts(
         datetime.fromisoformat("2026-03-01T02:59:59+00:00")
     )  # still Feb 28 in Brasília
     assert day == datetime.fromisoformat("2026-02-28T03:00:00+00:00")
