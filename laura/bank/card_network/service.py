@@ -200,7 +200,7 @@ async def capture(
     except HoldNotPending as exc:
         raise AuthorizationExpired() from exc
     tx.status, tx.captured_cents = CardTransactionStatus.CAPTURED, cents
-    await _commit_change(session, cache, "card.captured", tx)
+    await _record_change(session, cache, "card.captured", tx)
     return tx
 
 
@@ -214,7 +214,7 @@ async def void(session: AsyncSession, authorization_id: uuid.UUID, *, cache: Bal
     assert tx.hold_id is not None
     await ledger.void_hold(session, tx.hold_id)  # a hold the expiry released already: a no-op
     tx.status = CardTransactionStatus.VOIDED
-    await _commit_change(session, cache, "card.voided", tx)
+    await _record_change(session, cache, "card.voided", tx)
     return tx
 
 
@@ -248,11 +248,11 @@ async def refund(
     tx.refunded_cents += cents
     if tx.refunded_cents == tx.captured_cents:
         tx.status = CardTransactionStatus.REFUNDED
-    await _commit_change(session, cache, "card.refunded", tx)
+    await _record_change(session, cache, "card.refunded", tx)
     return tx
 
 
-async def _commit_change(session: AsyncSession, cache: BalanceCache, event: str, tx: CardTransaction) -> None:
+async def _record_change(session: AsyncSession, cache: BalanceCache, event: str, tx: CardTransaction) -> None:
     """The row's new state, the customer's event and, on commit, their balance's cache dropped."""
     await CardNetworkRepository(session).flush()
     cache.invalidate_after_commit(session, tx.user_id)
