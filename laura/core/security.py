@@ -1,10 +1,13 @@
-"""Passwords (argon2id), RS256 access tokens with rotatable keys, and AES-256-GCM field encryption."""
+"""Passwords (argon2id), RS256 access tokens with rotatable keys, AES-256-GCM field encryption, and keyed
+hashes under keys derived from the master key."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
 import functools
+import hashlib
+import hmac
 import os
 import secrets
 import tempfile
@@ -20,9 +23,10 @@ from typing import Any
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _hasher = PasswordHasher()
 _DUMMY_HASH = _hasher.hash("laura-timing-equalizer")
@@ -87,6 +91,19 @@ class FieldCipher:
 
     def decrypt(self, blob: bytes, *, context: str) -> bytes:
         return self._aead.decrypt(blob[:12], blob[12:], context.encode())
+
+
+class KeyedHash:
+    """HMAC-SHA256 under a key derived from the master key for one `purpose` (HKDF): for what must be looked
+    up or compared but never stored (a card number, a sent code). It changes only with the master key."""
+
+    def __init__(self, master_key: bytes, purpose: str) -> None:
+        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose.encode()).derive(
+            master_key
+        )
+
+    def __call__(self, message: str) -> bytes:
+        return hmac.new(self._key, message.encode(), hashlib.sha256).digest()
 
 
 @dataclass(frozen=True)

@@ -13,18 +13,14 @@ MAC would have to change at once); it changes only with the master key.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
 import uuid
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from stdnum import luhn
 
-from laura.core.security import FieldCipher
+from laura.core.security import FieldCipher, KeyedHash
 
 NUMBER_LENGTH = 16
 DATA_KEY_CONTEXT = "card_keys.key_sealed"
@@ -63,15 +59,13 @@ class CardMacs:
     """The keyed MACs of a number and of a number with its CVV, under the look-up key (from the master key)."""
 
     def __init__(self, master_key: bytes) -> None:
-        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"laura/cards/lookup").derive(
-            master_key
-        )
+        self._mac = KeyedHash(master_key, "laura/cards/lookup")
 
     def number_hash(self, number: str) -> bytes:
-        return hmac.new(self._key, b"number:" + number.encode(), hashlib.sha256).digest()
+        return self._mac("number:" + number)
 
     def cvv_mac(self, number: str, cvv: str) -> bytes:
-        return hmac.new(self._key, f"cvv:{number}:{cvv}".encode(), hashlib.sha256).digest()
+        return self._mac(f"cvv:{number}:{cvv}")
 
 
 class CardVault:

@@ -4,7 +4,6 @@ sent code, and the QR code of an `otpauth://` URI."""
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import io
 import re
@@ -14,10 +13,8 @@ from datetime import datetime
 
 import pyotp
 import segno
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from laura.core.security import FieldCipher
+from laura.core.security import FieldCipher, KeyedHash
 
 _SIX_DIGITS = re.compile(r"[0-9]{6}")
 _WINDOW = (0, -1, 1)
@@ -55,7 +52,7 @@ def qr_png_base64(uri: str) -> str:
 def matching_step(secret: str, code: str, at: datetime) -> int | None:
     """The time step whose code `code` is (now's, or one either side), compared in constant time; None if
     none. The caller accepts it only if it is later than the last step used."""
-    if not _SIX_DIGITS.fullmatch(code):
+    if not well_formed(code):
         return None
     totp = pyotp.TOTP(secret)
     now = totp.timecode(at)
@@ -80,9 +77,7 @@ class CodeHasher:
     looked up."""
 
     def __init__(self, master_key: bytes) -> None:
-        self._key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"laura/otp/codes").derive(
-            master_key
-        )
+        self._mac = KeyedHash(master_key, "laura/otp/codes")
 
     def __call__(self, user_id: uuid.UUID, code: str) -> bytes:
-        return hmac.new(self._key, f"{user_id}:{code}".encode(), hashlib.sha256).digest()
+        return self._mac(f"{user_id}:{code}")
