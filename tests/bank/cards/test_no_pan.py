@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 import shutil
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -26,12 +27,25 @@ def settings(settings: Settings) -> Settings:
 
 
 def _pg_dump(major: int) -> str:
-    """The pg_dump of the server's major version (Debian keeps one per version), else the one on PATH."""
-    versioned = Path(f"/usr/lib/postgresql/{major}/bin/pg_dump")
-    found = str(versioned) if versioned.exists() else shutil.which("pg_dump")
-    if found is None:
-        pytest.skip("no pg_dump")
-    return found
+    """A pg_dump at least as new as the server: Debian's of that major version, the embedded server's own
+    (pgserver bundles PostgreSQL 16, newer than Debian 12's 15), else the one on PATH if new enough."""
+    import pgserver
+
+    candidates = [
+        Path(f"/usr/lib/postgresql/{major}/bin/pg_dump"),
+        Path(pgserver.__file__).parent / "pginstall" / "bin" / "pg_dump",
+        Path(shutil.which("pg_dump") or "/nonexistent"),
+    ]
+    for candidate in candidates:
+        if candidate.exists() and _major_of(candidate) >= major:
+            return str(candidate)
+    pytest.skip(f"no pg_dump for PostgreSQL {major}")
+
+
+def _major_of(pg_dump: Path) -> int:
+    """`pg_dump (PostgreSQL) 16.2` -> 16."""
+    printed = subprocess.run([str(pg_dump), "--version"], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"(\d+)\.\d+", printed).group(1))  # type: ignore[union-attr]
 
 
 async def _dump(app, database_url: str) -> str:
@@ -41,7 +55,7 @@ async def _dump(app, database_url: str) -> str:
         _pg_dump(major), "--data-only", "--no-owner", database_url, stdout=asyncio.subprocess.PIPE
     )
     out, _ = await dumping.communicate()
-    assert dumping.returncode == 0
+    assert dumping.returncode == 0, "pg_dump failed (its stderr is above)"
     dump = out.decode()
     assert "COPY public.cards" in dump
     return dump
