@@ -46,11 +46,21 @@ def _utc(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=BRASILIA).astimezone(UTC)
 
 
+def brasilia_day(now_utc: datetime) -> date:
+    """The Brasília date `now_utc` falls on: the customer's "today"."""
+    return _local(now_utc).date()
+
+
+def day_start(day: date) -> datetime:
+    """Midnight of a Brasília day, in UTC: where the day's half-open window begins."""
+    return _utc(day, time(0))
+
+
 def day_and_month_starts(now_utc: datetime) -> tuple[datetime, datetime]:
     """Midnight of `now_utc`'s Brasília day and of the first of its month, in UTC: where "today" and "this
     month" count from (a card's spend and its limits)."""
-    today = _local(now_utc).date()
-    return _utc(today, time(0)), _utc(today.replace(day=1), time(0))
+    today = brasilia_day(now_utc)
+    return day_start(today), day_start(today.replace(day=1))
 
 
 def is_business_day(d: date) -> bool:

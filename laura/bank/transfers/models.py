@@ -56,6 +56,8 @@ class Transfer(Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     ledger_transaction_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
     hold_id: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True))
+    category: Mapped[str | None] = mapped_column(String(20))
+    """The spending category the customer tagged it with (`SpendingCategory`); None counts as TRANSFERS."""
 
     @property
     def amount(self) -> Decimal:
