@@ -11,6 +11,7 @@ from sqlalchemy import BigInteger, DateTime, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
+from laura.bank.spending.categories import SpendingCategory
 from laura.core.db import Base
 from laura.core.models import CreatedAt, UUIDPk
 from laura.core.money import from_cents
@@ -63,6 +64,11 @@ class Transfer(Base):
     def amount(self) -> Decimal:
         """The amount as the wire shows it (the column keeps integer cents)."""
         return from_cents(self.amount_cents)
+
+    @property
+    def spending_category(self) -> str:
+        """The category its money counts in for spending (`laura.bank.spending.query` says the same in SQL)."""
+        return self.category or SpendingCategory.TRANSFERS
 
     @property
     def fee(self) -> Decimal:

@@ -15,6 +15,7 @@ from laura.bank.transfers.receipt import receipt_pdf
 from laura.bank.transfers.schemas import (
     CancelOut,
     CancelRequest,
+    CategoryRequest,
     P2POut,
     P2PRequest,
     PixOut,
@@ -176,6 +177,20 @@ async def list_transfers(
 )
 async def get_transfer(transfer_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> TransferOut:
     return TransferOut.model_validate(await service.get_transfer(session, user.id, transfer_id))
+
+
+@router.patch(
+    "/{transfer_id}",
+    response_model=TransferOut,
+    responses={404: {"description": "TRANSFER_NOT_FOUND"}, 422: {"description": "VALIDATION_ERROR"}},
+)
+async def categorize(
+    transfer_id: uuid.UUID, body: CategoryRequest, user: CurrentUser, session: SessionDep
+) -> TransferOut:
+    """Tag the transfer with the spending category it counts in (budgets and analytics); null: TRANSFERS."""
+    return TransferOut.model_validate(
+        await service.categorize_transfer(session, user.id, transfer_id, body.category)
+    )
 
 
 @router.post(

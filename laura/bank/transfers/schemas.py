@@ -7,6 +7,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, AwareDatetime, Field, field_validator, model_validator
 
+from laura.bank.spending.categories import SpendingCategory
 from laura.core.documents import normalize_cnpj, normalize_cpf
 from laura.core.money import Amount, Money
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
@@ -16,6 +17,12 @@ class P2PRequest(RequestModel):
     recipient_user_id: uuid.UUID
     amount: Amount
     description: str | None = Field(default=None, max_length=140)
+
+
+class CategoryRequest(RequestModel):
+    """Tag a transfer with the spending category it counts in; null puts it back in TRANSFERS."""
+
+    category: SpendingCategory | None
 
 
 class CancelRequest(RequestModel):
@@ -58,6 +65,10 @@ class TransferOut(ApiModel):
     completed_at: UtcDatetime | None
     cancelled_at: UtcDatetime | None
     failure_reason: str | None
+    category: SpendingCategory = Field(
+        validation_alias=AliasChoices("spending_category", "category"),
+        description="The spending category it counts in: TRANSFERS unless the customer tagged another.",
+    )
 
 
 class CancelOut(ApiModel):

@@ -19,6 +19,7 @@ from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
 from laura.bank.metrics import count_committed_transfer, count_transfer
+from laura.bank.spending.categories import SpendingCategory
 from laura.bank.transfers import repository
 from laura.bank.transfers.calendar import BRASILIA
 from laura.bank.transfers.errors import (
@@ -252,6 +253,38 @@ async def get_transfer(session: AsyncSession, user_id: uuid.UUID, transfer_id: u
     transfer = await TransferRepository(session).get(transfer_id, user_id=user_id)
     if transfer is None:
         raise TransferNotFound()
+    return transfer
+
+
+async def categorize_transfer(
+    session: AsyncSession, user_id: uuid.UUID, transfer_id: uuid.UUID, category: SpendingCategory | None
+) -> Transfer:
+    """Tag the caller's transfer with the spending category it counts in (None, or TRANSFERS: untagged);
+    someone else's is not found. Audited and published when it changes what the customer spent on."""
+    transfer = await TransferRepository(session).get(transfer_id, user_id=user_id, lock=True)
+    if transfer is None:
+        raise TransferNotFound()
+    old = transfer.spending_category
+    transfer.category = None if category in (None, SpendingCategory.TRANSFERS) else category
+    if transfer.spending_category == old:
+        return transfer
+    await session.flush()
+    audit.record(
+        session,
+        action="TRANSFER_CATEGORIZED",
+        resource_type="transfer",
+        resource_id=str(transfer.id),
+        old={"category": old},
+        new={"category": transfer.spending_category},
+        actor_id=user_id,
+    )
+    await publish(
+        session,
+        "transfer.categorized",
+        {"transferId": str(transfer.id), "category": transfer.spending_category, "previousCategory": old},
+        user_ids=[user_id],
+    )
+    # spending changed here: the transfer's amount moved from category `old` to its new one
     return transfer
 
 
