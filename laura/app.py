@@ -18,6 +18,7 @@ from sqlalchemy import text
 
 from laura import __version__
 from laura.bank.accounts.router import router as accounts_router
+from laura.bank.analytics.router import router as analytics_router
 from laura.bank.bills.router import router as bills_router
 from laura.bank.card_network.router import router as card_network_router
 from laura.bank.cards.crypto import CardMacs
@@ -63,6 +64,7 @@ ROUTERS: list[APIRouter] = [
     cards_router,
     pix_keys_router,
     deposits_router,
+    analytics_router,
     card_network_router,
     mobility_router,
     ledger_router,
@@ -112,6 +114,10 @@ TAGS = [
     },
     {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
     {"name": "deposits", "description": "Bank: top up the account with a Pix QR Code (dynamic charge)."},
+    {
+        "name": "analytics",
+        "description": "Bank: the customer's spending by category and day, income vs spending.",
+    },
     {
         "name": "card-network",
         "description": "Bank: the card network's authorizations, captures, voids and refunds (X-Api-Key).",

@@ -54,10 +54,34 @@ SELECT (s.at AT TIME ZONE 'America/Sao_Paulo')::date AS day, sum(s.cents)::bigin
  ORDER BY day
 """
 
+_BY_MONTH = f"""
+SELECT date_trunc('month', s.at AT TIME ZONE 'America/Sao_Paulo')::date AS month, sum(s.cents)::bigint AS cents
+  FROM ({_SPENT}) s
+ GROUP BY month
+ ORDER BY month
+"""
+
+# the card branch of _SPENT, by merchant
+_TOP_MERCHANTS = """
+SELECT merchant, sum(captured_cents - refunded_cents)::bigint AS cents, count(*) AS n
+  FROM card_transactions
+ WHERE user_id = $1 AND created_at >= $2 AND created_at < $3 AND captured_cents > refunded_cents
+ GROUP BY merchant
+ ORDER BY cents DESC, merchant
+ LIMIT $4
+"""
+
 
 @dataclass(frozen=True)
 class CategorySpend:
     category: SpendingCategory
+    spent_cents: int
+    count: int
+
+
+@dataclass(frozen=True)
+class MerchantSpend:
+    merchant: str
     spent_cents: int
     count: int
 
@@ -81,3 +105,19 @@ async def spending_by_day(
     """(Brasília day, cents) of the days in the window the customer spent something on, oldest first."""
     rows = await fetch(session, _BY_DAY, user_id, window.start, window.end)
     return [(r["day"], r["cents"]) for r in rows]
+
+
+async def spending_by_month(
+    session: AsyncSession, user_id: uuid.UUID, window: Window
+) -> list[tuple[date, int]]:
+    """(first day of the Brasília month, cents) of the months in the window with spending, oldest first."""
+    rows = await fetch(session, _BY_MONTH, user_id, window.start, window.end)
+    return [(r["month"], r["cents"]) for r in rows]
+
+
+async def top_merchants(
+    session: AsyncSession, user_id: uuid.UUID, window: Window, limit: int
+) -> list[MerchantSpend]:
+    """The card merchants the customer spent most with in the window (net of refunds), at most `limit`."""
+    rows = await fetch(session, _TOP_MERCHANTS, user_id, window.start, window.end, limit)
+    return [MerchantSpend(r["merchant"], r["cents"], r["n"]) for r in rows]

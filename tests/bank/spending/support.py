@@ -16,7 +16,17 @@ from laura.bank.transfers.calendar import BRASILIA
 from laura.core.db import execute
 from tests.bank.card_network.support import IssuedCard, authorize, change, purchase
 
-MCC = {"FOOD": "5411", "TRANSPORT": "4121", "HEALTH": "5912", "SHOPPING": "5651", "LEISURE": "7832"}
+MCC = {
+    "FOOD": "5411",
+    "TRANSPORT": "4121",
+    "HEALTH": "5912",
+    "SHOPPING": "5651",
+    "LEISURE": "7832",
+    "TRAVEL": "7011",
+    "EDUCATION": "8220",
+    "BILLS": "4900",
+    "OTHER": "6011",
+}
 _TIME_COLUMNS = {"card_transactions": "created_at", "bill_payments": "paid_at", "transfers": "completed_at"}
 
 

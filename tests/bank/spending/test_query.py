@@ -99,3 +99,28 @@ async def test_days_and_periods_are_brasilia_days(app, client) -> None:
     assert await by_day(app, user["id"], Window.between(date(2026, 1, 31), date(2026, 1, 31))) == [
         ("2026-01-31", 50_00)
     ]
+
+
+async def test_months_and_merchants_follow_the_same_definition(app, client) -> None:
+    user, headers = await funded_customer(app, client, "1000.00")
+    card = await make_card(app, user["id"])
+    late_january = await bought(client, card, "10.00", merchant="Bar do Zé")
+    await moved(app, "card_transactions", late_january, datetime(2026, 2, 1, 2, 30, tzinfo=UTC))
+    february = await bought(client, card, "25.00", merchant="Loja Azul", category="SHOPPING", refund="5.00")
+    await moved(app, "card_transactions", february, datetime(2026, 2, 1, 3, 0, tzinfo=UTC))
+    gone = await bought(client, card, "99.00", merchant="Devolvida", refund="99.00")
+    await moved(app, "card_transactions", gone, datetime(2026, 2, 2, 3, 0, tzinfo=UTC))
+    bill = await paid_bill(client, headers, "30.00")
+    await moved(app, "bill_payments", bill, datetime(2026, 2, 10, 12, tzinfo=UTC))
+    window = Window.between(date(2025, 12, 1), date(2026, 2, 28))
+
+    async with app.state.db.sessionmaker() as session:
+        months = await query.spending_by_month(session, uuid.UUID(user["id"]), window)
+        merchants = await query.top_merchants(session, uuid.UUID(user["id"]), window, 5)
+        one = await query.top_merchants(session, uuid.UUID(user["id"]), window, 1)
+    assert months == [(date(2026, 1, 1), 10_00), (date(2026, 2, 1), 50_00)]
+    assert [(m.merchant, m.spent_cents, m.count) for m in merchants] == [
+        ("Loja Azul", 20_00, 1),
+        ("Bar do Zé", 10_00, 1),
+    ]
+    assert [m.merchant for m in one] == ["Loja Azul"]

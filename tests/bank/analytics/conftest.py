@@ -1,0 +1,13 @@
+"""Analytics tests: the app with a card network processor key, to buy with cards over HTTP."""
+
+from __future__ import annotations
+
+import pytest
+
+from laura.settings import Settings
+from tests.bank.card_network.conftest import API_KEY
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"card_network_api_keys": [API_KEY]})
