@@ -20,6 +20,8 @@ from laura import __version__
 from laura.bank.accounts.router import router as accounts_router
 from laura.bank.analytics.router import router as analytics_router
 from laura.bank.bills.router import router as bills_router
+from laura.bank.budgets.cache import SummaryCache, attach
+from laura.bank.budgets.router import router as budgets_router
 from laura.bank.card_network.router import router as card_network_router
 from laura.bank.cards.crypto import CardMacs
 from laura.bank.cards.issuer import open_issuer
@@ -62,6 +64,7 @@ ROUTERS: list[APIRouter] = [
     transfers_router,
     bills_router,
     cards_router,
+    budgets_router,
     pix_keys_router,
     deposits_router,
     analytics_router,
@@ -78,6 +81,7 @@ TASK_MODULES: list[str] = [
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",
     "laura.bank.card_network.tasks",
+    "laura.bank.budgets.tasks",
     "laura.bank.deposits.service",  # registers the "bank.deposit" paid hook, which reconciliation runs
 ]
 """Every mounted feature's task module (dotted path, imported on the first `defer` or worker start):
@@ -113,6 +117,7 @@ TAGS = [
         "description": "Bank: P2P, Pix and TED transfers, their list, cancel and receipts.",
     },
     {"name": "bills", "description": "Bank: boletos - validate a line, pay now or scheduled, receipts."},
+    {"name": "budgets", "description": "Bank: spending budgets per category, their summary and alerts."},
     {"name": "deposits", "description": "Bank: top up the account with a Pix QR Code (dynamic charge)."},
     {
         "name": "analytics",
@@ -166,6 +171,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         keys, issuer=settings.jwt_issuer, ttl_seconds=settings.access_token_ttl_seconds
     )
     app.state.redis = redis_client(settings.redis_url)
+    app.state.budget_cache = SummaryCache(app.state.redis, settings.budget_summary_cache_ttl_seconds)
+    attach(db, app.state.budget_cache)  # after open_issuer, which sets the sessions' info first
     app.state.limiter = RateLimiter(redis_url=settings.redis_url, enabled=settings.rate_limits_enabled)
     app.state.events = await start_events(app)
     app.state.psp = EfiClient.from_settings(settings)

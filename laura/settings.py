@@ -135,6 +135,10 @@ class Settings(BaseSettings):
     card_authorization_hold_days: int = 7
     """An approved authorization not captured within this many days is released by the ledger's hold expiry."""
 
+    budget_summary_cache_ttl_seconds: int = 15 * 60
+    """How long `GET /api/budgets/summary` is kept in Redis (spec: 15 minutes); spending and budget writes
+    drop it sooner. Without Redis nothing is cached."""
+
     mobility_timezone: str = "America/Sao_Paulo"
     mobility_search_radius_m: float = 5000.0
     mobility_location_max_age_seconds: float = 60.0

@@ -23,6 +23,7 @@ from laura.bank.bills.models import BillPayment, BillPaymentStatus, RegisteredBi
 from laura.bank.bills.repository import BillRepository
 from laura.bank.bills.schemas import PayRequest, ValidateOut
 from laura.bank.metrics import count_bill_payment
+from laura.bank.spending.changes import spending_changed
 from laura.bank.transfers.calendar import BRASILIA
 from laura.core.errors import ValidationFailed
 from laura.core.events import publish
@@ -155,6 +156,7 @@ async def _settle(session: AsyncSession, payment: BillPayment) -> None:
     payment.status = BillPaymentStatus.COMPLETED
     payment.paid_at = utcnow()
     await session.flush()
+    await spending_changed(session, payment.user_id)
 
 
 async def pay_scheduled(

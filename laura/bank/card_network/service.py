@@ -39,6 +39,7 @@ from laura.bank.card_network.schemas import (
 from laura.bank.cards.crypto import CardMacs
 from laura.bank.cards.models import CardTransaction, CardTransactionStatus
 from laura.bank.metrics import count_card_authorization
+from laura.bank.spending.changes import spending_changed
 from laura.bank.transfers.calendar import day_and_month_starts
 from laura.core.db import Database
 from laura.core.events import publish
@@ -201,6 +202,7 @@ async def capture(
         raise AuthorizationExpired() from exc
     tx.status, tx.captured_cents = CardTransactionStatus.CAPTURED, cents
     await _record_change(session, cache, "card.captured", tx)
+    await spending_changed(session, tx.user_id)
     return tx
 
 
@@ -249,6 +251,7 @@ async def refund(
     if tx.refunded_cents == tx.captured_cents:
         tx.status = CardTransactionStatus.REFUNDED
     await _record_change(session, cache, "card.refunded", tx)
+    await spending_changed(session, tx.user_id)
     return tx
 
 

@@ -29,6 +29,7 @@ from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
 from laura.bank.accounts.models import AccountStatus
 from laura.bank.metrics import count_transfer
 from laura.bank.pix_keys import service as pix_keys
+from laura.bank.spending.changes import spending_changed
 from laura.bank.transfers.calendar import is_pix_night, night_window_start
 from laura.bank.transfers.errors import (
     BrCodeAmountMismatch,
@@ -199,6 +200,8 @@ async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Calla
         session, f"transfer.{transfer.status.lower()}", event_data(transfer), user_ids=[transfer.user_id]
     )
     touched = [transfer.user_id]
+    if transfer.status == TransferStatus.COMPLETED:
+        await spending_changed(session, transfer.user_id)
     if transfer.status == TransferStatus.COMPLETED and transfer.recipient_user_id is not None:
         touched.append(transfer.recipient_user_id)
         await publish(

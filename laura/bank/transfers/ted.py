@@ -17,6 +17,7 @@ from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import BalanceCache, invalidate_balances_after_commit
 from laura.bank.metrics import count_transfer
 from laura.bank.participants import find_by_compe
+from laura.bank.spending.changes import spending_changed
 from laura.bank.transfers.calendar import ted_estimated_delivery
 from laura.bank.transfers.errors import BankNotFound
 from laura.bank.transfers.models import Transfer, TransferStatus
@@ -113,6 +114,7 @@ async def settle_ted(
     transfer.status = TransferStatus.COMPLETED
     transfer.completed_at = now or utcnow()
     await session.flush()
+    await spending_changed(session, transfer.user_id)
     audit_transfer(session, "TRANSFER_COMPLETED", transfer, {"status": TransferStatus.PENDING})
     await publish(session, "transfer.completed", event_data(transfer), user_ids=[transfer.user_id])
     invalidate_balances_after_commit(session, get_settings().redis_url, transfer.user_id)

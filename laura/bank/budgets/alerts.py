@@ -1,0 +1,82 @@
+"""Threshold alerts: `budget.threshold_reached` once per budget, threshold and period.
+
+A write that changes a customer's spending (a card capture or refund, a bill paid, a transfer out) calls
+`schedule_check` in its own transaction. If the customer has a live budget it takes the customer's budget
+lock shared and enqueues `bank.budgets_check`, coalesced by its queueing lock: a job already waiting
+will see this write too. The job takes the same lock exclusively before it reads, so it waits for every
+spending write that enqueued or found it waiting and has not committed yet; a write that comes later
+finds the job running (no longer waiting) and enqueues the next one. Without that lock, a job started
+between a write's enqueue and its commit would miss the write.
+
+The job computes each live budget's spending in its current period and inserts an alert row for every
+threshold reached, `ON CONFLICT DO NOTHING`: the event is published only for the rows it inserted, in
+the same transaction, so two purchases crossing a threshold together, two jobs, or a retried job still
+make one alert. A new period has its own rows, so the alerts come again next month.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from laura.bank.budgets.cache import invalidate_after_commit
+from laura.bank.budgets.repository import BudgetRepository
+from laura.bank.budgets.spent import spent_by_budget
+from laura.bank.budgets.status import reached_thresholds
+from laura.core.events import publish
+from laura.core.jobs import AlreadyEnqueued, current_runtime, defer
+from laura.core.money import from_cents
+from laura.settings import Settings, get_settings
+
+CHECK_TASK = "bank.budgets_check"
+EVENT = "budget.threshold_reached"
+
+
+def _settings() -> Settings:
+    try:
+        settings: Settings | None = current_runtime().settings
+    except RuntimeError:
+        settings = None
+    return settings or get_settings()
+
+
+async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """In the spending write's transaction: enqueue the customer's check if they have a live budget, and
+    drop their cached summary once it commits. A customer without budgets costs one index probe."""
+    if not await BudgetRepository(session).probe_and_share_lock(user_id):
+        return
+    lock = f"budgets:{user_id}"
+    try:
+        await defer(session, CHECK_TASK, args={"user_id": str(user_id)}, lock=lock, queueing_lock=lock)
+    except AlreadyEnqueued:
+        pass  # the waiting job starts after this commit, or waits for it (the shared lock)
+    settings = _settings()
+    invalidate_after_commit(session, user_id, settings.redis_url, settings.budget_summary_cache_ttl_seconds)
+
+
+async def check(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> list[dict[str, object]]:
+    """The job's body: alert every threshold the customer's live budgets reached in their current period
+    and had not alerted yet; returns the events' data."""
+    repo = BudgetRepository(session)
+    await repo.lock_for_check(user_id)
+    sent = []
+    for row in await spent_by_budget(session, user_id, await repo.live(user_id), now):
+        budget = row.budget
+        reached = reached_thresholds(row.spent_cents, budget.limit_cents, budget.alert_thresholds)
+        if not reached:
+            continue
+        for threshold in await repo.insert_alerts(budget.id, row.window.first_day, row.spent_cents, reached):
+            data: dict[str, object] = {
+                "budgetId": str(budget.id),
+                "category": budget.category,
+                "period": budget.period,
+                "periodStart": row.window.first_day.isoformat(),
+                "threshold": threshold,
+                "spent": str(from_cents(row.spent_cents)),
+                "limit": str(from_cents(budget.limit_cents)),
+            }
+            await publish(session, EVENT, data, user_ids=[user_id])
+            sent.append(data)
+    return sent
