@@ -42,16 +42,23 @@ def _settings() -> Settings:
     return settings or get_settings()
 
 
-async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> None:
+async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """In the spending write's transaction: enqueue the customer's check if they have a live budget, and
-    drop their cached summary once it commits. A customer without budgets costs one index probe."""
+    drop their cached summary once it commits; whether they have one. A customer without budgets costs
+    one index probe (and has no summary that spending could change)."""
     if not await BudgetRepository(session).probe_and_share_lock(user_id):
-        return
+        return False
     lock = f"budgets:{user_id}"
     try:
         await defer(session, CHECK_TASK, args={"user_id": str(user_id)}, lock=lock, queueing_lock=lock)
     except AlreadyEnqueued:
         pass  # the waiting job starts after this commit, or waits for it (the shared lock)
+    drop_summary(session, user_id)
+    return True
+
+
+def drop_summary(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """The customer's cached summary dropped once the session commits."""
     settings = _settings()
     invalidate_after_commit(session, user_id, settings.redis_url, settings.budget_summary_cache_ttl_seconds)
 

@@ -14,14 +14,14 @@ from laura.bank.budgets.models import LIVE_INDEX, Budget
 from laura.core.db import fetch, fetchval
 
 _PROBE = """
-SELECT pg_advisory_xact_lock_shared(hashtextextended($1::text, 24))
+SELECT pg_advisory_xact_lock_shared(hashtextextended($1::uuid::text, 24))
   FROM (SELECT 1 FROM budgets WHERE user_id = $1 AND deleted_at IS NULL LIMIT 1) live
 """
 """Whether the customer has a live budget, answered by the partial unique index; if so, the customer's
 budget lock is taken shared until the commit, so a check that starts meanwhile waits for this spending
 (see `service.check`). One round trip; a customer without budgets takes no lock."""
 
-_CHECK_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1::text, 24))"
+_CHECK_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 24))"
 
 _INSERT_ALERTS = """
 INSERT INTO budget_alerts (budget_id, period_start, threshold, spent_cents)

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit import service as audit
-from laura.bank.budgets.alerts import schedule_check
+from laura.bank.budgets.alerts import drop_summary, schedule_check
 from laura.bank.budgets.cache import SummaryCache
 from laura.bank.budgets.errors import BudgetAlreadyExists, BudgetNotFound
 from laura.bank.budgets.models import Budget
@@ -160,7 +160,8 @@ async def delete(session: AsyncSession, user_id: uuid.UUID, budget_id: uuid.UUID
         resource_id=str(budget.id),
         old=_audited(budget),
     )
-    await schedule_check(session, user_id)  # drops the cached summary; the check finds one budget fewer
+    if not await schedule_check(session, user_id):  # the customer's last budget: nothing to check
+        drop_summary(session, user_id)
 
 
 def _summary(rows: Sequence[BudgetSpend]) -> BudgetSummary:

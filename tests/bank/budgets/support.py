@@ -4,7 +4,6 @@ real worker, and the alerts read back from the outbox."""
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
 
 import httpx
 
@@ -77,7 +76,3 @@ async def alerts(app, user_id: str | uuid.UUID | None = None) -> list[dict]:
     )
     wanted = None if user_id is None else str(user_id)
     return [data for data, users in found if wanted is None or wanted in [str(u) for u in users]]
-
-
-def money(value: float | int) -> Decimal:
-    return Decimal(str(value))
