@@ -1,9 +1,10 @@
 """Threshold alerts: `budget.threshold_reached` once per budget, threshold and period.
 
-A write that changes a customer's spending (a card capture or refund, a bill paid, a transfer out) calls
-`schedule_check` in its own transaction. If the customer has a live budget it takes the customer's budget
-lock shared and enqueues `bank.budgets_check`, coalesced by its queueing lock: a job already waiting
-will see this write too. The job takes the same lock exclusively before it reads, so it waits for every
+A write that changes a customer's spending (a card capture or refund, a bill paid, a transfer out or
+recategorized) calls `schedule_check` in its own transaction; the one-statement P2P calls the same SQL
+function, `budgets_spending_changed` (sql/spending_changed.sql), in its statement. If the customer has a
+live budget it takes the customer's budget lock shared and enqueues `bank.budgets_check`, coalesced by
+its queueing lock: a job already waiting will see this write too. The job takes the same lock exclusively before it reads, so it waits for every
 spending write that enqueued or found it waiting and has not committed yet; a write that comes later
 finds the job running (no longer waiting) and enqueues the next one. Without that lock, a job started
 between a write's enqueue and its commit would miss the write.
@@ -11,7 +12,8 @@ between a write's enqueue and its commit would miss the write.
 The job computes each live budget's spending in its current period and inserts an alert row for every
 threshold reached, `ON CONFLICT DO NOTHING`: the event is published only for the rows it inserted, in
 the same transaction, so two purchases crossing a threshold together, two jobs, or a retried job still
-make one alert. A new period has its own rows, so the alerts come again next month.
+make one alert. A new period has its own rows, so the alerts come again next month. The job drops the
+cached summary too, for the P2P, whose statement cannot.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from laura.bank.budgets.repository import BudgetRepository
 from laura.bank.budgets.spent import spent_by_budget
 from laura.bank.budgets.status import reached_thresholds
 from laura.core.events import publish
-from laura.core.jobs import AlreadyEnqueued, current_runtime, defer
+from laura.core.jobs import current_runtime
 from laura.core.money import from_cents
 from laura.settings import Settings, get_settings
 
@@ -46,13 +48,8 @@ async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> bool:
     """In the spending write's transaction: enqueue the customer's check if they have a live budget, and
     drop their cached summary once it commits; whether they have one. A customer without budgets costs
     one index probe (and has no summary that spending could change)."""
-    if not await BudgetRepository(session).probe_and_share_lock(user_id):
+    if not await BudgetRepository(session).spending_changed(user_id):
         return False
-    lock = f"budgets:{user_id}"
-    try:
-        await defer(session, CHECK_TASK, args={"user_id": str(user_id)}, lock=lock, queueing_lock=lock)
-    except AlreadyEnqueued:
-        pass  # the waiting job starts after this commit, or waits for it (the shared lock)
     drop_summary(session, user_id)
     return True
 
@@ -86,4 +83,5 @@ async def check(session: AsyncSession, user_id: uuid.UUID, now: datetime) -> lis
             }
             await publish(session, EVENT, data, user_ids=[user_id])
             sent.append(data)
+    drop_summary(session, user_id)
     return sent

@@ -13,13 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.bank.budgets.models import LIVE_INDEX, Budget
 from laura.core.db import fetch, fetchval
 
-_PROBE = """
-SELECT pg_advisory_xact_lock_shared(hashtextextended($1::uuid::text, 24))
-  FROM (SELECT 1 FROM budgets WHERE user_id = $1 AND deleted_at IS NULL LIMIT 1) live
-"""
-"""Whether the customer has a live budget, answered by the partial unique index; if so, the customer's
-budget lock is taken shared until the commit, so a check that starts meanwhile waits for this spending
-(see `service.check`). One round trip; a customer without budgets takes no lock."""
+_CHANGED = "SELECT budgets_spending_changed($1)"
+"""laura/bank/budgets/sql/spending_changed.sql: whether the customer has a live budget; if so their check is
+enqueued (or one waits already) and their budget lock is held shared until the commit."""
 
 _CHECK_LOCK = "SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 24))"
 
@@ -66,8 +62,8 @@ class BudgetRepository:
         )
         return (await self.session.execute(query)).scalars().all()
 
-    async def probe_and_share_lock(self, user_id: uuid.UUID) -> bool:
-        return bool(await fetch(self.session, _PROBE, user_id))
+    async def spending_changed(self, user_id: uuid.UUID) -> bool:
+        return bool(await fetchval(self.session, _CHANGED, user_id))
 
     async def lock_for_check(self, user_id: uuid.UUID) -> None:
         await fetchval(self.session, _CHECK_LOCK, user_id)

@@ -20,6 +20,7 @@ from laura.bank.accounts.cache import BalanceCache
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
 from laura.bank.metrics import count_committed_transfer, count_transfer
 from laura.bank.spending.categories import SpendingCategory
+from laura.bank.spending.changes import spending_changed
 from laura.bank.transfers import repository
 from laura.bank.transfers.calendar import BRASILIA
 from laura.bank.transfers.errors import (
@@ -284,7 +285,7 @@ async def categorize_transfer(
         {"transferId": str(transfer.id), "category": transfer.spending_category, "previousCategory": old},
         user_ids=[user_id],
     )
-    # spending changed here: the transfer's amount moved from category `old` to its new one
+    await spending_changed(session, user_id)  # its amount moved from category `old` to the new one
     return transfer
 
 

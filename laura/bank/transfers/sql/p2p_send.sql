@@ -38,7 +38,8 @@ $$;
 
 -- bank_p2p_send(...): the whole P2P, in the order the session path would do it: the session check, the
 -- Idempotency-Key's claim, the parties and limits (bank_transfer_parties), the ledger posting, the transfer
--- row, the outbox events, the stored answer and, last, the audit row. Its outcome
+-- row, the outbox events, the sender's budget check (budgets_spending_changed), the stored answer and,
+-- last, the audit row. Its outcome
 -- (laura.bank.transfers.outcomes.P2PSendOutcome):
 --   SESSION_ENDED        the access token's session was revoked or its user deactivated (401)
 --   IN_PROGRESS          another request holds the Idempotency-Key (409)
@@ -119,6 +120,7 @@ BEGIN
     SELECT e.type, e.data::jsonb, ARRAY[e.user_id], '{}', p_now
       FROM unnest(p_event_types, p_event_data, p_event_users) WITH ORDINALITY AS e(type, data, user_id, n)
      ORDER BY e.n;
+    PERFORM budgets_spending_changed(p_sender);  -- the sender's budgets' check, if they have any
     IF p_idem_key IS NOT NULL THEN
         PERFORM idempotency_store(p_idem_owner, p_idem_key, p_idem_hash, p_idem_status, p_idem_body, p_now,
                                   p_idem_expires);
