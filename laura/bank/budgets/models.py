@@ -1,4 +1,4 @@
-"""Budgets and the alerts they sent (migration 0024)."""
+"""Budgets and the alerts they sent (migration 0025)."""
 
 from __future__ import annotations
 

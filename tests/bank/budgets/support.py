@@ -4,9 +4,14 @@ real worker, and the alerts read back from the outbox."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
+from decimal import Decimal
 
 import httpx
 
+from laura.bank.bills.barcode import build_bank_line
+from laura.bank.transfers.calendar import brasilia_day
+from laura.core.models import utcnow
 from tests.bank.card_network.support import IssuedCard, authorize, change, make_card, purchase
 from tests.bank.support import funded_customer
 from tests.jobs_support import running_worker
@@ -76,3 +81,9 @@ async def alerts(app, user_id: str | uuid.UUID | None = None) -> list[dict]:
     )
     wanted = None if user_id is None else str(user_id)
     return [data for data, users in found if wanted is None or wanted in [str(u) for u in users]]
+
+
+def bill_line(amount: str) -> str:
+    """A bank slip's digitable line for `amount`, due in ten days."""
+    free = f"{uuid.uuid4().int % 10**25:025d}"
+    return build_bank_line("341", Decimal(amount), brasilia_day(utcnow()) + timedelta(days=10), free)

@@ -12,6 +12,7 @@ from laura.core.jobs import JobRuntime, bind_runtime
 from laura.core.models import utcnow
 from tests.bank.budgets.support import (
     alerts,
+    bill_line,
     buy,
     created,
     customer_with_card,
@@ -144,7 +145,7 @@ async def test_bills_and_transfers_count_and_alert(app, client, settings) -> Non
     pix = await client.post("/api/transfers/pix", json={"pixKey": key, "amount": 75.00}, headers=headers)
     assert pix.status_code == 201 and pix.json()["status"] == "COMPLETED", pix.text
     paid = await client.post(
-        "/api/bills/pay", json={"barcode": _bill("92.00"), "amount": 92.00}, headers=headers
+        "/api/bills/pay", json={"barcode": bill_line("92.00"), "amount": 92.00}, headers=headers
     )
     assert paid.status_code == 201, paid.text
     await run_checks(app, settings)
@@ -159,11 +160,41 @@ def _food() -> dict:
     return {"name": "Restaurante Sabor", "mcc": "5812", "city": "São Paulo", "country": "BR"}
 
 
-def _bill(amount: str) -> str:
-    from decimal import Decimal
+async def test_a_p2p_transfer_enqueues_its_check_in_its_own_statement(app, client, settings) -> None:
+    user, headers = await funded_customer(app, client, "1000.00")
+    recipient, _ = await funded_customer(app, client)
+    budget = await created(client, headers, category="TRANSFERS", limit=100.00)
+    await run_checks(app, settings)
 
-    from laura.bank.bills.barcode import build_bank_line
-    from laura.bank.transfers.calendar import brasilia_day
+    sent = await client.post(
+        "/api/transfers/p2p", json={"recipientUserId": recipient["id"], "amount": 60.00}, headers=headers
+    )
 
-    free = f"{uuid.uuid4().int % 10**25:025d}"
-    return build_bank_line("341", Decimal(amount), brasilia_day(utcnow()) + timedelta(days=10), free)
+    assert sent.status_code == 201, sent.text
+    assert await pending_checks(app) == 1
+    await run_checks(app, settings)
+    [alert] = await alerts(app, user["id"])
+    assert (alert["budgetId"], alert["threshold"], alert["spent"]) == (budget["id"], 50, "60.00")
+
+
+async def test_tagging_a_transfer_moves_its_spending_and_checks_the_new_category(
+    app, client, settings
+) -> None:
+    user, headers = await funded_customer(app, client, "1000.00")
+    recipient, _ = await funded_customer(app, client)
+    await created(client, headers, category="EDUCATION", limit=100.00)
+    sent = await client.post(
+        "/api/transfers/p2p", json={"recipientUserId": recipient["id"], "amount": 80.00}, headers=headers
+    )
+    await run_checks(app, settings)
+    assert await alerts(app) == []
+
+    tagged = await client.patch(
+        f"/api/transfers/{sent.json()['id']}", json={"category": "EDUCATION"}, headers=headers
+    )
+    assert tagged.status_code == 200, tagged.text
+    await run_checks(app, settings)
+
+    assert sorted(a["threshold"] for a in await alerts(app, user["id"])) == [50, 75]
+    [item] = (await client.get("/api/budgets/summary", headers=headers)).json()["budgets"]
+    assert (item["spent"], item["status"]) == (80.0, "WARNING")

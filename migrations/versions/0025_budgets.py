@@ -1,7 +1,7 @@
 """Budgets and the threshold alerts they sent.
 
-Revision ID: 0024
-Revises: 0023
+Revision ID: 0025
+Revises: 0024
 
 A budget caps what a customer spends in one category per period (WEEKLY, MONTHLY, ANNUAL: the spending
 layer's windows). Deleting one is soft (`deleted_at`), so its alerts keep their budget; one budget per
@@ -19,8 +19,8 @@ OR REPLACE; the text is kept here, never read from the files, and the downgrade 
 
 from alembic import op
 
-revision = "0024"
-down_revision = "0023"
+revision = "0025"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
