@@ -15,11 +15,12 @@ for `seconds`, first at `connections` concurrent users and then at one, each req
 logged-in customer:
 
 - `GET /health` (no authentication: the HTTP ceiling of this machine),
+- `GET /auth/me` (the cheapest authenticated read: what the token check and the framework cost alone),
 - `GET /api/analytics/category-spending?period=MONTHLY`,
 - `GET /api/analytics/spending-trends?days=30`,
 - `GET /api/analytics/summary?months=6`,
-- `GET /api/budgets/summary` when the budgets feature is in this checkout (`laura/bank/budgets`), with
-  the budgets `seed_budgets` gives each customer (the hook below; until it is written: none).
+- `GET /api/budgets/summary` when the budgets feature is in this checkout (its table), with three
+  MONTHLY budgets per customer (`seed_budgets`).
 
 The whole sequence is repeated `rounds` times; per route and load: requests per second, p50 and p99 (the
 median of the rounds), and the share of `/health`'s throughput. Goals: each analytics route at least 0.5
@@ -52,8 +53,10 @@ DB_NAME = "laura_bench_analytics"
 PASSWORD = "bench-analytics-2026"
 POOL_SIZE = 20
 HEALTH = "/health"
+AUTH_ME = "/auth/me"
 ROUTES = [
     HEALTH,
+    AUTH_ME,
     "/api/analytics/category-spending?period=MONTHLY",
     "/api/analytics/spending-trends?days=30",
     "/api/analytics/summary?months=6",
@@ -124,10 +127,20 @@ SET session_replication_role = DEFAULT;
 """
 
 
-def seed_budgets(conn: asyncpg.Connection) -> None:
-    """The hook for the budgets feature: give each customer its budgets (e.g. FOOD, TRANSPORT and LEISURE,
-    MONTHLY) so that `GET /api/budgets/summary` reads real rows. Not written yet: budgets is not in this
-    checkout when this bench was written, and the route is measured only when it is."""
+_BUDGETS = """
+INSERT INTO budgets (id, user_id, category, limit_cents, period, start_date)
+SELECT gen_random_uuid(), u.id, b.category, b.cents, 'MONTHLY', date_trunc('year', now())::date
+  FROM users u, (VALUES ('FOOD', 150000), ('TRANSPORT', 60000), ('LEISURE', 40000)) b(category, cents)
+"""
+
+
+async def seed_budgets(conn: asyncpg.Connection) -> bool:
+    """Three MONTHLY budgets (FOOD, TRANSPORT, LEISURE) for every customer, when this checkout has the
+    budgets feature (its table); whether it has."""
+    if await conn.fetchval("SELECT to_regclass('budgets')") is None:
+        return False
+    await conn.execute(_BUDGETS)
+    return True
 
 
 async def _prepare(server: str, customers: int, purchases: int) -> tuple[str, dict]:
@@ -139,7 +152,7 @@ async def _prepare(server: str, customers: int, purchases: int) -> tuple[str, di
         await conn.execute(
             (_FILL % {"customers": customers, "purchases": purchases}).replace("$hash$", f"'{cheap}'")
         )
-        seed_budgets(conn)
+        budgets = await seed_budgets(conn)
         await conn.execute("VACUUM ANALYZE")
         counts = {
             table: await conn.fetchval(f"SELECT count(*) FROM {table}")
@@ -147,7 +160,7 @@ async def _prepare(server: str, customers: int, purchases: int) -> tuple[str, di
         }
     finally:
         await conn.close()
-    return url, {**counts, "fill_s": round(time.monotonic() - started, 1)}
+    return url, {**counts, "budgets": budgets, "fill_s": round(time.monotonic() - started, 1)}
 
 
 async def _tokens(port: int, count: int, customers: int) -> list[str]:
@@ -224,7 +237,7 @@ async def _measure(port: int, tokens: list[str], routes: list[str], args: argpar
 
 async def run(args: argparse.Namespace, data_dir: str, log) -> dict:  # type: ignore[no-untyped-def]
     url, volume = await _prepare(common.server_url(), args.customers, args.purchases)
-    routes = ROUTES + ([BUDGET_SUMMARY] if (common.ROOT / "laura/bank/budgets").is_dir() else [])
+    routes = ROUTES + ([BUDGET_SUMMARY] if volume["budgets"] else [])
     port = common.free_port()
     env = {
         "LAURA_SECRET_KEY": "YmVuY2gtYW5hbHl0aWNzLXNlY3JldC1rZXktMzJieXQ=",
