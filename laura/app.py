@@ -27,7 +27,9 @@ from laura.bank.cards.crypto import CardMacs
 from laura.bank.cards.issuer import open_issuer
 from laura.bank.cards.router import router as cards_router
 from laura.bank.deposits.router import router as deposits_router
+from laura.bank.files.router import router as files_router
 from laura.bank.pix_keys.router import router as pix_keys_router
+from laura.bank.support.router import router as support_router
 from laura.bank.transfers.router import router as transfers_router
 from laura.core.db import Database
 from laura.core.events import start_events
@@ -69,6 +71,8 @@ ROUTERS: list[APIRouter] = [
     deposits_router,
     analytics_router,
     card_network_router,
+    support_router,
+    files_router,
     mobility_router,
     ledger_router,
 ]
@@ -82,12 +86,16 @@ TASK_MODULES: list[str] = [
     "laura.bank.transfers.tasks",
     "laura.bank.card_network.tasks",
     "laura.bank.budgets.tasks",
+    "laura.bank.support.tasks",
     "laura.bank.deposits.service",  # registers the "bank.deposit" paid hook, which reconciliation runs
 ]
 """Every mounted feature's task module (dotted path, imported on the first `defer` or worker start):
 registered as this module loads, so the API, `laura worker` and `laura up` all know the same tasks."""
 register_task_modules(TASK_MODULES)
 
+_MULTIPART_FRAMING_BYTES = 64 * 1024
+"""Room above `files_max_bytes` for an upload's multipart boundaries and part headers: the file route
+itself counts the file's bytes and answers FILE_TOO_LARGE."""
 _SHUTDOWN_STEP_SECONDS = 10.0
 _log = structlog.get_logger("laura.app")
 
@@ -127,6 +135,11 @@ TAGS = [
         "name": "card-network",
         "description": "Bank: the card network's authorizations, captures, voids and refunds (X-Api-Key).",
     },
+    {
+        "name": "support",
+        "description": "Bank: support tickets and messages; the staff queue, assignment and status (staff).",
+    },
+    {"name": "files", "description": "Bank: uploads (PNG, JPEG, PDF, text) to attach to support tickets."},
     {"name": "pix-keys", "description": "Bank: the customer's Pix keys (CPF, phone, e-mail, random EVP)."},
     {"name": "pix", "description": "Pix charges and the PSP webhook (`/webhooks/efi/pix`)."},
     {"name": "drivers", "description": "Mobility: driver onboarding, going online and location reports."},
@@ -284,6 +297,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         RequestContextMiddleware,
         trusted_proxies=settings.trusted_proxies,
         max_body_bytes=settings.max_body_bytes,
+        body_limits={"/api/files": settings.files_max_bytes + _MULTIPART_FRAMING_BYTES},
     )
     app.add_middleware(
         SecurityHeadersMiddleware

@@ -139,6 +139,15 @@ class Settings(BaseSettings):
     """How long `GET /api/budgets/summary` is kept in Redis (spec: 15 minutes); spending and budget writes
     drop it sooner. Without Redis nothing is cached."""
 
+    files_max_bytes: int = 10 * 1024 * 1024
+    """The largest upload `POST /api/files` keeps (413 FILE_TOO_LARGE past it); the request's body limit on
+    that route is this plus room for the multipart framing, instead of `max_body_bytes`."""
+    support_sla_hours: dict[str, int] = {"URGENT": 1, "HIGH": 4, "MEDIUM": 24, "LOW": 72}
+    """Hours within which a ticket of each priority gets its first staff answer (JSON in
+    `LAURA_SUPPORT_SLA_HOURS`); later, the ticket is `overdue`."""
+    support_auto_close_days: int = 7
+    """A RESOLVED ticket with no customer reply for this many days is CLOSED by the auto-close job."""
+
     mobility_timezone: str = "America/Sao_Paulo"
     mobility_search_radius_m: float = 5000.0
     mobility_location_max_age_seconds: float = 60.0

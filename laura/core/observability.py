@@ -145,10 +145,19 @@ class RequestContextMiddleware:
     context, so it carries the request's own id in its body and header and the error's log line has it
     (Starlette's catch-all runs outside every middleware, after the context is gone)."""
 
-    def __init__(self, app: ASGIApp, *, trusted_proxies: list[str], max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_proxies: list[str],
+        max_body_bytes: int,
+        body_limits: dict[str, int] | None = None,
+    ) -> None:
         self.app = app
         self.trusted_proxies = set(trusted_proxies)
         self.max_body_bytes = max_body_bytes
+        self.body_limits = body_limits or {}
+        """Paths with a body limit of their own instead of `max_body_bytes` (an upload route's)."""
         self.log = structlog.get_logger("laura.http")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -186,10 +195,11 @@ class RequestContextMiddleware:
         try:
             refusal: AppError | None = _text_refusal(scope)
             declared = _header(scope, b"content-length")
-            if refusal is None and declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            limit = self.body_limits.get(scope.get("path", ""), self.max_body_bytes)
+            if refusal is None and declared and declared.isdigit() and int(declared) > limit:
                 refusal = PayloadTooLarge()
             if refusal is None and declared is None and scope.get("method") in ("POST", "PUT", "PATCH"):
-                buffered = await self._buffer_chunked(receive)
+                buffered = await self._buffer_chunked(receive, limit)
                 if buffered is None:
                     refusal = PayloadTooLarge()
                 else:
@@ -206,7 +216,7 @@ class RequestContextMiddleware:
         finally:
             self._observe(scope, ctx, response["status"], started)
 
-    async def _buffer_chunked(self, receive: Receive) -> Receive | None:
+    async def _buffer_chunked(self, receive: Receive, limit: int) -> Receive | None:
         """A body without Content-Length is read up front (at most the limit) so an oversized one gets 413."""
         chunks: list[bytes] = []
         size = 0
@@ -216,7 +226,7 @@ class RequestContextMiddleware:
                 break
             chunks.append(message.get("body", b""))
             size += len(chunks[-1])
-            if size > self.max_body_bytes:
+            if size > limit:
                 return None
             if not message.get("more_body", False):
                 break

@@ -1,0 +1,1 @@
+"""Uploaded files: stored by content, read back by their owner (and by staff where a feature allows)."""
