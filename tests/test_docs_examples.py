@@ -164,7 +164,7 @@ def _bearer(headers: dict) -> str:
 
 
 class Shell:
-    """Runs the examples' subset of bash: curl (in process, against the app), jq -r, date -u, uuidgen."""
+    """Runs the examples' subset of bash: curl (in process, against the app; `-F` uploads a file of the repository), jq -r, date -u, uuidgen."""
 
     def __init__(self, given: _Given) -> None:
         self.given = given
@@ -207,6 +207,7 @@ class Shell:
         words = shlex.split(command)
         assert words[0] == "curl", f"{example}: not a curl command"
         method, headers, body, url = None, {}, None, None
+        files: dict[str, tuple[str, bytes, str]] = {}
         words = iter(words[1:])
         for word in words:
             if word in ("-s", "-sS"):
@@ -218,6 +219,10 @@ class Shell:
                 headers[name.strip()] = value.strip()
             elif word == "-d":
                 body = next(words)
+            elif word == "-F":  # field=@path[;type=...], the path from the repository's root
+                field, _, spec = next(words).partition("=@")
+                path, _, content_type = spec.partition(";type=")
+                files[field] = (Path(path).name, (ROOT / path).read_bytes(), content_type or "text/plain")
             elif word == "-o":
                 next(words)
             else:
@@ -227,7 +232,11 @@ class Shell:
         target = url.removeprefix(API) if url.startswith(API) else None
         assert target is not None, f"{example}: write the URL as $API/…"
         response = await self.given.http.request(
-            method or ("POST" if body is not None else "GET"), target, content=body, headers=headers
+            method or ("POST" if body is not None or files else "GET"),
+            target,
+            content=body,
+            files=files or None,
+            headers=headers,
         )
         _check(example, response)
         return response

@@ -58,5 +58,5 @@ async def download(
         media_type=stored.content_type,
         filename=stored.name,
         content_disposition_type="attachment",
-        headers={"X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"},
+        headers={"Cache-Control": "private, no-store"},  # X-Content-Type-Options: nosniff is on every answer
     )

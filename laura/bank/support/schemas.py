@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field
 
-from laura.bank.files.schemas import FileOut
+from laura.bank.files.schemas import FileId, FileOut
 from laura.bank.support.models import Priority, TicketStatus
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 
@@ -25,13 +25,13 @@ class TicketRequest(RequestModel):
     priority: Priority
     subject: str = Field(min_length=1, max_length=255)
     description: str = Field(min_length=1, max_length=10_000)
-    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: list[FileId] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
     """Ids of files the caller uploaded (`POST /api/files`)."""
 
 
 class MessageRequest(RequestModel):
     message: str = Field(min_length=1, max_length=10_000)
-    attachments: list[uuid.UUID] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
+    attachments: list[FileId] = Field(default_factory=list, max_length=MAX_ATTACHMENTS)
 
 
 class AssignRequest(RequestModel):
