@@ -8,7 +8,7 @@
   `completed_at`, amount plus fee (what left the account), in the category the customer tagged it with or
   TRANSFERS.
 
-Each branch is served by a partial covering index (migrations 0023 and 0026: (user, time) INCLUDE (amount,
+Each branch is served by a partial covering index (migrations 0023 and 0027: (user, time) INCLUDE (amount,
 category, and for purchases the merchant)), so a customer's year is an index-only range scan; the grouping
 happens in PostgreSQL."""
 

@@ -1,7 +1,7 @@
 """Spending: the card purchases' spending index covers the merchant too.
 
-Revision ID: 0026
-Revises: 0025
+Revision ID: 0027
+Revises: 0026
 
 The summary's top merchants (`laura.bank.spending.query.top_merchants`) read the merchant of each purchase
 in the window; without it in the index, each purchase was a heap page of its own (137 pages for one
@@ -10,8 +10,8 @@ customer's six months on bench/analytics.py's data). With it every spending read
 
 from alembic import op
 
-revision = "0026"
-down_revision = "0025"
+revision = "0027"
+down_revision = "0026"
 branch_labels = None
 depends_on = None
 
