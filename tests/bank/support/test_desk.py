@@ -3,6 +3,8 @@ is told, the audit trail, and the SLA's `overdue`."""
 
 from __future__ import annotations
 
+import asyncio
+
 from laura.core.db import Database
 from tests.bank.support.support import audit_actions, events, move, open_ticket, reply
 from tests.helpers import auth_headers, staff_headers
@@ -134,3 +136,28 @@ async def test_overdue_until_answered_and_late_once_answered_late(app, client):
     await reply(client, staff, on_time["id"], "Olá!")
     detail = (await client.get(f"/api/support/tickets/{on_time['id']}", headers=headers)).json()
     assert detail["firstResponseAt"] is not None and detail["overdue"] is False
+
+
+async def test_a_reply_and_a_status_change_sent_together_apply_one_after_the_other(app, client):
+    customer, headers = await auth_headers(client)
+    staff = await staff_headers(app, client, "staff")
+    ticket = await open_ticket(client, headers)
+    for status in ("IN_PROGRESS", "WAITING"):
+        assert (await move(client, staff, ticket["id"], status)).status_code == 200
+
+    answered, resolved = await asyncio.gather(
+        reply(client, headers, ticket["id"], "Segue o que faltava."),
+        move(client, staff, ticket["id"], "RESOLVED"),
+    )
+    assert (answered.status_code, resolved.status_code) == (201, 200)
+    final = await _status(client, headers, ticket["id"])
+    moves = [
+        (e["previousStatus"], e["status"])
+        for e in await events(app.state.db, "support.status_changed", customer["id"])
+    ]
+    assert moves[:2] == [("OPEN", "IN_PROGRESS"), ("IN_PROGRESS", "WAITING")]
+    assert moves[2:] in (
+        [("WAITING", "IN_PROGRESS"), ("IN_PROGRESS", "RESOLVED")],  # the reply first
+        [("WAITING", "RESOLVED"), ("RESOLVED", "IN_PROGRESS")],  # the change first: the reply reopens it
+    )
+    assert final == moves[-1][1]

@@ -6,6 +6,9 @@ import asyncio
 import uuid
 from datetime import datetime, timedelta
 
+import pytest
+
+from laura.bank.support.repository import SupportRepository
 from laura.bank.transfers.calendar import brasilia_day
 from laura.core.models import utcnow
 from tests.bank.support.support import PNG, count, open_ticket, reply, upload
@@ -55,7 +58,7 @@ async def test_fifty_tickets_at_once_get_fifty_consecutive_numbers(client):
     assert numbers == list(range(1, 51))
 
 
-async def test_a_refused_ticket_gives_its_number_back(client):
+async def test_a_refused_ticket_takes_no_number_and_a_rollback_gives_one_back(app, client):
     _, headers = await auth_headers(client)
     first = await open_ticket(client, headers)
     refused = await client.post(
@@ -70,8 +73,13 @@ async def test_a_refused_ticket_gives_its_number_back(client):
         headers=headers,
     )
     assert refused.status_code == 404 and refused.json()["error"] == "FILE_NOT_FOUND"
+    year = int(first["number"].split("-")[1])
+    with pytest.raises(RuntimeError):
+        async with app.state.db.unit_of_work() as session:
+            assert await SupportRepository(session).next_number(year) == 2
+            raise RuntimeError("the creating transaction fails after taking its number")
     second = await open_ticket(client, headers)
-    assert int(second["number"][-5:]) == int(first["number"][-5:]) + 1
+    assert second["number"] == f"TKT-{year}-00002"
 
 
 async def test_list_is_the_callers_own_newest_first_with_filters(client):
