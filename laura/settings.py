@@ -24,6 +24,10 @@ PUBLIC_WEBHOOK_SECRET = "change-me-webhook-secret"
 Pix as paid. Refused in every environment."""
 
 
+SUPPORT_PRIORITIES = ("LOW", "MEDIUM", "HIGH", "URGENT")
+"""The support tickets' priorities, each with its first-answer SLA (`support_sla_hours`)."""
+
+
 class Settings(BaseSettings):
     """Every knob of the platform; each field reads `LAURA_<NAME>` from the environment."""
 
@@ -183,6 +187,15 @@ class Settings(BaseSettings):
             if not (prefix.isdigit() and 6 <= len(prefix) <= 8):
                 raise ValueError(f"LAURA_CARD_BINS: the BIN of {brand} must be 6 to 8 digits")
         return bins
+
+    @field_validator("support_sla_hours")
+    @classmethod
+    def _an_sla_for_every_priority(cls, hours: dict[str, int]) -> dict[str, int]:
+        if sorted(hours) != sorted(SUPPORT_PRIORITIES) or min(hours.values()) <= 0:
+            raise ValueError(
+                f"LAURA_SUPPORT_SLA_HOURS: positive hours for exactly {', '.join(SUPPORT_PRIORITIES)}"
+            )
+        return hours
 
     @field_validator("card_brand")
     @classmethod

@@ -1,4 +1,4 @@
-"""Settings refuse what would let a webhook be forged."""
+"""Settings refuse what would let a webhook be forged, and what support could not run with."""
 
 from __future__ import annotations
 
@@ -49,3 +49,11 @@ def test_a_settings_error_does_not_print_other_secrets() -> None:
         Settings(_env_file=None, secret_key="master-key-material", psp_webhook_secret=PUBLIC_WEBHOOK_SECRET)
 
     assert "master-key" not in str(refused.value)
+
+
+@pytest.mark.parametrize(
+    "hours", [{"LOW": 72, "MEDIUM": 24, "HIGH": 4}, {"LOW": 72, "MEDIUM": 24, "HIGH": 4, "URGENT": 0}]
+)
+def test_the_support_sla_names_every_priority_with_positive_hours(hours: dict[str, int]) -> None:
+    with pytest.raises(ValidationError, match="LAURA_SUPPORT_SLA_HOURS"):
+        Settings(_env_file=None, support_sla_hours=hours)

@@ -165,3 +165,14 @@ async def test_customers_cannot_use_the_desk(app, client):
         ),
     ):
         assert response.status_code == 403
+
+
+async def test_an_idempotency_key_opens_one_ticket(app, client):
+    _, headers = await auth_headers(client)
+    keyed = {**headers, "Idempotency-Key": str(uuid.uuid4())}
+    body = {"category": "ACCOUNT", "priority": "MEDIUM", "subject": "Limite", "description": "Quero aumentar"}
+    first = await client.post("/api/support/tickets", json=body, headers=keyed)
+    again = await client.post("/api/support/tickets", json=body, headers=keyed)
+    assert (first.status_code, again.status_code) == (201, 201)
+    assert again.json() == first.json() and again.headers.get("idempotent-replayed") == "true"
+    assert await count(app.state.db, "support_tickets") == 1
