@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.bank.support.support import PNG, count, open_ticket, upload
+from tests.bank.support_tickets.support import PNG, count, open_ticket, upload
 from tests.helpers import auth_headers, staff_headers
 
 LIMIT = 4096

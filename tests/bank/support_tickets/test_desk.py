@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 
 from laura.core.db import Database
-from tests.bank.support.support import audit_actions, events, move, open_ticket, reply
+from tests.bank.support_tickets.support import audit_actions, events, move, open_ticket, reply
 from tests.helpers import auth_headers, staff_headers
 from tests.sql_support import scalar
 

@@ -11,7 +11,7 @@ import pytest
 from laura.bank.support.repository import SupportRepository
 from laura.bank.transfers.calendar import brasilia_day
 from laura.core.models import utcnow
-from tests.bank.support.support import PNG, count, open_ticket, reply, upload
+from tests.bank.support_tickets.support import PNG, count, open_ticket, reply, upload
 from tests.helpers import auth_headers, staff_headers
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from laura.bank.support import tasks
 from laura.core.jobs import JobRuntime, bind_runtime
-from tests.bank.support.support import audit_actions, events, move, open_ticket, reply
+from tests.bank.support_tickets.support import audit_actions, events, move, open_ticket, reply
 from tests.helpers import auth_headers, staff_headers
 from tests.sql_support import rows, scalar
 
