@@ -13,6 +13,7 @@ Both return wrk's summary as a dict: requests, duration_us, non2xx, socket_error
 from __future__ import annotations
 
 import json
+import random
 import shutil
 import signal
 import subprocess
@@ -31,6 +32,25 @@ end
 """
 """A `done()` that prints the summary as one `WRK {...}` line (what `run` and `send_once` parse); a script
 may add fields with a global `summary_extra()` returning `,"name":value...`."""
+
+_GET_LUA = """
+local path, tokens = "%(path)s", {%(tokens)s}
+function init(args)
+  math.randomseed(%(seed)d + tonumber(tostring({}):sub(8), 16) %% 100000)
+end
+function request()
+  local headers = {["Accept-Encoding"] = "gzip"}
+  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
+  return wrk.format("GET", path, headers)
+end
+"""
+
+
+def get_script(path: str, tokens: list[str]) -> str:
+    """A `run` script that GETs `path` as a random caller of `tokens` each time (none: unauthenticated)."""
+    quoted = ",".join(f'"{t}"' for t in tokens)
+    return _GET_LUA % {"path": path, "tokens": quoted, "seed": random.randrange(1 << 20)} + DONE_LUA
+
 
 _SEND_ONCE_LUA = """
 local threads, finished, started = %(threads)d, "%(finished)s", {}

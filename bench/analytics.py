@@ -178,24 +178,6 @@ async def _tokens(port: int, count: int, customers: int) -> list[str]:
         return list(await asyncio.gather(*(one(n) for n in chosen)))
 
 
-_SCRIPT = """
-local path, tokens = "%(path)s", {%(tokens)s}
-function init(args)
-  math.randomseed(%(seed)d + tonumber(tostring({}):sub(8), 16) %% 100000)
-end
-function request()
-  local headers = {["Accept-Encoding"] = "gzip"}
-  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
-  return wrk.format("GET", path, headers)
-end
-"""
-
-
-def _script(path: str, tokens: list[str]) -> str:
-    quoted = ",".join(f'"{t}"' for t in tokens)
-    return _SCRIPT % {"path": path, "tokens": quoted, "seed": random.randrange(1 << 20)} + wrk.DONE_LUA
-
-
 def _figures(phases: list[dict]) -> dict:
     requests = sum(p["requests"] for p in phases)
     return {
@@ -208,7 +190,7 @@ def _figures(phases: list[dict]) -> dict:
 
 
 async def _measure(port: int, tokens: list[str], routes: list[str], args: argparse.Namespace) -> dict:
-    scripts = {route: _script(route, [] if route == HEALTH else tokens) for route in routes}
+    scripts = {route: wrk.get_script(route, [] if route == HEALTH else tokens) for route in routes}
     loads = {f"{args.connections}_users": args.connections, "1_user": 1}
     phases: dict[str, dict[str, list[dict]]] = {load: {route: [] for route in routes} for load in loads}
     for route in routes:  # warm-up, not counted

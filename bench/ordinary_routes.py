@@ -31,7 +31,6 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -140,24 +139,6 @@ async def _tokens(port: int, emails: list[str]) -> list[str]:
         return list(await asyncio.gather(*(one(e) for e in emails)))
 
 
-_SCRIPT = """
-local path, tokens = "%(path)s", {%(tokens)s}
-function init(args)
-  math.randomseed(%(seed)d + tonumber(tostring({}):sub(8), 16) %% 100000)
-end
-function request()
-  local headers = {["Accept-Encoding"] = "gzip"}
-  if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[math.random(#tokens)] end
-  return wrk.format("GET", path, headers)
-end
-"""
-
-
-def _script(path: str, tokens: list[str]) -> str:
-    quoted = ",".join(f'"{t}"' for t in tokens)
-    return _SCRIPT % {"path": path, "tokens": quoted, "seed": random.randrange(1 << 20)} + wrk.DONE_LUA
-
-
 def _cpu_seconds(processes, kind: str = "both") -> dict[int, float]:  # type: ignore[no-untyped-def]
     """CPU seconds per process: user + system, or only `kind` ("user" or "system")."""
     found = {}
@@ -252,7 +233,7 @@ async def _measure(
             "/api/accounts/me": customer_tokens,
             "/drivers/me": driver_tokens,
         }
-        scripts[server.name] = {route: _script(route, callers[route]) for route in ROUTES}
+        scripts[server.name] = {route: wrk.get_script(route, callers[route]) for route in ROUTES}
     conn = await asyncpg.connect(url)
     phases: dict[str, dict[str, list[dict]]] = defaultdict(lambda: defaultdict(list))
     started = time.monotonic()
