@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -168,6 +168,18 @@ class Settings(BaseSettings):
     ride_free_cancellation_seconds: float = 120.0
     ride_accept_lock_ms: int = 10_000
     mobility_redis_namespace: str = "mobility"
+    mobility_service_area: dict[str, Any] | None = None
+    """GeoJSON Polygon or MultiPolygon (lon, lat) where rides may start and end; None: no geofence."""
+    fraud_max_speed_kmh: float = 200.0
+    """A location report implying more than this from the driver's last one is refused."""
+    fraud_min_judged_distance_m: float = 200.0
+    """Moves shorter than this are never judged by speed: a phone's GPS error in a city reaches 100-200 m."""
+    fraud_impossible_movements_to_flag: int = 3
+    """The driver is flagged at this many refused impossible movements in 24 hours."""
+    fraud_cancellations_to_flag: int = 10
+    """A passenger or driver is flagged past this many cancellations in 24 hours."""
+    fraud_cancellations_to_suspend: int = 20
+    """... and suspended from requesting/accepting past this many, until an admin resolves the flag."""
 
     # Field validators, not a model validator: a model's error would print its input, secrets included.
     @field_validator("psp_webhook_secret")

@@ -234,6 +234,11 @@ async def record_position(
     return True
 
 
+async def current_position(session: AsyncSession, driver_id: uuid.UUID) -> StoredPosition | None:
+    """The driver's stored current position (the database's, which the Redis mirror follows)."""
+    return await LocationRepository(session).position(driver_id)
+
+
 async def set_availability(
     session: AsyncSession, geo: RedisGeoIndex | None, driver_id: uuid.UUID, available: bool
 ) -> None:

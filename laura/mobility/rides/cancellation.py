@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.identity.service import Principal
 from laura.mobility import metrics
+from laura.mobility.fraud import service as fraud
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people.models import Driver
 from laura.mobility.people.repository import PeopleRepository
@@ -145,6 +146,9 @@ async def cancel_ride(
     was_assigned = ride.driver_id is not None
     await repo.count_cancellation(
         user_id=user.id, role=by.value, after_acceptance=was_assigned, with_fee=outcome.fee > 0, now=now
+    )
+    await fraud.cancellation_counted(
+        session, policy.fraud, user_id=user.id, role=by.value, ride_id=ride.id, now=now
     )
     metrics.count_after_commit(session, metrics.RIDES_CANCELED.labels(outcome.rule.value).inc)
     metrics.refresh_gauges_after_commit(session)

@@ -15,6 +15,7 @@ from laura.core.jobs import defer
 from laura.core.models import uuid7
 from laura.identity.service import Principal
 from laura.mobility import metrics
+from laura.mobility.fraud import service as fraud
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo import cell_of
 from laura.mobility.matching.geo_index import RedisGeoIndex
@@ -46,9 +47,11 @@ async def request_ride(
     """Create the ride (REQUESTED), start searching and offer it to the first batch of drivers.
 
     One ride at a time per passenger (409 ACTIVE_RIDE_EXISTS). Without any driver nearby the ride ends
-    EXPIRED with reason NO_DRIVERS at once and the passenger is told.
+    EXPIRED with reason NO_DRIVERS at once and the passenger is told. A suspended passenger is 403 and
+    pickup or dropoff outside the service area 422, with nothing written.
     """
     passenger = await people.passenger_of(session, user)
+    await fraud.ensure_not_suspended(session, user.id)
     priced = await quote(session, policy, pickup=pickup, dropoff=dropoff, category=category, now=now)
     ride = Ride(
         id=uuid7(),

@@ -1,10 +1,12 @@
-"""The ride's knobs: dispatch batches and rounds, surge, cancellation fee, accept lock and rate limit."""
+"""The ride's knobs: dispatch batches and rounds, surge, cancellation fee, accept lock and rate limit, and
+the anti-fraud rules'."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from laura.mobility.fraud.policy import FraudPolicy
 from laura.mobility.matching.service import MatchingPolicy
 from laura.settings import Settings
 
@@ -14,6 +16,7 @@ class RidePolicy:
     """The dispatch and money knobs (settings `ride_*`, `mobility_*`)."""
 
     matching: MatchingPolicy = field(default_factory=MatchingPolicy)
+    fraud: FraudPolicy = field(default_factory=FraudPolicy)
     batch_size: int = 5
     offer_ttl_s: float = 15.0
     max_rounds: int = 3
@@ -31,6 +34,7 @@ class RidePolicy:
     def from_settings(cls, settings: Settings) -> RidePolicy:
         return cls(
             matching=MatchingPolicy.from_settings(settings),
+            fraud=FraudPolicy.from_settings(settings),
             batch_size=settings.ride_offer_batch_size,
             offer_ttl_s=settings.ride_offer_ttl_seconds,
             max_rounds=settings.ride_max_offer_rounds,

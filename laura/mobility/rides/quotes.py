@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.mobility.fraud import service as fraud
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.rides.policy import RidePolicy
@@ -91,7 +92,8 @@ async def quote(
     now: datetime,
 ) -> Quote:
     """The trip's route, surge and fare, without looking for a driver: what a request stores before its
-    dispatch searches (once) for the drivers to offer it to."""
+    dispatch searches (once) for the drivers to offer it to. Both ends must be in the service area (422)."""
+    fraud.ensure_in_service_area(policy.fraud, pickup, dropoff)
     route = route_estimate(pickup, dropoff, policy.matching.avg_speed_kmh)
     surge, supply = await _surge(session, policy, pickup, category, now, demand=1)
     return Quote(

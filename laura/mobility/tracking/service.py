@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.errors import ValidationFailed
 from laura.identity.service import Principal
+from laura.mobility.fraud import service as fraud
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo import DETOUR_FACTOR, eta_seconds, haversine_m
 from laura.mobility.matching.geo_index import RedisGeoIndex
@@ -73,7 +74,8 @@ async def report_location(
     """Store a position of the caller's own driver (404 for anyone else's id).
 
     A timestamp in the future or older than the allowed delay is 422: a late sample would put the driver
-    where they were, not where they are. An older sample than the stored one only joins the trail.
+    where they were, not where they are. An older sample than the stored one only joins the trail. One
+    implying an impossible speed from the stored one is 422 IMPOSSIBLE_MOVEMENT, counted, not stored.
     """
     profile = await people.own_driver(session, user, driver_id)
     if sample.recorded_at > now + CLOCK_SKEW:
@@ -83,6 +85,15 @@ async def report_location(
     driver = profile.driver
     if profile.vehicle is None:
         raise DriverNotApproved("The driver has no active vehicle")
+    last = await matching.current_position(session, driver.id)
+    await fraud.judge_movement(
+        session,
+        policy.fraud,
+        user_id=user.id,
+        last=fraud.Position(last.lat, last.lon, last.recorded_at) if last else None,
+        new=fraud.Position(sample.lat, sample.lon, sample.recorded_at),
+        now=now,
+    )
     ride_id = driver.current_ride_id
     current = await matching.record_position(
         session,

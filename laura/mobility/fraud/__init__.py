@@ -1,0 +1,1 @@
+"""Anti-fraud rules that run where the event happens (geofence, impossible movement, cancellation abuse)."""

@@ -1,0 +1,32 @@
+"""The rules' knobs, read once from settings (`mobility_service_area`, `fraud_*`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from laura.mobility.fraud.geofence import Ring, polygons
+from laura.settings import Settings
+
+
+@dataclass(frozen=True)
+class FraudPolicy:
+    service_area: list[list[Ring]] | None = None
+    max_speed_kmh: float = 200.0
+    min_judged_distance_m: float = 200.0
+    impossible_movements_to_flag: int = 3
+    cancellations_to_flag: int = 10
+    cancellations_to_suspend: int = 20
+    timezone: str = "America/Sao_Paulo"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> FraudPolicy:
+        area = settings.mobility_service_area
+        return cls(
+            service_area=polygons(area) if area is not None else None,
+            max_speed_kmh=settings.fraud_max_speed_kmh,
+            min_judged_distance_m=settings.fraud_min_judged_distance_m,
+            impossible_movements_to_flag=settings.fraud_impossible_movements_to_flag,
+            cancellations_to_flag=settings.fraud_cancellations_to_flag,
+            cancellations_to_suspend=settings.fraud_cancellations_to_suspend,
+            timezone=settings.mobility_timezone,
+        )
