@@ -135,9 +135,10 @@ async def cancellation_counted(
     role: str,
     ride_id: uuid.UUID,
     now: datetime,
-) -> None:
+) -> bool:
     """After a cancellation: past N in 24 hours the user is flagged, past M suspended until reviewed (an
-    admin's clearance starts the suspension's count again, so the next cancellation does not re-suspend)."""
+    admin's clearance starts the suspension's count again, so the next cancellation does not re-suspend).
+    True when this cancellation suspended the user."""
     repo = FraudRepository(session)
     await repo.add_signal(user_id, Rule.CANCELLATION_ABUSE.value, now)
     count = await repo.signals_since(user_id, Rule.CANCELLATION_ABUSE.value, now - WINDOW)
@@ -155,24 +156,18 @@ async def cancellation_counted(
     cleared = await repo.last_resolved(user_id, Rule.CANCELLATION_SUSPENSION.value)
     if cleared is not None and cleared > now - WINDOW:
         count = await repo.signals_since(user_id, Rule.CANCELLATION_ABUSE.value, cleared)
-    if count > policy.cancellations_to_suspend and not await repo.is_suspended(user_id):
-        flag_id = await raise_flag(
-            session,
-            policy,
-            user_id=user_id,
-            rule=Rule.CANCELLATION_SUSPENSION,
-            now=now,
-            details=details,
-            ride_id=ride_id,
-        )
-        if flag_id is None:
-            day = now.astimezone(ZoneInfo(policy.timezone)).date()
-            existing = await repo.open_flag(user_id, Rule.CANCELLATION_SUSPENSION.value, day)
-            assert existing is not None, "the insert found an open flag"
-            flag_id = existing.id
-        await repo.suspend(
-            user_id=user_id, flag_id=flag_id, reason=Rule.CANCELLATION_SUSPENSION.value, now=now
-        )
+    if count <= policy.cancellations_to_suspend or await repo.is_suspended(user_id):
+        return False
+    rule = Rule.CANCELLATION_SUSPENSION
+    flag_id = await raise_flag(
+        session, policy, user_id=user_id, rule=rule, now=now, details=details, ride_id=ride_id
+    )
+    if flag_id is None:  # an open one today already (its suspension was lifted some other way)
+        existing = await repo.open_flag(user_id, rule.value, now.astimezone(ZoneInfo(policy.timezone)).date())
+        assert existing is not None, "the insert found an open flag"
+        flag_id = existing.id
+    await repo.suspend(user_id=user_id, flag_id=flag_id, reason=rule.value, now=now)
+    return True
 
 
 async def list_flags(

@@ -20,6 +20,7 @@ from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import DriverUser, GeoIndexDep, SettingsDep
+from laura.mobility.fraud.errors import AccountSuspended
 from laura.mobility.people import service
 from laura.mobility.people.errors import (
     CnhInUse,
@@ -80,7 +81,7 @@ async def my_driver_profile(user: CurrentUser, session: SessionDep) -> DriverOut
     "/drivers/{driver_id}/online",
     tags=["drivers"],
     response_model=DriverOut,
-    responses=_responses(DriverNotFound, DriverNotApproved),
+    responses=_responses(DriverNotFound, DriverNotApproved, AccountSuspended),
 )
 async def set_online(
     driver_id: uuid.UUID, body: DriverOnlineRequest, user: CurrentUser, session: SessionDep, geo: GeoIndexDep

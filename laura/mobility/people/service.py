@@ -19,6 +19,7 @@ from laura.core.errors import ValidationFailed
 from laura.core.events import publish
 from laura.identity.models import User
 from laura.identity.service import Principal, on_user_registered
+from laura.mobility.fraud import service as fraud
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people.errors import (
@@ -239,7 +240,7 @@ async def review_driver(
 async def set_online(
     session: AsyncSession, geo: RedisGeoIndex | None, *, user: Principal, driver_id: uuid.UUID, online: bool
 ) -> DriverProfile:
-    """Go online (approved drivers only) or offline; the driver becomes findable or stops being offered rides.
+    """Go online (approved drivers not suspended by the anti-fraud rules only) or offline; the driver becomes findable or stops being offered rides.
 
     Going offline during a trip is allowed: the trip goes on, no new offer comes.
     """
@@ -251,6 +252,8 @@ async def set_online(
         raise DriverNotApproved(
             f"The driver is {driver.approval_status}; only approved drivers can go online"
         )
+    if online:
+        await fraud.ensure_not_suspended(session, user.id)
     if driver.online != online:
         driver.online = online
         await session.flush()

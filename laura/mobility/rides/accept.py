@@ -36,6 +36,7 @@ from laura.core.ratelimit import RateLimiter
 from laura.core.statement import statement_committed, statement_event_data
 from laura.identity.service import Caller, session_ended
 from laura.mobility import metrics
+from laura.mobility.fraud.errors import AccountSuspended
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import GeoIndexUnavailable, RedisGeoIndex
 from laura.mobility.people.errors import DriverProfileRequired
@@ -153,6 +154,8 @@ async def accept_ride(
         raise DriverProfileRequired()
     if outcome is RideAcceptOutcome.NO_RIDE:
         raise RideNotFound()
+    if outcome is RideAcceptOutcome.SUSPENDED:
+        raise AccountSuspended()
     if outcome is RideAcceptOutcome.RATE_LIMITED:
         assert spent is not None
         raise spent

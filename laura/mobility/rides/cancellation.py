@@ -147,13 +147,15 @@ async def cancel_ride(
     await repo.count_cancellation(
         user_id=user.id, role=by.value, after_acceptance=was_assigned, with_fee=outcome.fee > 0, now=now
     )
-    await fraud.cancellation_counted(
+    suspended = await fraud.cancellation_counted(
         session, policy.fraud, user_id=user.id, role=by.value, ride_id=ride.id, now=now
     )
     metrics.count_after_commit(session, metrics.RIDES_CANCELED.labels(outcome.rule.value).inc)
     metrics.refresh_gauges_after_commit(session)
     if by is CanceledBy.DRIVER:
         assert driver is not None, "a driver's cancellation has the driver"
+        if suspended:  # no more offers: they could not accept them
+            driver.online = False
         return await _driver_gave_up(
             session, geo, policy, ride, driver, reason=reason, now=now, actor_id=user.id
         )

@@ -15,6 +15,7 @@ class RideAcceptOutcome(StrEnum):
     NO_DRIVER = "NO_DRIVER"
     NO_RIDE = "NO_RIDE"
     REPLAY = "REPLAY"
+    SUSPENDED = "SUSPENDED"
     RATE_LIMITED = "RATE_LIMITED"
     ANSWERED = "ANSWERED"
     """Answered now (answer_status, answer_body): a refusal stored on the attempt, or the ride the driver

@@ -26,6 +26,7 @@ from laura.core.pagination import Page, PageDep
 from laura.core.statement import DatabaseDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import DriverCaller, DriverUser, GeoIndexDep, PassengerUser, SettingsDep
+from laura.mobility.fraud.errors import AccountSuspended, OutsideServiceArea
 from laura.mobility.people.errors import DriverProfileRequired, PassengerProfileRequired
 from laura.mobility.rides import accept, cancellation, dispatch, lifecycle, queries, quotes, rating
 from laura.mobility.rides.errors import (
@@ -68,7 +69,9 @@ def _policy(settings: Settings) -> RidePolicy:
     return RidePolicy.from_settings(settings)
 
 
-@router.post("/rides/estimate", tags=["rides"], response_model=EstimateOut)
+@router.post(
+    "/rides/estimate", tags=["rides"], response_model=EstimateOut, responses=_responses(OutsideServiceArea)
+)
 async def estimate(
     body: EstimateRequest, _: CurrentUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> EstimateOut:
@@ -90,7 +93,7 @@ async def estimate(
     tags=["rides"],
     status_code=status.HTTP_201_CREATED,
     response_model=RideOut,
-    responses=_responses(ActiveRideExists, PassengerProfileRequired),
+    responses=_responses(ActiveRideExists, PassengerProfileRequired, AccountSuspended, OutsideServiceArea),
 )
 @idempotent()
 async def request_ride(
@@ -143,6 +146,7 @@ async def get_ride(ride_id: uuid.UUID, user: CurrentUser, session: SessionDep) -
         IdempotencyKeyReused,
         RateLimited,
         DriverProfileRequired,
+        AccountSuspended,
     ),
 )
 async def accept_ride(

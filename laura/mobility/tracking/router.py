@@ -12,6 +12,7 @@ from laura.core.errors import ValidationFailed
 from laura.identity.deps import CurrentUser
 from laura.identity.service import Principal
 from laura.mobility.deps import GeoIndexDep, SettingsDep
+from laura.mobility.fraud.errors import ImpossibleMovement
 from laura.mobility.matching.service import PositionSample
 from laura.mobility.people.errors import DriverNotFound
 from laura.mobility.rides.lifecycle import utcnow
@@ -40,7 +41,9 @@ LocationUser = Annotated[Principal, Depends(_location_rate_limit)]
     response_model=LocationOut,
     responses={
         404: {"description": DriverNotFound.message},
-        422: {"description": ValidationFailed.message},
+        422: {
+            "description": f"{ValidationFailed.message}; {ImpossibleMovement.error}: {ImpossibleMovement.message}"
+        },
         429: {"description": "More location reports than the per-driver limit (Retry-After)"},
     },
 )

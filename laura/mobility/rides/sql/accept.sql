@@ -26,6 +26,7 @@ $$;
 --   NO_DRIVER       the user has no driver profile (403)
 --   NO_RIDE         no such ride (404)
 --   REPLAY          this driver's key has an answer (answer_ride, answer_status, answer_body): replay it
+--   SUSPENDED       the user is suspended from rides by the anti-fraud rules (403; replays still answer)
 --   RATE_LIMITED    p_may_try is false and the attempt is fresh (429)
 --   ANSWERED        answered now with answer_status/answer_body: a refusal (stored on the attempt), or the
 --                   ride this driver already holds
@@ -90,6 +91,10 @@ BEGIN
       FROM ride_accept_attempts a WHERE a.driver_id = v_driver AND a.idempotency_key = p_key;
     IF FOUND THEN
         outcome := 'REPLAY';
+        RETURN;
+    END IF;
+    IF EXISTS (SELECT 1 FROM mobility_suspensions WHERE user_id = p_user) THEN
+        outcome := 'SUSPENDED';
         RETURN;
     END IF;
     IF NOT p_may_try THEN
