@@ -174,3 +174,26 @@ async def test_each_refusal_is_answered_and_stored_on_the_attempt(app, client, o
     assert (
         await scalar(db, "SELECT status FROM rides WHERE id = $1", uuid.UUID(ride_id)) == RideStatus.OFFERED
     )
+
+
+async def test_a_suspended_driver_is_refused_but_a_replay_still_answers(app, client, offered) -> None:
+    db = app.state.db
+    taker, _, ride_id = offered
+    won = await _accept(app, taker, ride_id, key="k-1")
+    assert won["outcome"] == RideAcceptOutcome.ACCEPTED
+    user_id = uuid.UUID(taker["id"])
+    flag = uuid.uuid4()
+    await scalar(
+        db,
+        "INSERT INTO fraud_flags (id, subject_user_id, rule, day) VALUES ($1, $2, 'cancellation_suspension',"
+        " current_date) RETURNING 1",
+        flag,
+        user_id,
+    )
+    await scalar(
+        db, "INSERT INTO mobility_suspensions VALUES ($1, $2, 'x', now()) RETURNING 1", user_id, flag
+    )
+
+    assert (await _accept(app, taker, ride_id, key="k-2"))["outcome"] == RideAcceptOutcome.SUSPENDED
+    assert (await _accept(app, taker, ride_id, key="k-1"))["outcome"] == RideAcceptOutcome.REPLAY
+    assert await scalar(db, "SELECT count(*) FROM ride_accept_attempts") == 1
