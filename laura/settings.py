@@ -192,6 +192,18 @@ class Settings(BaseSettings):
             )
         return secret
 
+    @field_validator("mobility_service_area")
+    @classmethod
+    def _a_polygon(cls, area: dict[str, Any] | None) -> dict[str, Any] | None:
+        """The shape only; the rings are read (and checked) by laura.mobility.fraud.geofence."""
+        if area is not None and (
+            area.get("type") not in ("Polygon", "MultiPolygon") or not area.get("coordinates")
+        ):
+            raise ValueError(
+                "LAURA_MOBILITY_SERVICE_AREA: a GeoJSON Polygon or MultiPolygon with coordinates"
+            )
+        return area
+
     @field_validator("card_bins")
     @classmethod
     def _bins_are_prefixes(cls, bins: dict[str, str]) -> dict[str, str]:
