@@ -81,6 +81,7 @@ TASK_MODULES: list[str] = [
     "laura.ledger.tasks",
     "laura.pix.tasks",
     "laura.mobility.rides.tasks",
+    "laura.mobility.payments.tasks",
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",
@@ -146,6 +147,10 @@ TAGS = [
     {
         "name": "rides",
         "description": "Mobility: estimates, ride requests, offers, accept and the ride lifecycle.",
+    },
+    {
+        "name": "payments",
+        "description": "Mobility: a ride's payment by Pix (the charge, its QR Code, status).",
     },
     {
         "name": "admin",

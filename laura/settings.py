@@ -167,6 +167,12 @@ class Settings(BaseSettings):
     ride_cancellation_fee: Decimal = Decimal("5.00")
     ride_free_cancellation_seconds: float = 120.0
     ride_accept_lock_ms: int = 10_000
+    ride_commission_percent: Decimal = Decimal(20)
+    """The platform's share of a paid fare; the driver gets the rest (rounded half-up to the cent)."""
+    ride_commission_percent_by_category: dict[str, Decimal] = {}
+    """Per-category overrides of `ride_commission_percent` (JSON, e.g. {"premium": 15})."""
+    ride_payment_expires_seconds: int = 1800
+    """How long a ride's Pix charge may be paid; after that a new one is asked for (POST /payments/intent)."""
     mobility_redis_namespace: str = "mobility"
     mobility_service_area: dict[str, Any] | None = None
     """GeoJSON Polygon or MultiPolygon (lon, lat) where rides may start and end; None: no geofence."""

@@ -43,6 +43,7 @@ class PaidCharge:
     owner_id: uuid.UUID
     amount_cents: int
     e2e_id: str
+    created_at: datetime
 
 
 class PixCharge(Base):

@@ -135,6 +135,7 @@ def paid_charge(row: asyncpg.Record) -> PaidCharge:
         owner_id=row["owner_id"],
         amount_cents=row["amount_cents"],
         e2e_id=row["e2e_id"],
+        created_at=row["created_at"],
     )
 
 

@@ -27,6 +27,7 @@ from laura.mobility.people import service as people
 from laura.mobility.people.models import Driver, Vehicle
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.rides.errors import ConcurrentRideUpdate, RideNotFound
+from laura.mobility.rides.hooks import ride_completed
 from laura.mobility.rides.models import Ride
 from laura.mobility.rides.pricing import estimate_fare, trail_distance_m
 from laura.mobility.rides.repository import RideRepository
@@ -199,6 +200,7 @@ async def complete_ride(
     await transition(session, ride, RideStatus.COMPLETED, now=now, actor_id=user.id)
     await release_driver(session, geo, driver.id)
     await PeopleRepository(session).count_completed_ride(passenger_id=ride.passenger_id, driver_id=driver.id)
+    await ride_completed(session, ride, driver, now)
     view = await view_of(session, ride)
     await notify(
         session, "ride.completed", view.wire(), [await passenger_user(session, ride), driver.user_id]

@@ -1,0 +1,23 @@
+"""The ride payments' refusals."""
+
+from __future__ import annotations
+
+from laura.core.errors import AppError
+
+
+class PaymentNotFound(AppError):
+    """No payment for the ride yet, or a ride the caller has no part in (404, never 403)."""
+
+    error = "PAYMENT_NOT_FOUND"
+    status = 404
+    code = "PAY_001"
+    message = "Payment not found"
+
+
+class RideNotPayable(AppError):
+    """Only a completed ride awaiting its payment can be asked to pay (again)."""
+
+    error = "RIDE_NOT_PAYABLE"
+    status = 409
+    code = "PAY_002"
+    message = "The ride is not awaiting payment"
