@@ -26,7 +26,7 @@ class PaymentOut(ApiModel):
     txid: str | None = None
     """The Pix charge's id; null until the charge exists at the PSP."""
     charge_status: str | None = None
-    qr_code: str | None = Field(default=None)
+    qr_code: str | None = None
     """The BR Code as a PNG data URL."""
     pix_copia_e_cola: str | None = None
-    e2e_id: str | None = None
+    e2e_id: str | None = Field(default=None, alias="e2eId")
