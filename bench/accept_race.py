@@ -161,6 +161,9 @@ def _server(
         "LAURA_MOBILITY_REDIS_NAMESPACE": NAMESPACE,
         "LAURA_DB_POOL_SIZE": str(POOL_SIZE),
         "LAURA_DB_MAX_OVERFLOW": "0",
+        # the bench's one passenger cancels every round: the anti-fraud rule would suspend them after 20
+        "LAURA_FRAUD_CANCELLATIONS_TO_FLAG": "1000000",
+        "LAURA_FRAUD_CANCELLATIONS_TO_SUSPEND": "1000000",
     }
     return start_app(
         url,
