@@ -16,7 +16,10 @@ def embedded_database_url(data_dir: Path) -> str:
     exits. Run as root, it creates a `pgserver` system user and opens read access on the parents.
     """
     pgdata = (data_dir / "pgdata").resolve()
-    pgdata.parent.mkdir(parents=True, exist_ok=True)
+    # Made here, not by pgserver: its check-then-mkdir races when several processes start on a fresh data
+    # dir at once (the test suite's xdist workers), and the loser fails with FileExistsError. The rest of
+    # its start (initdb, chown when root, pg_ctl start) runs under its own interprocess lock.
+    pgdata.mkdir(parents=True, exist_ok=True)
     try:
         import pgserver
 
