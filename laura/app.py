@@ -174,6 +174,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_max_overflow,
         statement_pool_size=settings.db_statement_pool_size,
+        settings=settings,
     )
     master_key = load_or_create_secret(settings.secret_key, settings.secret_key_path)
     cipher = FieldCipher(master_key)

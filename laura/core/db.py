@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase, ORMExecuteState, Session
 
 from laura.core.errors import AppError
+from laura.settings import Settings, get_settings
 
 Hook = Callable[[], Awaitable[None]]
 
 _READ_ONLY = "read_only"
 _STATEMENTS = "statements"
+_SETTINGS = "settings"
 _READING_METHODS = frozenset({"GET", "HEAD"})
 """HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
 
@@ -32,6 +34,15 @@ class ReadOnlySession(RuntimeError):
 
 class Base(DeclarativeBase):
     """Declarative base of every model in every context."""
+
+
+def settings_of(session: AsyncSession) -> Settings:
+    """The settings of the app or worker whose database opened `session`: a rule deep in a request (a
+    completion hook, a cache drop) reads the same settings the app was started with, not the process's
+    environment, which is what a test or a second app in one process configured differently. A session of
+    a `Database` made without settings (a CLI command) reads the environment's."""
+    settings: Settings | None = session.info.get(_SETTINGS)
+    return settings if settings is not None else get_settings()
 
 
 def async_url(url: str) -> str:
@@ -75,6 +86,7 @@ class Database:
         pool_size: int = 10,
         max_overflow: int = 20,
         statement_pool_size: int = 10,
+        settings: Settings | None = None,
     ):
         self.url = url
         self.statement_pool_size = statement_pool_size
@@ -88,13 +100,18 @@ class Database:
             if read_url
             else self.engine
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
-        self.read_sessionmaker = async_sessionmaker(self.read_engine, expire_on_commit=False, autoflush=False)
+        info = {_SETTINGS: settings}
+        self.sessionmaker = async_sessionmaker(
+            self.engine, expire_on_commit=False, autoflush=False, info=info
+        )
+        self.read_sessionmaker = async_sessionmaker(
+            self.read_engine, expire_on_commit=False, autoflush=False, info=info
+        )
         self.reading_sessionmaker = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False,
             autoflush=False,
-            info={_READ_ONLY: True, _STATEMENTS: self},
+            info={**info, _READ_ONLY: True, _STATEMENTS: self},
         )
         """Sessions for a request that only reads (`SessionDep` of a GET): on the same pool, in autocommit.
         Under READ COMMITTED every statement of a transaction takes its own snapshot anyway, so reads

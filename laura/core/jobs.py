@@ -16,7 +16,7 @@ import json
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, plain_url
 from laura.core.idempotency import purge_expired
+from laura.settings import Settings, get_settings
 
 __all__ = [
     "AlreadyEnqueued",
@@ -100,10 +101,11 @@ def import_task_modules() -> None:
 
 @dataclass(frozen=True)
 class JobRuntime:
-    """What a running job needs from its worker: the database (and settings for clients a task builds)."""
+    """What a running job needs from its worker: the database, and the settings it was started with (the
+    process's environment when none are given, as for a test that runs a task inline)."""
 
     db: Database
-    settings: Any = None
+    settings: Settings = field(default_factory=get_settings)
     retry_scale: float = 1.0
     """Multiplies every retry wait (tests shrink it; production keeps 1)."""
 

@@ -94,7 +94,9 @@ async def run_worker(
         raise RuntimeError("LAURA_DATABASE_URL is not set")
     import_task_modules()
     concurrency = concurrency or settings.worker_concurrency
-    db = Database(settings.database_url, pool_size=concurrency + 1, max_overflow=concurrency)
+    db = Database(
+        settings.database_url, pool_size=concurrency + 1, max_overflow=concurrency, settings=settings
+    )
     runtime = JobRuntime(db=db, settings=settings, retry_scale=retry_scale)
     try:
         with (

@@ -20,6 +20,7 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.core.db import settings_of
 from laura.core.jobs import defer
 from laura.core.money import from_cents, to_cents
 from laura.pix.errors import ChargeNotActive, ChargeNotFound
@@ -30,7 +31,6 @@ from laura.pix.metrics import PIX_CHARGES, count_after_commit
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
 from laura.pix.psp import EfiClient, PspError, SentPixStatus, new_id_envio, new_txid
 from laura.pix.repository import PixRepository, purpose_has_effect
-from laura.settings import get_settings
 
 __all__ = [
     "cancel_charge",
@@ -64,7 +64,7 @@ async def create_charge(
         raise LookupError(f"no Pix effect registered for purpose {purpose!r} (pix_charge_purposes)")
     amount_cents = to_cents(amount)
     txid = new_txid()
-    key = pix_key or get_settings().psp_pix_key
+    key = pix_key or settings_of(session).psp_pix_key
     remote = await psp.create_charge(txid, from_cents(amount_cents), key, expires_in, description)
     charge = PixCharge(
         txid=txid,

@@ -23,7 +23,7 @@ from laura.core.db import Database
 from laura.core.jobs import Retry, app, at_worker_start, current_runtime, job_task
 from laura.pix import reconciliation, service
 from laura.pix.psp import EfiClient, PspUnavailable
-from laura.settings import Settings, get_settings
+from laura.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -113,17 +113,13 @@ async def _one(db: Database, work: Callable[[AsyncSession], Awaitable[str]], **c
         return "error"
 
 
-def _settings() -> Settings:
-    return current_runtime().settings or get_settings()
-
-
 @app.periodic(cron=get_settings().pix_reconcile_cron, periodic_id="pix-reconcile")
 @app.task(name="pix.reconcile", queueing_lock="pix.reconcile")
 async def reconcile_job(timestamp: int) -> None:
     """The periodic run, with a PSP client of its own for the run. No `lock`: a run killed with its worker
     would hold it until the stalled job is retried; overlapping runs are safe (each item is settled under
     its row lock, once)."""
-    settings = _settings()
+    settings = current_runtime().settings
     async with EfiClient.from_settings(settings) as psp:
         await reconcile(
             current_runtime().db,
@@ -140,7 +136,7 @@ async def recheck_sends_job(timestamp: int) -> None:
     """Money is on its way out: a send still PROCESSING after `LAURA_PIX_SEND_RECHECK_GRACE_SECONDS` (its
     webhook lost, its submit job died with a worker) is read back at the PSP every minute, not every five,
     and submitted again under the same idEnvio if the PSP never got it (so it can never leave twice)."""
-    settings = _settings()
+    settings = current_runtime().settings
     report = ReconcileReport()
     async with EfiClient.from_settings(settings) as psp:
         await reconcile_sends(
@@ -167,7 +163,7 @@ async def reconcile_at_start_job() -> None:
     (left `doing` by the dead worker) or its webhook (the API was down), so every one of them is read back
     at once, with no grace; charges get the usual grace (a payment's webhook may still be coming). An
     unreachable PSP is retried with backoff (a worker may start before it)."""
-    settings = _settings()
+    settings = current_runtime().settings
     moment = datetime.now(UTC)
     report = ReconcileReport()
     db = current_runtime().db
@@ -198,6 +194,6 @@ async def reconcile_at_start_job() -> None:
 async def submit_send_job(session: AsyncSession, *, id_envio: str) -> None:
     """Hand a committed send to the PSP; an unreachable PSP is retried with backoff (and reconciliation
     re-submits a send the PSP never received)."""
-    settings = _settings()
+    settings = current_runtime().settings
     async with EfiClient.from_settings(settings) as psp:
         await service.submit_send(session, psp, id_envio=id_envio, payer_key=settings.psp_pix_key)

@@ -13,6 +13,6 @@ from laura.core.jobs import Retry, current_runtime, job_task
 @job_task(name=service.PAY_TASK, retry=Retry(max_attempts=5))
 async def pay_scheduled_bill(session: AsyncSession, payment_id: str) -> None:
     """Runs at 08:00 Brasília of the payment date; drops the payer's cached balance when Redis is set."""
-    settings = current_runtime().settings
-    redis_url = settings.redis_url if settings is not None else None
-    await service.pay_scheduled(session, uuid.UUID(payment_id), redis_url=redis_url)
+    await service.pay_scheduled(
+        session, uuid.UUID(payment_id), redis_url=current_runtime().settings.redis_url
+    )

@@ -27,21 +27,12 @@ from laura.bank.budgets.cache import invalidate_after_commit
 from laura.bank.budgets.repository import BudgetRepository
 from laura.bank.budgets.spent import spent_by_budget
 from laura.bank.budgets.status import reached_thresholds
+from laura.core.db import settings_of
 from laura.core.events import publish
-from laura.core.jobs import current_runtime
 from laura.core.money import from_cents
-from laura.settings import Settings, get_settings
 
 CHECK_TASK = "bank.budgets_check"
 EVENT = "budget.threshold_reached"
-
-
-def _settings() -> Settings:
-    try:
-        settings: Settings | None = current_runtime().settings
-    except RuntimeError:
-        settings = None
-    return settings or get_settings()
 
 
 async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> bool:
@@ -56,7 +47,7 @@ async def schedule_check(session: AsyncSession, user_id: uuid.UUID) -> bool:
 
 def drop_summary(session: AsyncSession, user_id: uuid.UUID) -> None:
     """The customer's cached summary dropped once the session commits."""
-    settings = _settings()
+    settings = settings_of(session)
     invalidate_after_commit(session, user_id, settings.redis_url, settings.budget_summary_cache_ttl_seconds)
 
 

@@ -16,7 +16,6 @@ async def void_released(session: AsyncSession, *, timestamp: int) -> int:
     VOIDED (the card's spend stopped counting them when the hold was released), their balances' cache
     dropped."""
     users = await service.void_released(session)
-    settings = current_runtime().settings
-    if users and settings is not None:
-        invalidate_balances_after_commit(session, settings.redis_url, *set(users))
+    if users:
+        invalidate_balances_after_commit(session, current_runtime().settings.redis_url, *set(users))
     return len(users)

@@ -24,3 +24,12 @@ class UnsupportedFileType(AppError):
     error = "UNSUPPORTED_FILE_TYPE"
     status = 415
     message = "Tipo de arquivo não permitido: envie PNG, JPEG, PDF ou texto"
+
+
+class FileContentMissing(AppError):
+    """The row is there but its bytes are not in the store (a lost volume, a restore without the files):
+    an operator's problem, said plainly instead of a 500."""
+
+    error = "FILE_CONTENT_MISSING"
+    status = 410
+    message = "O conteúdo deste arquivo não está mais disponível; fale com o suporte"

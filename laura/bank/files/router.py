@@ -46,7 +46,11 @@ async def upload(
 @router.get(
     "/{file_id}",
     response_class=FileResponse,
-    responses={**_NOT_FOUND, 200: {"description": "The file's bytes, as an attachment"}},
+    responses={
+        **_NOT_FOUND,
+        200: {"description": "The file's bytes, as an attachment"},
+        410: {"description": "FILE_CONTENT_MISSING: the file is known but its bytes were lost"},
+    },
 )
 async def download(
     file_id: uuid.UUID, user: CurrentUser, session: SessionDep, uploads: UploadsDep
@@ -54,7 +58,7 @@ async def download(
     """The file, for its owner and for staff on a ticket it is attached to."""
     stored = await service.readable(session, file_id, user_id=user.id, role=user.role)
     return FileResponse(
-        uploads.store.path(stored.sha256),
+        service.content_path(uploads.store, stored),
         media_type=stored.content_type,
         filename=stored.name,
         content_disposition_type="attachment",

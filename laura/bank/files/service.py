@@ -10,15 +10,19 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from pathlib import Path
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.bank.files.errors import FileNotFound, FileTooLarge, UnsupportedFileType
+from laura.bank.files.errors import FileContentMissing, FileNotFound, FileTooLarge, UnsupportedFileType
 from laura.bank.files.hooks import staff_allowed
 from laura.bank.files.models import StoredFile
 from laura.bank.files.repository import FileRepository
 from laura.core.files import TEXT_PLAIN, FileStore, NotAllowed, TooLarge
 from laura.core.models import uuid7
+
+log = structlog.get_logger(__name__)
 
 ALLOWED_TYPES = frozenset({"image/png", "image/jpeg", "application/pdf", TEXT_PLAIN})
 STAFF_ROLES = frozenset({"staff", "admin"})
@@ -70,6 +74,15 @@ async def readable(session: AsyncSession, file_id: uuid.UUID, *, user_id: uuid.U
     if stored.owner_id != user_id and not (role in STAFF_ROLES and await staff_allowed(session, file_id)):
         raise FileNotFound()
     return stored
+
+
+def content_path(store: FileStore, stored: StoredFile) -> Path:
+    """Where the file's bytes are; 410 FILE_CONTENT_MISSING (and an error logged) when the store lost them."""
+    path = store.path(stored.sha256)
+    if not path.is_file():
+        log.error("files.content_missing", file_id=str(stored.id), sha256=stored.sha256)
+        raise FileContentMissing()
+    return path
 
 
 async def attachable(

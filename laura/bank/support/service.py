@@ -186,8 +186,8 @@ async def add_message(
 ) -> MessageOut:
     """A message from the ticket's customer (USER) or from staff (STAFF); a CLOSED ticket takes none.
 
-    The first staff message answers the SLA (`first_response_at`); a customer's reply to a WAITING or
-    RESOLVED ticket moves it back to IN_PROGRESS."""
+    The first staff message answers the SLA (`first_response_at`) and moves an OPEN ticket to IN_PROGRESS
+    (someone is on it); a customer's reply to a WAITING or RESOLVED ticket moves it back to IN_PROGRESS."""
     ticket = await _visible(session, caller, ticket_id, lock=True)
     if ticket.status == TicketStatus.CLOSED:
         raise TicketClosed()
@@ -214,6 +214,8 @@ async def add_message(
             {**_public(ticket), "messageId": str(message.id), "authorType": author},
             user_ids=[ticket.user_id],
         )
+        if ticket.status == TicketStatus.OPEN:
+            await _move(session, ticket, TicketStatus.IN_PROGRESS, now=now, actor_id=caller.id)
     elif ticket.status in REOPENED_BY_REPLY:
         await _move(session, ticket, TicketStatus.IN_PROGRESS, now=now, actor_id=caller.id)
     await session.flush()

@@ -1,7 +1,8 @@
 """Every move a ticket's status may make, in one table.
 
 Staff move a ticket OPEN -> IN_PROGRESS -> WAITING (on the customer) -> RESOLVED -> CLOSED; a ticket may
-be resolved from any open status, and an OPEN one closed outright (a duplicate, spam). A customer's reply
+be resolved from any open status, and an OPEN one closed outright (a duplicate, spam). Staff's first reply
+moves an OPEN ticket to IN_PROGRESS; a customer's reply
 moves a WAITING or RESOLVED ticket back to IN_PROGRESS (`REOPENED_BY_REPLY`); a RESOLVED ticket nobody
 answers is CLOSED by the auto-close job. CLOSED is final. Asking for the status a ticket has already
 changes nothing and is not a move.

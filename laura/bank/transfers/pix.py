@@ -42,6 +42,7 @@ from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import PixRequest
 from laura.bank.transfers.service import Limits, audit_transfer, check_limits, check_schedule, event_data
+from laura.core.db import settings_of
 from laura.core.errors import ValidationFailed
 from laura.core.events import publish
 from laura.core.jobs import defer
@@ -53,7 +54,6 @@ from laura.pix.brcode import parse_brcode
 from laura.pix.keys import PixKey, parse_pix_key
 from laura.pix.models import PixSend
 from laura.pix.service import register_send_handler, send_pix
-from laura.settings import get_settings
 
 log = structlog.get_logger(__name__)
 
@@ -219,7 +219,7 @@ async def _announce(session: AsyncSession, transfer: Transfer, invalidate: Calla
 
 
 def _invalidate_outside_request(session: AsyncSession, *user_ids: uuid.UUID) -> None:
-    invalidate_balances_after_commit(session, get_settings().redis_url, *user_ids)
+    invalidate_balances_after_commit(session, settings_of(session).redis_url, *user_ids)
 
 
 async def execute_scheduled(

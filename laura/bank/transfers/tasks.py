@@ -10,11 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.bank.transfers import pix, ted
 from laura.bank.transfers.service import Limits
 from laura.core.jobs import Retry, current_runtime, job_task
-from laura.settings import Settings, get_settings
+from laura.settings import Settings
 
 
 def _limits() -> Limits:
-    settings: Settings = current_runtime().settings or get_settings()
+    settings: Settings = current_runtime().settings
     return Limits(
         per_transfer=settings.transfer_max_amount,
         daily=settings.transfer_daily_limit,

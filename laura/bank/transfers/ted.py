@@ -24,12 +24,12 @@ from laura.bank.transfers.models import Transfer, TransferStatus
 from laura.bank.transfers.repository import TransferRepository
 from laura.bank.transfers.schemas import TedRequest
 from laura.bank.transfers.service import Limits, audit_transfer, check_limits, event_data
+from laura.core.db import settings_of
 from laura.core.events import publish
 from laura.core.jobs import defer
 from laura.core.models import utcnow, uuid7
 from laura.core.money import to_cents
 from laura.ledger import service as ledger
-from laura.settings import get_settings
 
 SETTLE_TASK = "bank.settle_ted"
 
@@ -117,6 +117,6 @@ async def settle_ted(
     await spending_changed(session, transfer.user_id)
     audit_transfer(session, "TRANSFER_COMPLETED", transfer, {"status": TransferStatus.PENDING})
     await publish(session, "transfer.completed", event_data(transfer), user_ids=[transfer.user_id])
-    invalidate_balances_after_commit(session, get_settings().redis_url, transfer.user_id)
+    invalidate_balances_after_commit(session, settings_of(session).redis_url, transfer.user_id)
     count_transfer(session, transfer)
     return transfer

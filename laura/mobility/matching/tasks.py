@@ -8,7 +8,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.jobs import app, current_runtime, job_task
 from laura.mobility.matching import service
-from laura.settings import get_settings
 
 AHEAD_DAYS = 7
 
@@ -17,7 +16,7 @@ AHEAD_DAYS = 7
 @job_task(name="mobility.matching.location_partitions")
 async def location_partitions(session: AsyncSession, *, timestamp: int) -> dict:
     """Hourly (cheap when nothing is missing): partitions for the next week exist, expired days are gone."""
-    settings = current_runtime().settings or get_settings()
+    settings = current_runtime().settings
     return await service.ensure_location_partitions(
         session,
         today=datetime.now(UTC).date(),

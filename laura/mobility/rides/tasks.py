@@ -10,11 +10,10 @@ from laura.core.jobs import Retry, app, current_runtime, job_task
 from laura.mobility.rides import dispatch
 from laura.mobility.rides.lifecycle import utcnow
 from laura.mobility.rides.policy import RidePolicy
-from laura.settings import get_settings
 
 
 def _policy() -> RidePolicy:
-    return RidePolicy.from_settings(current_runtime().settings or get_settings())
+    return RidePolicy.from_settings(current_runtime().settings)
 
 
 @job_task(name=dispatch.OFFER_ROUND_TASK, retry=Retry(max_attempts=5, backoff_seconds=1.0))

@@ -99,7 +99,9 @@ async def test_a_job_that_spends_drops_the_summary_with_a_client_of_its_own(
     assert (await summary(client, headers))["totalSpent"] == 0.0  # held, not spent yet
     assert await redis.exists(key) == 1
 
-    worker_db = Database(settings.database_url)  # a worker's database: sessions without the app's cache
+    worker_db = Database(
+        settings.database_url, settings=settings
+    )  # a worker's: sessions without the app's cache
     try:
         with bind_runtime(JobRuntime(db=worker_db, settings=settings)):
             await settle_ted(transfer_id=ted.json()["id"])

@@ -95,6 +95,15 @@ async def test_the_same_content_is_stored_once(app, client, settings):
     assert (await client.get(f"/api/files/{b['id']}", headers=second)).content == PNG
 
 
+async def test_a_file_whose_bytes_were_lost_is_410_not_a_500(app, client, settings):
+    _, headers = await auth_headers(client)
+    body = (await upload(client, headers, PNG, "a.png")).json()
+    [blob] = _blobs(settings)
+    blob.unlink()
+    lost = await client.get(f"/api/files/{body['id']}", headers=headers)
+    assert lost.status_code == 410 and lost.json()["error"] == "FILE_CONTENT_MISSING"
+
+
 async def test_a_path_in_the_name_is_dropped(client):
     _, headers = await auth_headers(client)
     body = (await upload(client, headers, PNG, "../../etc/passwd.png")).json()

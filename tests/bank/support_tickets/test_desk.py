@@ -138,6 +138,19 @@ async def test_overdue_until_answered_and_late_once_answered_late(app, client):
     assert detail["firstResponseAt"] is not None and detail["overdue"] is False
 
 
+async def test_staffs_first_reply_takes_an_open_ticket_in_progress_and_is_audited(app, client):
+    customer, headers = await auth_headers(client)
+    staff = await staff_headers(app, client, "staff")
+    ticket = await open_ticket(client, headers)
+    await reply(client, headers, ticket["id"], "Mais um detalhe.")  # the customer's own words move nothing
+    assert await _status(client, headers, ticket["id"]) == "OPEN"
+    await reply(client, staff, ticket["id"], "Olá! Já estou vendo.")
+    assert await _status(client, headers, ticket["id"]) == "IN_PROGRESS"
+    told = await events(app.state.db, "support.status_changed", customer["id"])
+    assert [(e["previousStatus"], e["status"]) for e in told] == [("OPEN", "IN_PROGRESS")]
+    assert await audit_actions(app.state.db, ticket["id"]) == ["TICKET_CREATED", "TICKET_STATUS_CHANGED"]
+
+
 async def test_a_reply_and_a_status_change_sent_together_apply_one_after_the_other(app, client):
     customer, headers = await auth_headers(client)
     staff = await staff_headers(app, client, "staff")
