@@ -88,6 +88,7 @@ TASK_MODULES: list[str] = [
     "laura.bank.card_network.tasks",
     "laura.bank.budgets.tasks",
     "laura.bank.support.tasks",
+    "laura.bank.files.tasks",
     "laura.bank.deposits.service",  # registers the "bank.deposit" paid hook, which reconciliation runs
 ]
 """Every mounted feature's task module (dotted path, imported on the first `defer` or worker start):

@@ -15,7 +15,7 @@ import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -57,6 +57,18 @@ class FileStore:
 
     def path(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def untouched_since(self, cutoff: float) -> Iterator[tuple[str | None, Path]]:
+        """Every blob (its hash) and leftover temporary file (None) last written before `cutoff` (a
+        POSIX time): what a sweep may remove once it knows no row names it."""
+        if not self.root.is_dir():
+            return
+        for path in self.root.glob("*/*/*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                yield path.name, path
+        for path in (self.root / "tmp").glob("*"):
+            if path.is_file() and path.stat().st_mtime < cutoff:
+                yield None, path
 
     async def put(
         self, read: Callable[[int], Awaitable[bytes]], *, limit: int, allowed: frozenset[str]

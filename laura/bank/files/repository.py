@@ -22,6 +22,11 @@ class FileRepository:
     async def get(self, file_id: uuid.UUID) -> StoredFile | None:
         return await self.session.get(StoredFile, file_id)
 
+    async def known_hashes(self, hashes: Collection[str]) -> set[str]:
+        """Those of `hashes` that some file row still names."""
+        query = select(StoredFile.sha256).where(StoredFile.sha256.in_(list(hashes))).distinct()
+        return set((await self.session.execute(query)).scalars().all())
+
     async def owned(self, owner_id: uuid.UUID, ids: Collection[uuid.UUID]) -> Sequence[StoredFile]:
         """Those of `ids` that `owner_id` uploaded."""
         query = select(StoredFile).where(StoredFile.owner_id == owner_id, StoredFile.id.in_(list(ids)))

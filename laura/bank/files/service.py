@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Awaitable, Callable, Collection, Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import structlog
@@ -83,6 +84,29 @@ def content_path(store: FileStore, stored: StoredFile) -> Path:
         log.error("files.content_missing", file_id=str(stored.id), sha256=stored.sha256)
         raise FileContentMissing()
     return path
+
+
+ORPHAN_MIN_AGE = timedelta(hours=1)
+"""How old an unnamed blob must be before the sweep removes it: far longer than any upload takes between
+writing its bytes and committing its row, so an upload in flight is never swept."""
+_SWEEP_BATCH = 500
+
+
+async def sweep_orphans(session: AsyncSession, store: FileStore, *, now: datetime) -> int:
+    """Remove the blobs no file row names (an upload whose transaction rolled back after its bytes were
+    written) and leftover temporary files, once older than `ORPHAN_MIN_AGE`; how many were removed."""
+    candidates = list(store.untouched_since((now - ORPHAN_MIN_AGE).timestamp()))
+    removed = 0
+    for start in range(0, len(candidates), _SWEEP_BATCH):
+        batch = candidates[start : start + _SWEEP_BATCH]
+        named = await FileRepository(session).known_hashes({sha for sha, _ in batch if sha is not None})
+        for sha, path in batch:
+            if sha is None or sha not in named:
+                path.unlink(missing_ok=True)
+                removed += 1
+    if removed:
+        log.info("files.orphans_swept", removed=removed)
+    return removed
 
 
 async def attachable(

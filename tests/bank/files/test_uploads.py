@@ -4,11 +4,16 @@ the size limit keeps nothing past it, and a file is read by its owner or by staf
 from __future__ import annotations
 
 import hashlib
+import os
+import time
 import uuid
 from pathlib import Path
 
 import pytest
 
+from laura.bank.files.tasks import sweep_orphans
+from laura.core.files import FileStore
+from laura.core.jobs import JobRuntime, bind_runtime
 from tests.bank.support_tickets.support import PNG, count, open_ticket, upload
 from tests.helpers import auth_headers, staff_headers
 
@@ -102,6 +107,27 @@ async def test_a_file_whose_bytes_were_lost_is_410_not_a_500(app, client, settin
     blob.unlink()
     lost = await client.get(f"/api/files/{body['id']}", headers=headers)
     assert lost.status_code == 410 and lost.json()["error"] == "FILE_CONTENT_MISSING"
+
+
+async def test_the_sweep_removes_old_blobs_no_row_names_and_keeps_the_rest(app, client, settings):
+    _, headers = await auth_headers(client)
+    kept = (await upload(client, headers, PNG, "kept.png")).json()
+    store = FileStore(settings.data_dir / "files")
+    orphan, fresh_orphan = store.path("ab" * 32), store.path("cd" * 32)
+    leftover = store.root / "tmp" / "tmpabandoned"
+    for path in (orphan, fresh_orphan, leftover):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"bytes of an upload that rolled back")
+    long_ago = time.time() - 2 * 3600
+    for path in (*_blobs(settings), orphan, leftover):
+        if path != fresh_orphan:
+            os.utime(path, (long_ago, long_ago))
+
+    with bind_runtime(JobRuntime(db=app.state.db, settings=settings)):
+        assert await sweep_orphans(timestamp=0) == 2
+
+    assert not orphan.exists() and not leftover.exists() and fresh_orphan.exists()
+    assert (await client.get(f"/api/files/{kept['id']}", headers=headers)).content == PNG
 
 
 async def test_a_path_in_the_name_is_dropped(client):
