@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import uuid
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -19,7 +20,9 @@ from laura.core.events import Event, EventRuntime
 from laura.core.events.event import dumps
 from laura.core.events.hub import Subscription
 from laura.core.observability import request_context
+from laura.core.security import FieldCipher
 from laura.identity.errors import InvalidToken
+from laura.identity.otp.delivery import socket_frame
 from laura.realtime.service import SocketIdentity, authenticate
 
 router = APIRouter(tags=["realtime"])
@@ -102,9 +105,10 @@ async def _replay(
     )
     if truncated:
         await websocket.send_text(dumps({"type": "replay.truncated", "data": {"limit": limit}}))
+    cipher = websocket.app.state.cipher
     for event in events:
         if subscription.first_sight(event):
-            await websocket.send_text(dumps(event.wire()))
+            await websocket.send_text(dumps(socket_frame(cipher, principal.id, event.wire())))
 
 
 async def _pump(
@@ -117,7 +121,7 @@ async def _pump(
     """Run reader, writer and token watchdog until one ends; returns the close code (None: client left)."""
     tasks = [
         asyncio.create_task(_read(websocket, subscription)),
-        asyncio.create_task(_write(websocket, subscription)),
+        asyncio.create_task(_write(websocket, subscription, state.cipher, identity.principal.id)),
         asyncio.create_task(_watch(state, identity, token)),
     ]
     try:
@@ -144,7 +148,9 @@ async def _read(websocket: WebSocket, subscription: Subscription) -> None:
             subscription.offer({"type": "error", "data": {"message": _UNKNOWN_MESSAGE}})
 
 
-async def _write(websocket: WebSocket, subscription: Subscription) -> int | None:
+async def _write(
+    websocket: WebSocket, subscription: Subscription, cipher: FieldCipher, user_id: uuid.UUID
+) -> int | None:
     while True:
         item = await subscription.queue.get()
         if item is None:
@@ -152,7 +158,7 @@ async def _write(websocket: WebSocket, subscription: Subscription) -> int | None
         if isinstance(item, Event):
             if not subscription.first_sight(item):
                 continue
-            item = item.wire()
+            item = socket_frame(cipher, user_id, item.wire())
         try:
             await websocket.send_text(dumps(item))
         except WebSocketDisconnect:

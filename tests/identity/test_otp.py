@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from laura.app import create_app
 from laura.identity.deps import CurrentUser, VerifiedByCode
+from laura.identity.otp.delivery import open_code
 from laura.settings import Settings
 from tests.helpers import auth_headers
 
@@ -85,7 +86,7 @@ async def _sent_code(app, user_id: str) -> str:
         "ORDER BY id DESC LIMIT 1",
         u=user_id,
     )
-    return rows[0].data["code"]
+    return open_code(app.state.cipher, user_id, rows[0].data["sealedCode"])
 
 
 async def test_enroll_answers_a_png_qr_and_an_otpauth_uri_for_the_user(client, app) -> None:

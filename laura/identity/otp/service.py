@@ -33,10 +33,9 @@ from laura.identity.errors import (
 )
 from laura.identity.models import OtpCode
 from laura.identity.otp import codes
+from laura.identity.otp.delivery import OTP_EVENT, SEALED_FIELD, seal_code
 from laura.identity.otp.repository import GuardRepository, OtpRepository
 from laura.identity.otp.schemas import ConfirmOut, EnrollOut, SentOut
-
-OTP_EVENT = "security.otp"
 
 
 class VerificationMethod(StrEnum):
@@ -165,5 +164,8 @@ class OtpService:
                 created_at=now,
             )
         )
-        await publish(self.session, OTP_EVENT, {"code": code, "expiresAt": expires_at}, user_ids=[user_id])
+        sealed = seal_code(self._keys.cipher, user_id, code)
+        await publish(
+            self.session, OTP_EVENT, {SEALED_FIELD: sealed, "expiresAt": expires_at}, user_ids=[user_id]
+        )
         return SentOut(expires_at=expires_at)
