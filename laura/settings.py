@@ -186,6 +186,17 @@ class Settings(BaseSettings):
     """A passenger or driver is flagged past this many cancellations in 24 hours."""
     fraud_cancellations_to_suspend: int = 20
     """... and suspended from requesting/accepting past this many, until an admin resolves the flag."""
+    fraud_max_fare: Decimal = Decimal("500.00")
+    """A completed ride's fare above this (BRL) is flagged and the driver's share held for review."""
+    fraud_long_route_ratio: float = 1.8
+    """A completed ride driven over this many times its estimated distance is flagged, its share held."""
+    fraud_long_route_min_extra_m: float = 1000.0
+    """... and only when the extra distance is at least this: a short ride's GPS jitter is no detour."""
+    fraud_collusion_rides: int = 4
+    """A passenger and driver with this many short rides together in the window are both flagged."""
+    fraud_collusion_window_hours: float = 24.0
+    fraud_collusion_max_km: float = 2.0
+    """A ride shorter than this (final distance) counts towards collusion."""
 
     # Field validators, not a model validator: a model's error would print its input, secrets included.
     @field_validator("psp_webhook_secret")

@@ -21,6 +21,20 @@ class Rule(StrEnum):
     IMPOSSIBLE_MOVEMENT = "impossible_movement"
     CANCELLATION_ABUSE = "cancellation_abuse"
     CANCELLATION_SUSPENSION = "cancellation_suspension"
+    MAX_FARE = "max_fare"
+    LONG_ROUTE = "long_route"
+    COLLUSION = "collusion"
+
+
+HOLDING_RULES = (Rule.MAX_FARE, Rule.LONG_ROUTE)
+"""Rules whose flag holds the ride's driver share for review (mobility_fraud_hold_share)."""
+
+
+class Decision(StrEnum):
+    """How the review closed a flag: no fraud (a held share is released) or fraud (the hold is posted)."""
+
+    CLEARED = "cleared"
+    CONFIRMED = "confirmed"
 
 
 class FlagStatus(StrEnum):
@@ -29,7 +43,8 @@ class FlagStatus(StrEnum):
 
 
 class FraudFlag(Base):
-    """One review item for ops: a rule fired on a user (at most once per user, rule and day while open)."""
+    """One review item for ops: a rule fired on a user (at most once per user, rule and day while open; the
+    holding rules once per ride)."""
 
     __tablename__ = "fraud_flags"
 
@@ -44,6 +59,7 @@ class FraudFlag(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     resolved_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    decision: Mapped[str | None] = mapped_column(String(10))
 
 
 class FraudSignal(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from laura.mobility.fraud.geofence import Ring, polygons
 from laura.settings import Settings
@@ -16,6 +17,12 @@ class FraudPolicy:
     impossible_movements_to_flag: int = 3
     cancellations_to_flag: int = 10
     cancellations_to_suspend: int = 20
+    max_fare: Decimal = Decimal("500.00")
+    long_route_ratio: float = 1.8
+    long_route_min_extra_m: float = 1000.0
+    collusion_rides: int = 4
+    collusion_window_hours: float = 24.0
+    collusion_max_km: float = 2.0
     timezone: str = "America/Sao_Paulo"
 
     @classmethod
@@ -28,5 +35,11 @@ class FraudPolicy:
             impossible_movements_to_flag=settings.fraud_impossible_movements_to_flag,
             cancellations_to_flag=settings.fraud_cancellations_to_flag,
             cancellations_to_suspend=settings.fraud_cancellations_to_suspend,
+            max_fare=settings.fraud_max_fare,
+            long_route_ratio=settings.fraud_long_route_ratio,
+            long_route_min_extra_m=settings.fraud_long_route_min_extra_m,
+            collusion_rides=settings.fraud_collusion_rides,
+            collusion_window_hours=settings.fraud_collusion_window_hours,
+            collusion_max_km=settings.fraud_collusion_max_km,
             timezone=settings.mobility_timezone,
         )

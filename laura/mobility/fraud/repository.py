@@ -11,7 +11,13 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.models import uuid7
-from laura.mobility.fraud.models import FraudFlag, FraudSignal, MobilitySuspension
+from laura.identity.models import User
+from laura.mobility.fraud.models import HOLDING_RULES, FraudFlag, FraudSignal, MobilitySuspension
+
+_HOLDING = ", ".join(f"'{rule.value}'" for rule in HOLDING_RULES)
+_NOT_HOLDING = f"rule NOT IN ({_HOLDING})"
+"""The predicates of migration 0032's partial unique indexes, which ON CONFLICT must repeat to use them."""
+_PER_RIDE = f"(ride_id, rule) WHERE rule IN ({_HOLDING})"
 
 
 class FraudRepository:
@@ -39,12 +45,18 @@ class FraudRepository:
     async def insert_flag(
         self, *, user_id: uuid.UUID, rule: str, day: date, ride_id: uuid.UUID | None, details: dict[str, Any]
     ) -> uuid.UUID | None:
-        """The new flag's id, or None when this user already has an open one for the rule that day."""
+        """The new flag's id, or None when this user already has an open one for the rule that day (for a
+        holding rule: when the ride has one for the rule already)."""
+        conflict = (
+            _PER_RIDE
+            if rule in HOLDING_RULES
+            else "(subject_user_id, rule, day) WHERE status = 'OPEN' AND " + _NOT_HOLDING
+        )
         return await self.session.scalar(
             text(
                 "INSERT INTO fraud_flags (id, subject_user_id, rule, day, ride_id, details, status, created_at)"
                 " VALUES (:id, :user_id, :rule, :day, :ride_id, CAST(:details AS jsonb), 'OPEN', now())"
-                " ON CONFLICT (subject_user_id, rule, day) WHERE status = 'OPEN' DO NOTHING RETURNING id"
+                f" ON CONFLICT {conflict} DO NOTHING RETURNING id"
             ),
             {
                 "id": uuid7(),
@@ -94,8 +106,67 @@ class FraudRepository:
         )
         return len(result.all())
 
+    async def flag(self, flag_id: uuid.UUID) -> FraudFlag | None:
+        return await self.session.get(FraudFlag, flag_id)
+
     async def lock_flag(self, flag_id: uuid.UUID) -> FraudFlag | None:
-        return await self.session.scalar(select(FraudFlag).where(FraudFlag.id == flag_id).with_for_update())
+        return await self.session.scalar(
+            select(FraudFlag)
+            .where(FraudFlag.id == flag_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+
+    async def lock_holding_flags(self, ride_id: uuid.UUID) -> list[FraudFlag]:
+        """The ride's flags of the holding rules, locked in id order (as mobility_fraud_hold_share does)."""
+        rows = await self.session.scalars(
+            select(FraudFlag)
+            .where(FraudFlag.ride_id == ride_id, FraudFlag.rule.in_([r.value for r in HOLDING_RULES]))
+            .order_by(FraudFlag.id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return list(rows)
+
+    async def flag_counts(
+        self, user_ids: list[uuid.UUID]
+    ) -> dict[uuid.UUID, tuple[dict[str, int], dict[str, int]]]:
+        """Per user: open flags per rule, and flags resolved as confirmed per rule."""
+        found: dict[uuid.UUID, tuple[dict[str, int], dict[str, int]]] = {u: ({}, {}) for u in user_ids}
+        result = await self.session.execute(
+            select(FraudFlag.subject_user_id, FraudFlag.rule, FraudFlag.status, func.count())
+            .where(
+                FraudFlag.subject_user_id.in_(user_ids),
+                (FraudFlag.status == "OPEN") | (FraudFlag.decision == "confirmed"),
+            )
+            .group_by(FraudFlag.subject_user_id, FraudFlag.rule, FraudFlag.status)
+        )
+        for user_id, rule, status, n in result.all():
+            found[user_id][0 if status == "OPEN" else 1][rule] = int(n)
+        return found
+
+    async def signal_counts(
+        self, user_ids: list[uuid.UUID], since: datetime
+    ) -> dict[uuid.UUID, dict[str, int]]:
+        """Per user: the signals of each rule since `since`."""
+        found: dict[uuid.UUID, dict[str, int]] = {u: {} for u in user_ids}
+        result = await self.session.execute(
+            select(FraudSignal.subject_user_id, FraudSignal.rule, func.count())
+            .where(FraudSignal.subject_user_id.in_(user_ids), FraudSignal.created_at > since)
+            .group_by(FraudSignal.subject_user_id, FraudSignal.rule)
+        )
+        for user_id, rule, n in result.all():
+            found[user_id][rule] = int(n)
+        return found
+
+    async def suspended_among(self, user_ids: list[uuid.UUID]) -> set[uuid.UUID]:
+        rows = await self.session.scalars(
+            select(MobilitySuspension.user_id).where(MobilitySuspension.user_id.in_(user_ids))
+        )
+        return set(rows)
+
+    async def user_exists(self, user_id: uuid.UUID) -> bool:
+        return await self.session.scalar(select(User.id).where(User.id == user_id)) is not None
 
     async def flags(
         self, *, status: str | None, rule: str | None, offset: int, limit: int

@@ -1,11 +1,15 @@
-"""The rules' verdicts and the ops review: flags (one per user, rule and local day while open, so a burst
-raises one item), suspensions, and the admin's resolve that lifts them."""
+"""The rules at work and the ops review: each rule's facts gathered, its verdict (laura.mobility.fraud.rules)
+acted on — refusals, flags (one per user, rule and local day while open, so a burst raises one item; the
+holding rules one per ride), suspensions — and the admin's resolve, which lifts a suspension and releases
+or confirms a held share. Trust scores (laura.mobility.fraud.trust) are read here for the review."""
 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit import service as audit
 from laura.core.db import after_commit
-from laura.mobility.fraud import geofence
+from laura.identity.errors import UserNotFound
+from laura.ledger import service as ledger
+from laura.mobility.fraud import rules
 from laura.mobility.fraud.errors import (
     AccountSuspended,
     FlagAlreadyResolved,
@@ -22,19 +28,37 @@ from laura.mobility.fraud.errors import (
     OutsideServiceArea,
 )
 from laura.mobility.fraud.metrics import FRAUD_FLAGS, LOCATION_REPORTS_REFUSED, SERVICE_AREA_REFUSALS
-from laura.mobility.fraud.models import FlagStatus, FraudFlag, Rule
+from laura.mobility.fraud.models import HOLDING_RULES, Decision, FlagStatus, FraudFlag, Rule
 from laura.mobility.fraud.policy import FraudPolicy
 from laura.mobility.fraud.repository import FraudRepository
-from laura.mobility.matching.geo import haversine_m
+from laura.mobility.fraud.rules import PairRide, Position
+from laura.mobility.fraud.trust import TrustSignals, trust_score
+
+__all__ = ["CompletedRide", "PairRide", "Position"]
 
 WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
-class Position:
-    lat: float
-    lon: float
-    at: datetime
+class CompletedRide:
+    """What the completion rules judge, as rides hands it over (fraud sits below rides: no Ride here)."""
+
+    ride_id: uuid.UUID
+    driver_user_id: uuid.UUID
+    passenger_user_id: uuid.UUID
+    fare: Decimal
+    estimated_distance_m: int
+    final_distance_m: int
+    billed_on_trail: bool
+    pair_rides: Sequence[PairRide] = field(default_factory=tuple)
+    """The passenger's completed rides with this driver in the collusion window, this one included."""
+
+
+@dataclass(frozen=True)
+class UserTrust:
+    user_id: uuid.UUID
+    score: int
+    signals: TrustSignals
 
 
 def _count_flag(session: AsyncSession, rule: Rule) -> None:
@@ -48,13 +72,7 @@ def ensure_in_service_area(
     policy: FraudPolicy, pickup: tuple[float, float], dropoff: tuple[float, float]
 ) -> None:
     """422 OUTSIDE_SERVICE_AREA unless both ends are inside (no area configured: anywhere)."""
-    if policy.service_area is None:
-        return
-    outside = [
-        name
-        for name, (lat, lon) in (("pickup", pickup), ("dropoff", dropoff))
-        if not geofence.contains(policy.service_area, lat, lon)
-    ]
+    outside = rules.outside_service_area(policy, pickup, dropoff)
     if outside:
         SERVICE_AREA_REFUSALS.inc()
         raise OutsideServiceArea(
@@ -99,31 +117,25 @@ async def judge_movement(
     """Refuse (422 IMPOSSIBLE_MOVEMENT, counted, kept) a report implying more than the speed limit from the
     last stored one; the Nth refusal in 24 hours flags the driver. Short moves are GPS jitter, not judged;
     a report older than the last one is judged on the time between them just the same."""
-    if last is None:
-        return
-    distance_m = haversine_m(last.lat, last.lon, new.lat, new.lon)
-    if distance_m < policy.min_judged_distance_m:
-        return
-    seconds = abs((new.at - last.at).total_seconds())
-    kmh = distance_m / seconds * 3.6 if seconds > 0 else float("inf")
-    if kmh <= policy.max_speed_kmh:
+    move = rules.impossible_movement(policy, last, new)
+    if move is None:
         return
     repo = FraudRepository(session)
     await repo.add_signal(user_id, Rule.IMPOSSIBLE_MOVEMENT.value, now)
     LOCATION_REPORTS_REFUSED.labels("impossible_movement").inc()
     refusals = await repo.signals_since(user_id, Rule.IMPOSSIBLE_MOVEMENT.value, now - WINDOW)
-    if refusals >= policy.impossible_movements_to_flag:
+    if rules.movement_flags(policy, refusals):
         await raise_flag(
             session,
             policy,
             user_id=user_id,
             rule=Rule.IMPOSSIBLE_MOVEMENT,
             now=now,
-            details={"refusals24h": refusals, "distanceM": round(distance_m), "seconds": seconds},
+            details={"refusals24h": refusals, "distanceM": round(move.distance_m), "seconds": move.seconds},
         )
-    implied = "an instant jump" if seconds == 0 else f"{round(kmh)} km/h"
+    implied = "an instant jump" if move.seconds == 0 else f"{round(move.kmh)} km/h"
     raise ImpossibleMovement(
-        details=[{"field": "lat", "message": f"{round(distance_m)} m from the last position: {implied}"}]
+        details=[{"field": "lat", "message": f"{round(move.distance_m)} m from the last position: {implied}"}]
     )
 
 
@@ -143,7 +155,7 @@ async def cancellation_counted(
     await repo.add_signal(user_id, Rule.CANCELLATION_ABUSE.value, now)
     count = await repo.signals_since(user_id, Rule.CANCELLATION_ABUSE.value, now - WINDOW)
     details = {"cancellations24h": count, "role": role}
-    if count > policy.cancellations_to_flag:
+    if rules.cancellation_flags(policy, count):
         await raise_flag(
             session,
             policy,
@@ -156,7 +168,7 @@ async def cancellation_counted(
     cleared = await repo.last_resolved(user_id, Rule.CANCELLATION_SUSPENSION.value)
     if cleared is not None and cleared > now - WINDOW:
         count = await repo.signals_since(user_id, Rule.CANCELLATION_ABUSE.value, cleared)
-    if count <= policy.cancellations_to_suspend or await repo.is_suspended(user_id):
+    if not rules.cancellation_suspends(policy, count) or await repo.is_suspended(user_id):
         return False
     rule = Rule.CANCELLATION_SUSPENSION
     flag_id = await raise_flag(
@@ -170,28 +182,142 @@ async def cancellation_counted(
     return True
 
 
+async def ride_completed(
+    session: AsyncSession, policy: FraudPolicy, ride: CompletedRide, *, now: datetime
+) -> list[Rule]:
+    """In the completing transaction: a fare over the maximum or a route far longer than estimated flags the
+    driver on this ride (and mobility_fraud_hold_share holds the share once it is paid); the pair's short
+    rides reaching the collusion threshold flag both. The rules that fired (a repeat raises no new flag)."""
+    fired: list[Rule] = []
+    figures = {
+        "fare": str(ride.fare),
+        "maxFare": str(policy.max_fare),
+        "estimatedDistanceM": ride.estimated_distance_m,
+        "finalDistanceM": ride.final_distance_m,
+    }
+    if rules.over_max_fare(policy, ride.fare):
+        fired.append(Rule.MAX_FARE)
+    if ride.billed_on_trail and rules.long_route(policy, ride.final_distance_m, ride.estimated_distance_m):
+        fired.append(Rule.LONG_ROUTE)
+        figures["ratio"] = round(ride.final_distance_m / max(ride.estimated_distance_m, 1), 2)
+    for rule in fired:
+        await raise_flag(
+            session,
+            policy,
+            user_id=ride.driver_user_id,
+            rule=rule,
+            now=now,
+            details=figures,
+            ride_id=ride.ride_id,
+        )
+    paired = rules.collusion(policy, now, ride.pair_rides)
+    if paired is not None and ride.final_distance_m < policy.collusion_max_km * 1000:
+        fired.append(Rule.COLLUSION)
+        details = {
+            "shortRides": paired,
+            "windowHours": policy.collusion_window_hours,
+            "passengerUserId": str(ride.passenger_user_id),
+            "driverUserId": str(ride.driver_user_id),
+        }
+        for user_id in (ride.passenger_user_id, ride.driver_user_id):
+            await raise_flag(
+                session,
+                policy,
+                user_id=user_id,
+                rule=Rule.COLLUSION,
+                now=now,
+                details=details,
+                ride_id=ride.ride_id,
+            )
+    return fired
+
+
 async def list_flags(
-    session: AsyncSession, *, status: str | None, rule: str | None, offset: int, limit: int
-) -> tuple[list[FraudFlag], int]:
-    return await FraudRepository(session).flags(status=status, rule=rule, offset=offset, limit=limit)
+    session: AsyncSession, *, status: str | None, rule: str | None, offset: int, limit: int, now: datetime
+) -> tuple[list[tuple[FraudFlag, int]], int]:
+    """A page of flags, each with its subject's trust score."""
+    flags, total = await FraudRepository(session).flags(status=status, rule=rule, offset=offset, limit=limit)
+    scores = await trust_of(session, list({f.subject_user_id for f in flags}), now=now)
+    return [(f, scores[f.subject_user_id].score) for f in flags], total
+
+
+async def trust_of(
+    session: AsyncSession, user_ids: list[uuid.UUID], *, now: datetime
+) -> dict[uuid.UUID, UserTrust]:
+    """The users' trust scores from their flags, last-24-hour signals and suspensions (a few grouped reads)."""
+    if not user_ids:
+        return {}
+    repo = FraudRepository(session)
+    flags = await repo.flag_counts(user_ids)
+    signals = await repo.signal_counts(user_ids, now - WINDOW)
+    suspended = await repo.suspended_among(user_ids)
+    found = {}
+    for user_id in user_ids:
+        opened, confirmed = flags[user_id]
+        counted = signals[user_id]
+        trust = TrustSignals(
+            open_flags=opened,
+            confirmed_flags=confirmed,
+            refused_movements_24h=counted.get(Rule.IMPOSSIBLE_MOVEMENT.value, 0),
+            cancellations_24h=counted.get(Rule.CANCELLATION_ABUSE.value, 0),
+            suspended=user_id in suspended,
+        )
+        found[user_id] = UserTrust(user_id, trust_score(trust), trust)
+    return found
+
+
+async def user_trust(session: AsyncSession, user_id: uuid.UUID, *, now: datetime) -> UserTrust:
+    if not await FraudRepository(session).user_exists(user_id):
+        raise UserNotFound()
+    return (await trust_of(session, [user_id], now=now))[user_id]
+
+
+async def _settle_hold(session: AsyncSession, flag: FraudFlag, holding: list[FraudFlag]) -> str | None:
+    """After resolving a holding rule's flag (the ride's holding flags locked): confirmed posts the held
+    share to 2110; cleared releases it once no other flag of the ride is open or confirmed. What was done
+    ('posted', 'voided'), or None (no hold: the ride is not paid yet, and the payment will see the flags)."""
+    reference = f"fraud-hold:{flag.ride_id}"
+    if await ledger.get_transaction(session, reference) is None:
+        return None
+    if flag.decision == Decision.CONFIRMED.value:
+        await ledger.post_hold(session, reference, reference=f"{reference}:confirmed", reason="FRAUD_REVIEW")
+        return "posted"
+    others = [f for f in holding if f.id != flag.id]
+    if any(f.status == FlagStatus.OPEN.value or f.decision == Decision.CONFIRMED.value for f in others):
+        return None
+    await ledger.void_hold(session, reference)
+    return "voided"
 
 
 async def resolve_flag(
-    session: AsyncSession, *, flag_id: uuid.UUID, admin_id: uuid.UUID, note: str, now: datetime
+    session: AsyncSession,
+    *,
+    flag_id: uuid.UUID,
+    admin_id: uuid.UUID,
+    note: str,
+    decision: Decision,
+    now: datetime,
 ) -> FraudFlag:
-    """Close a review item (409 if closed already); a suspension it caused is lifted. Audited."""
+    """Close a review item (409 if closed already) as cleared (no fraud) or confirmed; a suspension it caused
+    is lifted, and a ride's held share is released (cleared) or posted to 2110 (confirmed). Audited."""
     repo = FraudRepository(session)
-    flag = await repo.lock_flag(flag_id)
-    if flag is None:
+    found = await repo.flag(flag_id)
+    if found is None:
         raise FlagNotFound()
+    holding = found.rule in HOLDING_RULES and found.ride_id is not None
+    locked = await repo.lock_holding_flags(found.ride_id) if holding and found.ride_id else []
+    flag = next((f for f in locked if f.id == flag_id), None) if holding else await repo.lock_flag(flag_id)
+    assert flag is not None, "flags are never deleted"
     if flag.status != FlagStatus.OPEN:
         raise FlagAlreadyResolved()
     flag.status = FlagStatus.RESOLVED.value
+    flag.decision = decision.value
     flag.resolved_at = now
     flag.resolved_by = admin_id
     flag.resolution_note = note
     lifted = await repo.lift_suspensions_of(flag.id)
     await session.flush()
+    share = await _settle_hold(session, flag, locked) if holding else None
     audit.record(
         session,
         action="fraud.flag.resolved",
@@ -200,7 +326,9 @@ async def resolve_flag(
         old={"status": "OPEN"},
         new={
             "status": "RESOLVED",
+            "decision": decision.value,
             "suspensionLifted": lifted > 0,
+            "heldShare": share,
             "subjectUserId": str(flag.subject_user_id),
         },
         actor_id=admin_id,

@@ -21,11 +21,13 @@ from laura.audit import service as audit
 from laura.core.events import publish
 from laura.identity.service import Principal
 from laura.mobility import metrics
+from laura.mobility.fraud.policy import FraudPolicy
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people import service as people
 from laura.mobility.people.models import Driver, Vehicle
 from laura.mobility.people.repository import PeopleRepository
+from laura.mobility.rides import fraud_review
 from laura.mobility.rides.errors import ConcurrentRideUpdate, RideNotFound
 from laura.mobility.rides.hooks import ride_completed
 from laura.mobility.rides.models import Ride
@@ -178,10 +180,17 @@ async def start_ride(
 
 
 async def complete_ride(
-    session: AsyncSession, geo: RedisGeoIndex | None, *, user: Principal, ride_id: uuid.UUID, now: datetime
+    session: AsyncSession,
+    geo: RedisGeoIndex | None,
+    fraud_policy: FraudPolicy,
+    *,
+    user: Principal,
+    ride_id: uuid.UUID,
+    now: datetime,
 ) -> RideView:
     """Drop-off (COMPLETED): the final fare from the distance driven (the trail, or the estimate when the
-    trail is too sparse to trust) and the time taken, at the surge quoted; the driver is free again."""
+    trail is too sparse to trust) and the time taken, at the surge quoted; the driver is free again. The
+    anti-fraud completion rules judge it, then the completion hooks (payments asks for the fare) run."""
     ride, driver = await _assigned_ride(session, user, ride_id)
     ensure_transition(RideStatus(ride.status), RideStatus.COMPLETED)
     started = ride.started_at
@@ -200,6 +209,7 @@ async def complete_ride(
     await transition(session, ride, RideStatus.COMPLETED, now=now, actor_id=user.id)
     await release_driver(session, geo, driver.id)
     await PeopleRepository(session).count_completed_ride(passenger_id=ride.passenger_id, driver_id=driver.id)
+    await fraud_review.judge_completed(session, fraud_policy, ride, driver, now)
     await ride_completed(session, ride, driver, now)
     view = await view_of(session, ride)
     await notify(

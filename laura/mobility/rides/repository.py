@@ -42,6 +42,8 @@ _HISTORY = (
     RideStatus.EXPIRED,
 )
 
+_DONE = (RideStatus.COMPLETED.value, RideStatus.PAYMENT_PENDING.value, RideStatus.PAID.value)
+"""Completed, paid or awaiting payment."""
 
 _ACCEPT_ARGS = (
     "session",
@@ -261,6 +263,20 @@ class RideRepository:
             .limit(limit)
         )
         return list(rows), total
+
+    async def pair_completed(
+        self, *, passenger_id: uuid.UUID, driver_id: uuid.UUID, since: datetime
+    ) -> list[tuple[datetime, int]]:
+        """(completed_at, final distance) of the passenger's rides with this driver completed since `since`."""
+        result = await self.session.execute(
+            select(Ride.completed_at, Ride.final_distance_m).where(
+                Ride.passenger_id == passenger_id,
+                Ride.driver_id == driver_id,
+                Ride.status.in_(_DONE),
+                Ride.completed_at > since,
+            )
+        )
+        return [(at, int(distance or 0)) for at, distance in result.all() if at is not None]
 
     async def offered_past_expiry(self, now: datetime, *, limit: int = 100) -> list[tuple[uuid.UUID, int]]:
         """OFFERED rides whose current round has no live offer left (the sweeper's safety net)."""

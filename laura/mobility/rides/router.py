@@ -216,12 +216,14 @@ async def start_ride(ride_id: uuid.UUID, user: DriverUser, session: SessionDep) 
 @router.post("/rides/{ride_id}/complete", tags=["rides"], response_model=RideOut, responses=_DRIVER_STEP)
 @idempotent()
 async def complete_ride(
-    ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep
+    ride_id: uuid.UUID, user: DriverUser, session: SessionDep, geo: GeoIndexDep, settings: SettingsDep
 ) -> RideOut:
-    """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken."""
-    return (
-        await lifecycle.complete_ride(session, geo, user=user, ride_id=ride_id, now=lifecycle.utcnow())
-    ).out()
+    """Drop-off (COMPLETED): the final fare is computed from the distance driven and the time taken; a fare
+    over the maximum or a route far longer than estimated is flagged and its driver share held for review."""
+    view = await lifecycle.complete_ride(
+        session, geo, _policy(settings).fraud, user=user, ride_id=ride_id, now=lifecycle.utcnow()
+    )
+    return view.out()
 
 
 @router.post(

@@ -13,9 +13,10 @@ $$;
 -- Flow 2 of the mobility spec: the fare from PIX_A_RECEBER (1300) to RECEITA_CORRIDAS (4100), reference
 -- 'ride:<txid>' (a replay books nothing and returns), then RECEITA_CORRIDAS to COMISSAO_PLATAFORMA (4200,
 -- the intent's commission) and to the driver's MOTORISTAS_A_PAGAR account (the rest), reference
--- 'ride-split:<txid>'; a zero share leaves its line out. The intent becomes CONFIRMED; the ride, if it
--- waits for this payment, PAID (versioned and audited as RIDE_STATUS_CHANGED); payment.confirmed goes to
--- the passenger and the driver. p_pix is the Pix as Efí sent it (endToEndId, valor, horario...).
+-- 'ride-split:<txid>'; a zero share leaves its line out. A share the anti-fraud rules flagged is then held
+-- for review (mobility_fraud_hold_share, laura/mobility/fraud/sql/hold_share.sql). The intent becomes
+-- CONFIRMED; the ride, if it waits for this payment, PAID (versioned and audited as RIDE_STATUS_CHANGED);
+-- payment.confirmed goes to the passenger and the driver. p_pix is the Pix as Efí sent it (endToEndId, valor, horario...).
 CREATE OR REPLACE FUNCTION mobility_ride_paid(p_charge pix_charges, p_pix jsonb, p_context jsonb)
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
@@ -51,6 +52,7 @@ BEGIN
     PERFORM ledger_post(uuid7(), 'ride-split:' || p_charge.txid, 'RIDE_COMMISSION', 'Comissão e repasse da corrida',
                         'ride', v_intent.ride_id::text, v_e2e_id, NULL,
                         array_fill(NULL::uuid, ARRAY[cardinality(v_codes)]), v_codes, v_directions, v_amounts);
+    PERFORM mobility_fraud_hold_share(v_intent.ride_id, v_intent.driver_id, v_driver_cents);
     UPDATE payment_intents i SET status = 'CONFIRMED', confirmed_at = now() WHERE i.id = v_intent.id;
     UPDATE rides r SET status = 'PAID', paid_at = now(), status_changed_at = now(), version = r.version + 1
      WHERE r.id = v_intent.ride_id AND r.status = 'PAYMENT_PENDING'
