@@ -13,7 +13,7 @@ DECLARE
     v_reference text := 'fraud-hold:' || p_ride::text;
     v_open boolean;
     v_confirmed boolean;
-    v_hold ledger_transactions;
+    v_hold uuid;
 BEGIN
     IF p_cents <= 0 THEN
         RETURN;
@@ -26,13 +26,13 @@ BEGIN
     IF NOT (v_open OR v_confirmed) THEN
         RETURN;
     END IF;
-    SELECT r.tx INTO v_hold
+    SELECT (r.tx).id INTO v_hold
       FROM ledger_post(uuid7(), v_reference, 'FRAUD_REVIEW', 'Repasse retido para revisão antifraude', 'ride',
                        p_ride::text, NULL, NULL, ARRAY[NULL, NULL]::uuid[],
                        ARRAY[mobility_driver_payable_code(p_driver), '2110'], ARRAY['D', 'C'],
                        ARRAY[p_cents, p_cents], true, NULL) r;
     IF v_confirmed THEN
-        PERFORM ledger_post_hold(uuid7(), v_hold.id, NULL, NULL, v_reference || ':confirmed', 'FRAUD_REVIEW',
+        PERFORM ledger_post_hold(uuid7(), v_hold, NULL, NULL, v_reference || ':confirmed', 'FRAUD_REVIEW',
                                  'Fraude confirmada: repasse retido', NULL);
     END IF;
 END $$;
