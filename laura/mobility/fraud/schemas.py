@@ -43,8 +43,8 @@ class ResolveRequest(RequestModel):
 class TrustSignalsOut(ApiModel):
     open_flags_by_rule: dict[str, int]
     confirmed_flags_by_rule: dict[str, int]
-    refused_movements_24h: int
-    cancellations_24h: int
+    refused_movements_24h: int = Field(alias="refusedMovements24h")
+    cancellations_24h: int = Field(alias="cancellations24h")
     suspended: bool
 
 

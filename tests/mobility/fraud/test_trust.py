@@ -40,7 +40,7 @@ async def test_the_score_falls_with_each_flag_stays_down_when_confirmed_and_reco
     trust = await _trust(client, admin_headers, user_id)
     assert (trust["userId"], trust["trustScore"], trust["openFlags"]) == (user_id, 70, 2)
     assert trust["signals"]["openFlagsByRule"] == {"max_fare": 2}
-    assert trust["signals"]["suspended"] is False
+    assert trust["signals"]["suspended"] is False and trust["signals"]["refusedMovements24h"] == 0
     first, second = await flags_of(client, admin_headers, user_id)
     assert first["subjectTrustScore"] == second["subjectTrustScore"] == 70
 
