@@ -181,7 +181,10 @@ class Settings(BaseSettings):
     fraud_min_judged_distance_m: float = 200.0
     """Moves shorter than this are never judged by speed: a phone's GPS error in a city reaches 100-200 m."""
     fraud_impossible_movements_to_flag: int = 3
-    """The driver is flagged at this many refused impossible movements in 24 hours."""
+    """The driver is flagged at this many refused impossible movements in 24 hours..."""
+    fraud_min_flagged_jump_m: float = 1000.0
+    """... counting only jumps at least this long: a phone's GPS outlier (a few hundred metres) is refused
+    but is no sign of a spoofed position."""
     fraud_cancellations_to_flag: int = 10
     """A passenger or driver is flagged past this many cancellations in 24 hours."""
     fraud_cancellations_to_suspend: int = 20

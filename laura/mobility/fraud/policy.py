@@ -15,6 +15,7 @@ class FraudPolicy:
     max_speed_kmh: float = 200.0
     min_judged_distance_m: float = 200.0
     impossible_movements_to_flag: int = 3
+    min_flagged_jump_m: float = 1000.0
     cancellations_to_flag: int = 10
     cancellations_to_suspend: int = 20
     max_fare: Decimal = Decimal("500.00")
@@ -33,6 +34,7 @@ class FraudPolicy:
             max_speed_kmh=settings.fraud_max_speed_kmh,
             min_judged_distance_m=settings.fraud_min_judged_distance_m,
             impossible_movements_to_flag=settings.fraud_impossible_movements_to_flag,
+            min_flagged_jump_m=settings.fraud_min_flagged_jump_m,
             cancellations_to_flag=settings.fraud_cancellations_to_flag,
             cancellations_to_suspend=settings.fraud_cancellations_to_suspend,
             max_fare=settings.fraud_max_fare,

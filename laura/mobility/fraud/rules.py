@@ -35,10 +35,16 @@ class Movement:
 
 @dataclass(frozen=True)
 class PairRide:
-    """A completed ride of one passenger with one driver, as collusion counts it."""
+    """A completed ride of one passenger with one driver, as collusion counts it: its length is the shorter
+    of the estimate and the distance driven (a short trip asked for stays short however the trail's GPS
+    jitter or a detour lengthened it)."""
 
     completed_at: datetime
     distance_m: int
+
+    @classmethod
+    def of(cls, completed_at: datetime, estimated_m: int, final_m: int | None) -> PairRide:
+        return cls(completed_at, min(estimated_m, final_m if final_m is not None else estimated_m))
 
 
 def outside_service_area(
@@ -68,8 +74,14 @@ def impossible_movement(policy: FraudPolicy, last: Position | None, new: Positio
     return move
 
 
+def movement_counts(policy: FraudPolicy, move: Movement) -> bool:
+    """Whether a refused move counts towards the flag: a jump longer than GPS outliers reach (a spoofed
+    position teleports by kilometres; a glitch in a street canyon is a few hundred metres, then back)."""
+    return move.distance_m >= policy.min_flagged_jump_m
+
+
 def movement_flags(policy: FraudPolicy, refusals_24h: int) -> bool:
-    """The Nth refused movement in 24 hours flags the driver."""
+    """The Nth counted refusal in 24 hours flags the driver."""
     return refusals_24h >= policy.impossible_movements_to_flag
 
 
@@ -95,13 +107,17 @@ def long_route(policy: FraudPolicy, final_m: int, estimated_m: int) -> bool:
     )
 
 
-def collusion(policy: FraudPolicy, now: datetime, pair_rides: Iterable[PairRide]) -> int | None:
-    """The pair's short rides in the window (the one completing now included) when they reach the
-    threshold, else None."""
+def is_short(policy: FraudPolicy, ride: PairRide) -> bool:
+    return ride.distance_m < policy.collusion_max_km * 1000
+
+
+def collusion(
+    policy: FraudPolicy, now: datetime, ride: PairRide, pair_rides: Iterable[PairRide]
+) -> int | None:
+    """When the ride completing now is short, the pair's short rides in the window (`pair_rides` includes
+    this one) if they reach the threshold; else None."""
+    if not is_short(policy, ride):
+        return None
     since = now - timedelta(hours=policy.collusion_window_hours)
-    short = sum(
-        1
-        for ride in pair_rides
-        if ride.completed_at > since and ride.distance_m < policy.collusion_max_km * 1000
-    )
+    short = sum(1 for r in pair_rides if r.completed_at > since and is_short(policy, r))
     return short if short >= policy.collusion_rides else None

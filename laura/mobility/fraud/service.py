@@ -120,11 +120,13 @@ async def judge_movement(
     move = rules.impossible_movement(policy, last, new)
     if move is None:
         return
-    repo = FraudRepository(session)
-    await repo.add_signal(user_id, Rule.IMPOSSIBLE_MOVEMENT.value, now)
     LOCATION_REPORTS_REFUSED.labels("impossible_movement").inc()
+    repo = FraudRepository(session)
+    counted = rules.movement_counts(policy, move)
+    if counted:
+        await repo.add_signal(user_id, Rule.IMPOSSIBLE_MOVEMENT.value, now)
     refusals = await repo.signals_since(user_id, Rule.IMPOSSIBLE_MOVEMENT.value, now - WINDOW)
-    if rules.movement_flags(policy, refusals):
+    if counted and rules.movement_flags(policy, refusals):
         await raise_flag(
             session,
             policy,
@@ -210,8 +212,9 @@ async def ride_completed(
             details=figures,
             ride_id=ride.ride_id,
         )
-    paired = rules.collusion(policy, now, ride.pair_rides)
-    if paired is not None and ride.final_distance_m < policy.collusion_max_km * 1000:
+    this = PairRide.of(now, ride.estimated_distance_m, ride.final_distance_m)
+    paired = rules.collusion(policy, now, this, ride.pair_rides)
+    if paired is not None:
         fired.append(Rule.COLLUSION)
         details = {
             "shortRides": paired,

@@ -38,7 +38,7 @@ async def judge_completed(
             estimated_distance_m=ride.estimated_distance_m,
             final_distance_m=ride.final_distance_m,
             billed_on_trail=ride.fare_basis == "trail",
-            pair_rides=[fraud.PairRide(at, distance) for at, distance in pair],
+            pair_rides=[fraud.PairRide.of(at, estimated, final) for at, estimated, final in pair],
         ),
         now=now,
     )

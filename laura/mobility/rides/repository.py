@@ -266,17 +266,18 @@ class RideRepository:
 
     async def pair_completed(
         self, *, passenger_id: uuid.UUID, driver_id: uuid.UUID, since: datetime
-    ) -> list[tuple[datetime, int]]:
-        """(completed_at, final distance) of the passenger's rides with this driver completed since `since`."""
+    ) -> list[tuple[datetime, int, int | None]]:
+        """(completed_at, estimated and final distance) of the passenger's rides with this driver completed
+        since `since`."""
         result = await self.session.execute(
-            select(Ride.completed_at, Ride.final_distance_m).where(
+            select(Ride.completed_at, Ride.estimated_distance_m, Ride.final_distance_m).where(
                 Ride.passenger_id == passenger_id,
                 Ride.driver_id == driver_id,
                 Ride.status.in_(_DONE),
                 Ride.completed_at > since,
             )
         )
-        return [(at, int(distance or 0)) for at, distance in result.all() if at is not None]
+        return [(at, estimated, final) for at, estimated, final in result.all() if at is not None]
 
     async def offered_past_expiry(self, now: datetime, *, limit: int = 100) -> list[tuple[uuid.UUID, int]]:
         """OFFERED rides whose current round has no live offer left (the sweeper's safety net)."""
