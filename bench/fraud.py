@@ -44,7 +44,7 @@ from _common import ROOT  # noqa: F401  (puts the repository on sys.path)
 from laura.mobility.fraud import rules
 from laura.mobility.fraud.geofence import contains, polygons
 from laura.mobility.fraud.policy import FraudPolicy
-from laura.mobility.matching.geo import TrailPoint
+from laura.mobility.matching.geo import TrailPoint, haversine_m
 from laura.mobility.rides.pricing import estimate_fare, route_estimate, trail_distance_m
 
 # Greater São Paulo, roughly: an irregular polygon (lon, lat) of about 60 km x 45 km.
@@ -183,8 +183,6 @@ class Day:
 
 
 def _dist(a, b) -> float:
-    from laura.mobility.matching.geo import haversine_m
-
     return haversine_m(a[0], a[1], b[0], b[1])
 
 

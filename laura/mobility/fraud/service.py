@@ -307,9 +307,12 @@ async def resolve_flag(
     found = await repo.flag(flag_id)
     if found is None:
         raise FlagNotFound()
-    holding = found.rule in HOLDING_RULES and found.ride_id is not None
-    locked = await repo.lock_holding_flags(found.ride_id) if holding and found.ride_id else []
-    flag = next((f for f in locked if f.id == flag_id), None) if holding else await repo.lock_flag(flag_id)
+    locked: list[FraudFlag] = []
+    if found.rule in HOLDING_RULES and found.ride_id is not None:
+        locked = await repo.lock_holding_flags(found.ride_id)  # the ride's holding flags, as the payment does
+        flag = next((f for f in locked if f.id == flag_id), None)
+    else:
+        flag = await repo.lock_flag(flag_id)
     assert flag is not None, "flags are never deleted"
     if flag.status != FlagStatus.OPEN:
         raise FlagAlreadyResolved()
@@ -320,7 +323,7 @@ async def resolve_flag(
     flag.resolution_note = note
     lifted = await repo.lift_suspensions_of(flag.id)
     await session.flush()
-    share = await _settle_hold(session, flag, locked) if holding else None
+    share = await _settle_hold(session, flag, locked) if locked else None
     audit.record(
         session,
         action="fraud.flag.resolved",
