@@ -171,7 +171,7 @@ class Day:
         policy = self.policy
         if rules.over_max_fare(policy, trip.fare):
             self.flagged["max_fare"].add(id(trip))
-        if trip.billed_on_trail and rules.long_route(policy, trip.final_m, trip.estimate_m):
+        if rules.long_route(policy, trip.final_m, trip.estimate_m, billed_on_trail=trip.billed_on_trail):
             self.flagged["long_route"].add(id(trip))
         pair = self.pairs[(trip.passenger, trip.driver)]
         this = rules.PairRide.of(trip.completed_at, trip.estimate_m, trip.final_m)

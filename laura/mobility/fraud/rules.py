@@ -98,11 +98,12 @@ def over_max_fare(policy: FraudPolicy, fare: Decimal) -> bool:
     return fare > policy.max_fare
 
 
-def long_route(policy: FraudPolicy, final_m: int, estimated_m: int) -> bool:
+def long_route(policy: FraudPolicy, final_m: int, estimated_m: int, *, billed_on_trail: bool) -> bool:
     """Driven over the ratio times the estimate and by at least the minimum extra (a short ride's trail
     gathers GPS jitter that is no detour). A ride billed on its estimate (trail too sparse) never is."""
     return (
-        final_m > policy.long_route_ratio * estimated_m
+        billed_on_trail
+        and final_m > policy.long_route_ratio * estimated_m
         and final_m - estimated_m >= policy.long_route_min_extra_m
     )
 

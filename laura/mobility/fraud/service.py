@@ -199,7 +199,9 @@ async def ride_completed(
     }
     if rules.over_max_fare(policy, ride.fare):
         fired.append(Rule.MAX_FARE)
-    if ride.billed_on_trail and rules.long_route(policy, ride.final_distance_m, ride.estimated_distance_m):
+    if rules.long_route(
+        policy, ride.final_distance_m, ride.estimated_distance_m, billed_on_trail=ride.billed_on_trail
+    ):
         fired.append(Rule.LONG_ROUTE)
         figures["ratio"] = round(ride.final_distance_m / max(ride.estimated_distance_m, 1), 2)
     for rule in fired:
