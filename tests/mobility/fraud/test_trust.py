@@ -26,7 +26,9 @@ async def _trust(client, admin_headers, user_id: str) -> dict:
     return answer.json()
 
 
-async def test_the_score_falls_with_each_flag_stays_down_when_confirmed_and_recovers_when_cleared(app, client):
+async def test_the_score_falls_with_each_flag_stays_down_when_confirmed_and_recovers_when_cleared(
+    app, client
+):
     admin_headers = await admin(app, client)
     handle = await driver(client, admin_headers, at=PAULISTA)
     _, rider = await passenger(client)
