@@ -8,6 +8,7 @@ import asyncio
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from laura.ledger import service as ledger
 from tests.mobility.fraud.conftest import FAR
@@ -111,24 +112,69 @@ async def test_concurrent_resolves_release_the_share_once(
     assert await _books(app, handle.id) == {"2100": (share, share), "2110": (0, 0)}
 
 
-async def test_a_flag_cleared_before_the_payment_holds_nothing(
-    app, client: httpx.AsyncClient, control: httpx.AsyncClient
+@pytest.mark.parametrize("decision", ["cleared", "confirmed"])
+async def test_a_flag_resolved_before_the_payment_decides_at_payment(
+    app, client: httpx.AsyncClient, control: httpx.AsyncClient, decision
 ):
+    """Cleared: the share is paid out as usual, no hold. Confirmed: held and posted to 2110 at once."""
     admin_headers = await admin(app, client)
     handle = await driver(client, admin_headers, at=PAULISTA)
     _, rider = await passenger(client)
     ride = await drive(client, handle, rider, PAULISTA, FAR)
     (flag,) = await flags_of(client, admin_headers, handle.user["id"])
-    cleared = await client.post(
-        f"/admin/fraud/flags/{flag['id']}/resolve", json={"note": "a real trip"}, headers=admin_headers
+    resolved = await client.post(
+        f"/admin/fraud/flags/{flag['id']}/resolve",
+        json={"note": "reviewed early", "decision": decision},
+        headers=admin_headers,
     )
-    assert cleared.status_code == 200 and cleared.json()["decision"] == "cleared"
+    assert resolved.status_code == 200 and resolved.json()["decision"] == decision
     await run_charge_jobs(app)
     txid = (await client.get(f"/rides/{ride['id']}/payment", headers=rider)).json()["txid"]
     entry = (await control.post(f"/sandbox/cob/{txid}/pay")).json()
 
     assert (await client.post(SIGNED, json={"pix": [entry]})).json()["outcome"] == "applied"
 
-    assert await _hold(app, ride["id"]) == []
     ((fare, commission),) = await rows(app, "SELECT amount_cents, commission_cents FROM payment_intents")
-    assert await _books(app, handle.id) == {"2100": (fare - commission,) * 2, "2110": (0, 0)}
+    share = fare - commission
+    if decision == "cleared":
+        assert await _hold(app, ride["id"]) == []
+        assert await _books(app, handle.id) == {"2100": (share, share), "2110": (0, 0)}
+    else:
+        assert await _hold(app, ride["id"]) == [("FRAUD_REVIEW", "posted", share)]
+        assert await _books(app, handle.id) == {"2100": (0, 0), "2110": (share, 0)}
+
+
+async def test_a_ride_with_two_holding_flags_is_released_when_both_are_cleared(
+    app, client: httpx.AsyncClient, control: httpx.AsyncClient
+):
+    admin_headers = await admin(app, client)
+    handle = await driver(client, admin_headers, at=PAULISTA)
+    _, rider = await passenger(client)
+    ride = await drive(client, handle, rider, PAULISTA, FAR)
+    async with app.state.db.engine.begin() as conn:  # the same ride also judged a long route
+        await conn.execute(
+            text(
+                "INSERT INTO fraud_flags (id, subject_user_id, rule, day, ride_id)"
+                " VALUES (gen_random_uuid(), :u, 'long_route', current_date, :r)"
+            ),
+            {"u": handle.user["id"], "r": ride["id"]},
+        )
+    await run_charge_jobs(app)
+    txid = (await client.get(f"/rides/{ride['id']}/payment", headers=rider)).json()["txid"]
+    entry = (await control.post(f"/sandbox/cob/{txid}/pay")).json()
+    assert (await client.post(SIGNED, json={"pix": [entry]})).json()["outcome"] == "applied"
+    ((fare, commission),) = await rows(app, "SELECT amount_cents, commission_cents FROM payment_intents")
+    share = fare - commission
+    flags = {f["rule"]: f["id"] for f in await flags_of(client, admin_headers, handle.user["id"])}
+
+    first = await client.post(
+        f"/admin/fraud/flags/{flags['max_fare']}/resolve", json={"note": "fare ok"}, headers=admin_headers
+    )
+    assert first.status_code == 200
+    assert await _hold(app, ride["id"]) == [("FRAUD_REVIEW", "pending", share)]
+    second = await client.post(
+        f"/admin/fraud/flags/{flags['long_route']}/resolve", json={"note": "route ok"}, headers=admin_headers
+    )
+    assert second.status_code == 200
+    assert await _hold(app, ride["id"]) == [("FRAUD_REVIEW", "voided", share)]
+    assert await _books(app, handle.id) == {"2100": (share, share), "2110": (0, 0)}
