@@ -173,6 +173,18 @@ class Settings(BaseSettings):
     """Per-category overrides of `ride_commission_percent` (JSON, e.g. {"premium": 15})."""
     ride_payment_expires_seconds: int = 1800
     """How long a ride's Pix charge may be paid; after that a new one is asked for (POST /payments/intent)."""
+    driver_earnings_hold_hours: float = 24.0
+    """A driver's earnings (a paid ride's share, a cancellation fee's) are on hold this long before they can
+    be paid out (D+1 by default); 0 makes them available at once."""
+    payout_min_amount: Decimal = Decimal("10.00")
+    """The smallest payout a driver may ask for (422 PAYOUT_BELOW_MINIMUM below it)."""
+    payout_daily_limit: Decimal = Decimal("5000.00")
+    """What a driver's payouts (pending, processing, completed) may add up to in a Brasília day."""
+    payout_weekly_limit: Decimal = Decimal("20000.00")
+    """... and in a Brasília week (from Monday); past either, 422 PAYOUT_LIMIT_EXCEEDED."""
+    payout_pix_key_change_delay_hours: float = 24.0
+    """A payout asked for less than this after the driver changed their Pix key is accepted but sent only
+    this long after the change (and flagged for review)."""
     mobility_redis_namespace: str = "mobility"
     mobility_service_area: dict[str, Any] | None = None
     """GeoJSON Polygon or MultiPolygon (lon, lat) where rides may start and end; None: no geofence."""

@@ -24,6 +24,8 @@ class Rule(StrEnum):
     MAX_FARE = "max_fare"
     LONG_ROUTE = "long_route"
     COLLUSION = "collusion"
+    PAYOUT_PIX_KEY_CHANGE = "payout_pix_key_change"
+    """A payout asked for right after the Pix key changed: delayed, and looked at by a person."""
 
 
 HOLDING_RULES = (Rule.MAX_FARE, Rule.LONG_ROUTE)

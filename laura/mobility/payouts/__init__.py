@@ -1,0 +1,1 @@
+"""Driver money: the balance a driver may withdraw, their financials, and payouts by Pix."""
