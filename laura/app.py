@@ -82,6 +82,7 @@ TASK_MODULES: list[str] = [
     "laura.pix.tasks",
     "laura.mobility.rides.tasks",
     "laura.mobility.payments.tasks",
+    "laura.mobility.payouts.tasks",
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from laura.mobility.fraud.router import router as fraud_router
 from laura.mobility.payments.router import router as payments_router
+from laura.mobility.payouts.router import router as payouts_router
 from laura.mobility.people.router import router as people_router
 from laura.mobility.rides.router import router as rides_router
 from laura.mobility.tracking.router import router as tracking_router
@@ -16,3 +17,4 @@ router.include_router(tracking_router)
 router.include_router(rides_router)
 router.include_router(fraud_router)
 router.include_router(payments_router)
+router.include_router(payouts_router)

@@ -157,7 +157,10 @@ class PayoutRepository:
         if row is None:
             return LedgerFigures()
         return LedgerFigures(
-            int(row["posted"]), int(row["pending_payouts"]), int(row["fraud_review"]), int(row["young_earnings"])
+            int(row["posted"]),
+            int(row["pending_payouts"]),
+            int(row["fraud_review"]),
+            int(row["young_earnings"]),
         )
 
     async def earnings(self, code: str, *, day: datetime, week: datetime, month: datetime) -> Earnings:

@@ -96,7 +96,12 @@ async def _check(
         raise InsufficientBalance(details={"available": str(from_cents(balance.available))})
     repo = PayoutRepository(session)
     starts = periods(now, policy.timezone)
-    _limit(await repo.sum_since(driver.id, starts.day, COUNTED_IN_LIMITS), amount_cents, policy.daily_limit_cents, "daily")
+    _limit(
+        await repo.sum_since(driver.id, starts.day, COUNTED_IN_LIMITS),
+        amount_cents,
+        policy.daily_limit_cents,
+        "daily",
+    )
     _limit(
         await repo.sum_since(driver.id, starts.week, COUNTED_IN_LIMITS),
         amount_cents,
@@ -229,7 +234,11 @@ async def _announce(session: AsyncSession, payout: Payout, user_id: uuid.UUID | 
         "failureReason": payout.failure_reason,
     }
     audit.record(
-        session, action=f"PAYOUT_{payout.status}", resource_type="payout", resource_id=str(payout.id), new=data
+        session,
+        action=f"PAYOUT_{payout.status}",
+        resource_type="payout",
+        resource_id=str(payout.id),
+        new=data,
     )
     await publish(session, f"payout.{payout.status.lower()}", data, user_ids=[user_id])
 

@@ -65,6 +65,8 @@ class Driver(Base):
     cnh_number: Mapped[str] = mapped_column(String(11), unique=True)
     pix_key: Mapped[str] = mapped_column(String(77))
     pix_key_type: Mapped[str] = mapped_column(String(8))
+    pix_key_changed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    """When the driver last changed their Pix key (PATCH /drivers/me); a payout soon after waits."""
     approval_status: Mapped[str] = mapped_column(String(20), default=ApprovalStatus.PENDING_APPROVAL)
     rejection_reason: Mapped[str | None] = mapped_column(Text)
     reviewed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -8,7 +8,7 @@ holding one connection and waiting for a second starves the pool until its timeo
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from laura.mobility.people.schemas import (
     DriverOut,
     DriverRegistration,
     PassengerOut,
+    PixKeyChange,
     RejectDriverRequest,
 )
 
@@ -75,6 +76,19 @@ async def register_driver(
 async def my_driver_profile(user: CurrentUser, session: SessionDep) -> DriverOut:
     """The caller's driver profile (its id is the `{id}` of the other driver routes)."""
     return await service.my_driver_profile(session, user)
+
+
+@router.patch(
+    "/drivers/me",
+    tags=["drivers"],
+    response_model=DriverOut,
+    responses=_responses(DriverProfileRequired)
+    | {422: {"description": "VALIDATION_ERROR (invalid Pix key)"}},
+)
+async def change_pix_key(body: PixKeyChange, user: CurrentUser, session: SessionDep) -> DriverOut:
+    """Change the Pix key payouts go to; a payout asked for in the next 24 h is sent only 24 h after the
+    change (LAURA_PAYOUT_PIX_KEY_CHANGE_DELAY_HOURS)."""
+    return _out(await service.change_pix_key(session, user=user, data=body, now=datetime.now(UTC)))
 
 
 @router.post(

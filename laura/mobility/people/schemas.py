@@ -86,5 +86,9 @@ class RejectDriverRequest(RequestModel):
     reason: str = Field(min_length=3, max_length=500, examples=["CNH photo unreadable"])
 
 
+class PixKeyChange(RequestModel):
+    pix_key: str = Field(min_length=1, max_length=100, examples=["diego@laura.dev"])
+
+
 class DriverOnlineRequest(RequestModel):
     online: bool

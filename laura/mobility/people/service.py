@@ -35,7 +35,7 @@ from laura.mobility.people.errors import (
 )
 from laura.mobility.people.models import ApprovalStatus, Driver, Passenger, Vehicle, VehicleStatus
 from laura.mobility.people.repository import PeopleRepository
-from laura.mobility.people.schemas import DriverOut, DriverRegistration
+from laura.mobility.people.schemas import DriverOut, DriverRegistration, PixKeyChange
 from laura.mobility.people.validation import (
     DEFAULT_MAX_VEHICLE_AGE,
     normalize_cnh,
@@ -182,6 +182,34 @@ async def register_driver(
         new={"approvalStatus": ApprovalStatus.PENDING_APPROVAL, "licensePlate": plate, "category": category},
     )
     return DriverProfile(driver, vehicle)
+
+
+async def change_pix_key(
+    session: AsyncSession, *, user: Principal, data: PixKeyChange, now: datetime
+) -> DriverProfile:
+    """The caller's new payout Pix key (422 if invalid), stamped with when it changed: a payout asked for
+    soon after is delayed (laura.mobility.payouts). The same key again changes nothing. Audited."""
+    mine = await driver_of(session, user)
+    repo = PeopleRepository(session)
+    driver = await repo.driver(mine.id, for_update=True)
+    assert driver is not None, "the caller's driver row exists"
+    try:
+        pix = parse_pix_key(data.pix_key)
+    except InvalidPixKey as exc:
+        raise _invalid("pixKey", exc.message) from exc
+    if pix.value != driver.pix_key:
+        old = {"pixKeyType": driver.pix_key_type}
+        driver.pix_key, driver.pix_key_type, driver.pix_key_changed_at = pix.value, pix.type.value, now
+        await session.flush()
+        audit.record(
+            session,
+            action="DRIVER_PIX_KEY_CHANGED",
+            resource_type="driver",
+            resource_id=str(driver.id),
+            old=old,
+            new={"pixKeyType": driver.pix_key_type, "changedAt": now.isoformat()},
+        )
+    return DriverProfile(driver, await repo.active_vehicle(driver.id))
 
 
 def _conflict(detail: str) -> Exception:
