@@ -44,7 +44,12 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     share = (await balances(app))[code]
     amount = f"{share / 100:.2f}"
     held_by_default = await balance(client, ride.driver)
-    assert held_by_default == {"available": "0.00", "onHold": amount, "pendingPayouts": "0.00", "currency": "BRL"}
+    assert held_by_default == {
+        "available": "0.00",
+        "onHold": amount,
+        "pendingPayouts": "0.00",
+        "currency": "BRL",
+    }
     no_hold_window(app, payout_min_amount=Decimal("1.00"))
     assert (await balance(client, ride.driver))["available"] == amount
     created, completed = metric("payouts_created_total"), metric("payouts_completed_total")
@@ -86,8 +91,10 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
         r=f"payout:{body['id']}:settled",
     ) == [("1100", "C", share), (code, "D", share)]
     assert await rows(
-        app, "SELECT h.status FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id"
-        " WHERE t.reference = :r", r=f"payout:{body['id']}"
+        app,
+        "SELECT h.status FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id"
+        " WHERE t.reference = :r",
+        r=f"payout:{body['id']}",
     ) == [("posted",)]
     events = await rows(app, "SELECT type, user_ids FROM outbox WHERE type LIKE 'payout.%' ORDER BY id")
     driver_user = uuid.UUID(ride.driver.user["id"])
@@ -123,8 +130,10 @@ async def test_a_payout_the_psp_refuses_gives_the_money_back(
     }
     assert await posted(app, f"2100.{handle.id}") == 5000
     assert await rows(
-        app, "SELECT h.status FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id"
-        " WHERE t.reference = :r", r=f"payout:{body['id']}"
+        app,
+        "SELECT h.status FROM ledger_holds h JOIN ledger_transactions t ON t.id = h.transaction_id"
+        " WHERE t.reference = :r",
+        r=f"payout:{body['id']}",
     ) == [("voided",)]
     assert await rows(app, "SELECT count(*) FROM outbox WHERE type = 'payout.failed'") == [(1,)]
     assert metric("payouts_failed_total") == failed_before + 1
@@ -164,4 +173,3 @@ async def _ride_paid(client: httpx.AsyncClient, ride) -> bool:
 
 async def _status_is(client: httpx.AsyncClient, handle, payout_id: str, wanted: str) -> bool:
     return await status_of(client, handle, payout_id) == wanted
-
