@@ -206,3 +206,29 @@ def test_today_is_pinned_in_brasilia() -> None:
     assert starts.day == datetime(2026, 12, 6, 3, 0, tzinfo=UTC)
     assert starts.week == datetime(2026, 11, 30, 3, 0, tzinfo=UTC)
     assert starts.month == datetime(2026, 12, 1, 3, 0, tzinfo=UTC)
+
+
+async def test_the_weekly_limit_is_checked_as_well(app, client: httpx.AsyncClient) -> None:
+    app.state.settings = app.state.settings.model_copy(
+        update={"driver_earnings_hold_hours": 0, "payout_weekly_limit": Decimal("50.00")}
+    )
+    handle = await funded_driver(app, client, "500.00")
+    await away_from_midnight()
+
+    assert (await payout(client, handle, "30.00")).status_code == 201
+    over = await payout(client, handle, "30.00")
+
+    assert over.status_code == 422 and over.json()["details"]["period"] == "weekly"
+
+
+async def test_the_same_idempotency_key_pays_out_once(app, client: httpx.AsyncClient) -> None:
+    handle = await funded_driver(app, client, "80.00")
+    headers = {**handle.headers, "Idempotency-Key": uuid.uuid4().hex}
+
+    first = await client.post("/payouts", json={"amount": "30.00"}, headers=headers)
+    again = await client.post("/payouts", json={"amount": "30.00"}, headers=headers)
+
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert await rows(app, "SELECT count(*) FROM payouts") == [(1,)]
+    assert (await balance(client, handle))["available"] == "50.00"
