@@ -83,6 +83,7 @@ TASK_MODULES: list[str] = [
     "laura.mobility.rides.tasks",
     "laura.mobility.payments.tasks",
     "laura.mobility.payouts.tasks",
+    "laura.mobility.finance.tasks",
     "laura.mobility.matching.tasks",
     "laura.bank.bills.tasks",
     "laura.bank.transfers.tasks",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from laura.mobility.finance.router import router as finance_router
 from laura.mobility.fraud.router import router as fraud_router
 from laura.mobility.payments.router import router as payments_router
 from laura.mobility.payouts.router import router as payouts_router
@@ -18,3 +19,4 @@ router.include_router(rides_router)
 router.include_router(fraud_router)
 router.include_router(payments_router)
 router.include_router(payouts_router)
+router.include_router(finance_router)
