@@ -1,7 +1,10 @@
 """The report's one query and the snapshots' one write.
 
-Both read the ledger's tables by the names of the helpers' contract (docs/architecture.md, "Mobility money
-on the ledger") rather than through `laura.ledger.service`: the report is a single statement so that every
+Both read the ledger's tables by the reasons and account codes the mobility flows book with (a fare:
+'RIDE_PAYMENT' D 1300 / C 4100 and its 'RIDE_COMMISSION' split to 4200 and 2100.<driver>, see
+payments/sql/ride_paid.sql; a cancellation fee: 'CANCELLATION_FEE' and 'CANCELLATION_FEE_SPLIT' the same way;
+a payout: a 'PAYOUT' hold D 2100.<driver> / C 1100, posted when the PSP confirms, voided when it fails) rather
+than through `laura.ledger.service`: the report is a single statement so that every
 figure comes from one snapshot of the database (a payout completing between two queries would otherwise
 make the driver earnings and the payouts disagree with the trial balance), and the snapshot is one
 INSERT ... SELECT over every driver account instead of one balance read per driver.
