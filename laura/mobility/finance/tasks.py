@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.jobs import app, current_runtime, job_task
 from laura.mobility.finance import service
-from laura.settings import get_settings
 
 
 # 03:15 UTC is 00:15 in Brasília (UTC-3, no daylight saving since 2019): the day just ended is complete.
@@ -18,7 +17,7 @@ from laura.settings import get_settings
 async def snapshot_balances(session: AsyncSession, *, timestamp: int) -> list[str]:
     """Daily: snapshot yesterday (and any day a stopped worker missed) as of the day's end. The day comes
     from the schedule's `timestamp`, so a run that starts late still snapshots the day it was due for."""
-    settings = current_runtime().settings or get_settings()
+    settings = current_runtime().settings
     days = await service.snapshot_balances(
         session, now=datetime.fromtimestamp(timestamp, UTC), timezone=settings.mobility_timezone
     )
