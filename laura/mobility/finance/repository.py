@@ -3,7 +3,8 @@
 Both read the ledger's tables by the reasons and account codes the mobility flows book with (a fare:
 'RIDE_PAYMENT' D 1300 / C 4100 and its 'RIDE_COMMISSION' split to 4200 and 2100.<driver>, see
 payments/sql/ride_paid.sql; a cancellation fee: 'CANCELLATION_FEE' and 'CANCELLATION_FEE_SPLIT' the same way;
-a payout: a 'PAYOUT' hold D 2100.<driver> / C 1100, posted when the PSP confirms, voided when it fails) rather
+a payout: a 'PAYOUT' hold D 2100.<driver> / C 1100, posted when the PSP confirms, voided when it fails; a share
+held for fraud review: a 'FRAUD_REVIEW' hold D 2100.<driver> / C 2110, posted when confirmed) rather
 than through `laura.ledger.service`: the report is a single statement so that every
 figure comes from one snapshot of the database (a payout completing between two queries would otherwise
 make the driver earnings and the payouts disagree with the trial balance), and the snapshot is one
@@ -30,6 +31,8 @@ CHARGE_PURPOSES = ["mobility.ride", "mobility.cancellation_fee"]
 #   payouts_pending      'PAYOUT' holds still pending, when placed
 #   payouts_completed    'PAYOUT' holds posted, when posted, by the posted amount
 #   payouts_failed       'PAYOUT' holds voided (or expired), when released
+#   fraud_under_review   'FRAUD_REVIEW' holds (a driver's share held, D 2100.<driver> / C 2110) still pending
+#   fraud_confirmed      'FRAUD_REVIEW' holds posted (an admin confirmed the fraud: the share went to 2110)
 #   charges_pending      mobility charges still ACTIVE, when created
 #   webhooks_missed      mobility Pix that reconciliation applied because no webhook came, when applied
 _REPORT = """
@@ -51,19 +54,21 @@ WITH figures (period, figure, n, cents) AS (
        AND e.direction = 'C' AND (a.code = '4200' OR a.code LIKE '2100.%')
      GROUP BY 1, 2
     UNION ALL
-    SELECT date_trunc($3, t.created_at AT TIME ZONE $4)::date, 'payouts_pending', count(*), sum(t.amount)
+    SELECT date_trunc($3, t.created_at AT TIME ZONE $4)::date,
+           CASE t.reason WHEN 'PAYOUT' THEN 'payouts_pending' ELSE 'fraud_under_review' END, count(*), sum(t.amount)
       FROM ledger_transactions t
       JOIN ledger_holds h ON h.transaction_id = t.id
-     WHERE t.reason = 'PAYOUT' AND t.kind = 'hold' AND h.status = 'pending'
+     WHERE t.reason IN ('PAYOUT', 'FRAUD_REVIEW') AND t.kind = 'hold' AND h.status = 'pending'
        AND t.created_at >= $1 AND t.created_at < $2
-     GROUP BY 1
+     GROUP BY 1, 2
     UNION ALL
-    SELECT date_trunc($3, p.created_at AT TIME ZONE $4)::date, 'payouts_completed', count(*), sum(p.amount)
+    SELECT date_trunc($3, p.created_at AT TIME ZONE $4)::date,
+           CASE t.reason WHEN 'PAYOUT' THEN 'payouts_completed' ELSE 'fraud_confirmed' END, count(*), sum(p.amount)
       FROM ledger_transactions t
       JOIN ledger_transactions p ON p.hold_id = t.id
-     WHERE t.reason = 'PAYOUT' AND t.kind = 'hold' AND t.created_at < $2
+     WHERE t.reason IN ('PAYOUT', 'FRAUD_REVIEW') AND t.kind = 'hold' AND t.created_at < $2
        AND p.created_at >= $1 AND p.created_at < $2
-     GROUP BY 1
+     GROUP BY 1, 2
     UNION ALL
     SELECT date_trunc($3, h.resolved_at AT TIME ZONE $4)::date, 'payouts_failed', count(*), sum(t.amount)
       FROM ledger_transactions t

@@ -46,6 +46,10 @@ class Figures(ApiModel):
     """Ride and fee Pix charges created in the period and still unpaid (ACTIVE)."""
     webhooks_missed: CountedAmount
     """Ride and fee Pix that reconciliation applied in the period because their webhook never came."""
+    fraud_under_review: CountedAmount
+    """Drivers' shares held for a fraud review in the period and still held (counted in the earnings)."""
+    fraud_confirmed: CountedAmount
+    """Drivers' shares forfeited in the period: an admin confirmed the fraud (moved to REPASSES_EM_REVISAO)."""
 
 
 class PeriodFigures(Figures):

@@ -4,8 +4,8 @@ The report adds nothing up in Python but the totals: each figure is the ledger's
 and account, 'PAYOUT' holds by status) or the Pix books' (charges still open, Pix reconciliation applied),
 read in one statement (`repository.report_figures`). So over the same days its figures are the trial
 balance's: PIX_A_RECEBER's debits are the fares plus the fees, COMISSAO_PLATAFORMA's credits the
-commission, the drivers' accounts the earnings less the completed payouts, BANCO_CORRENTE's credits the
-completed payouts (tests/mobility/finance/test_report.py checks it).
+commission, the drivers' accounts the earnings less the completed payouts and the shares forfeited for
+fraud, BANCO_CORRENTE's credits the completed payouts (tests/mobility/finance/test_report.py checks it).
 """
 
 from __future__ import annotations
@@ -53,6 +53,8 @@ class _Tally:
             "payouts_pending": self._counted("payouts_pending"),
             "charges_pending": self._counted("charges_pending"),
             "webhooks_missed": self._counted("webhooks_missed"),
+            "fraud_under_review": self._counted("fraud_under_review"),
+            "fraud_confirmed": self._counted("fraud_confirmed"),
         }
 
 
