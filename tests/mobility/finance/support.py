@@ -1,6 +1,6 @@
 """Rides paid over HTTP (tests/mobility/payments/support.py), and the contract-shaped postings the payments
 and payouts helpers' flows make, written straight with laura.ledger.service: a paid cancellation fee and
-its split, and payouts (a 'PAYOUT' hold posted, voided or left pending)."""
+its split, payouts (a 'PAYOUT' hold posted, voided or left pending) and shares held for fraud review."""
 
 from __future__ import annotations
 
@@ -70,3 +70,18 @@ async def payout(app, driver_id: str, *, cents: int, outcome: str) -> None:
             await ledger.post_hold(session, reference, reference=f"{reference}:settled")
         else:
             await ledger.void_hold(session, reference)
+
+
+async def fraud_hold(app, driver_id: str, *, cents: int, confirmed: bool) -> None:
+    """A driver's share held for review as the fraud flow books it ('FRAUD_REVIEW' hold to 2110), posted when
+    an admin confirms the fraud."""
+    reference = f"fraud-hold:{uuid.uuid4()}"
+    async with app.state.db.unit_of_work() as session:
+        await ledger.hold(
+            session,
+            [(f"2100.{driver_id}", "D", cents), ("2110", "C", cents)],
+            reference=reference,
+            reason="FRAUD_REVIEW",
+        )
+        if confirmed:
+            await ledger.post_hold(session, reference, reference=f"{reference}:confirmed")

@@ -1,6 +1,7 @@
 """GET /admin/financials/report over HTTP: rides paid through the real flow (charge job, sandbox, webhook
 intake, reconciliation for a lost webhook), cancellation fees and payouts booked as the other flows book
-them; the report's totals over all time equal the ledger's trial balance, per period and as CSV."""
+them, and shares held for fraud review; the report's totals over all time equal the ledger's trial balance,
+per period and as CSV."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from prometheus_client import REGISTRY
 
 from laura.ledger import service as ledger
 from laura.pix.tasks import reconcile
-from tests.mobility.finance.support import charged_ride, paid_by_webhook, paid_fee, payout
+from tests.mobility.finance.support import charged_ride, fraud_hold, paid_by_webhook, paid_fee, payout
 from tests.mobility.payments.support import rows
 from tests.mobility.support import admin, passenger
 from tests.pix.conftest import db, settings  # noqa: F401
@@ -31,7 +32,7 @@ async def trial_balance(app) -> dict[str, int]:
     """The trial balance's posted figures of the accounts the report explains, summed over the drivers'."""
     async with app.state.db.unit_of_work() as session:
         balance = await ledger.trial_balance(session)
-    figures = {"1100": 0, "1300": 0, "4100": 0, "4200": 0, "2100.*": 0}
+    figures = {"1100": 0, "1300": 0, "4100": 0, "4200": 0, "2100.*": 0, "2110": 0}
     for row in balance.rows:
         code = "2100.*" if row.account.code.startswith("2100.") else row.account.code
         if code in figures:
@@ -74,6 +75,8 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
     await payout(app, second.driver.id, cents=300, outcome="completed")
     await payout(app, second.driver.id, cents=200, outcome="failed")
     await payout(app, lost.driver.id, cents=100, outcome="pending")
+    await fraud_hold(app, first.driver.id, cents=50, confirmed=True)
+    await fraud_hold(app, second.driver.id, cents=30, confirmed=False)
     headers = await admin(app, client)
 
     answer = await all_time(app, client, headers, groupBy="day")
@@ -90,6 +93,8 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
     assert totals["chargesPending"] == {"count": 1, "amount": f"{unpaid.fare:.2f}"}
     assert totals["webhooksMissed"] == {"count": 1, "amount": f"{lost.fare:.2f}"}
     assert REGISTRY.get_sample_value("webhooks_missed_total") == missed_before + 1
+    assert totals["fraudConfirmed"] == {"count": 1, "amount": "0.50"}
+    assert totals["fraudUnderReview"] == {"count": 1, "amount": "0.30"}
 
     books = await trial_balance(app)
     earnings, commission = cents(totals["driverEarnings"]), cents(totals["platformCommission"])
@@ -100,7 +105,9 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
         == cents(totals["grossRideRevenue"]) + cents(totals["cancellationFees"])
     )
     assert books["4200"] == -commission
-    assert books["2100.*"] == -(earnings - completed)
+    forfeited = cents(totals["fraudConfirmed"]["amount"])
+    assert books["2100.*"] == -(earnings - completed - forfeited)
+    assert books["2110"] == -forfeited
     assert books["1100"] == -completed
     assert books["4100"] == -(sum(fares) + 1000 - commission - earnings) == 0
     assert commission + earnings == sum(fares) + 1000
