@@ -1,7 +1,7 @@
 """Finance: the drivers' daily balance snapshots, and the indexes the financial report reads by.
 
-Revision ID: 0033
-Revises: 0032
+Revision ID: 0034
+Revises: 0033
 
 `mobility_driver_balance_snapshots` holds one row per driver account per Brasília day: its posted balance
 and the net of its open holds as of the day's end (laura.mobility.finance.tasks, daily). The report
@@ -11,8 +11,8 @@ that reconciliation applied by date: two indexes make those range scans instead 
 
 from alembic import op
 
-revision = "0033"
-down_revision = "0032"
+revision = "0034"
+down_revision = "0033"
 branch_labels = None
 depends_on = None
 
