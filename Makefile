@@ -9,7 +9,7 @@ PLAIN_VENV := build/plain-venv
 PLAIN_STAMP := build/.plain-install-checked
 PACKAGE_FILES := $(shell find laura -type f -not -path '*/__pycache__/*')
 
-.PHONY: run test lint fmt check-plain-install clean
+.PHONY: run test lint fmt check-plain-install browser messages clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,8 +39,28 @@ fmt: $(STAMP)
 
 # The suite runs on every core (pytest-xdist): each test has its own database cloned from a template per
 # worker, so tests never share state; a 2-core machine runs it in about two thirds of the serial time.
-test: $(STAMP) check-plain-install lint
+# The browser tests (tests/browser) drive Debian's Chromium by its path (Playwright's own browser download is
+# not used): installed here when it is missing and apt-get is usable as root; elsewhere nothing is
+# installed and those tests skip, saying why.
+CHROMIUM := /usr/bin/chromium
+browser:
+	@if [ ! -x $(CHROMIUM) ] && command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ]; then \
+		echo "installing chromium for the browser tests"; \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 \
+		|| { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1; } \
+		|| echo "chromium could not be installed: the browser tests will skip"; \
+	fi
+
+test: $(STAMP) check-plain-install lint browser
 	$(VENV)/bin/python -m pytest -q -n auto
+
+# The web app's texts: extract them from laura/web (Python and templates), merge them into each language's
+# catalogue (laura/web/locale/<lang>/LC_MESSAGES/messages.po, translate the new entries there), compile .mo.
+messages: $(STAMP)
+	$(VENV)/bin/pybabel extract -F laura/web/babel.cfg -k N_ --no-location --sort-output --project=laura \
+		-o laura/web/locale/messages.pot laura/web
+	$(VENV)/bin/pybabel update -i laura/web/locale/messages.pot -d laura/web/locale --no-fuzzy-matching
+	$(VENV)/bin/pybabel compile -d laura/web/locale
 
 clean:
 	rm -rf $(VENV) .laura build

@@ -54,6 +54,8 @@ from laura.pix.router import router as pix_router
 from laura.pix.webhook_auth import webhook_secret
 from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
+from laura.web.mount import STATIC_PREFIX, install_middleware, install_routes
+from laura.web.session import web_secret
 
 ROUTERS: list[APIRouter] = [
     pix_router,  # first: the PSP's webhook is the busiest route, and each router matched before it costs CPU
@@ -112,6 +114,7 @@ _UNLIMITED_PATHS = (
     "/.well-known/",
     "/webhooks/",
     "/api/card-network/",  # the network's processor calls from a few addresses, authenticated by its key
+    STATIC_PREFIX,  # the web app's CSS and scripts: a page pulls a few per view
 )
 _PER_USER_LIMITED = re.compile(r"^/drivers/[^/]+/location$")
 """Routes with a per-user limit of their own instead of the per-IP default."""
@@ -185,6 +188,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         keys = await load_signing_keys(session, cipher)
     app.state.db = db
     app.state.cipher = cipher
+    app.state.web_secret = web_secret(master_key)
     app.state.card_macs = CardMacs(master_key)
     app.state.otp_hasher = CodeHasher(master_key)
     app.state.card_issuer = await open_issuer(db, settings, master=cipher, macs=app.state.card_macs)
@@ -308,10 +312,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_body_bytes=settings.max_body_bytes,
         body_limits={"/api/files": settings.files_max_bytes + _MULTIPART_FRAMING_BYTES},
     )
+    install_middleware(app)
     app.add_middleware(
         SecurityHeadersMiddleware
     )  # outermost: its headers are on every answer, a 500 included
     app.include_router(_ops_router())
     for router in ROUTERS:
         app.include_router(router)
+    install_routes(app)  # after the API's routes: its paths are matched first, and stay as they were
     return app

@@ -241,12 +241,25 @@ class IdentityService:
             session_id, user_id = uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
         except (TokenError, ValueError, KeyError) as exc:
             raise InvalidToken() from exc
+        return await self.session_principal(session_id, user_id)
+
+    async def session_principal(self, session_id: uuid.UUID, user_id: uuid.UUID) -> Principal:
+        """The caller of a live session: what `authenticate` checks after the token, and what the web app's
+        session cookie (which names the same session) checks on every page."""
         row = await self.repo.principal_row(session_id, user_id)
         if row is None:
             raise InvalidToken()
         return Principal(
             id=row["id"], role=row["role"], email=row["email"], name=row["name"], session_id=session_id
         )
+
+    async def customer_by_email(self, email: str) -> tuple[uuid.UUID, str] | None:
+        """An active customer's id and name, for a transfer form that names its recipient before money moves
+        (the web app's P2P by e-mail); anyone else (staff, a driver, an inactive user) is not found."""
+        user = await self.repo.user_by_email(normalize_email(email))
+        if user is None or not user.is_active or user.role != "customer":
+            return None
+        return user.id, user.name
 
     async def profile(self, user_id: uuid.UUID) -> UserOut:
         """The authenticated user's own record (`GET /auth/me`)."""

@@ -1,0 +1,38 @@
+"""Put the web app into the API's FastAPI app: its pages, its static files, its CSRF check and the
+redirect of a signed-out visitor to /login. The API's routes are unchanged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from laura.web.csrf import WebCsrf
+from laura.web.routes.auth import router as auth_router
+from laura.web.routes.home import router as home_router
+from laura.web.routes.transfers import router as transfers_router
+from laura.web.session import LoginRequired
+
+STATIC = Path(__file__).parent / "static"
+STATIC_PREFIX = "/static/"
+
+
+async def _to_login(request: Request, _exc: Exception) -> Response:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    suffix = "" if target == "/" else f"?next={quote(target, safe='')}"
+    return RedirectResponse(f"/login{suffix}", status_code=303)
+
+
+def install_routes(app: FastAPI) -> None:
+    app.add_exception_handler(LoginRequired, _to_login)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    for router in (auth_router, home_router, transfers_router):
+        app.include_router(router)
+
+
+def install_middleware(app: FastAPI) -> None:
+    """Inside the security headers (the 403 page has them too), outside the request context."""
+    app.add_middleware(WebCsrf)

@@ -1,0 +1,105 @@
+"""The web session: a cookie naming the same `auth_sessions` row the API's tokens name.
+
+Signing in goes through `IdentityService.login` (its lockout and rate limit included) exactly as
+`POST /auth/login` does; the cookie then carries the session's and user's ids, signed and dated
+(itsdangerous), and every page checks the session is still live (`IdentityService.session_principal`), so
+a logout, from the web or the API, ends it at once. The cookie is HttpOnly, SameSite=Lax, and Secure when
+the request came over HTTPS (or from a trusted proxy that says so)."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from typing import Annotated, Any
+
+from fastapi import Depends, Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from laura.core.observability import request_context
+from laura.identity.deps import IdentityServiceDep
+from laura.identity.errors import InvalidToken
+from laura.identity.service import Principal
+
+COOKIE = "laura_session"
+_SALT = "laura.web.session"
+
+
+class LoginRequired(Exception):
+    """A page for signed-in people asked by a visitor: answered with a redirect to /login."""
+
+
+def web_secret(master_key: bytes) -> str:
+    """The web app's signing key (session cookie, CSRF token), derived from the master key, so every
+    instance behind a load balancer signs alike and no new secret needs configuring."""
+    return hmac.new(master_key, b"laura.web", hashlib.sha256).hexdigest()
+
+
+def is_https(scope: Any) -> bool:
+    if scope.get("scheme") == "https":
+        return True
+    app = scope.get("app")
+    peer = (scope.get("client") or (None,))[0]
+    proxies = set(app.state.settings.trusted_proxies) if app is not None else set()
+    proto = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").decode("latin-1")
+    return peer in proxies and proto.split(",")[0].strip().lower() == "https"
+
+
+def _serializer(request: Request) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(request.app.state.web_secret, salt=_SALT)
+
+
+def start(request: Request, response: Response, session_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Set the cookie for a session `login` just opened; it lives as long as the session's refresh tokens."""
+    value = _serializer(request).dumps({"sid": str(session_id), "uid": str(user_id)})
+    response.set_cookie(
+        COOKIE,
+        value,
+        max_age=request.app.state.settings.refresh_token_ttl_seconds,
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request.scope),
+        path="/",
+    )
+
+
+def end(response: Response) -> None:
+    response.delete_cookie(COOKIE, path="/")
+
+
+def _ids(request: Request) -> tuple[uuid.UUID, uuid.UUID] | None:
+    value = request.cookies.get(COOKIE)
+    if not value:
+        return None
+    try:
+        data = _serializer(request).loads(value, max_age=request.app.state.settings.refresh_token_ttl_seconds)
+        return uuid.UUID(data["sid"]), uuid.UUID(data["uid"])
+    except (BadSignature, KeyError, TypeError, ValueError):
+        return None
+
+
+async def _optional_user(request: Request, service: IdentityServiceDep) -> Principal | None:
+    ids = _ids(request)
+    if ids is None:
+        return None
+    try:
+        user = await service.session_principal(*ids)
+    except InvalidToken:
+        return None
+    request.state.web_user = user  # the layout shows who is signed in
+    return user
+
+
+async def _web_user(user: Annotated[Principal | None, Depends(_optional_user)]) -> Principal:
+    if user is None:
+        raise LoginRequired()
+    ctx = request_context()
+    if ctx is not None:  # named in the logs, the audit rows and the Idempotency-Key's owner, as the API does
+        ctx.user_id = str(user.id)
+    return user
+
+
+MaybeWebUser = Annotated[Principal | None, Depends(_optional_user)]
+WebUser = Annotated[Principal, Depends(_web_user)]
+"""The signed-in person of a page; a visitor (no cookie, a forged or old one, an ended session) is sent to
+/login."""
