@@ -1,4 +1,4 @@
-"""How a statement line shows its kind: an icon (decorative) and a label (read aloud), by the ledger
+"""How a statement line shows its kind: an icon (decorative; characters every common font has, no emoji) and a label (read aloud), by the ledger
 reason the bank's statement gives as the entry's `type`."""
 
 from __future__ import annotations
@@ -7,13 +7,13 @@ from laura.web.i18n import N_
 
 _KINDS: tuple[tuple[str, str, str], ...] = (
     ("P2P", "⇄", N_("Transfer between accounts")),
-    ("PIX", "❖", N_("Pix")),
-    ("TED", "🏦", N_("TED")),
-    ("BILL", "🧾", N_("Boleto")),
-    ("CARD", "💳", N_("Card")),
-    ("DEPOSIT", "＋", N_("Deposit")),
-    ("DEMO", "＋", N_("Deposit")),
-    ("RIDE", "🚗", N_("Ride")),
+    ("PIX", "◆", N_("Pix")),
+    ("TED", "⇆", N_("TED")),
+    ("BILL", "▤", N_("Boleto")),
+    ("CARD", "▭", N_("Card")),
+    ("DEPOSIT", "+", N_("Deposit")),
+    ("DEMO", "+", N_("Deposit")),
+    ("RIDE", "➜", N_("Ride")),
 )
 _OTHER = ("•", N_("Other"))
 
