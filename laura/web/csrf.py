@@ -39,8 +39,16 @@ def _locale(scope: Scope) -> str:
 
 async def _refused(scope: Scope, send: Send, _reason: Any) -> None:
     locale = _locale(scope)
-    html = environment(locale).get_template("csrf_failed.html").render(
-        locale=locale, html_lang=i18n.html_lang(locale), csrf_token="", path=scope.get("path", "/"), user=None
+    html = (
+        environment(locale)
+        .get_template("csrf_failed.html")
+        .render(
+            locale=locale,
+            html_lang=i18n.html_lang(locale),
+            csrf_token="",
+            path=scope.get("path", "/"),
+            user=None,
+        )
     )
     await send(
         {

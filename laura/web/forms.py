@@ -23,7 +23,10 @@ _BY_ERROR: dict[str, tuple[str, str]] = {
     "SELF_TRANSFER": ("email", N_("You cannot send money to yourself.")),
     "ACCOUNT_NOT_ACTIVE": (GENERAL, N_("This account cannot move money right now.")),
     "ACCOUNT_NOT_FOUND": (GENERAL, N_("This account cannot move money right now.")),
-    "REQUEST_IN_PROGRESS": (GENERAL, N_("This request is still being processed. Reload the page in a moment.")),
+    "REQUEST_IN_PROGRESS": (
+        GENERAL,
+        N_("This request is still being processed. Reload the page in a moment."),
+    ),
 }
 _BY_FIELD: dict[str, str] = {
     "email": N_("Enter a valid e-mail address."),

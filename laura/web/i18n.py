@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
+from gettext import NullTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -21,7 +22,7 @@ BRASILIA = ZoneInfo("America/Sao_Paulo")
 _ALIASES = {"pt": "pt_BR", "pt-br": "pt_BR", "pt_br": "pt_BR", "en": "en", "en-us": "en", "en_us": "en"}
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel's extractor knows
+def N_(message: str) -> str:
     """Mark a text for the catalogue where it is defined; it is translated when a page renders it."""
     return message
 
@@ -32,8 +33,9 @@ def known_locale(value: str | None) -> str | None:
 
 
 @cache
-def translations(locale: str) -> Translations:
-    """The compiled catalogue (messages.mo) of one language, read once per process."""
+def translations(locale: str) -> NullTranslations:
+    """The compiled catalogue (messages.mo) of one language, read once per process (a missing one reads as
+    the English message ids)."""
     return Translations.load(str(LOCALE_DIR), [locale], domain="messages")
 
 

@@ -59,13 +59,17 @@ def csrf_token(request: Request) -> str:
 def page(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
     locale = page_locale(request)
     context.setdefault("user", getattr(request.state, "web_user", None))
-    html = environment(locale).get_template(template).render(
-        request=request,
-        locale=locale,
-        html_lang=i18n.html_lang(locale),
-        csrf_token=csrf_token(request),
-        path=request.url.path,
-        **context,
+    html = (
+        environment(locale)
+        .get_template(template)
+        .render(
+            request=request,
+            locale=locale,
+            html_lang=i18n.html_lang(locale),
+            csrf_token=csrf_token(request),
+            path=request.url.path,
+            **context,
+        )
     )
     response = HTMLResponse(html, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"

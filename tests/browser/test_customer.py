@@ -34,7 +34,9 @@ async def _fund(database_url: str, email: str, amount: str) -> None:
         async with db.unit_of_work() as session:
             from sqlalchemy import text
 
-            user_id = (await session.execute(text("SELECT id FROM users WHERE email = :e"), {"e": email})).scalar_one()
+            user_id = (
+                await session.execute(text("SELECT id FROM users WHERE email = :e"), {"e": email})
+            ).scalar_one()
             await fund_customer(session, user_id, Decimal(amount), reference=f"test:{uuid.uuid4()}")
     finally:
         await db.dispose()
@@ -42,7 +44,10 @@ async def _fund(database_url: str, email: str, amount: str) -> None:
 
 async def test_a_customer_signs_up_and_sends_a_p2p_once(server, chromium: Browser, database_url) -> None:
     base = server.url
-    sender_email, receiver_email = f"ana-{uuid.uuid4().hex[:6]}@example.com", f"rui-{uuid.uuid4().hex[:6]}@example.com"
+    sender_email, receiver_email = (
+        f"ana-{uuid.uuid4().hex[:6]}@example.com",
+        f"rui-{uuid.uuid4().hex[:6]}@example.com",
+    )
     sender_context = await chromium.new_context(viewport={"width": 360, "height": 760}, locale="pt-BR")
     receiver_context = await chromium.new_context(locale="pt-BR")
     sender, receiver = await sender_context.new_page(), await receiver_context.new_page()

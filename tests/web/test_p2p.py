@@ -15,7 +15,10 @@ from tests.web.support import browser, csrf, form_post, hidden, sign_in
 
 async def _review(http, email: str, amount: str, description: str = "") -> str:
     response = await form_post(
-        http, "/transfers/p2p", "/transfers/p2p", {"email": email, "amount": amount, "description": description}
+        http,
+        "/transfers/p2p",
+        "/transfers/p2p",
+        {"email": email, "amount": amount, "description": description},
     )
     assert response.status_code == 200, response.text
     return response.text
@@ -66,7 +69,9 @@ async def test_refusals_read_next_to_their_field(app, client) -> None:
         )
         assert unknown.status_code == 422
         assert re.search(r'id="email-error">Nenhum cliente do banco tem este e-mail.<', unknown.text)
-        myself = await form_post(http, "/transfers/p2p", "/transfers/p2p", {"email": sender["email"], "amount": "0"})
+        myself = await form_post(
+            http, "/transfers/p2p", "/transfers/p2p", {"email": sender["email"], "amount": "0"}
+        )
         assert "Você não pode transferir para si mesmo." in myself.text
         assert "Digite um valor maior que zero, como 12,34." in myself.text
         page = await _review(http, receiver["email"], "50,00")

@@ -55,7 +55,9 @@ async def test_the_cookie_is_secure_over_https(app, client) -> None:
 async def test_a_wrong_password_reads_as_a_sentence(app, client) -> None:
     user = await register(client)
     async with browser(app) as http:
-        response = await form_post(http, "/login", "/login", {"email": user["email"], "password": "nope-nope"})
+        response = await form_post(
+            http, "/login", "/login", {"email": user["email"], "password": "nope-nope"}
+        )
         assert response.status_code == 401
         assert "E-mail ou senha incorretos." in response.text
         assert '"error"' not in response.text and "Traceback" not in response.text
@@ -88,7 +90,12 @@ async def test_sign_out_ends_the_session_itself(app, client) -> None:
 
 async def test_sign_up_opens_an_account(app, client) -> None:
     async with browser(app) as http:
-        data = {"name": "Bia Lima", "email": "bia@example.com", "password": "s3cret-passw0rd", "user_type": "customer"}
+        data = {
+            "name": "Bia Lima",
+            "email": "bia@example.com",
+            "password": "s3cret-passw0rd",
+            "user_type": "customer",
+        }
         created = await form_post(http, "/register", "/register", data)
         assert created.status_code == 303, created.text
         home = await http.get("/")
@@ -97,7 +104,9 @@ async def test_sign_up_opens_an_account(app, client) -> None:
         taken = await form_post(again, "/register", "/register", data)
         assert taken.status_code == 409
         assert "Já existe uma conta com este e-mail." in taken.text
-        short = await form_post(again, "/register", "/register", {**data, "email": "c@example.com", "password": "x"})
+        short = await form_post(
+            again, "/register", "/register", {**data, "email": "c@example.com", "password": "x"}
+        )
         assert short.status_code == 422
         assert "A senha é curta demais." in short.text
 

@@ -39,7 +39,13 @@ async def _signed_in(request: Request, service: IdentityServiceDep, data: LoginR
 async def login_page(request: Request, user: MaybeWebUser) -> Response:
     if user is not None:
         return RedirectResponse("/", status_code=303)
-    return page(request, "login.html", values={}, errors=forms.FormErrors(), next=_next_path(request.query_params.get("next")))
+    return page(
+        request,
+        "login.html",
+        values={},
+        errors=forms.FormErrors(),
+        next=_next_path(request.query_params.get("next")),
+    )
 
 
 @router.post("/login", response_class=HTMLResponse)

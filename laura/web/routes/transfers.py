@@ -22,8 +22,8 @@ from laura.bank.transfers.errors import TransferNotFound
 from laura.bank.transfers.schemas import P2PRequest
 from laura.core.db import SessionDep
 from laura.core.errors import AppError
-from laura.core.money import from_cents
 from laura.core.idempotency import IdempotentReplay, RequestInProgress, fingerprint
+from laura.core.money import from_cents
 from laura.core.statement import StatementKey
 from laura.identity.deps import IdentityServiceDep
 from laura.identity.service import Caller, Principal
@@ -68,11 +68,15 @@ async def _rate_limit(request: Request, user: Principal) -> None:
     if user.role != "admin":
         settings = request.app.state.settings
         await request.app.state.limiter.hit(
-            settings.rate_limit_transfers, f"transfers:{user.id}", "Limite de transferências por hora atingido"
+            settings.rate_limit_transfers,
+            f"transfers:{user.id}",
+            "Limite de transferências por hora atingido",
         )
 
 
-def _form_page(request: Request, values: dict[str, str], errors: forms.FormErrors, status: int = 200) -> Response:
+def _form_page(
+    request: Request, values: dict[str, str], errors: forms.FormErrors, status: int = 200
+) -> Response:
     return page(request, "p2p.html", status_code=status, values=values, errors=errors)
 
 
