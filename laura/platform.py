@@ -115,7 +115,7 @@ def run_platform(
     base = f"http://{host}:{port}"
     console.print(
         Panel.fit(
-            f"API      {base}\nDocs     {base}/docs\nMetrics  {base}/metrics\nPSP      {settings.psp_base_url}\n"
+            f"Web app  {base}/\nAPI      {base}\nDocs     {base}/docs\nMetrics  {base}/metrics\nPSP      {settings.psp_base_url}\n"
             f"Data     {Path(settings.data_dir).resolve()}\n\nCtrl-C stops everything.",
             title="Laura is up",
         )
