@@ -16,6 +16,7 @@ rm -rf "$venv" build/lib build/bdist.*  # setuptools builds the wheel from build
 cd "$venv"
 bin/python - <<'PY'
 import importlib
+import importlib.resources
 import pkgutil
 import sys
 
@@ -29,6 +30,13 @@ for module in pkgutil.walk_packages(laura.__path__, "laura.", onerror=lambda nam
         importlib.import_module(module.name)
     except Exception as exc:  # noqa: BLE001 - report every module that fails, not just the first
         failures.append((module.name, f"{type(exc).__name__}: {exc}"))
+web = importlib.resources.files("laura.web")  # the web app's files are package data: they must ship too
+for part in (
+    "templates/base.html", "static/app.css", "static/vendor/htmx.min.js", "static/vendor/alpine.min.js",
+    "static/vendor/README.md", "locale/pt_BR/LC_MESSAGES/messages.mo", "locale/en/LC_MESSAGES/messages.mo",
+):
+    if not (web / part).is_file():
+        failures.append((f"laura/web/{part}", "not in the installed package"))
 if failures:
     for name, error in failures:
         print(f"plain install: cannot import {name}: {error}", file=sys.stderr)

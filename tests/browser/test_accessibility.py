@@ -1,0 +1,48 @@
+"""axe-core (vendored, tests/browser/vendor) run in Chromium on the login page, the home and the P2P form
+and its confirmation: no serious or critical violation."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from playwright.async_api import Browser, Page
+
+from tests.browser.test_customer import _sign_up
+
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+
+
+async def _violations(page: Page) -> list[dict]:
+    await page.add_script_tag(path=str(AXE))
+    result = await page.evaluate("async () => (await axe.run(document)).violations")
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in result
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+async def test_the_customer_pages_have_no_serious_accessibility_violation(server, chromium: Browser) -> None:
+    base = server.url
+    context = await chromium.new_context(locale="pt-BR")
+    page = await context.new_page()
+    await page.goto(base + "/login")
+    found = {"login": await _violations(page)}
+    await page.goto(base + "/register")
+    found["register"] = await _violations(page)
+    receiver = f"bia-{uuid.uuid4().hex[:6]}@example.com"
+    other = await (await chromium.new_context(locale="pt-BR")).new_page()
+    await _sign_up(other, base, "Bia Lima", receiver)
+    await _sign_up(page, base, "Ana Souza", f"ana-{uuid.uuid4().hex[:6]}@example.com")
+    found["home"] = await _violations(page)
+    await page.goto(base + "/transfers/p2p")
+    found["p2p"] = await _violations(page)
+    await page.get_by_label("E-mail de quem recebe").fill(receiver)
+    await page.get_by_label("Valor (R$)").fill("1,00")
+    await page.get_by_role("button", name="Continuar").click()
+    found["p2p-confirmation"] = await _violations(page)
+    await page.goto(base + "/?lang=en")
+    found["home-en"] = await _violations(page)
+    assert found == {name: [] for name in found}, found
+    await context.close()
