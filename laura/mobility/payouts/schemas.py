@@ -1,40 +1,26 @@
-"""Payouts, balances and financials on the wire: amounts as decimal strings ("12.34"), BRL."""
+"""Payouts, balances and financials on the wire: amounts as JSON numbers (the project's `Money`), BRL."""
 
 from __future__ import annotations
 
 import uuid
-from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, PlainSerializer
+from pydantic import Field
 
-from laura.core.money import Amount, from_cents
+from laura.core.money import Amount, Money, from_cents
 from laura.core.schemas import ApiModel, RequestModel, UtcDatetime
 from laura.ledger.schemas import StatementRowOut
 from laura.mobility.payouts.balance import DriverBalance, Financials
 
-Reais = Annotated[Decimal, PlainSerializer(lambda v: f"{v:.2f}", return_type=str, when_used="json")]
-"""A response amount as a decimal string with two places."""
-
-
-def _number_or_decimal_string(value: object) -> object:
-    """The amount as a JSON number (the project's wire) or a decimal string like the answers show."""
-    if isinstance(value, str):
-        try:
-            return Decimal(value)
-        except ArithmeticError:
-            return value
-    return value
-
 
 class PayoutRequest(RequestModel):
-    amount: Annotated[Amount, BeforeValidator(_number_or_decimal_string)]
+    amount: Amount
 
 
 class BalanceOut(ApiModel):
-    available: Reais
-    on_hold: Reais
-    pending_payouts: Reais
+    available: Money
+    on_hold: Money
+    pending_payouts: Money
     currency: Literal["BRL"] = "BRL"
 
     @classmethod
@@ -53,13 +39,13 @@ class StatementOut(ApiModel):
 
 
 class FinancialsOut(BalanceOut):
-    earnings_today: Reais
-    earnings_week: Reais
-    earnings_month: Reais
+    earnings_today: Money
+    earnings_week: Money
+    earnings_month: Money
     rides_paid: int
-    commission_paid: Reais
+    commission_paid: Money
     payouts_made: int
-    paid_out: Reais
+    paid_out: Money
     statement: StatementOut
 
     @classmethod
@@ -80,7 +66,7 @@ class FinancialsOut(BalanceOut):
 class PayoutOut(ApiModel):
     id: uuid.UUID
     driver_id: uuid.UUID
-    amount: Reais
+    amount: Money
     status: str
     """PENDING, PROCESSING, COMPLETED or FAILED."""
     pix_key: str

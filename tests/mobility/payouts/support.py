@@ -59,9 +59,9 @@ async def run_process_jobs(app) -> list[str]:
         return [await process_payout_job(payout_id=p) for p in payout_ids]
 
 
-async def payout(client: httpx.AsyncClient, handle: DriverHandle, amount: str) -> httpx.Response:
+async def payout(client: httpx.AsyncClient, handle: DriverHandle, amount: str | float) -> httpx.Response:
     headers = {**handle.headers, "Idempotency-Key": uuid.uuid4().hex}
-    return await client.post("/payouts", json={"amount": amount}, headers=headers)
+    return await client.post("/payouts", json={"amount": float(amount)}, headers=headers)
 
 
 async def balance(client: httpx.AsyncClient, handle: DriverHandle) -> dict:

@@ -42,12 +42,12 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     await wait_until(lambda: _ride_paid(client, ride))
     code = f"2100.{ride.driver.id}"
     share = (await balances(app))[code]
-    amount = f"{share / 100:.2f}"
+    amount = float(Decimal(share) / 100)
     held_by_default = await balance(client, ride.driver)
     assert held_by_default == {
-        "available": "0.00",
+        "available": 0.00,
         "onHold": amount,
-        "pendingPayouts": "0.00",
+        "pendingPayouts": 0.00,
         "currency": "BRL",
     }
     no_hold_window(app, payout_min_amount=Decimal("1.00"))
@@ -60,8 +60,8 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     body = answer.json()
     assert (body["status"], body["amount"], body["notBefore"]) == ("PENDING", amount, None)
     assert await balance(client, ride.driver) == {
-        "available": "0.00",
-        "onHold": "0.00",
+        "available": 0.00,
+        "onHold": 0.00,
         "pendingPayouts": amount,
         "currency": "BRL",
     }
@@ -78,9 +78,9 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     done = (await client.get(f"/payouts/{body['id']}", headers=ride.driver.headers)).json()
     assert done["e2eId"] and done["completedAt"]
     assert await balance(client, ride.driver) == {
-        "available": "0.00",
-        "onHold": "0.00",
-        "pendingPayouts": "0.00",
+        "available": 0.00,
+        "onHold": 0.00,
+        "pendingPayouts": 0.00,
         "currency": "BRL",
     }
     assert await posted(app, code) == 0
@@ -115,7 +115,7 @@ async def test_a_payout_the_psp_refuses_gives_the_money_back(
     (await control.post("/sandbox/faults", json={"send_fail_key": key})).raise_for_status()
     failed_before = metric("payouts_failed_total")
     body = (await payout(client, handle, "30.00")).json()
-    assert (await balance(client, handle))["available"] == "20.00"
+    assert (await balance(client, handle))["available"] == 20.00
 
     async with running_worker(settings) as worker:
         await worker.until(lambda: _status_is(client, handle, body["id"], "FAILED"))
@@ -123,9 +123,9 @@ async def test_a_payout_the_psp_refuses_gives_the_money_back(
     failed = (await client.get(f"/payouts/{body['id']}", headers=handle.headers)).json()
     assert failed["failureReason"] and failed["failedAt"]
     assert await balance(client, handle) == {
-        "available": "50.00",
-        "onHold": "0.00",
-        "pendingPayouts": "0.00",
+        "available": 50.00,
+        "onHold": 0.00,
+        "pendingPayouts": 0.00,
         "currency": "BRL",
     }
     assert await posted(app, f"2100.{handle.id}") == 5000
@@ -158,7 +158,7 @@ async def test_a_worker_killed_mid_payout_resumes_it_and_the_driver_is_paid_once
     assert await psp_puts(control, send[0]) == 1
     assert await rows(app, "SELECT count(*) FROM pix_sends") == [(1,)]
     assert await posted(app, f"2100.{handle.id}") == 1500
-    assert (await balance(client, handle))["available"] == "15.00"
+    assert (await balance(client, handle))["available"] == 15.00
     assert await rows(
         app, "SELECT count(*) FROM ledger_transactions WHERE reference LIKE :r", r=f"payout:{body['id']}%"
     ) == [(2,)]

@@ -42,9 +42,9 @@ async def test_twenty_concurrent_payouts_against_a_balance_that_covers_five(
     assert codes == [201] * 5 + [400] * 15
     assert {a.json()["error"] for a in answers if a.status_code == 400} == {"INSUFFICIENT_BALANCE"}
     assert await balance(client, handle) == {
-        "available": "0.00",
-        "onHold": "0.00",
-        "pendingPayouts": "50.00",
+        "available": 0.00,
+        "onHold": 0.00,
+        "pendingPayouts": 50.00,
         "currency": "BRL",
     }
     assert await rows(app, "SELECT count(*), sum(amount_cents) FROM payouts") == [(5, 5000)]
@@ -61,9 +61,9 @@ async def test_earnings_younger_than_the_hold_window_are_not_available(
     handle = await funded_driver(app, client, "80.00")
 
     assert await balance(client, handle) == {
-        "available": "0.00",
-        "onHold": "80.00",
-        "pendingPayouts": "0.00",
+        "available": 0.00,
+        "onHold": 80.00,
+        "pendingPayouts": 0.00,
         "currency": "BRL",
     }
     refused = await payout(client, handle, "20.00")
@@ -78,7 +78,7 @@ async def test_a_payout_below_the_minimum_is_refused(app, client: httpx.AsyncCli
 
     assert refused.status_code == 422 and refused.json()["error"] == "PAYOUT_BELOW_MINIMUM"
     assert refused.json()["details"] == {"minimum": "10.00"}
-    assert (await balance(client, handle))["available"] == "80.00"
+    assert (await balance(client, handle))["available"] == 80.00
 
 
 async def test_the_daily_limit_counts_the_days_payouts_but_not_failed_ones(
@@ -119,7 +119,7 @@ async def test_a_payout_right_after_a_pix_key_change_waits_a_day_and_is_flagged(
     assert await rows(app, "SELECT rule, subject_user_id FROM fraud_flags") == [
         ("payout_pix_key_change", uuid.UUID(handle.user["id"]))
     ]
-    assert (await balance(client, handle))["pendingPayouts"] == "30.00"
+    assert (await balance(client, handle))["pendingPayouts"] == 30.00
 
 
 async def test_a_driver_who_never_changed_their_key_is_paid_without_delay(
@@ -166,7 +166,7 @@ async def test_another_drivers_balance_financials_and_payouts_are_404(app, clien
     staff = await admin(app, client)
     assert (await client.get(f"/drivers/{owner.id}/balance", headers=staff)).json()[
         "pendingPayouts"
-    ] == "30.00"
+    ] == 30.0
     seen = (await client.get(f"/payouts?driverId={owner.id}&status=PENDING", headers=staff)).json()
     assert [p["id"] for p in seen["data"]] == [mine["id"]] and seen["pagination"]["total"] == 1
     assert (await client.get(f"/payouts/{mine['id']}", headers=staff)).status_code == 200
@@ -184,8 +184,8 @@ async def test_financials_show_todays_earnings_and_a_page_of_the_statement(
 
     body = (await client.get("/drivers/me/financials?limit=1", headers=handle.headers)).json()
 
-    assert (body["available"], body["earningsToday"], body["earningsMonth"]) == ("20.00", "20.00", "20.00")
-    assert body["ridesPaid"] == 2 and body["payoutsMade"] == 0 and body["paidOut"] == "0.00"
+    assert (body["available"], body["earningsToday"], body["earningsMonth"]) == (20.0, 20.0, 20.0)
+    assert body["ridesPaid"] == 2 and body["payoutsMade"] == 0 and body["paidOut"] == 0.00
     assert body["statement"]["total"] == 2 and len(body["statement"]["data"]) == 1
     assert body["statement"]["data"][0]["amount"] == 7.5 and body["statement"]["nextCursor"]
 
@@ -225,10 +225,10 @@ async def test_the_same_idempotency_key_pays_out_once(app, client: httpx.AsyncCl
     handle = await funded_driver(app, client, "80.00")
     headers = {**handle.headers, "Idempotency-Key": uuid.uuid4().hex}
 
-    first = await client.post("/payouts", json={"amount": "30.00"}, headers=headers)
-    again = await client.post("/payouts", json={"amount": "30.00"}, headers=headers)
+    first = await client.post("/payouts", json={"amount": 30.00}, headers=headers)
+    again = await client.post("/payouts", json={"amount": 30.00}, headers=headers)
 
     assert first.status_code == again.status_code == 201
     assert again.json() == first.json()
     assert await rows(app, "SELECT count(*) FROM payouts") == [(1,)]
-    assert (await balance(client, handle))["available"] == "50.00"
+    assert (await balance(client, handle))["available"] == 50.00
