@@ -164,9 +164,7 @@ async def test_another_drivers_balance_financials_and_payouts_are_404(app, clien
     assert (await client.get("/payouts", headers=other.headers)).json()["data"] == []
     assert (await client.get(f"/payouts?driverId={owner.id}", headers=other.headers)).status_code == 404
     staff = await admin(app, client)
-    assert (await client.get(f"/drivers/{owner.id}/balance", headers=staff)).json()[
-        "pendingPayouts"
-    ] == 30.0
+    assert (await client.get(f"/drivers/{owner.id}/balance", headers=staff)).json()["pendingPayouts"] == 30.0
     seen = (await client.get(f"/payouts?driverId={owner.id}&status=PENDING", headers=staff)).json()
     assert [p["id"] for p in seen["data"]] == [mine["id"]] and seen["pagination"]["total"] == 1
     assert (await client.get(f"/payouts/{mine['id']}", headers=staff)).status_code == 200
