@@ -29,7 +29,11 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 def install_routes(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _to_login)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    for router in (auth_router, home_router, transfers_router):
+    for router in (
+        auth_router,
+        home_router,
+        transfers_router,
+    ):
         app.include_router(router)
 
 
