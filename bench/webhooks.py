@@ -37,44 +37,47 @@ import argparse
 import asyncio
 import json
 import os
-import random
 import re
 import secrets
 import statistics
-import string
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import _wrk as wrk
 import asyncpg
 import httpx
-from _common import ROOT, free_port, fresh_database, server_url, start_app, wait_ready
+from _common import free_port, fresh_database, server_url, start_app, wait_ready
+from _pix import (
+    BENCH_PURPOSE,
+    PSP_CLIENT,
+    add_bench_purpose,
+    add_charges,
+    deliveries,
+    new_txid,
+    paid_at_psp,
+    start_sandbox,
+)
 
 DB_NAME = "laura_bench_webhooks"
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-PURPOSES = {"bench": "bench.webhook", "deposit": "bank.deposit"}
+PURPOSES = {"bench": BENCH_PURPOSE, "deposit": "bank.deposit"}
 """The charges' purpose for each `--effect`: the bench's own (one row per application) or the bank's deposit
 (`bank_deposit_credit`: a ledger posting, an audit row and an event, for one of DEPOSIT_CUSTOMERS customers)."""
 DEPOSIT_CUSTOMERS = 1000
 SECRET = secrets.token_urlsafe(32)
 """The webhook secret, configured explicitly like a deployment's `LAURA_PSP_WEBHOOK_SECRET`."""
 PATH = f"/webhooks/efi/pix?hmac={SECRET}&ignorar=/pix"
-AMOUNT = "10.00"
 PIX_KEY = "pix@laura.example"
-PSP_CLIENT = ("laura-bench", "laura-bench-secret")
 MODES = {"both": ["off", "psp"], "psp": ["psp"], "off": ["off"]}
-_ALNUM = string.ascii_letters + string.digits
 
 
 async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]]:
     """A fresh database at head with `total` ACTIVE charges of the effect's purpose; returns their txids."""
     url = await fresh_database(server, DB_NAME)
-    txids = ["".join(secrets.choice(_ALNUM) for _ in range(32)) for _ in range(total)]
+    txids = [new_txid() for _ in range(total)]
     owners = [uuid.uuid4() for _ in range(DEPOSIT_CUSTOMERS if effect == "deposit" else 1)]
     conn = await asyncpg.connect(url)
     try:
@@ -89,104 +92,11 @@ async def _prepare(server: str, total: int, effect: str) -> tuple[str, list[str]
                 " SELECT uuid7(), '2101.' || u.id, 'Bench customer', 'LIABILITY', u.id, true FROM users u"
             )
         else:
-            await conn.execute(
-                "CREATE TABLE bench_pix_effects (id bigserial PRIMARY KEY, txid text NOT NULL)"
-            )
-            await conn.execute(
-                "CREATE FUNCTION bench_pix_effect(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
-                " LANGUAGE sql AS $$ INSERT INTO bench_pix_effects (txid) VALUES (p_charge.txid) $$"
-            )
-            await conn.execute(
-                "INSERT INTO pix_charge_purposes (purpose, effect)"
-                " VALUES ($1, 'bench_pix_effect(pix_charges, jsonb, jsonb)')",
-                PURPOSES[effect],
-            )
-        expires = datetime.now(UTC) + timedelta(hours=1)
-        await conn.copy_records_to_table(
-            "pix_charges",
-            records=[
-                (
-                    txid,
-                    PURPOSES[effect],
-                    str(uuid.uuid4()),
-                    owners[n % len(owners)],
-                    1000,
-                    "ACTIVE",
-                    "00020101bench",
-                    expires,
-                )
-                for n, txid in enumerate(txids)
-            ],
-            columns=[
-                "txid",
-                "purpose",
-                "entity_id",
-                "owner_id",
-                "amount_cents",
-                "status",
-                "pix_copia_e_cola",
-                "expires_at",
-            ],
-        )
+            await add_bench_purpose(conn)
+        await add_charges(conn, txids, PURPOSES[effect], owners)
     finally:
         await conn.close()
     return url, txids
-
-
-def _start_sandbox(port: int) -> subprocess.Popen:
-    env = {**os.environ, "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0], "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1]}
-    command = [sys.executable, "-m", "laura", "psp-sandbox", "--host", "127.0.0.1", "--port", str(port)]
-    return subprocess.Popen(command, env=env, cwd=str(ROOT), stdout=subprocess.DEVNULL)
-
-
-async def _paid_at_psp(psp_url: str, process: subprocess.Popen, txids: list[str]) -> list[dict]:
-    """Each charge created and paid at the sandbox, which has no webhook registered (only the bench posts the
-    notifications); returns the PSP's own notification entries, in the order of `txids`."""
-    limits = httpx.Limits(max_connections=16, max_keepalive_connections=16)
-    async with httpx.AsyncClient(base_url=psp_url, timeout=30, limits=limits) as http:
-        token = await _sandbox_token(http, process)
-        auth = {"Authorization": f"Bearer {token}"}
-        gate = asyncio.Semaphore(16)
-
-        async def pay(txid: str) -> dict:
-            charge = {"calendario": {"expiracao": 3600}, "valor": {"original": AMOUNT}, "chave": PIX_KEY}
-            async with gate:
-                (await http.put(f"/v2/cob/{txid}", json=charge, headers=auth)).raise_for_status()
-                paid = await http.post(f"/sandbox/cob/{txid}/pay")
-            paid.raise_for_status()
-            return dict(paid.json())
-
-        return list(await asyncio.gather(*(pay(txid) for txid in txids)))
-
-
-async def _sandbox_token(http: httpx.AsyncClient, process: subprocess.Popen) -> str:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("the PSP sandbox exited")
-        try:
-            answer = await http.post(
-                "/oauth/token", json={"grant_type": "client_credentials"}, auth=PSP_CLIENT
-            )
-            return str(answer.json()["access_token"])
-        except httpx.TransportError:
-            await asyncio.sleep(0.2)
-    raise RuntimeError("the PSP sandbox did not start within 60 s")
-
-
-def _deliveries(entries: list[dict], duplicate_share: float) -> list[bytes]:
-    """One notification per paid charge, plus duplicates making `duplicate_share` of the total, shuffled."""
-    originals = [{"pix": [entry]} for entry in entries]
-    bodies = [json.dumps(n).encode() for n in originals]
-    duplicates = round(len(originals) * duplicate_share / (1 - duplicate_share))
-    for n in range(duplicates):
-        picked = random.randrange(len(originals))
-        if n % 2:
-            bodies.append(bodies[picked])
-        else:
-            bodies.append(json.dumps({**originals[picked], "retry": n}, indent=1).encode())
-    random.shuffle(bodies)
-    return bodies
 
 
 async def _send_all(
@@ -463,8 +373,8 @@ async def _run_mode(
     process = _start_server(url, load.port, data_dir, args.workers, confirm=confirm, psp_url=psp_url)
     try:
         await wait_ready(f"http://127.0.0.1:{load.port}", process)
-        await load.send(_deliveries(warmup, args.duplicates))
-        bodies: list[bytes | None] = list(_deliveries(measured, args.duplicates))
+        await load.send(deliveries(warmup, args.duplicates))
+        bodies: list[bytes | None] = list(deliveries(measured, args.duplicates))
         figures = await _measured(load, bodies, process.pid, psp.pid)
         health = (
             await _measured(load, [None] * (len(bodies) // 2), process.pid, psp.pid) if baseline else None
@@ -513,11 +423,11 @@ async def main(args: argparse.Namespace) -> dict:
     kind = "wrk" if args.load == "wrk" and wrk.WRK is not None else "httpx"
     psp_port = free_port()
     psp_url = f"http://127.0.0.1:{psp_port}"
-    psp = _start_sandbox(psp_port)
+    psp = start_sandbox(psp_port)
     figures: dict[str, dict] = {}
     health: dict | None = None
     try:
-        entries = await _paid_at_psp(psp_url, psp, txids)
+        entries = await paid_at_psp(psp_url, psp, txids, pix_key=PIX_KEY)
         # One data dir for both servers, as for a restart: the master key that sealed the signing keys stays.
         with tempfile.TemporaryDirectory() as data_dir:
             for n, confirm in enumerate(modes):
