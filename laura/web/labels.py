@@ -33,6 +33,7 @@ _STATUSES = {
     "FAILED": N_("Failed"),
     "CANCELLED": N_("Cancelled"),
     "PROCESSING": N_("Processing"),
+    "SETTLED": N_("Settled"),
 }
 
 

@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from laura.web.csrf import WebCsrf
 from laura.web.routes.auth import router as auth_router
 from laura.web.routes.home import router as home_router
+from laura.web.routes.statement import router as statement_router
 from laura.web.routes.transfers import router as transfers_router
 from laura.web.session import LoginRequired
 
@@ -33,6 +34,7 @@ def install_routes(app: FastAPI) -> None:
         auth_router,
         home_router,
         transfers_router,
+        statement_router,
     ):
         app.include_router(router)
 

@@ -13,6 +13,7 @@ from laura.bank.accounts import (
     service,
 )
 from laura.bank.accounts.deps import BalanceCacheDep
+from laura.bank.accounts.entries import EntryKind, EntryStatus
 from laura.bank.accounts.schemas import AccountOut, StatementOut
 from laura.core.db import SessionDep
 from laura.identity.deps import CurrentUser
@@ -39,13 +40,18 @@ async def my_statement(
     cursor: Annotated[str | None, Query(max_length=512)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     format: Annotated[Literal["json", "csv"], Query()] = "json",
+    type: Annotated[EntryKind | None, Query()] = None,
+    status: Annotated[EntryStatus | None, Query()] = None,
 ) -> StatementOut | Response:
-    """Entries newest first with the running balance after each; `nextCursor` fetches older ones."""
+    """Entries newest first with the running balance after each; `nextCursor` fetches older ones. `type`
+    (P2P, PIX, TED, BILL, CARD, DEPOSIT) and `status` (COMPLETED, PENDING, SETTLED, CANCELLED) filter."""
     if format == "csv":
-        body = await service.statement_csv(session, user.id, since=from_, until=to)
+        body = await service.statement_csv(session, user.id, since=from_, until=to, kind=type, status=status)
         return Response(
             body,
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": 'attachment; filename="extrato.csv"'},
         )
-    return await service.statement(session, user.id, since=from_, until=to, cursor=cursor, limit=limit)
+    return await service.statement(
+        session, user.id, since=from_, until=to, cursor=cursor, limit=limit, kind=type, status=status
+    )

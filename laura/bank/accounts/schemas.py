@@ -28,6 +28,11 @@ class StatementEntry(ApiModel):
     amount: Money
     balance: Money
     pending: bool
+    status: str
+    """COMPLETED, PENDING (held), SETTLED (a hold since posted) or CANCELLED (a hold released)."""
+    entity_type: str | None
+    """What the money moved for (`transfer`, `bill_payment`, ...), whose id is `entityId`."""
+    entity_id: str | None
     created_at: UtcDatetime
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts.cache import BalanceCache
+from laura.bank.accounts.entries import EntryKind, EntryStatus, matches, status_of
 from laura.bank.accounts.errors import AccountNotActive, AccountNotFound
 from laura.bank.accounts.models import AccountStatus, BankAccount
 from laura.bank.accounts.numbers import AGENCY, account_number
@@ -106,11 +107,14 @@ async def statement(
     until: datetime | None,
     cursor: str | None,
     limit: int,
+    kind: EntryKind | None = None,
+    status: EntryStatus | None = None,
 ) -> StatementOut:
-    """Entries newest first with the running balance, keyset-paginated, optionally inside [since, until].
+    """Entries newest first with the running balance, keyset-paginated, optionally inside [since, until]
+    and of one kind and status (`accounts.entries`).
 
-    The ledger pages by entry id; the date window is applied while walking it, and the walk stops at the
-    first entry older than `since` (entries are in time order).
+    The ledger pages by entry id; the date window and the filters are applied while walking it, and the walk
+    stops at the first entry older than `since` (entries are in time order).
     """
     account = await AccountRepository(session).by_user(user_id)
     if account is None:
@@ -129,7 +133,7 @@ async def statement(
             if since is not None and row.created_at < since:
                 exhausted = True
                 break
-            if until is not None and row.created_at > until:
+            if (until is not None and row.created_at > until) or not matches(row, kind, status):
                 continue
             rows.append(_entry(row))
         if page.next_cursor is None:
@@ -143,17 +147,36 @@ async def statement(
 
 
 async def statement_csv(
-    session: AsyncSession, user_id: uuid.UUID, *, since: datetime | None, until: datetime | None
+    session: AsyncSession,
+    user_id: uuid.UUID,
+    *,
+    since: datetime | None,
+    until: datetime | None,
+    kind: EntryKind | None = None,
+    status: EntryStatus | None = None,
 ) -> str:
-    """The whole statement in the window as CSV (date, type, description, direction, amount, balance)."""
+    """The whole statement in the window (and filters) as CSV: date, type, description, direction, amount,
+    balance, pending, transaction id, status."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["date", "type", "description", "direction", "amount", "balance", "pending", "transaction_id"]
+        [
+            "date",
+            "type",
+            "description",
+            "direction",
+            "amount",
+            "balance",
+            "pending",
+            "transaction_id",
+            "status",
+        ]
     )
     cursor = None
     while True:
-        page = await statement(session, user_id, since=since, until=until, cursor=cursor, limit=500)
+        page = await statement(
+            session, user_id, since=since, until=until, cursor=cursor, limit=500, kind=kind, status=status
+        )
         for row in page.data:
             writer.writerow(
                 [
@@ -165,6 +188,7 @@ async def statement_csv(
                     f"{row.balance:.2f}",
                     str(row.pending).lower(),
                     row.transaction_id,
+                    row.status,
                 ]
             )
         cursor = page.pagination.next_cursor
@@ -187,5 +211,8 @@ def _entry(row: ledger.StatementRow) -> StatementEntry:
         amount=from_cents(row.amount_cents),
         balance=from_cents(row.balance_cents),
         pending=row.pending,
+        status=status_of(row),
+        entity_type=row.entity_type,
+        entity_id=row.entity_id,
         created_at=row.created_at,
     )
