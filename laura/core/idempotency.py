@@ -14,7 +14,7 @@ import functools
 import hashlib
 import inspect
 import json
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
@@ -165,6 +165,40 @@ IdempotencyKeyHeader = Annotated[
 ]
 
 
+async def run_once(
+    request: Request,
+    session: AsyncSession,
+    key: str,
+    request_hash: str,
+    call: Callable[[], Awaitable[Any]],
+    *,
+    status: int,
+    stored: Callable[[Any], Any] | None = None,
+) -> Any:
+    """The protocol around one call on the session path, for `@idempotent` and for a web form carrying its
+    key in a field: claim the key (or raise `RequestInProgress`, `IdempotentReplay`, `IdempotencyKeyReused`),
+    run `call`, and store its answer (`status`, the serialized result, or what `stored` keeps of it) or its
+    4xx refusal with the session's commit. `request_hash` is `fingerprint(...)` of what makes two requests
+    the same one."""
+    ctx = request_context()
+    claim = _Claim(
+        request, key_owner(), key, request_hash, request.app.state.settings.idempotency_ttl_seconds
+    )
+    await claim.acquire(session)
+    try:
+        result = await call()
+    except AppError as error:
+        if error.status < 500:
+            if error.commit_work:
+                claim.complete(session, error.status, error.body(ctx.request_id if ctx else None))
+            else:
+                claim.store_failure(session, error, ctx.request_id if ctx else None)
+        raise
+    answer = serialize_answer(result)
+    claim.complete(session, status, stored(answer) if stored is not None else answer)
+    return result
+
+
 def idempotent(
     *, required: bool = False, stored: Callable[[Any], Any] | None = None
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -198,35 +232,16 @@ def idempotent(
                 if required:
                     raise IdempotencyKeyRequired()
                 return await endpoint(*args, **kwargs)
-            ctx = request_context()
-            settings = _idem_request.app.state.settings
-            claim = _Claim(
+            route = _idem_request.scope.get("route")
+            return await run_once(
                 _idem_request,
-                key_owner(),
+                _idem_session,
                 _idem_key,
                 fingerprint(_idem_request, await _idem_request.body()),
-                settings.idempotency_ttl_seconds,
+                lambda: endpoint(*args, **kwargs),
+                status=getattr(route, "status_code", None) or 200,
+                stored=stored,
             )
-            await claim.acquire(_idem_session)
-            try:
-                result = await endpoint(*args, **kwargs)
-            except AppError as error:
-                if error.status < 500:
-                    if error.commit_work:
-                        claim.complete(
-                            _idem_session, error.status, error.body(ctx.request_id if ctx else None)
-                        )
-                    else:
-                        claim.store_failure(_idem_session, error, ctx.request_id if ctx else None)
-                raise
-            route = _idem_request.scope.get("route")
-            answer = serialize_answer(result)
-            claim.complete(
-                _idem_session,
-                getattr(route, "status_code", None) or 200,
-                stored(answer) if stored is not None else answer,
-            )
-            return result
 
         wrapper.__signature__ = signature.replace(  # type: ignore[attr-defined]
             parameters=[*signature.parameters.values(), *extra]

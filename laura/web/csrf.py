@@ -18,7 +18,18 @@ from laura.web import i18n
 from laura.web.render import environment
 from laura.web.session import is_https
 
-WEB_PREFIXES = ("/login", "/register", "/logout", "/transfers/", "/static/")
+WEB_PREFIXES = (
+    "/login",
+    "/register",
+    "/logout",
+    "/transfers/",
+    "/static/",
+    "/cards",
+    "/budgets",
+    "/analytics",
+    "/support",
+)
+"""Every page's path starts with one of these, one per line, an area's next to the others'."""
 WEB_PATHS = frozenset({"/", "/login", "/register", "/logout", "/transfers/p2p", "/transfers/p2p/confirm"})
 """Refused without a token even when the request has no cookie at all (asgi-csrf lets such a request
 through by default: a form on another site could still post to /login without one)."""

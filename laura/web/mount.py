@@ -12,6 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from laura.web.csrf import WebCsrf
 from laura.web.routes.auth import router as auth_router
+from laura.web.routes.cards import router as cards_router
 from laura.web.routes.home import router as home_router
 from laura.web.routes.statement import router as statement_router
 from laura.web.routes.transfers import router as transfers_router
@@ -35,6 +36,7 @@ def install_routes(app: FastAPI) -> None:
         home_router,
         transfers_router,
         statement_router,
+        cards_router,
     ):
         app.include_router(router)
 
