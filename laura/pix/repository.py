@@ -27,6 +27,9 @@ class PixRepository:
 
     # -- charges -------------------------------------------------------------------------------------
 
+    async def charge(self, txid: str) -> PixCharge | None:
+        return await self.session.get(PixCharge, txid, populate_existing=True)
+
     async def owned_charge(self, txid: str, owner_id: uuid.UUID) -> PixCharge | None:
         return await self.session.scalar(
             select(PixCharge).where(PixCharge.txid == txid, PixCharge.owner_id == owner_id)

@@ -29,13 +29,15 @@ from laura.pix.intake import fail_send, settle_send
 from laura.pix.keys import parse_pix_key
 from laura.pix.metrics import PIX_CHARGES, count_after_commit
 from laura.pix.models import PixCharge, PixChargeStatus, PixSend, PixSendStatus
-from laura.pix.psp import EfiClient, PspError, SentPixStatus, new_id_envio, new_txid
+from laura.pix.psp import Charge, EfiClient, PspError, SentPixStatus, new_id_envio, new_txid
 from laura.pix.repository import PixRepository, purpose_has_effect
 
 __all__ = [
     "cancel_charge",
     "create_charge",
     "get_owned_charge",
+    "open_charge",
+    "record_charge",
     "register_paid_hook",
     "register_send_handler",
     "send_pix",
@@ -59,26 +61,61 @@ async def create_charge(
 ) -> PixCharge:
     """Issue an immediate charge for `entity_id` of `purpose`, payable to our key (`pix_key`, by default
     LAURA_PSP_PIX_KEY); its payment reaches the purpose's effect exactly once (`laura.pix.handlers`).
-    A purpose without an effect is refused before the PSP is asked (LookupError)."""
+    A purpose without an effect is refused before the PSP is asked (LookupError).
+
+    The PSP is called inside the caller's transaction; a caller holding locks it must not keep across an
+    HTTP call uses `open_charge` (no session) and `record_charge` (its own short transaction) instead."""
     if not await purpose_has_effect(session, purpose):
         raise LookupError(f"no Pix effect registered for purpose {purpose!r} (pix_charge_purposes)")
-    amount_cents = to_cents(amount)
-    txid = new_txid()
-    key = pix_key or settings_of(session).psp_pix_key
-    remote = await psp.create_charge(txid, from_cents(amount_cents), key, expires_in, description)
+    remote = await open_charge(
+        psp,
+        txid=new_txid(),
+        amount=amount,
+        expires_in=expires_in,
+        description=description,
+        pix_key=pix_key or settings_of(session).psp_pix_key,
+    )
+    return await record_charge(
+        session, remote, purpose=purpose, entity_id=entity_id, owner_id=owner_id, description=description
+    )
+
+
+async def open_charge(
+    psp: EfiClient, *, txid: str, amount: Decimal, expires_in: int, description: str | None, pix_key: str
+) -> Charge:
+    """The charge at the PSP only (`PUT /v2/cob/{txid}`), with no session: the caller picked `txid`, so
+    calling again with the same arguments answers the same charge and creates nothing twice."""
+    return await psp.create_charge(txid, from_cents(to_cents(amount)), pix_key, expires_in, description)
+
+
+async def record_charge(
+    session: AsyncSession,
+    remote: Charge,
+    *,
+    purpose: str,
+    entity_id: str,
+    owner_id: uuid.UUID,
+    description: str | None = None,
+) -> PixCharge:
+    """Our row of a charge the PSP created (`open_charge`), ACTIVE; the row already there when a concurrent
+    caller recorded the same txid first (the caller serializes its writers, e.g. under its own row lock)."""
+    repository = PixRepository(session)
+    existing = await repository.charge(remote.txid)
+    if existing is not None:
+        return existing
     charge = PixCharge(
-        txid=txid,
+        txid=remote.txid,
         purpose=purpose,
         entity_id=entity_id,
         owner_id=owner_id,
-        amount_cents=amount_cents,
+        amount_cents=to_cents(remote.amount),
         status=PixChargeStatus.ACTIVE,
         description=description,
         pix_copia_e_cola=remote.pix_copy_paste or "",
         location=remote.location,
         expires_at=remote.expires_at,
     )
-    await PixRepository(session).add(charge)
+    await repository.add(charge)
     count_after_commit(session, PIX_CHARGES, purpose, PixChargeStatus.ACTIVE)
     return charge
 

@@ -7,7 +7,8 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from laura.core.db import SessionDep
-from laura.identity.deps import CurrentUser
+from laura.core.statement import DatabaseDep
+from laura.identity.deps import CurrentUser, TokenCaller
 from laura.mobility.deps import SettingsDep
 from laura.mobility.payments import service
 from laura.mobility.payments.schemas import PaymentIntentRequest, PaymentOut
@@ -41,16 +42,17 @@ async def ride_payment(ride_id: uuid.UUID, user: CurrentUser, session: SessionDe
 )
 async def payment_intent(
     body: PaymentIntentRequest,
-    user: CurrentUser,
-    session: SessionDep,
+    caller: TokenCaller,
+    db: DatabaseDep,
     psp: PspDep,
     settings: SettingsDep,
     response: Response,
 ) -> PaymentOut:
-    """A live Pix charge for the caller's completed ride: a fresh one when the last expired or was never
-    made, else the live one (200): one live charge per ride."""
+    """A live Pix charge for the caller's completed ride: a fresh one when the last expired or failed or was
+    never made, else the live one (200): one live charge per ride. No request session: the service runs
+    its own short units of work, so no transaction is open while the PSP answers."""
     view, created = await service.request_payment(
-        session, psp, user=user, ride_id=body.ride_id, now=utcnow(), pix_key=settings.psp_pix_key
+        db, psp, caller=caller, ride_id=body.ride_id, now=utcnow(), pix_key=settings.psp_pix_key
     )
     if not created:
         response.status_code = status.HTTP_200_OK

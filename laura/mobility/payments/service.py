@@ -2,13 +2,16 @@
 
 - Completion (`ask_for_fare`, a rides completion hook) writes a PENDING intent, with the commission fixed
   then, and defers the job that creates its charge: the PSP call never runs in the request's transaction.
-- The job (`charge_intent`) creates the charge (PSP first, then our row), moves the ride to
-  PAYMENT_PENDING and tells the passenger (`payment.intent.created`, with the QR Code).
+- The job (`charge_intent`) creates the charge in three steps (`charging`: decide, ask the PSP with no
+  transaction open, record), moves the ride to PAYMENT_PENDING and tells the passenger
+  (`payment.intent.created`, with the QR Code). A PSP that refuses, or stays unreachable through the
+  job's last attempt, fails the intent (`payment.intent.failed`).
 - The paid charge's effect is SQL (`mobility_ride_paid`, sql/ride_paid.sql), applied by the Pix intake
   exactly once: the ledger postings, the intent CONFIRMED, the ride PAID and `payment.confirmed`.
-- `request_payment` (POST /payments/intent) gives a ride whose charge expired, or was never created, a
-  live one; with one live already it answers that one.
-Writers lock the ride first, then its intent, so the job and the route serialize per ride.
+- `request_payment` (POST /payments/intent) gives a ride whose charge expired or failed, or was never
+  created, a live one; with one live already it answers that one.
+Writers lock the ride first, then its intent, so the job and the route serialize per ride; no lock is
+held while the PSP answers.
 """
 
 from __future__ import annotations
@@ -17,13 +20,16 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import structlog
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.core.db import Database, settings_of
 from laura.core.events import publish
 from laura.core.jobs import defer
 from laura.core.money import to_cents
-from laura.identity.service import Principal
+from laura.identity.service import Caller, Principal, live_principal
 from laura.ledger import service as ledger
+from laura.mobility.payments.charging import PURPOSE, ChargeOrder, ask_psp, order_for, record
 from laura.mobility.payments.commission import commission_cents, commission_percent
 from laura.mobility.payments.errors import PaymentNotFound, RideNotPayable
 from laura.mobility.payments.metrics import count_confirmed
@@ -33,16 +39,16 @@ from laura.mobility.people.models import Driver
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.rides.errors import RideNotFound
 from laura.mobility.rides.hooks import on_ride_completed
-from laura.mobility.rides.lifecycle import passenger_user, transition
+from laura.mobility.rides.lifecycle import passenger_user
 from laura.mobility.rides.models import Ride
 from laura.mobility.rides.repository import RideRepository
 from laura.mobility.rides.states import RideStatus
 from laura.pix.models import PixCharge
-from laura.pix.psp import EfiClient
-from laura.pix.service import create_charge, register_paid_hook
-from laura.settings import get_settings
+from laura.pix.psp import EfiClient, PspError, PspUnavailable
+from laura.pix.service import register_paid_hook
 
-PURPOSE = "mobility.ride"
+log = structlog.get_logger(__name__)
+
 CHARGE_TASK = "mobility.payments.create_charge"
 
 
@@ -77,7 +83,7 @@ def driver_payable_code(driver_id: uuid.UUID) -> str:
 async def _new_intent(
     session: AsyncSession, ride: Ride, driver_id: uuid.UUID, now: datetime
 ) -> PaymentIntent:
-    settings = get_settings()
+    settings = settings_of(session)
     assert ride.final_fare is not None, "a completed ride has its final fare"
     amount_cents = to_cents(ride.final_fare)
     return await PaymentRepository(session).add(
@@ -108,46 +114,33 @@ async def ask_for_fare(session: AsyncSession, ride: Ride, driver: Driver, now: d
     await defer(session, CHARGE_TASK, args={"intent_id": str(intent.id)})
 
 
-async def _charge(
-    session: AsyncSession, psp: EfiClient, ride: Ride, intent: PaymentIntent, *, now: datetime, pix_key: str
-) -> PixCharge:
-    """The intent's Pix charge at the PSP and in our books; the ride now waits for it, and the passenger
-    is shown the QR Code."""
-    charge = await create_charge(
-        session,
-        psp,
-        purpose=PURPOSE,
-        entity_id=str(intent.id),
-        owner_id=intent.payer_id,
-        amount=intent.amount,
-        expires_in=max(1, int((intent.expires_at - now).total_seconds())),
-        description="Corrida Laura",
-        pix_key=pix_key,
-    )
-    intent.txid = charge.txid
-    await session.flush()
-    if ride.status == RideStatus.COMPLETED.value:
-        await transition(session, ride, RideStatus.PAYMENT_PENDING, now=now, actor_id=None)
-    await publish(
-        session,
-        "payment.intent.created",
-        {
-            "rideId": str(ride.id),
-            "intentId": str(intent.id),
-            "amount": str(intent.amount),
-            "qrCode": charge.qr_code,
-            "pixCopiaECola": charge.pix_copia_e_cola,
-            "expiresAt": intent.expires_at.isoformat(),
-        },
-        user_ids=[intent.payer_id],
-    )
-    return charge
-
-
 async def charge_intent(
-    session: AsyncSession, psp: EfiClient, *, intent_id: uuid.UUID, now: datetime, pix_key: str
+    db: Database, psp: EfiClient, *, intent_id: uuid.UUID, now: datetime, pix_key: str, last_attempt: bool
 ) -> str:
-    """The job's body: charge a PENDING intent that has no charge yet (anything else is left alone)."""
+    """The job's body: charge a PENDING intent that has no charge yet (anything else is left alone). The
+    PSP is asked outside any transaction (`laura.mobility.payments.charging`); a refusal, or the PSP still
+    unreachable on the `last_attempt`, fails the intent instead (`give_up`)."""
+    async with db.unit_of_work() as session:
+        decided = await _job_order(session, intent_id, now)
+    if isinstance(decided, str):
+        return decided
+    try:
+        remote = await ask_psp(psp, decided, pix_key=pix_key)
+    except PspUnavailable:
+        if not last_attempt:
+            raise
+        reason = "psp_unavailable"
+    except PspError as exc:
+        reason = f"psp_refused:{exc.psp_error or exc.psp_status}"
+    else:
+        async with db.unit_of_work() as session:
+            await record(session, decided, remote, now=now)
+        return "charged"
+    async with db.unit_of_work() as session:
+        return await give_up(session, decided, reason=reason)
+
+
+async def _job_order(session: AsyncSession, intent_id: uuid.UUID, now: datetime) -> ChargeOrder | str:
     repository = PaymentRepository(session)
     found = await repository.intent(intent_id)
     if found is None:
@@ -159,14 +152,50 @@ async def charge_intent(
     if intent.expires_at <= now:
         intent.status = IntentStatus.EXPIRED
         return "expired"
-    await _charge(session, psp, ride, intent, now=now, pix_key=pix_key)
-    return "charged"
+    return order_for(intent)
+
+
+async def give_up(session: AsyncSession, order: ChargeOrder, *, reason: str) -> str:
+    """The PSP will not charge the intent: FAILED (if it still waits for a charge), and the passenger is
+    told, so that `POST /payments/intent` asks for a new one."""
+    await RideRepository(session).lock(order.ride_id)
+    intent = await PaymentRepository(session).intent(order.intent_id, for_update=True)
+    if intent is None or intent.status != IntentStatus.PENDING or intent.txid is not None:
+        return "skipped"
+    intent.status = IntentStatus.FAILED
+    await session.flush()
+    log.warning(
+        "payments.intent.failed", intent_id=str(intent.id), ride_id=str(intent.ride_id), reason=reason
+    )
+    await publish(
+        session,
+        "payment.intent.failed",
+        {"rideId": str(intent.ride_id), "intentId": str(intent.id), "reason": reason},
+        user_ids=[intent.payer_id],
+    )
+    return "failed"
 
 
 async def request_payment(
-    session: AsyncSession, psp: EfiClient, *, user: Principal, ride_id: uuid.UUID, now: datetime, pix_key: str
+    db: Database, psp: EfiClient, *, caller: Caller, ride_id: uuid.UUID, now: datetime, pix_key: str
 ) -> tuple[PaymentView, bool]:
-    """The ride's live charge, created if it has none (expired, failed or not yet made); True if new."""
+    """The ride's live charge, created if it has none (expired, failed or not yet made); True if this call
+    recorded the charge. Concurrent calls for one ride agree on one intent and one txid under the ride's lock,
+    then each asks the PSP for that same charge with no lock held: one live charge per ride."""
+    async with db.unit_of_work() as session:
+        user = await live_principal(session, caller)
+        decided = await _request_order(session, user=user, ride_id=ride_id, now=now)
+    if isinstance(decided, PaymentView):
+        return decided, False
+    remote = await ask_psp(psp, decided, pix_key=pix_key)
+    async with db.unit_of_work() as session:
+        intent, charge, created = await record(session, decided, remote, now=now)
+    return PaymentView(intent, charge), created
+
+
+async def _request_order(
+    session: AsyncSession, *, user: Principal, ride_id: uuid.UUID, now: datetime
+) -> PaymentView | ChargeOrder:
     passenger = await PeopleRepository(session).passenger_by_user(user.id)
     ride = await RideRepository(session).lock(ride_id)
     if ride is None or passenger is None or ride.passenger_id != passenger.id:
@@ -180,11 +209,11 @@ async def request_payment(
         await session.flush()
         intent = None
     if intent is not None and intent.txid is not None:
-        return PaymentView(intent, await repository.charge(intent.txid)), False
+        return PaymentView(intent, await repository.charge(intent.txid))
     if intent is None:
         assert ride.driver_id is not None, "a completed ride has its driver"
         intent = await _new_intent(session, ride, ride.driver_id, now)
-    return PaymentView(intent, await _charge(session, psp, ride, intent, now=now, pix_key=pix_key)), True
+    return order_for(intent)
 
 
 async def ride_payment(session: AsyncSession, *, user: Principal, ride_id: uuid.UUID) -> PaymentView:

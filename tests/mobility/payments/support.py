@@ -8,7 +8,7 @@ import httpx
 from sqlalchemy import text
 
 from laura.core.jobs import JobRuntime, bind_runtime
-from laura.mobility.payments.tasks import create_charge_job
+from laura.mobility.payments.tasks import charge
 from tests.mobility.support import PAULISTA, DriverHandle, accept, admin, driver, passenger, request_ride
 
 
@@ -47,7 +47,7 @@ async def run_charge_jobs(app) -> list[str]:
     outcomes = []
     with bind_runtime(JobRuntime(db=app.state.db, settings=app.state.settings)):
         for _job_id, intent_id in jobs:
-            outcomes.append(await create_charge_job(intent_id=intent_id))
+            outcomes.append(await charge(intent_id))
     return outcomes
 
 
