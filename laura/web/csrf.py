@@ -28,6 +28,7 @@ WEB_PREFIXES = (
     "/budgets",
     "/analytics",
     "/support",
+    "/ops",
 )
 """Every page's path starts with one of these, one per line, an area's next to the others'."""
 WEB_PATHS = frozenset({"/", "/login", "/register", "/logout", "/transfers/p2p", "/transfers/p2p/confirm"})

@@ -13,6 +13,8 @@ from fastapi.staticfiles import StaticFiles
 from laura.web.csrf import WebCsrf
 from laura.web.routes.auth import router as auth_router
 from laura.web.routes.cards import router as cards_router
+from laura.web.routes.console import router as console_router
+from laura.web.routes.console.access import ConsoleNotFound, not_found_page
 from laura.web.routes.home import router as home_router
 from laura.web.routes.statement import router as statement_router
 from laura.web.routes.transfers import router as transfers_router
@@ -30,6 +32,7 @@ async def _to_login(request: Request, _exc: Exception) -> Response:
 
 def install_routes(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _to_login)
+    app.add_exception_handler(ConsoleNotFound, not_found_page)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     for router in (
         auth_router,
@@ -37,6 +40,7 @@ def install_routes(app: FastAPI) -> None:
         transfers_router,
         statement_router,
         cards_router,
+        console_router,
     ):
         app.include_router(router)
 

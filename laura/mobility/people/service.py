@@ -231,6 +231,15 @@ async def pending_drivers(
     return [DriverProfile(d, v) for d, v in rows], total
 
 
+async def driver_profile(session: AsyncSession, driver_id: uuid.UUID) -> DriverProfile:
+    """Any driver with their vehicle, for staff reviewing them (the console's rejection page); 404 when
+    there is none."""
+    found = await PeopleRepository(session).driver_with_vehicle(driver_id)
+    if found is None:
+        raise DriverNotFound()
+    return DriverProfile(*found)
+
+
 async def review_driver(
     session: AsyncSession, *, admin: Principal, driver_id: uuid.UUID, approve: bool, reason: str | None = None
 ) -> DriverProfile:

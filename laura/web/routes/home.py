@@ -4,7 +4,7 @@ accounts service (the same reads as `GET /api/accounts/me` and its statement).""
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.deps import BalanceCacheDep
@@ -18,6 +18,8 @@ LAST_TRANSACTIONS = 10
 
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request, user: WebUser, session: SessionDep, cache: BalanceCacheDep) -> Response:
+    if user.role in ("staff", "admin"):  # no bank account: their home is the operations console
+        return RedirectResponse("/ops", status_code=303)
     account = await accounts.account_summary(session, user.id, cache)
     recent = await accounts.statement(
         session, user.id, since=None, until=None, cursor=None, limit=LAST_TRANSACTIONS
