@@ -45,6 +45,7 @@ from laura.identity.keys import load_signing_keys
 from laura.identity.otp.codes import CodeHasher
 from laura.identity.otp.router import router as otp_router
 from laura.identity.router import router as identity_router
+from laura.identity.session_cookie import web_secret
 from laura.ledger.router import router as ledger_router
 from laura.mobility.router import router as mobility_router
 from laura.ops.router import audit_router
@@ -55,7 +56,6 @@ from laura.pix.webhook_auth import webhook_secret
 from laura.realtime.router import router as realtime_router
 from laura.settings import Settings, get_settings
 from laura.web.mount import STATIC_PREFIX, install_middleware, install_routes
-from laura.web.session import web_secret
 
 ROUTERS: list[APIRouter] = [
     pix_router,  # first: the PSP's webhook is the busiest route, and each router matched before it costs CPU

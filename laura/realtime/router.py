@@ -1,7 +1,12 @@
 """`/ws` and `/ws/{token}`: each user's domain events, live, with replay after a reconnect.
 
-The socket is accepted before the token is checked so a refusal can carry close code 4401 (a refusal
+The socket is accepted before the caller is checked so a refusal can carry close code 4401 (a refusal
 before the handshake would only be an HTTP 403 the client cannot tell apart from anything else).
+
+A web page of ours connects with no token: its session cookie rides along, as on every page. A browser
+sends cookies with a WebSocket opened by any site (SameSite does not cover a cross-site handshake the way
+it covers a form post), so a cookie is only believed when the handshake's `Origin` is our own host (or one
+of `cors_origins`); otherwise the socket closes with 4403 and no event is sent.
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ import asyncio
 import json
 import time
 import uuid
+from collections.abc import Awaitable, Callable
+from urllib.parse import urlsplit
 
 import structlog
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -23,12 +30,16 @@ from laura.core.observability import request_context
 from laura.core.security import FieldCipher
 from laura.identity.errors import InvalidToken
 from laura.identity.otp.delivery import socket_frame
-from laura.realtime.service import SocketIdentity, authenticate
+from laura.identity.session_cookie import COOKIE
+from laura.realtime.service import SocketIdentity, authenticate, authenticate_cookie
 
 router = APIRouter(tags=["realtime"])
 
 UNAUTHORIZED = 4401
-"""Close code for a missing, expired or revoked token (4000-4999 are the application's to define)."""
+"""Close code for a missing, expired or revoked token or session (4000-4999 are the application's to
+define)."""
+CROSS_SITE = 4403
+"""Close code for a session cookie on a handshake from another site's page."""
 TRY_AGAIN_LATER = 1013
 """Close code for a client too slow to keep up; it should reconnect with `?since=`."""
 
@@ -36,35 +47,69 @@ _MIN_RECHECK_SECONDS = 0.05
 _UNKNOWN_MESSAGE = 'Unknown message; the client may send {"type": "ping"}'
 _log = structlog.get_logger("laura.realtime")
 
+Authenticator = Callable[[], Awaitable[SocketIdentity]]
+"""Who is calling, asked when the socket opens and again by the watchdog; raises InvalidToken."""
+
 
 @router.websocket("/ws")
 async def events_socket(websocket: WebSocket, token: str | None = None, since: int | None = None) -> None:
     """Stream the caller's events. Send the access token as subprotocols `["bearer", "<token>"]` (the
-    server answers `bearer`), or as `?token=`; `?since=<event id>` replays what was missed."""
+    server answers `bearer`), or as `?token=`; a page of this site may send neither and ride its web
+    session cookie. `?since=<event id>` replays what was missed."""
     offered = websocket.scope.get("subprotocols") or []
     if len(offered) >= 2 and offered[0].lower() == "bearer":
-        await _serve(websocket, offered[1], since, subprotocol="bearer")
+        await _serve(websocket, _by_token(websocket.app.state, offered[1]), since, subprotocol="bearer")
+    elif token is None and COOKIE in websocket.cookies:
+        await _serve_cookie(websocket, since)
     else:
-        await _serve(websocket, token, since)
+        await _serve(websocket, _by_token(websocket.app.state, token), since)
 
 
 @router.websocket("/ws/{token}")
 async def events_socket_with_path_token(websocket: WebSocket, token: str, since: int | None = None) -> None:
     """The same stream with the access token in the path, as the mobility spec writes it."""
-    await _serve(websocket, token, since)
+    await _serve(websocket, _by_token(websocket.app.state, token), since)
 
 
-async def _authenticate(state: State, token: str | None) -> SocketIdentity:
-    return await authenticate(db=state.db, signer=state.signer, settings=state.settings, token=token)
+def _by_token(state: State, token: str | None) -> Authenticator:
+    return lambda: authenticate(db=state.db, signer=state.signer, settings=state.settings, token=token)
+
+
+def same_site(websocket: WebSocket, allowed: list[str]) -> bool:
+    """The handshake came from a page of this host (or of an allowed origin): a browser always sends
+    `Origin` with a WebSocket and a page cannot forge it; a missing one is not a page of ours."""
+    origin = websocket.headers.get("origin")
+    if not origin:
+        return False
+    if origin.rstrip("/") in {allowed_origin.rstrip("/") for allowed_origin in allowed}:
+        return True
+    host = websocket.headers.get("host", "")
+    return bool(host) and urlsplit(origin).netloc.lower() == host.lower()
+
+
+async def _serve_cookie(websocket: WebSocket, since: int | None) -> None:
+    state = websocket.app.state
+    if not same_site(websocket, state.settings.cors_origins):
+        await websocket.accept()
+        await websocket.close(code=CROSS_SITE, reason="a session cookie from another site's page")
+        return
+    cookie = websocket.cookies.get(COOKIE)
+
+    async def by_cookie() -> SocketIdentity:
+        return await authenticate_cookie(
+            db=state.db, signer=state.signer, settings=state.settings, secret=state.web_secret, cookie=cookie
+        )
+
+    await _serve(websocket, by_cookie, since)
 
 
 async def _serve(
-    websocket: WebSocket, token: str | None, since: int | None, *, subprotocol: str | None = None
+    websocket: WebSocket, who: Authenticator, since: int | None, *, subprotocol: str | None = None
 ) -> None:
     state = websocket.app.state
     await websocket.accept(subprotocol=subprotocol)
     try:
-        identity = await _authenticate(state, token)
+        identity = await who()
     except InvalidToken:
         await websocket.close(code=UNAUTHORIZED, reason="invalid, expired or revoked token")
         return
@@ -80,7 +125,7 @@ async def _serve(
                 await _replay(
                     websocket, runtime, subscription, identity, since, state.settings.ws_backlog_limit
                 )
-            code = await _pump(websocket, subscription, state, identity, token)
+            code = await _pump(websocket, subscription, state, identity, who)
         except WebSocketDisconnect:
             return
     if code is not None and websocket.application_state == WebSocketState.CONNECTED:
@@ -116,13 +161,13 @@ async def _pump(
     subscription: Subscription,
     state: State,
     identity: SocketIdentity,
-    token: str | None,
+    who: Authenticator,
 ) -> int | None:
     """Run reader, writer and token watchdog until one ends; returns the close code (None: client left)."""
     tasks = [
         asyncio.create_task(_read(websocket, subscription)),
         asyncio.create_task(_write(websocket, subscription, state.cipher, identity.principal.id)),
-        asyncio.create_task(_watch(state, identity, token)),
+        asyncio.create_task(_watch(state, identity, who)),
     ]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
@@ -165,13 +210,13 @@ async def _write(
             return None
 
 
-async def _watch(state: State, identity: SocketIdentity, token: str | None) -> int:
-    """Re-check the token every `ws_auth_recheck_seconds` and at its expiry: a logout closes the socket."""
+async def _watch(state: State, identity: SocketIdentity, who: Authenticator) -> int:
+    """Re-check the caller every `ws_auth_recheck_seconds` and at its expiry: a logout closes the socket."""
     interval = state.settings.ws_auth_recheck_seconds
     while True:
         await asyncio.sleep(max(_MIN_RECHECK_SECONDS, min(interval, identity.expires_at - time.time())))
         try:
-            identity = await _authenticate(state, token)
+            identity = await who()
         except InvalidToken:
             return UNAUTHORIZED
         except Exception as exc:  # noqa: BLE001 - a database hiccup keeps the socket; expiry is checked locally

@@ -25,8 +25,17 @@ STATIC_PREFIX = "/static/"
 
 
 async def _to_login(request: Request, _exc: Exception) -> Response:
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    """A page: redirected to /login. An htmx fragment (whose swap would put the login page inside the page):
+    `HX-Redirect`, which sends the whole window there, back to the page it was on."""
+    fragment = request.headers.get("hx-request") == "true"
+    target = request.headers.get("hx-current-url", "") if fragment else ""
+    if not target.startswith(str(request.base_url)):
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    else:
+        target = "/" + target.removeprefix(str(request.base_url))
     suffix = "" if target == "/" else f"?next={quote(target, safe='')}"
+    if fragment:
+        return Response(status_code=204, headers={"HX-Redirect": f"/login{suffix}"})
     return RedirectResponse(f"/login{suffix}", status_code=303)
 
 

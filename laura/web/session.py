@@ -8,31 +8,20 @@ the request came over HTTPS (or from a trusted proxy that says so)."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import uuid
 from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from laura.core.observability import request_context
 from laura.identity.deps import IdentityServiceDep
 from laura.identity.errors import InvalidToken
 from laura.identity.service import Principal
-
-COOKIE = "laura_session"
-_SALT = "laura.web.session"
+from laura.identity.session_cookie import COOKIE, seal, unseal
 
 
 class LoginRequired(Exception):
     """A page for signed-in people asked by a visitor: answered with a redirect to /login."""
-
-
-def web_secret(master_key: bytes) -> str:
-    """The web app's signing key (session cookie, CSRF token), derived from the master key, so every
-    instance behind a load balancer signs alike and no new secret needs configuring."""
-    return hmac.new(master_key, b"laura.web", hashlib.sha256).hexdigest()
 
 
 def is_https(scope: Any) -> bool:
@@ -45,13 +34,9 @@ def is_https(scope: Any) -> bool:
     return peer in proxies and proto.split(",")[0].strip().lower() == "https"
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(request.app.state.web_secret, salt=_SALT)
-
-
 def start(request: Request, response: Response, session_id: uuid.UUID, user_id: uuid.UUID) -> None:
     """Set the cookie for a session `login` just opened; it lives as long as the session's refresh tokens."""
-    value = _serializer(request).dumps({"sid": str(session_id), "uid": str(user_id)})
+    value = seal(request.app.state.web_secret, session_id, user_id)
     response.set_cookie(
         COOKIE,
         value,
@@ -67,23 +52,13 @@ def end(response: Response) -> None:
     response.delete_cookie(COOKIE, path="/")
 
 
-def _ids(request: Request) -> tuple[uuid.UUID, uuid.UUID] | None:
-    value = request.cookies.get(COOKIE)
-    if not value:
-        return None
-    try:
-        data = _serializer(request).loads(value, max_age=request.app.state.settings.refresh_token_ttl_seconds)
-        return uuid.UUID(data["sid"]), uuid.UUID(data["uid"])
-    except (BadSignature, KeyError, TypeError, ValueError):
-        return None
-
-
 async def _optional_user(request: Request, service: IdentityServiceDep) -> Principal | None:
-    ids = _ids(request)
-    if ids is None:
+    state = request.app.state
+    cookie = unseal(state.web_secret, request.cookies.get(COOKIE), state.settings.refresh_token_ttl_seconds)
+    if cookie is None:
         return None
     try:
-        user = await service.session_principal(*ids)
+        user = await service.session_principal(cookie.session_id, cookie.user_id)
     except InvalidToken:
         return None
     request.state.web_user = user  # the layout shows who is signed in
