@@ -7,6 +7,11 @@ counts the Pix once (sql/intake.sql). The money moves there, with the Pix being 
 a webhook delivery stays one round trip. A feature may add Python work for after that commit
 (`register_paid_hook`): never money, only what follows from it, such as dropping cached balances.
 
+Closed charges: a charge that ends unpaid (the janitor finds it expired, orphaned or removed at the PSP; a
+feature cancels it) runs its purpose's close hook (`register_close_hook`) inside the closing transaction,
+under the charge's row lock, so that what waited for the payment stops waiting with it (a ride's intent
+becomes EXPIRED). Like send handlers, it must not call the PSP nor commit.
+
 Sent Pix: a pair of Python handlers (done, failed) per send purpose, run inside the transaction that settles
 the send, after the row lock on it; they must not call the PSP nor commit. Both the API and the worker must
 import the module that registers (the API through its router, the worker through the feature's `tasks.py`).
@@ -19,9 +24,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.pix.models import PaidCharge, PixSend
+from laura.pix.models import PaidCharge, PixCharge, PixSend
 
 PaidHook = Callable[[PaidCharge], Awaitable[None]]
+CloseHook = Callable[[AsyncSession, PixCharge], Awaitable[None]]
 SendHandler = Callable[[AsyncSession, PixSend], Awaitable[None]]
 
 
@@ -32,6 +38,7 @@ class SendHandlers:
 
 
 _paid_hooks: dict[str, PaidHook] = {}
+_close_hooks: dict[str, CloseHook] = {}
 _send_handlers: dict[str, SendHandlers] = {}
 
 
@@ -40,6 +47,17 @@ def register_paid_hook(purpose: str, hook: PaidHook) -> None:
 
     Registering the same hook again is harmless; a second, different one is a programming error."""
     _register(_paid_hooks, purpose, hook)
+
+
+def register_close_hook(purpose: str, hook: CloseHook) -> None:
+    """Run `hook(session, charge)` in the transaction that closes a charge of `purpose` unpaid (its new
+    status, EXPIRED or CANCELLED, already flushed)."""
+    _register(_close_hooks, purpose, hook)
+
+
+def close_hook(purpose: str) -> CloseHook | None:
+    """The close hook of a charge purpose, if it registered one."""
+    return _close_hooks.get(purpose)
 
 
 def register_send_handler(purpose: str, on_done: SendHandler, on_failed: SendHandler) -> None:

@@ -19,7 +19,7 @@ from laura.pix.metrics import CHARGES_ORPHANED, PIX_CHARGES, count_after_commit
 from laura.pix.models import PixCharge, PixChargeStatus
 from laura.pix.psp import ChargeStatus, EfiClient, PspError
 from laura.pix.repository import PixRepository
-from laura.pix.service import submit_send
+from laura.pix.service import closed, submit_send
 
 log = structlog.get_logger(__name__)
 
@@ -106,6 +106,7 @@ async def _close(session: AsyncSession, charge: PixCharge, status: PixChargeStat
     charge.status = status
     await session.flush()
     count_after_commit(session, PIX_CHARGES, charge.purpose, status)
+    await closed(session, charge)
 
 
 async def reconcile_send(

@@ -24,7 +24,13 @@ from laura.core.db import settings_of
 from laura.core.jobs import defer
 from laura.core.money import from_cents, to_cents
 from laura.pix.errors import ChargeNotActive, ChargeNotFound
-from laura.pix.handlers import register_paid_hook, register_send_handler, send_handlers
+from laura.pix.handlers import (
+    close_hook,
+    register_close_hook,
+    register_paid_hook,
+    register_send_handler,
+    send_handlers,
+)
 from laura.pix.intake import fail_send, settle_send
 from laura.pix.keys import parse_pix_key
 from laura.pix.metrics import PIX_CHARGES, count_after_commit
@@ -34,10 +40,12 @@ from laura.pix.repository import PixRepository, purpose_has_effect
 
 __all__ = [
     "cancel_charge",
+    "closed",
     "create_charge",
     "get_owned_charge",
     "open_charge",
     "record_charge",
+    "register_close_hook",
     "register_paid_hook",
     "register_send_handler",
     "send_pix",
@@ -136,7 +144,15 @@ async def cancel_charge(session: AsyncSession, psp: EfiClient, *, txid: str) -> 
     charge.status = PixChargeStatus.CANCELLED
     await session.flush()
     count_after_commit(session, PIX_CHARGES, charge.purpose, PixChargeStatus.CANCELLED)
+    await closed(session, charge)
     return charge
+
+
+async def closed(session: AsyncSession, charge: PixCharge) -> None:
+    """A charge just closed unpaid (its status flushed, its row locked): its purpose's close hook runs."""
+    hook = close_hook(charge.purpose)
+    if hook is not None:
+        await hook(session, charge)
 
 
 async def get_owned_charge(session: AsyncSession, *, txid: str, owner_id: uuid.UUID) -> PixCharge:

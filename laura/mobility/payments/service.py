@@ -32,6 +32,7 @@ from laura.ledger import service as ledger
 from laura.mobility.payments.charging import PURPOSE, ChargeOrder, ask_psp, order_for, record
 from laura.mobility.payments.commission import commission_cents, commission_percent
 from laura.mobility.payments.errors import PaymentNotFound, RideNotPayable
+from laura.mobility.payments.expiry import expire_with_charge
 from laura.mobility.payments.metrics import count_confirmed
 from laura.mobility.payments.models import IntentStatus, PaymentIntent
 from laura.mobility.payments.repository import PaymentRepository
@@ -45,7 +46,7 @@ from laura.mobility.rides.repository import RideRepository
 from laura.mobility.rides.states import RideStatus
 from laura.pix.models import PixCharge
 from laura.pix.psp import EfiClient, PspError, PspUnavailable
-from laura.pix.service import register_paid_hook
+from laura.pix.service import register_close_hook, register_paid_hook
 
 log = structlog.get_logger(__name__)
 
@@ -237,3 +238,4 @@ async def ride_payment(session: AsyncSession, *, user: Principal, ride_id: uuid.
 
 
 register_paid_hook(PURPOSE, count_confirmed)
+register_close_hook(PURPOSE, expire_with_charge)
