@@ -29,9 +29,23 @@ WEB_PREFIXES = (
     "/analytics",
     "/support",
     "/ops",
+    "/statement",
+    "/scheduled",
+    "/boletos",
 )
 """Every page's path starts with one of these, one per line, an area's next to the others'."""
-WEB_PATHS = frozenset({"/", "/login", "/register", "/logout", "/transfers/p2p", "/transfers/p2p/confirm"})
+WEB_PATHS = frozenset(
+    {
+        "/",
+        "/login",
+        "/register",
+        "/logout",
+        "/transfers/p2p",
+        "/transfers/p2p/confirm",
+        "/boletos",
+        "/boletos/pay",
+    }
+)
 """Refused without a token even when the request has no cookie at all (asgi-csrf lets such a request
 through by default: a form on another site could still post to /login without one)."""
 

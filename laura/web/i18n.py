@@ -3,14 +3,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel.dates import format_datetime
+from babel.dates import format_date, format_datetime
 from babel.numbers import format_currency
 from babel.support import Translations
 
@@ -47,6 +47,11 @@ def money(amount: Decimal, locale: str) -> str:
 def when(moment: datetime, locale: str) -> str:
     """A moment as read in Brasília (the bank's day), in the page's language."""
     return format_datetime(moment, "short", tzinfo=BRASILIA, locale=locale)
+
+
+def day(value: date, locale: str) -> str:
+    """A calendar day (a due date, a payment date: already a Brasília day), in the page's language."""
+    return format_date(value, "medium", locale=locale)
 
 
 def html_lang(locale: str) -> str:

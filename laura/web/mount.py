@@ -12,10 +12,12 @@ from fastapi.staticfiles import StaticFiles
 
 from laura.web.csrf import WebCsrf
 from laura.web.routes.auth import router as auth_router
+from laura.web.routes.boletos import router as boletos_router
 from laura.web.routes.cards import router as cards_router
 from laura.web.routes.console import router as console_router
 from laura.web.routes.console.access import ConsoleNotFound, not_found_page
 from laura.web.routes.home import router as home_router
+from laura.web.routes.scheduled import router as scheduled_router
 from laura.web.routes.statement import router as statement_router
 from laura.web.routes.transfers import router as transfers_router
 from laura.web.session import LoginRequired
@@ -50,6 +52,8 @@ def install_routes(app: FastAPI) -> None:
         statement_router,
         cards_router,
         console_router,
+        scheduled_router,
+        boletos_router,
     ):
         app.include_router(router)
 

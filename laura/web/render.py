@@ -31,6 +31,7 @@ def environment(locale: str) -> Environment:
     env.install_gettext_translations(i18n.translations(locale), newstyle=True)  # type: ignore[attr-defined]
     env.filters["money"] = lambda amount: i18n.money(amount, locale)
     env.filters["when"] = lambda moment: i18n.when(moment, locale)
+    env.filters["day"] = lambda day: i18n.day(day, locale)
     env.filters["kind"] = entry_kind
     env.filters["status"] = status_label
     return env
