@@ -6,6 +6,7 @@ temporary PEM whose private key is encrypted with a throwaway password and delet
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import ssl
@@ -29,22 +30,51 @@ def build_ssl_context(
     verify: ssl.SSLContext | str | bool,
     cert: ClientCert | None,
     cert_password: str | None = None,
-) -> ssl.SSLContext | str | bool:
+) -> ssl.SSLContext:
     """What to pass as httpx's `verify`: the caller's choice, plus our client certificate when given.
 
     `cert` is a PEM file holding certificate and key, a `(cert, key)` pair of PEM files, or a
     `.p12`/`.pfx` bundle (opened with `cert_password`).
+
+    Built from files, a context is made once per process for each configuration and shared by the clients
+    made with it: loading the CA bundle costs about 20 ms of CPU, which every job's own client paid
+    (a ride's charge, a payout's send). The files' modification times are part of the key, so a renewed
+    certificate is loaded by the next client made after it is replaced.
     """
-    if cert is None:
+    if isinstance(verify, ssl.SSLContext):
+        if cert is not None:
+            _load_cert(verify, cert, cert_password)
         return verify
-    context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify=verify)
+    files = cert if isinstance(cert, tuple) else (cert,)
+    stamps = tuple(_mtime(f) for f in (*files, verify) if isinstance(f, str | Path))
+    return _shared_context(verify, cert, cert_password, stamps)
+
+
+def _mtime(path: str | Path) -> int:
+    try:
+        return os.stat(path).st_mtime_ns
+    except OSError:
+        return 0
+
+
+@functools.lru_cache(maxsize=16)
+def _shared_context(
+    verify: str | bool, cert: ClientCert | None, cert_password: str | None, stamps: tuple[int, ...]
+) -> ssl.SSLContext:
+    """A fresh context for the configuration; `stamps` (the files' mtimes) only make it part of the key."""
+    context = httpx.create_ssl_context(verify=verify)
+    if cert is not None:
+        _load_cert(context, cert, cert_password)
+    return context
+
+
+def _load_cert(context: ssl.SSLContext, cert: ClientCert, cert_password: str | None) -> None:
     if isinstance(cert, tuple):
         context.load_cert_chain(str(cert[0]), str(cert[1]), password=cert_password)
     elif str(cert).lower().endswith(P12_SUFFIXES):
         _load_p12(context, Path(cert), cert_password)
     else:
         context.load_cert_chain(str(cert), password=cert_password)
-    return context
 
 
 def _load_p12(context: ssl.SSLContext, path: Path, password: str | None) -> None:

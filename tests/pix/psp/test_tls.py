@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
+import os
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -17,6 +18,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from laura.pix.psp import EfiClient, PspUnavailable, new_txid
+from laura.pix.psp.tls import build_ssl_context
 from laura.pix.sandbox import BackgroundServer, TlsFiles, create_sandbox_app
 
 from ..sandbox.fixtures import CLIENT_ID, CLIENT_SECRET, FAST_CONFIG
@@ -170,3 +172,27 @@ async def test_client_that_does_not_trust_the_server_is_refused(mtls_url: str, p
             await efi.get_charge(new_txid())
 
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
+
+
+async def test_clients_share_one_context_until_the_certificate_is_replaced(
+    mtls_url: str, pki: Pki, tmp_path: Path
+) -> None:
+    cert, key = tmp_path / "client.crt", tmp_path / "client.key"
+    cert.write_bytes(pki.client_cert.read_bytes())
+    key.write_bytes(pki.client_key.read_bytes())
+    pair = (str(cert), str(key))
+    first, again = (build_ssl_context(str(pki.ca_cert), pair) for _ in range(2))
+    async with _client(mtls_url, pki, cert=pair) as efi:
+        await efi.create_charge(new_txid(), Decimal("1.00"), KEY, 600)
+
+    # renewed in place (here by a certificate the PSP does not trust, to see that it is the one presented)
+    cert.write_bytes(pki.rogue_cert.read_bytes())
+    key.write_bytes(pki.rogue_key.read_bytes())
+    later = cert.stat().st_mtime_ns + 1_000_000_000
+    os.utime(cert, ns=(later, later))
+    async with _client(mtls_url, pki, cert=pair) as efi:
+        with pytest.raises(PspUnavailable):
+            await efi.get_charge(new_txid())
+
+    assert first is again
+    assert build_ssl_context(str(pki.ca_cert), pair) is not first
