@@ -11,8 +11,10 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from laura.web.csrf import WebCsrf
+from laura.web.routes.analytics import router as analytics_router
 from laura.web.routes.auth import router as auth_router
 from laura.web.routes.boletos import router as boletos_router
+from laura.web.routes.budgets import router as budgets_router
 from laura.web.routes.cards import router as cards_router
 from laura.web.routes.console import router as console_router
 from laura.web.routes.console.access import ConsoleNotFound, not_found_page
@@ -54,6 +56,8 @@ def install_routes(app: FastAPI) -> None:
         console_router,
         scheduled_router,
         boletos_router,
+        budgets_router,
+        analytics_router,
     ):
         app.include_router(router)
 

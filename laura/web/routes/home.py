@@ -15,6 +15,7 @@ from laura.bank.accounts.cache import BalanceCache
 from laura.bank.accounts.deps import BalanceCacheDep
 from laura.core.db import SessionDep
 from laura.web.render import page
+from laura.web.routes.analytics import home_insights
 from laura.web.session import WebUser
 
 router = APIRouter(include_in_schema=False)
@@ -33,7 +34,8 @@ async def _summary(session: AsyncSession, user_id: uuid.UUID, cache: BalanceCach
 async def home(request: Request, user: WebUser, session: SessionDep, cache: BalanceCacheDep) -> Response:
     if user.role in ("staff", "admin"):  # no bank account: their home is the operations console
         return RedirectResponse("/ops", status_code=303)
-    return page(request, "home.html", user=user, **await _summary(session, user.id, cache))
+    insights = await home_insights(request, session, user.id)  # budget bars and the 30-day chart
+    return page(request, "home.html", user=user, **await _summary(session, user.id, cache), **insights)
 
 
 @router.get("/home/summary", response_class=HTMLResponse)
