@@ -1,14 +1,15 @@
 """Rides paid end to end over the real platform (complete -> charge job -> the sandbox pays -> webhook ->
 PAID), and the time from the payment to `payment.confirmed` on the passenger's WebSocket; one JSON line.
 
-    python bench/ride_payments.py [--pairs 64] [--rounds 8] [--lanes 16] [--workers 2] [--job-concurrency 4]
-                                  [--intake 2000] [--redis]
+    python bench/ride_payments.py [--pairs 32] [--rounds 8] [--lanes 8] [--workers 2] [--job-concurrency 4]
+                                  [--intake 1000] [--relay-leader server|worker] [--redis]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres); with --redis,
 LAURA_REDIS_URL (default redis://127.0.0.1:6379/0) carries the events between processes. Recreates the
 scratch database laura_bench_ride_payments at head with `pairs` drivers and passengers (SQL), and starts, each
 in its own process as `laura up` does: the PSP sandbox, the app (uvicorn, `workers` processes, rate limits off,
-`LAURA_PIX_WEBHOOK_CONFIRM=psp` as by default) and one `laura worker`. The sandbox's webhook for our Pix key
+`LAURA_PIX_WEBHOOK_CONFIRM=psp` as by default) and one `laura worker`; the one named by `--relay-leader`
+starts first, and the other once its outbox relay holds the leader lock (bench/_platform.py says why). The sandbox's webhook for our Pix key
 is registered at the app, the way `laura up` does it, so every payment comes back as the PSP's own webhook.
 Every passenger keeps a WebSocket open on `/ws`.
 
@@ -36,7 +37,6 @@ import json
 import os
 import secrets
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -47,12 +47,14 @@ import _wrk as wrk
 import asyncpg
 import httpx
 import uvloop
-from _common import ROOT, free_port, fresh_database, server_url, start_app, wait_ready
+from _common import free_port, fresh_database, server_url, start_app, wait_ready
 from _meter import CpuMeter
 from _pix import BENCH_PURPOSE, PSP_CLIENT, add_bench_purpose, add_charges, deliveries, new_txid, paid_at_psp
 from _pix import start_sandbox as start_psp
+from _platform import relay_leader, start_worker, wait_for_leader
 from _ride_flow import People, ReadyRide, Sockets, bearer, login_all, ride_in_progress, seed_people
 
+from laura.core.observability import configure_logging
 from laura.pix.webhook_setup import register_webhook
 from laura.settings import Settings
 
@@ -82,24 +84,6 @@ def _env(url: str, data_dir: str, psp_url: str, args: argparse.Namespace) -> dic
         "LAURA_DB_STATEMENT_POOL_SIZE": pool,
         "LAURA_WORKER_CONCURRENCY": str(args.job_concurrency),
     }
-
-
-def _start_worker(
-    url: str, data_dir: str, env: dict[str, str], redis_url: str | None, log
-) -> subprocess.Popen:  # type: ignore[no-untyped-def]
-    """One `laura worker`, configured like the app."""
-    environment = {
-        **os.environ,
-        "LAURA_DATABASE_URL": url,
-        "LAURA_DATA_DIR": data_dir,
-        "LAURA_LOG_LEVEL": "WARNING",
-        **env,
-    }
-    environment.pop("LAURA_REDIS_URL", None)
-    if redis_url:
-        environment["LAURA_REDIS_URL"] = redis_url
-    command = [sys.executable, "-m", "laura", "worker"]
-    return subprocess.Popen(command, env=environment, cwd=str(ROOT), stdout=log, stderr=log)
 
 
 async def _intake_charges(url: str, count: int) -> list[str]:
@@ -272,12 +256,17 @@ async def _platform(
     env = _env(url, data_dir, psp_url, args)
     processes = {"psp": start_psp(psp_port)}
     try:
+        if args.relay_leader == "worker":
+            processes["worker"] = start_worker(url, data_dir, env, redis_url, log)
+            await wait_for_leader(url, DB_NAME, processes, "worker")
         processes["server"] = start_app(
             url, port, data_dir=data_dir, workers=args.workers, env=env, redis_url=redis_url,
             uvicorn_args=("--loop", "uvloop", "--http", "httptools", "--timeout-keep-alive", "120"), stdout=log, stderr=log,
         )  # fmt: skip
-        processes["worker"] = _start_worker(url, data_dir, env, redis_url, log)
         await wait_ready(base, processes["server"], path="/ready")
+        if args.relay_leader == "server":
+            await wait_for_leader(url, DB_NAME, processes, "server")
+            processes["worker"] = start_worker(url, data_dir, env, redis_url, log)
         settings = Settings(database_url=url, data_dir=Path(data_dir), psp_base_url=psp_url, psp_client_id=PSP_CLIENT[0],
                             psp_client_secret=PSP_CLIENT[1], psp_pix_key=PIX_KEY, psp_webhook_secret=SECRET)  # fmt: skip
         await register_webhook(settings, base_url=base)
@@ -315,6 +304,7 @@ async def _measure(
                 results += paid
                 seconds += elapsed
             ride_cpu = meter.per("ride", len(results))
+            args.leader = await relay_leader(conn, DB_NAME, processes)
             stages = await _stages(conn, results)
             meter.reset()
             entries = await paid_at_psp(psp_url, processes["psp"], intake, pix_key=INTAKE_KEY)
@@ -339,6 +329,7 @@ def _report(args, results, seconds, ride_cpu, stages, intake_alone, health, book
         "server_workers": args.workers,
         "job_concurrency": args.job_concurrency,
         "redis": args.redis,
+        "relay_leader": args.leader,
         "cpus": os.cpu_count(),
         "rides": rides,
         "rides_paid_per_s": rate,
@@ -370,6 +361,7 @@ def _report(args, results, seconds, ride_cpu, stages, intake_alone, health, book
 
 
 async def main(args: argparse.Namespace) -> dict:
+    configure_logging("WARNING")  # stdout carries the one JSON line; the PSP client's own logs stay out of it
     load_before = round(os.getloadavg()[0], 2)
     url = await fresh_database(server_url(), DB_NAME)
     people = await seed_people(url, args.pairs)
@@ -391,9 +383,15 @@ if __name__ == "__main__":
         "--pairs", type=int, default=64, help="drivers and passengers (one ride each per round)"
     )
     parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--lanes", type=int, default=16, help="rides going through their payment at once")
+    parser.add_argument("--lanes", type=int, default=8, help="rides going through their payment at once")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes of the server")
     parser.add_argument("--job-concurrency", type=int, default=4, help="jobs the `laura worker` runs at once")
-    parser.add_argument("--intake", type=int, default=2000, help="deliveries of the intake-alone run")
+    parser.add_argument("--intake", type=int, default=1000, help="deliveries of the intake-alone run")
+    parser.add_argument(
+        "--relay-leader",
+        choices=("server", "worker"),
+        default="server",
+        help="start this process first and wait for its outbox relay to lead",
+    )
     parser.add_argument("--redis", action="store_true", help="events between processes over Redis pub/sub")
     print(json.dumps(uvloop.run(main(parser.parse_args()))))
