@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, fetch, fetchrow, fetchval
 from laura.core.statement import one_statement_rows
-from laura.pix.models import PaidCharge, PixCharge, PixChargeStatus, PixSend, PixSendStatus
+from laura.pix.models import PaidCharge, PixCharge, PixChargeStatus, PixSend, PixSendStatus, WebhookDelivery
 
 
 class PixRepository:
@@ -89,6 +89,23 @@ class PixRepository:
         return list(rows)
 
     # -- webhook deliveries and financial events (the intake's hot path: one function call, on the driver) ----
+
+    async def deliveries(self, *, refused_only: bool, offset: int, limit: int) -> tuple[list[Any], int]:
+        """Webhook deliveries newest first, without their bodies (payers' data stays in the table)."""
+        where = [WebhookDelivery.error.is_not(None)] if refused_only else []
+        total = await self.session.scalar(select(func.count()).select_from(WebhookDelivery).where(*where))
+        columns = (
+            WebhookDelivery.id,
+            WebhookDelivery.provider,
+            WebhookDelivery.auth,
+            WebhookDelivery.pix_count,
+            WebhookDelivery.error,
+            WebhookDelivery.received_at,
+        )
+        rows = await self.session.execute(
+            select(*columns).where(*where).order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)
+        )
+        return list(rows.all()), total or 0
 
     async def ingest_delivery(self, delivery: Delivery) -> list[asyncpg.Record]:
         """`ingest_delivery_statement` inside the session's transaction (a delivery that also settles sends)."""

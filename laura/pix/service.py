@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -211,3 +212,11 @@ async def submit_send(session: AsyncSession, psp: EfiClient, *, id_envio: str, p
     await repository.mark_submitted(id_envio, sent.e2e_id)
     if sent.status is not SentPixStatus.EM_PROCESSAMENTO:
         await settle_send(session, sent, source="psp_answer")
+
+
+async def webhook_deliveries(
+    session: AsyncSession, *, refused_only: bool, offset: int, limit: int
+) -> tuple[list[Any], int]:
+    """The PSP's webhook deliveries as stored, newest first (`refused_only`: those we could not read), for
+    operations; a Pix a lost or refused delivery carried is settled by reconciliation, not by replaying it."""
+    return await PixRepository(session).deliveries(refused_only=refused_only, offset=offset, limit=limit)

@@ -1,6 +1,7 @@
 """The operations console in Chromium: an admin signs in, approves a pending driver (who may then go
-online), and reads the trial balance; a customer opening /ops sees the not-found page. Screenshots of the
-console's pages; axe-core finds no serious violation on them."""
+online), reads the trial balance and opens every other section (the approval in the audit log, the chain
+intact); a customer opening /ops sees the not-found page. Screenshots of the console's pages; axe-core
+finds no serious violation on them."""
 
 from __future__ import annotations
 
@@ -82,6 +83,22 @@ async def test_an_admin_approves_a_driver_and_reads_the_trial_balance(
     await page.get_by_role("link", name=re.compile("^3100")).click()
     await expect(page.get_by_role("heading", name="3100")).to_be_visible()
     found["account"] = await _violations(page)
+    for name, path in (
+        ("rides", "/ops/rides"),
+        ("support", "/ops/support"),
+        ("jobs", "/ops/jobs"),
+        ("webhooks", "/ops/webhooks"),
+        ("audit", "/ops/audit?verify=1"),
+        ("fraud", "/ops/fraud"),
+        ("finance", "/ops/finance?groupBy=week"),
+    ):
+        await page.goto(base + path)
+        found[name] = await _violations(page)
+        await page.screenshot(path=screenshot_path(f"console-{name}"), full_page=True)
+    await expect(page.get_by_test_id("finance-totals")).to_be_visible()
+    await page.goto(base + "/ops/audit?action=DRIVER_APPROVED&verify=1")
+    await expect(page.get_by_test_id("chain")).to_contain_text("A cadeia está íntegra")
+    await expect(page.get_by_test_id("audit-row")).to_have_count(1)
     assert found == {name: [] for name in found}, found
 
     phone = await chromium.new_context(viewport={"width": 360, "height": 760}, locale="pt-BR")

@@ -246,6 +246,14 @@ async def list_flags(
     return [(f, scores[f.subject_user_id].score) for f in flags], total
 
 
+async def get_flag(session: AsyncSession, flag_id: uuid.UUID) -> FraudFlag:
+    """One review item, for the console's resolution page; 404 when there is none."""
+    flag = await FraudRepository(session).flag(flag_id)
+    if flag is None:
+        raise FlagNotFound()
+    return flag
+
+
 async def trust_of(
     session: AsyncSession, user_ids: list[uuid.UUID], *, now: datetime
 ) -> dict[uuid.UUID, UserTrust]:

@@ -54,6 +54,11 @@ async def active_rides(session: AsyncSession, *, user: Principal) -> list[RideVi
     return [await view_of(session, r) for r in rides]
 
 
+async def live_rides(session: AsyncSession, *, limit: int) -> list[RideView]:
+    """Every party's rides not finished yet, newest first, with their drivers (for operations)."""
+    return [await view_of(session, r) for r in await RideRepository(session).live(limit=limit)]
+
+
 async def ride_history(
     session: AsyncSession, *, user: Principal, offset: int, limit: int
 ) -> tuple[list[RideView], int]:

@@ -291,6 +291,16 @@ class RideRepository:
         )
         return [(r.id, r.dispatch_round) for r in rows]
 
+    async def live(self, *, limit: int) -> list[Ride]:
+        """Every ride not finished yet, newest first (the operations console's live list)."""
+        rows = await self.session.scalars(
+            select(Ride)
+            .where(Ride.status.in_([s.value for s in ACTIVE]))
+            .order_by(Ride.created_at.desc(), Ride.id.desc())
+            .limit(limit)
+        )
+        return list(rows)
+
     async def active_count(self) -> int:
         count = select(func.count()).select_from(Ride).where(Ride.status.in_([s.value for s in ACTIVE]))
         active: int = (await self.session.execute(count)).scalar_one()
