@@ -24,6 +24,8 @@ Hook = Callable[[], Awaitable[None]]
 _READ_ONLY = "read_only"
 _STATEMENTS = "statements"
 _SETTINGS = "settings"
+_SESSION_KEYS = frozenset({_READ_ONLY, _STATEMENTS, _SETTINGS})
+"""What `Database`'s sessionmakers put in a session's info: the session's for its whole life."""
 _READING_METHODS = frozenset({"GET", "HEAD"})
 """HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
 
@@ -330,7 +332,10 @@ async def rollback(session: AsyncSession) -> None:
     """Roll back, then run the after-rollback hooks; everything queued for the commit is dropped."""
     await session.rollback()
     hooks = session.info.pop("after_rollback", [])
-    session.info.clear()  # what the transaction queued (hooks, writes, pending audit rows) goes with it
+    # What the transaction queued (hooks, writes, pending audit rows) goes with it; what the sessionmaker
+    # gave the session (its settings, read-only mark) stays, or a rule after the rollback reads other settings.
+    for key in [key for key in session.info if key not in _SESSION_KEYS]:
+        del session.info[key]
     for hook in hooks:
         await hook()
 

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.audit import service as audit
+from laura.core.db import commit
 from laura.core.errors import RateLimited, ValidationFailed
 from laura.core.observability import request_context
 from laura.core.ratelimit import RateLimiter
@@ -199,6 +200,9 @@ class IdentityService:
         key = f"login:{email}"
         await self._limiter.check(self.policy.login_limit, key, "Too many failed logins; try again later")
         user = await self.repo.user_by_email(email)
+        # The lookup's connection goes back to the pool before argon2 (tens of ms in a thread pool of a few
+        # threads): held through that queue, a burst of logins took every connection (pool timeouts).
+        await commit(self.session)
         valid = await asyncio.to_thread(verify_password, user.password_hash if user else None, data.password)
         if not valid or user is None or not user.is_active:
             try:

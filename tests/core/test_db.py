@@ -4,11 +4,13 @@ two speaks first, and a new transaction after a commit gets its own connection s
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import text
 
-from laura.core.db import Database, commit, driver, execute, fetchval, rollback
+from laura.core.db import Database, after_commit, commit, driver, execute, fetchval, rollback, settings_of
+from laura.settings import Settings
 
 
 @pytest.fixture
@@ -50,3 +52,21 @@ async def test_each_transaction_of_a_session_begins_again(db):
         assert (await driver(session)).is_in_transaction()
         await rollback(session)
     assert await _rows(db) == [1]
+
+
+async def test_a_rollback_drops_what_the_transaction_queued_but_keeps_the_sessions_settings(database_url):
+    """A job that rolls back one item and goes on to the next still reads the settings it was started with."""
+    settings = Settings(ride_commission_percent=Decimal(7))
+    database = Database(database_url, settings=settings)
+    try:
+        async with database.sessionmaker() as session:
+            after_commit(session, _never)
+            await rollback(session)
+            assert settings_of(session) is settings
+            assert "after_commit" not in session.info
+    finally:
+        await database.dispose()
+
+
+async def _never() -> None:
+    raise AssertionError("a rolled-back transaction's hook ran")
