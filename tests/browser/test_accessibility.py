@@ -46,3 +46,36 @@ async def test_the_customer_pages_have_no_serious_accessibility_violation(server
     found["home-en"] = await _violations(page)
     assert found == {name: [] for name in found}, found
     await context.close()
+
+
+async def test_the_statement_boleto_and_scheduled_pages_have_no_serious_violation(
+    server, chromium: Browser
+) -> None:
+    from datetime import date, timedelta
+    from decimal import Decimal
+
+    from laura.bank.bills.barcode import build_bank_line
+
+    base = server.url
+    context = await chromium.new_context(locale="pt-BR")
+    page = await context.new_page()
+    await _sign_up(page, base, "Ana Souza", f"ana-{uuid.uuid4().hex[:6]}@example.com")
+    found = {}
+    for name, path in (
+        ("statement", "/statement?type=PIX"),
+        ("scheduled", "/scheduled"),
+        ("boletos", "/boletos"),
+    ):
+        await page.goto(base + path)
+        found[name] = await _violations(page)
+    await page.get_by_label("Linha digitável ou código de barras").fill("123")
+    await page.get_by_role("button", name="Continuar").click()
+    found["boleto-refused"] = await _violations(page)
+    line = build_bank_line(
+        "341", Decimal("10.00"), date.today() + timedelta(days=10), f"{uuid.uuid4().int % 10**25:025d}"
+    )
+    await page.get_by_label("Linha digitável ou código de barras").fill(line)
+    await page.get_by_role("button", name="Continuar").click()
+    found["boleto-confirmation"] = await _violations(page)
+    assert found == {name: [] for name in found}, found
+    await context.close()
