@@ -1,6 +1,8 @@
-"""Demo data for `laura up --demo`: a few customers, a staff user, an admin, drivers and passengers.
+"""Demo data for `laura up --demo`: a few customers, a staff user, an admin, drivers (one still waiting for
+approval) and passengers, and a history for each screen: opening balances, a month of card purchases,
+transfers between the customers, budgets, support tickets, and an anti-fraud flag for the console.
 
-Idempotent: running it again leaves existing users alone.
+Idempotent: running it again leaves existing users alone and adds nothing.
 """
 
 from __future__ import annotations
@@ -12,12 +14,13 @@ from rich.table import Table
 
 from laura.bank.card_network.seed import seed_card_purchases
 from laura.bank.cards.issuer import open_issuer
+from laura.bank.history_seed import seed_history
 from laura.bank.seed import seed_bank
 from laura.core.db import Database
 from laura.identity.repository import IdentityRepository
 from laura.identity.schemas import RegisterRequest
 from laura.identity.service import AuthPolicy, IdentityService, create_privileged_user, normalize_email
-from laura.mobility.seed import seed_mobility
+from laura.mobility.seed import seed_mobility, seed_review_items
 from laura.settings import Settings
 
 DEMO_PASSWORD = "laura-demo-2026"
@@ -40,6 +43,7 @@ DEMO_USERS = [
     DemoUser("pedro@laura.dev", "Pedro Alves", "passenger", "86288366757", "+5511987650005"),
     DemoUser("diego@laura.dev", "Diego Rocha", "driver", "45317828791", "+5511987650006"),
     DemoUser("duda@laura.dev", "Eduarda Melo", "driver", "32564176801", "+5511987650007"),
+    DemoUser("rafa@laura.dev", "Rafael Costa", "driver", "28471936500", "+5511987650008"),
     DemoUser("staff@laura.dev", "Sandra Staff", "staff"),
     DemoUser("admin@laura.dev", "Alice Admin", "admin"),
 ]
@@ -76,7 +80,9 @@ async def seed_demo(settings: Settings) -> list[DemoUser]:
         await db.dispose()
     await seed_bank(settings)
     await seed_card_purchases(settings)
+    await seed_history(settings)
     await seed_mobility(settings)
+    await seed_review_items(settings)
     return DEMO_USERS
 
 
