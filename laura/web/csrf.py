@@ -23,6 +23,8 @@ WEB_PREFIXES = (
     "/register",
     "/logout",
     "/transfers/",
+    "/pix/",
+    "/ted",
     "/static/",
     "/cards",
     "/budgets",

@@ -19,8 +19,12 @@ from laura.web.routes.cards import router as cards_router
 from laura.web.routes.console import router as console_router
 from laura.web.routes.console.access import ConsoleNotFound, not_found_page
 from laura.web.routes.home import router as home_router
+from laura.web.routes.pix_keys import router as pix_keys_router
+from laura.web.routes.pix_receive import router as pix_receive_router
+from laura.web.routes.pix_send import router as pix_send_router
 from laura.web.routes.scheduled import router as scheduled_router
 from laura.web.routes.statement import router as statement_router
+from laura.web.routes.ted import router as ted_router
 from laura.web.routes.transfers import router as transfers_router
 from laura.web.session import LoginRequired
 
@@ -51,6 +55,10 @@ def install_routes(app: FastAPI) -> None:
         auth_router,
         home_router,
         transfers_router,
+        pix_send_router,
+        pix_receive_router,
+        pix_keys_router,
+        ted_router,
         statement_router,
         cards_router,
         console_router,

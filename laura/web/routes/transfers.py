@@ -31,6 +31,7 @@ from laura.web import forms
 from laura.web.i18n import N_
 from laura.web.render import page
 from laura.web.session import WebUser
+from laura.web.transfer_details import receipt_lines
 
 router = APIRouter(include_in_schema=False)
 _IN_PROGRESS_WAITS = 40
@@ -173,4 +174,5 @@ async def receipt(request: Request, transfer_id: uuid.UUID, user: WebUser, sessi
         transfer=transfer,
         amount=from_cents(transfer.amount_cents),
         recipient_name=recipient_name,
+        lines=receipt_lines(transfer),
     )
