@@ -34,6 +34,8 @@ WEB_PREFIXES = (
     "/statement",
     "/scheduled",
     "/boletos",
+    "/rider/",
+    "/driver/",
 )
 """Every page's path starts with one of these, one per line, an area's next to the others'."""
 WEB_PATHS = frozenset(

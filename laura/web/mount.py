@@ -18,10 +18,15 @@ from laura.web.routes.budgets import router as budgets_router
 from laura.web.routes.cards import router as cards_router
 from laura.web.routes.console import router as console_router
 from laura.web.routes.console.access import ConsoleNotFound, not_found_page
+from laura.web.routes.driver import router as driver_router
+from laura.web.routes.driver_ride import router as driver_ride_router
+from laura.web.routes.earnings import router as earnings_router
 from laura.web.routes.home import router as home_router
 from laura.web.routes.pix_keys import router as pix_keys_router
 from laura.web.routes.pix_receive import router as pix_receive_router
 from laura.web.routes.pix_send import router as pix_send_router
+from laura.web.routes.rider import router as rider_router
+from laura.web.routes.rider_ride import router as rider_ride_router
 from laura.web.routes.scheduled import router as scheduled_router
 from laura.web.routes.statement import router as statement_router
 from laura.web.routes.ted import router as ted_router
@@ -66,6 +71,11 @@ def install_routes(app: FastAPI) -> None:
         boletos_router,
         budgets_router,
         analytics_router,
+        rider_router,
+        rider_ride_router,
+        driver_router,
+        driver_ride_router,
+        earnings_router,
     ):
         app.include_router(router)
 

@@ -15,6 +15,7 @@ from laura.mobility import metrics
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.rides.errors import RideNotFound
 from laura.mobility.rides.lifecycle import RideView, view_of
+from laura.mobility.rides.models import Ride, RideOffer
 from laura.mobility.rides.repository import PeriodFigures, RideRepository
 from laura.mobility.rides.states import RideStatus
 
@@ -68,6 +69,17 @@ async def ride_history(
         passenger_id=passenger_id, driver_id=driver_id, offset=offset, limit=limit
     )
     return [await view_of(session, r) for r in rides], total
+
+
+async def open_offers(
+    session: AsyncSession, *, user: Principal, now: datetime
+) -> list[tuple[RideOffer, Ride]]:
+    """The calling driver's offers still waiting for an answer, with their rides: what the driver's screen
+    lists with accept and decline (the API pushes each as `ride.offered`; a page read needs them too)."""
+    driver = await PeopleRepository(session).driver_by_user(user.id)
+    if driver is None:
+        return []
+    return await RideRepository(session).live_offers_of(driver.id, now)
 
 
 @dataclass(frozen=True)

@@ -56,3 +56,8 @@ async def rate_ride(
         raise AlreadyRated()
     await people_repo.add_rating(table=table, profile_id=ratee, stars=stars)
     return rating
+
+
+async def my_rating(session: AsyncSession, *, user: Principal, ride_id: uuid.UUID) -> RideRating | None:
+    """The caller's rating of a ride (None before they rate it): a screen shows it instead of the form."""
+    return await RideRepository(session).rating_by(ride_id, user.id)

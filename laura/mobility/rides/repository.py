@@ -137,6 +137,21 @@ class RideRepository:
             )
         )
 
+    async def live_offers_of(self, driver_id: uuid.UUID, now: datetime) -> list[tuple[RideOffer, Ride]]:
+        """A driver's offers still open (unanswered, not lapsed, the ride still OFFERED), newest first."""
+        rows = await self.session.execute(
+            select(RideOffer, Ride)
+            .join(Ride, Ride.id == RideOffer.ride_id)
+            .where(
+                RideOffer.driver_id == driver_id,
+                RideOffer.response.is_(None),
+                RideOffer.expires_at > now,
+                Ride.status == RideStatus.OFFERED.value,
+            )
+            .order_by(RideOffer.offered_at.desc())
+        )
+        return [(offer, ride) for offer, ride in rows.tuples()]
+
     async def asked_drivers(self, ride_id: uuid.UUID) -> list[uuid.UUID]:
         return list(
             await self.session.scalars(select(RideOffer.driver_id).where(RideOffer.ride_id == ride_id))
@@ -189,6 +204,12 @@ class RideRepository:
                 " AND category = :category AND pickup_h3 = ANY(CAST(:cells AS bigint[]))"
             ),
             {"cells": cells, "category": category},
+        )
+
+    async def rating_by(self, ride_id: uuid.UUID, user_id: uuid.UUID) -> RideRating | None:
+        """The rating this user gave the ride, if any."""
+        return await self.session.scalar(
+            select(RideRating).where(RideRating.ride_id == ride_id, RideRating.rater_user_id == user_id)
         )
 
     async def add_rating(self, rating: RideRating) -> bool:

@@ -17,8 +17,8 @@ from laura.web.session import MaybeWebUser, WebUser
 
 router = APIRouter(include_in_schema=False)
 _REGISTER_FIELDS = ("name", "email", "password", "cpf", "phone", "user_type")
-_WEB_ROLES = ("customer",)
-"""The roles the web sign-up offers so far; the form already carries `user_type` for passenger and driver."""
+_WEB_ROLES = ("customer", "passenger", "driver")
+"""The roles the web sign-up offers: `/register?as=passenger` and `?as=driver` open the same form."""
 
 
 def _next_path(value: object) -> str:
@@ -67,7 +67,9 @@ async def login_submit(request: Request, service: IdentityServiceDep) -> Respons
 async def register_page(request: Request, user: MaybeWebUser) -> Response:
     if user is not None:
         return RedirectResponse("/", status_code=303)
-    return page(request, "register.html", values={"user_type": "customer"}, errors=forms.FormErrors())
+    role = request.query_params.get("as", "customer")
+    values = {"user_type": role if role in _WEB_ROLES else "customer"}
+    return page(request, "register.html", values=values, errors=forms.FormErrors())
 
 
 @router.post("/register", response_class=HTMLResponse)

@@ -20,6 +20,7 @@ from laura.web.session import WebUser
 
 router = APIRouter(include_in_schema=False)
 LAST_TRANSACTIONS = 10
+_LANDING = {"passenger": "/rider/new", "driver": "/driver/dashboard"}
 
 
 async def _summary(session: AsyncSession, user_id: uuid.UUID, cache: BalanceCache) -> dict:
@@ -34,6 +35,8 @@ async def _summary(session: AsyncSession, user_id: uuid.UUID, cache: BalanceCach
 async def home(request: Request, user: WebUser, session: SessionDep, cache: BalanceCacheDep) -> Response:
     if user.role in ("staff", "admin"):  # no bank account: their home is the operations console
         return RedirectResponse("/ops", status_code=303)
+    if user.role in _LANDING:  # passengers and drivers have no bank account: their own screens
+        return RedirectResponse(_LANDING[user.role], status_code=303)
     insights = await home_insights(request, session, user.id)  # budget bars and the 30-day chart
     return page(request, "home.html", user=user, **await _summary(session, user.id, cache), **insights)
 
