@@ -79,3 +79,42 @@ async def test_the_statement_boleto_and_scheduled_pages_have_no_serious_violatio
     found["boleto-confirmation"] = await _violations(page)
     assert found == {name: [] for name in found}, found
     await context.close()
+
+
+async def test_the_pix_and_ted_pages_have_no_serious_accessibility_violation(
+    server, chromium: Browser
+) -> None:
+    base = server.url
+    context = await chromium.new_context(locale="pt-BR")
+    page = await context.new_page()
+    payee = await (await chromium.new_context(locale="pt-BR")).new_page()
+    payee_email = f"rui-{uuid.uuid4().hex[:6]}@example.com"
+    await _sign_up(payee, base, "Rui Costa", payee_email)
+    await _sign_up(page, base, "Ana Souza", f"ana-{uuid.uuid4().hex[:6]}@example.com")
+    found = {}
+    for name, path in (("pix-send", "/pix/send"), ("pix-receive", "/pix/receive"), ("pix-keys", "/pix/keys")):
+        await page.goto(base + path)
+        found[name] = await _violations(page)
+    await page.get_by_label("E-mail").check()
+    await page.get_by_label("Chave", exact=True).fill("not-an-email")
+    await page.get_by_role("button", name="Registrar a chave").click()
+    found["pix-keys-refused"] = await _violations(page)
+    await page.goto(base + "/pix/send")
+    await page.get_by_label("Chave Pix ou código copia e cola").fill("not-a-key")
+    await page.get_by_role("button", name="Continuar").click()
+    found["pix-send-refused"] = await _violations(page)
+    await page.goto(base + "/ted")
+    found["ted"] = await _violations(page)
+    await page.get_by_label("Banco").select_option("341")
+    await page.get_by_label("Agência").fill("0001")
+    await page.get_by_label("Conta com dígito").fill("12345-6")
+    await page.get_by_label("Nome completo de quem recebe").fill("Marta Lima")
+    await page.get_by_label("Valor (R$)").fill("10,00")
+    await page.get_by_role("button", name="Continuar").click()
+    await page.get_by_test_id("ted-fee").wait_for()
+    found["ted-confirmation"] = await _violations(page)
+    await page.goto(base + "/?lang=en")
+    await page.goto(base + "/pix/send")
+    found["pix-send-en"] = await _violations(page)
+    assert found == {name: [] for name in found}, found
+    await context.close()
