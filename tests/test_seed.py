@@ -1,5 +1,5 @@
 """The demo seed's history: every screen has something real (transfers of the customers, budgets, support
-tickets, a driver waiting for approval, an open anti-fraud flag), the ledger and the audit chain verify
+tickets, past rides completed and rated, a driver waiting for approval, an open anti-fraud flag), the ledger and the audit chain verify
 after it, and seeding a second time adds nothing."""
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from sqlalchemy import text
 from laura.audit.service import verify_chain
 from laura.bank.history_seed import BUDGETS, P2P_PLAN, TICKETS
 from laura.ledger import service as ledger
+from laura.mobility.history_seed import RIDES
 from laura.seed import seed_demo
 
 COUNTS = {
@@ -20,6 +21,9 @@ COUNTS = {
     "staff_messages": "SELECT count(*) FROM ticket_messages WHERE author_type = 'STAFF'",
     "pending_drivers": "SELECT count(*) FROM drivers WHERE approval_status = 'PENDING_APPROVAL'",
     "open_flags": "SELECT count(*) FROM fraud_flags WHERE status = 'OPEN'",
+    "completed_rides": "SELECT count(*) FROM rides WHERE completed_at IS NOT NULL",
+    "rated_rides": "SELECT count(DISTINCT ride_id) FROM ride_ratings",
+    "rides_this_month": "SELECT count(*) FROM rides WHERE created_at > now() - interval '31 days'",
     "ledger_transactions": "SELECT count(*) FROM ledger_transactions",
     "live_sessions": "SELECT count(*) FROM auth_sessions WHERE revoked_at IS NULL",
     "audit_rows": "SELECT count(*) FROM audit_logs",
@@ -41,6 +45,7 @@ async def test_the_seed_gives_each_screen_a_history_that_verifies_and_a_second_r
     assert first["budgets"] == len(BUDGETS)
     assert first["tickets"] == len(TICKETS) and first["staff_messages"] == 1
     assert first["pending_drivers"] == 1 and first["open_flags"] == 1
+    assert first["completed_rides"] == first["rated_rides"] == first["rides_this_month"] == len(RIDES)
     assert first["live_sessions"] == 0  # the seed's sessions for its transfers were ended
     async with app.state.db.sessionmaker() as session:
         checked = await ledger.verify(session)

@@ -3,7 +3,7 @@ spending category they were for), budgets, and two support tickets, one already 
 
 Everything goes through the services the API calls: a transfer is `transfers.service.send_p2p` (limits,
 ledger posting, audit row and event, in its one statement) under a session the seed opens for the sender
-and ends when it is done, as a login and a logout would. The ledger and `bank_p2p_send` take no clock
+and ends when it is done (`identity.seed_sessions`). The ledger and `bank_p2p_send` take no clock
 (PostgreSQL's `now()` dates every entry, and entries are immutable), so transfers are dated when the seed
 runs; tickets take the service's `now` and are dated days back. The card purchases of the month are
 `laura.bank.card_network.seed`'s.
@@ -15,8 +15,6 @@ that exists is refused by the service (and left alone), and a customer who has t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -35,8 +33,7 @@ from laura.bank.transfers import service as transfers
 from laura.bank.transfers.schemas import P2PRequest
 from laura.core.db import Database
 from laura.core.redis_client import redis_client
-from laura.identity.models import AuthSession
-from laura.identity.repository import IdentityRepository
+from laura.identity.seed_sessions import signed_in
 from laura.identity.service import Caller, Principal
 from laura.settings import Settings
 
@@ -85,22 +82,6 @@ TICKETS: tuple[tuple[str, str, Priority, str, str, int, str | None], ...] = (
 STAFF = "staff@laura.dev"
 
 
-@asynccontextmanager
-async def _signed_in(db: Database, user_id: uuid.UUID) -> AsyncIterator[uuid.UUID]:
-    """A session of the user's for the seed's requests (the one-statement transfer checks it is live),
-    ended afterwards as a logout ends one."""
-    session_id = uuid.uuid4()
-    async with db.unit_of_work() as session:
-        await IdentityRepository(session).add(
-            AuthSession(id=session_id, user_id=user_id, user_agent="laura seed")
-        )
-    try:
-        yield session_id
-    finally:
-        async with db.unit_of_work() as session:
-            await IdentityRepository(session).revoke_session(session_id, "logout", datetime.now(UTC))
-
-
 async def _user_ids(db: Database, emails: set[str]) -> dict[str, uuid.UUID]:
     async with db.unit_of_work() as session:
         repo = AccountRepository(session)
@@ -132,7 +113,7 @@ async def seed_transfers(db: Database, settings: Settings) -> int:
                 )
             if any(t.description == description for t in done):
                 continue
-            async with _signed_in(db, ids[sender]) as session_id:
+            async with signed_in(db, ids[sender]) as session_id:
                 transfer = await transfers.send_p2p(
                     db,
                     caller=Caller(id=ids[sender], role="customer", session_id=session_id),

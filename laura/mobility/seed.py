@@ -1,7 +1,7 @@
 """Demo mobility data for `laura up --demo`: passenger profiles for paula@ and pedro@, diego@ and duda@
-as approved drivers with a car each, online on Av. Paulista, and for the operations console rafa@ waiting
-for approval (registered through the onboarding service) and an open anti-fraud flag on pedro@
-(idempotent).
+as approved drivers with a car each and a few past rides, online on Av. Paulista, and for the operations
+console rafa@ waiting for approval (registered through the onboarding service) and an open anti-fraud flag
+on pedro@ (idempotent).
 
 Positions count as fresh for `mobility_location_max_age_seconds` (60 s): after that a demo driver must post
 a location again (or run `laura seed` again) to be matched.
@@ -21,6 +21,7 @@ from laura.identity.service import Principal
 from laura.mobility.fraud import service as fraud
 from laura.mobility.fraud.models import Rule
 from laura.mobility.fraud.policy import FraudPolicy
+from laura.mobility.history_seed import seed_rides
 from laura.mobility.matching import service as matching
 from laura.mobility.matching.geo_index import RedisGeoIndex
 from laura.mobility.people import service as people
@@ -64,7 +65,8 @@ def _geo(settings: Settings) -> RedisGeoIndex | None:
 
 
 async def seed_mobility(settings: Settings) -> None:
-    """Give the demo passengers their profiles and put the demo drivers online with a fresh position."""
+    """Give the demo passengers their profiles, the demo drivers a few past rides (`history_seed`), and put
+    the drivers online with a fresh position."""
     db = Database(settings.required_database_url)
     geo = _geo(settings)
     now = datetime.now(UTC)
@@ -111,7 +113,15 @@ async def seed_mobility(settings: Settings) -> None:
                         )
                     )
                 driver.online = driver.approval_status == ApprovalStatus.APPROVED
-                await session.flush()
+        await seed_rides(settings, geo)  # before the fresh positions: each ride moves its driver
+        async with db.unit_of_work() as session:
+            users = IdentityRepository(session)
+            repo = PeopleRepository(session)
+            for demo in DEMO_DRIVERS:
+                user = await users.user_by_email(demo.email)
+                driver = await repo.driver_by_user(user.id) if user is not None else None
+                if driver is None:
+                    continue
                 await matching.record_position(
                     session,
                     geo,
@@ -119,7 +129,7 @@ async def seed_mobility(settings: Settings) -> None:
                     category=demo.category,
                     available=people.is_available(driver),
                     sample=matching.PositionSample(
-                        lat=demo.position[0], lon=demo.position[1], recorded_at=now
+                        lat=demo.position[0], lon=demo.position[1], recorded_at=datetime.now(UTC)
                     ),
                     ride_id=driver.current_ride_id,
                 )
