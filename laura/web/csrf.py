@@ -15,6 +15,7 @@ from asgi_csrf import asgi_csrf
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from laura.web import i18n
+from laura.web.csrf_multipart import multipart_boundary, with_form_token
 from laura.web.render import environment
 from laura.web.session import is_https
 
@@ -114,4 +115,11 @@ class WebCsrf:
         if scope["type"] != "http" or not is_web_path(scope["path"]):
             await self.app(scope, receive, send)
             return
+        boundary = multipart_boundary(scope)
+        if boundary is not None:  # asgi-csrf cannot read a multipart form: see laura.web.csrf_multipart
+            checked = await with_form_token(scope, receive, boundary, scope["app"].state.web_secret)
+            if checked is None:
+                await _refused(scope, send, None)
+                return
+            scope, receive = checked
         await self._guard(scope)(scope, receive, send)

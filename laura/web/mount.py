@@ -29,6 +29,7 @@ from laura.web.routes.rider import router as rider_router
 from laura.web.routes.rider_ride import router as rider_ride_router
 from laura.web.routes.scheduled import router as scheduled_router
 from laura.web.routes.statement import router as statement_router
+from laura.web.routes.support import router as support_router
 from laura.web.routes.ted import router as ted_router
 from laura.web.routes.transfers import router as transfers_router
 from laura.web.session import LoginRequired
@@ -76,6 +77,7 @@ def install_routes(app: FastAPI) -> None:
         driver_router,
         driver_ride_router,
         earnings_router,
+        support_router,
     ):
         app.include_router(router)
 
