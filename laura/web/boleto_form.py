@@ -77,3 +77,16 @@ def refusal(code: str, details: object = None) -> forms.FormErrors:
         if errors:
             return errors
     return forms.from_code(code, details)
+
+
+def pretty_line(line: str) -> str:
+    """A typed line as printed on the slip: a bank line's five fields with their dots, a utility line's four
+    blocks with their check digits."""
+    if len(line) == 47 and line.isdigit():
+        return (
+            f"{line[0:5]}.{line[5:10]} {line[10:15]}.{line[15:21]} {line[21:26]}.{line[26:32]} "
+            f"{line[32]} {line[33:]}"
+        )
+    if len(line) == 48 and line.isdigit():
+        return " ".join(f"{line[i : i + 11]}-{line[i + 11]}" for i in range(0, 48, 12))
+    return line

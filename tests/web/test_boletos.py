@@ -185,3 +185,30 @@ async def test_a_scheduled_transfer_is_cancelled_after_a_confirmation(app, clien
     assert (await client.get(f"/api/transfers/{others}", headers=other_headers)).json()[
         "status"
     ] == "SCHEDULED"
+
+
+async def test_a_ted_on_its_way_is_called_back_and_its_money_released(app, client) -> None:
+    user, headers = await funded_customer(app, client, "100.00")
+    body = {
+        "bank": "341",
+        "agency": "1234",
+        "account": "12345-6",
+        "accountType": "CHECKING",
+        "amount": 40.0,
+        "recipientName": "Joana Prado",
+    }
+    sent = await client.post("/api/transfers/ted", json=body, headers=headers)
+    assert sent.status_code == 201 and sent.json()["status"] == "PENDING", sent.text
+    ted = sent.json()["id"]
+    async with browser(app) as http:
+        await sign_in(http, user["email"])
+        listed = await http.get("/scheduled")
+        assert f"/scheduled/{ted}/cancel" in listed.text and "Joana Prado" in listed.text
+        review = await http.get(f"/scheduled/{ted}/cancel")
+        assert "Chega até" in review.text and f'action="/scheduled/{ted}/cancel"' in review.text
+        done = await http.post(
+            f"/scheduled/{ted}/cancel", data={"csrftoken": hidden(review.text, "csrftoken")}
+        )
+        assert done.status_code == 303
+    account = (await client.get("/api/accounts/me", headers=headers)).json()
+    assert (account["balance"], account["available"]) == (100.0, 100.0)  # amount and fee no longer held

@@ -305,6 +305,17 @@ async def list_transfers(
     )
 
 
+def cancellable(transfer: Transfer) -> bool:
+    """Whether it has not left yet: SCHEDULED, or a PENDING TED whose money is still only held (a PENDING
+    Pix is already with the PSP)."""
+    return transfer.status == TransferStatus.SCHEDULED or (
+        transfer.status == TransferStatus.PENDING
+        and transfer.type != "PIX"
+        and transfer.hold_id is not None
+        and transfer.e2e_id is None
+    )
+
+
 async def cancel_transfer(
     session: AsyncSession,
     *,
@@ -317,13 +328,7 @@ async def cancel_transfer(
     transfer = await TransferRepository(session).get(transfer_id, user_id=user_id, lock=True)
     if transfer is None:
         raise TransferNotFound()
-    cancellable = transfer.status == TransferStatus.SCHEDULED or (
-        transfer.status == TransferStatus.PENDING
-        and transfer.type != "PIX"
-        and transfer.hold_id is not None
-        and transfer.e2e_id is None
-    )
-    if not cancellable:
+    if not cancellable(transfer):
         raise TransferNotCancellable(details={"status": transfer.status})
     old = {"status": transfer.status}
     if transfer.hold_id is not None:

@@ -53,6 +53,7 @@ def _confirmation(
         errors=errors,
         today=_today(),
         idempotency_key=once.new_key(),
+        pretty_line=boleto_form.pretty_line,
     )
 
 
@@ -137,7 +138,7 @@ async def receipt(request: Request, payment_id: uuid.UUID, user: WebUser, sessio
         payment = await bills.get_payment(session, user.id, payment_id)
     except BillPaymentNotFound:
         return page(request, "not_found.html", status_code=404)
-    return page(request, "boleto_receipt.html", payment=payment)
+    return page(request, "boleto_receipt.html", payment=payment, pretty_line=boleto_form.pretty_line)
 
 
 @router.get("/boletos/{payment_id}/receipt.pdf")

@@ -1,5 +1,5 @@
-"""Scheduled transfers: the customer's SCHEDULED transfers (and the boletos scheduled for a later day), and
-cancelling one after a confirmation step.
+"""Scheduled transfers: the customer's SCHEDULED transfers and the TEDs still on their way (and the boletos
+scheduled for a later day), and cancelling one after a confirmation step.
 
 The list is `transfers.service.list_transfers` with `status=SCHEDULED`, as `GET /api/transfers?status=
 SCHEDULED` answers; cancelling is `transfers.service.cancel_transfer`, as `POST /api/transfers/{id}/cancel`
@@ -32,18 +32,28 @@ _NOT_CANCELLABLE = N_("This transfer has already left or was cancelled, so it ca
 _REASON_TOO_LONG = N_("The reason can have at most 500 characters.")
 
 
-async def _scheduled_transfers(session: SessionDep, user_id: uuid.UUID) -> list[Transfer]:
+async def _waiting(session: SessionDep, user_id: uuid.UUID, status: TransferStatus) -> list[Transfer]:
     rows, _ = await transfers.list_transfers(
         session,
         user_id,
-        status=TransferStatus.SCHEDULED,
+        status=status,
         type=None,
         sort="created_at",
         descending=False,
         offset=0,
         limit=_LISTED,
     )
-    return sorted(rows, key=lambda t: (t.scheduled_for or t.created_at, t.created_at))
+    return rows
+
+
+async def _scheduled_transfers(session: SessionDep, user_id: uuid.UUID) -> list[Transfer]:
+    """The SCHEDULED ones by their date, then the TEDs on their way that can still be called back."""
+    scheduled = await _waiting(session, user_id, TransferStatus.SCHEDULED)
+    on_their_way = [
+        t for t in await _waiting(session, user_id, TransferStatus.PENDING) if transfers.cancellable(t)
+    ]
+    scheduled.sort(key=lambda t: (t.scheduled_for or t.created_at, t.created_at))
+    return scheduled + on_their_way
 
 
 @router.get("/scheduled", response_class=HTMLResponse)
@@ -73,7 +83,13 @@ def _confirmation(
     request: Request, transfer: Transfer, errors: forms.FormErrors, reason: str = "", status: int = 200
 ) -> Response:
     return page(
-        request, "scheduled_cancel.html", status_code=status, transfer=transfer, errors=errors, reason=reason
+        request,
+        "scheduled_cancel.html",
+        status_code=status,
+        transfer=transfer,
+        cancellable=transfers.cancellable(transfer),
+        errors=errors,
+        reason=reason,
     )
 
 
@@ -86,7 +102,7 @@ async def cancel_review(
     if transfer is None:
         return page(request, "not_found.html", status_code=404)
     errors = forms.FormErrors()
-    if transfer.status != TransferStatus.SCHEDULED:
+    if not transfers.cancellable(transfer):
         errors.add(forms.GENERAL, _NOT_CANCELLABLE)
     return _confirmation(request, transfer, errors)
 
