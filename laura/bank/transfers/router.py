@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from laura.bank.accounts.deps import BalanceCacheDep
 from laura.bank.transfers import pix, service, ted
 from laura.bank.transfers.models import Transfer
+from laura.bank.transfers.pix_preview import preview_pix
 from laura.bank.transfers.receipt import receipt_pdf
 from laura.bank.transfers.schemas import (
     CancelOut,
@@ -19,6 +20,7 @@ from laura.bank.transfers.schemas import (
     P2POut,
     P2PRequest,
     PixOut,
+    PixPreviewOut,
     PixRequest,
     TedOut,
     TedRequest,
@@ -123,6 +125,19 @@ async def send_pix(
     return PixOut.model_validate(
         await pix.send_pix_transfer(session, user_id=user.id, data=body, limits=limits, cache=cache)
     )
+
+
+@router.post(
+    "/pix/preview",
+    response_model=PixPreviewOut,
+    responses={
+        400: {"description": "INVALID_PIX_KEY / INVALID_BR_CODE"},
+        422: {"description": "VALIDATION_ERROR, SELF_TRANSFER, AMOUNT_MISMATCH, DYNAMIC_BR_CODE_UNSUPPORTED"},
+    },
+)
+async def preview(body: PixRequest, user: CurrentUser, session: SessionDep) -> PixPreviewOut:
+    """Who a Pix to this key or BR Code would pay (name and bank) and how much; nothing is sent."""
+    return PixPreviewOut.model_validate(await preview_pix(session, user_id=user.id, data=body))
 
 
 @router.post(

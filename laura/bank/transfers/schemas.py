@@ -112,6 +112,19 @@ class PixOut(ApiModel):
     failure_reason: str | None
 
 
+class PixPreviewOut(ApiModel):
+    """Who a Pix would pay, before it is sent: the owner and bank of a key of ours; for another
+    institution's key, only what its BR Code declares (`recipientName` from the code, `institution` null)."""
+
+    pix_key: str = Field(validation_alias=AliasChoices("pix_key", "key"))
+    key_type: str
+    amount: Money
+    recipient_name: str | None
+    institution: str | None
+    city: str | None
+    description: str | None
+
+
 class TedRequest(RequestModel):
     """A TED to another bank: COMPE code, agency (4 digits, optional check digit), account with its digit."""
 
