@@ -131,6 +131,41 @@ async def test_a_flagged_charge_keeps_its_first_review_reason(db: Database, owne
     )
 
 
+async def test_a_pix_into_a_charge_no_longer_active_runs_its_purposes_unapplied_effect_once(
+    db: Database, owner: str
+) -> None:
+    await scalar(
+        db,
+        "CREATE FUNCTION pix_test_unapplied(p_charge pix_charges, p_pix jsonb, p_context jsonb) RETURNS void"
+        " LANGUAGE sql AS $$ INSERT INTO pix_test_effects (kind, ref, e2e_id, amount_cents)"
+        " VALUES ('unapplied', p_charge.txid, p_pix ->> 'endToEndId', p_charge.amount_cents) $$",
+    )
+    await scalar(
+        db,
+        "UPDATE pix_charge_purposes SET unapplied_effect = 'pix_test_unapplied(pix_charges, jsonb, jsonb)'"
+        " WHERE purpose = $1 RETURNING 1",
+        PURPOSE,
+    )
+    paid, mismatched = await _charge(db, owner), await _charge(db, owner)
+    await _apply(db, paid)
+    e2e = _e2e()
+
+    second = await _apply(db, paid, e2e=e2e)
+    replay = await _apply(db, paid, e2e=e2e)
+    other_amount = await _apply(db, mismatched, cents=1)
+
+    assert (second["outcome"], second["reason"]) == (
+        ReceivedPixOutcome.FLAGGED,
+        ReceivedPixReason.CHARGE_NOT_ACTIVE,
+    )
+    assert replay["outcome"] == ReceivedPixOutcome.DUPLICATE
+    assert other_amount["reason"] == ReceivedPixReason.AMOUNT_MISMATCH
+    assert await rows(db, "SELECT kind, ref, e2e_id FROM pix_test_effects ORDER BY id") == [
+        ("paid", paid, await scalar(db, "SELECT e2e_id FROM pix_charges WHERE txid = $1", paid)),
+        ("unapplied", paid, e2e),
+    ]
+
+
 async def test_a_delivery_is_stored_once_and_each_of_its_pix_applied_in_order(
     db: Database, owner: str
 ) -> None:

@@ -7,7 +7,7 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, DateTime, ForeignKey, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, String, Text
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -41,6 +41,38 @@ class PaymentIntent(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[CreatedAt]
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    @property
+    def amount(self) -> Decimal:
+        return from_cents(self.amount_cents)
+
+
+class RefundStatus(StrEnum):
+    OPEN = "OPEN"
+    """Booked as owed (2300 REEMBOLSOS_A_PAGAR) and waiting for a person to refund the payer."""
+    REFUNDED = "REFUNDED"
+
+
+class PaymentRefund(Base):
+    """A review item for ops: a Pix received for a ride that must not pay it (again), owed back to its
+    payer; one per e2eId, written by `mobility_ride_refund_due` (sql/refund.sql)."""
+
+    __tablename__ = "payment_refunds"
+
+    id: Mapped[UUIDPk]
+    e2e_id: Mapped[str] = mapped_column(String(35), unique=True)
+    ride_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("rides.id"))
+    intent_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("payment_intents.id"))
+    txid: Mapped[str] = mapped_column(String(35), ForeignKey("pix_charges.txid"))
+    payer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(32))
+    """A `RefundReason`."""
+    status: Mapped[str] = mapped_column(String(10), default=RefundStatus.OPEN)
+    created_at: Mapped[CreatedAt]
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    resolved_by: Mapped[uuid.UUID | None] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
 
     @property
     def amount(self) -> Decimal:

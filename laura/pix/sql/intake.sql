@@ -10,7 +10,9 @@
 --               (pix_charge_purposes.effect, e.g. bank_deposit_credit) in the same statement
 --   unmatched   no_txid (the Pix names no charge) or unknown_txid
 --   flagged     charge_not_active or amount_mismatch: recorded for review; the charge keeps its first
---               review_reason
+--               review_reason. A Pix into a charge no longer ACTIVE (paid twice, paid after it expired or
+--               was cancelled) is money we hold and did not apply: its purpose's unapplied_effect, when it
+--               has one (pix_charge_purposes), books it in the same statement (a ride's: a refund owed)
 --   duplicate   this e2eId was recorded before: nothing changed
 -- `charge` is the charge as it now is (NULL when unmatched).
 CREATE OR REPLACE FUNCTION pix_apply_received(
@@ -55,6 +57,12 @@ BEGIN
         EXECUTE format('SELECT %s($1, $2, $3)', v_effect::regproc) USING charge, p_payload, p_context;
     ELSIF charge.txid IS NOT NULL AND charge.review_reason IS NULL THEN
         UPDATE pix_charges c SET review_reason = reason WHERE c.txid = p_txid RETURNING * INTO charge;
+    END IF;
+    IF reason = 'charge_not_active' THEN
+        SELECT p.unapplied_effect INTO v_effect FROM pix_charge_purposes p WHERE p.purpose = charge.purpose;
+        IF v_effect IS NOT NULL THEN
+            EXECUTE format('SELECT %s($1, $2, $3)', v_effect::regproc) USING charge, p_payload, p_context;
+        END IF;
     END IF;
 END $$;
 
