@@ -29,11 +29,12 @@ UPGRADE = {
 -- put in front of a person.
 
 -- mobility_ride_refund_due(charge, pix, context, reason): the Pix (p_pix, as Efí sent it: endToEndId,
--- valor) is booked D PIX_A_RECEBER (1300, the PSP holds the money) / C REEMBOLSOS_A_PAGAR (2300, what we
--- owe back), reason 'RIDE_REFUND_DUE', reference 'ride-refund:<e2eId>', on the ride; and a review item
--- for ops, a `payment_refunds` row OPEN (unique by e2eId), which a person closes once the payer has been
--- refunded. Exactly once per e2eId: the intake calls it only for a Pix it has not recorded before, and a
--- replay of the posting (same reference) writes nothing more. `payment.refund_due` tells the passenger.
+-- valor; the charge's amount without one) is booked D PIX_A_RECEBER (1300, the PSP holds the money) /
+-- C REEMBOLSOS_A_PAGAR (2300, what we owe back), reason 'RIDE_REFUND_DUE', reference
+-- 'ride-refund:<e2eId>', on the ride; and a review item for ops, a `payment_refunds` row OPEN (unique by
+-- e2eId), which a person closes once the payer has been refunded. Exactly once per e2eId: the intake
+-- calls it only for a Pix it has not recorded before, and a replay of the posting (same reference) writes
+-- nothing more. `payment.refund_due` tells the passenger.
 -- Reasons (laura.mobility.payments.outcomes.RefundReason):
 --   ride_already_paid   the charge was paid, but another intent of the ride had paid it (mobility_ride_paid)
 --   charge_not_active   a Pix into a charge already PAID, EXPIRED or CANCELLED (mobility_ride_paid_unapplied)
@@ -41,7 +42,7 @@ CREATE OR REPLACE FUNCTION mobility_ride_refund_due(p_charge pix_charges, p_pix 
 RETURNS void LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
     v_e2e_id text := p_pix ->> 'endToEndId';
-    v_cents bigint := round((p_pix ->> 'valor')::numeric * 100)::bigint;
+    v_cents bigint := coalesce(round((p_pix ->> 'valor')::numeric * 100)::bigint, p_charge.amount_cents);
     v_intent payment_intents;
     v_replayed boolean;
 BEGIN
@@ -89,7 +90,8 @@ $$;
 --
 -- A ride already paid (another of its intents CONFIRMED: say an old charge still payable at the PSP was
 -- paid after a new one) is not paid again: the money is a refund owed (mobility_ride_refund_due,
--- sql/refund.sql, reason 'ride_already_paid') and the intent, if it still waited, EXPIRED.
+-- sql/refund.sql, reason 'ride_already_paid') and the intent, if it still waited, EXPIRED. A replay for
+-- an intent already CONFIRMED books nothing.
 --
 -- Otherwise flow 2 of the mobility spec: the fare from PIX_A_RECEBER (1300) to RECEITA_CORRIDAS (4100), reference
 -- 'ride:<txid>' (a replay books nothing and returns), then RECEITA_CORRIDAS to COMISSAO_PLATAFORMA (4200,
@@ -117,6 +119,9 @@ BEGIN
      WHERE r.id = (SELECT i.ride_id FROM payment_intents i WHERE i.id = p_charge.entity_id::uuid)
        FOR NO KEY UPDATE;
     SELECT * INTO STRICT v_intent FROM payment_intents i WHERE i.id = p_charge.entity_id::uuid FOR UPDATE;
+    IF v_intent.status = 'CONFIRMED' THEN
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM payment_intents i
                 WHERE i.ride_id = v_intent.ride_id AND i.purpose = v_intent.purpose AND i.status = 'CONFIRMED') THEN
         PERFORM mobility_ride_refund_due(p_charge, p_pix, p_context, 'ride_already_paid');

@@ -15,7 +15,8 @@ $$;
 --
 -- A ride already paid (another of its intents CONFIRMED: say an old charge still payable at the PSP was
 -- paid after a new one) is not paid again: the money is a refund owed (mobility_ride_refund_due,
--- sql/refund.sql, reason 'ride_already_paid') and the intent, if it still waited, EXPIRED.
+-- sql/refund.sql, reason 'ride_already_paid') and the intent, if it still waited, EXPIRED. A replay for
+-- an intent already CONFIRMED books nothing.
 --
 -- Otherwise flow 2 of the mobility spec: the fare from PIX_A_RECEBER (1300) to RECEITA_CORRIDAS (4100), reference
 -- 'ride:<txid>' (a replay books nothing and returns), then RECEITA_CORRIDAS to COMISSAO_PLATAFORMA (4200,
@@ -43,6 +44,9 @@ BEGIN
      WHERE r.id = (SELECT i.ride_id FROM payment_intents i WHERE i.id = p_charge.entity_id::uuid)
        FOR NO KEY UPDATE;
     SELECT * INTO STRICT v_intent FROM payment_intents i WHERE i.id = p_charge.entity_id::uuid FOR UPDATE;
+    IF v_intent.status = 'CONFIRMED' THEN
+        RETURN;
+    END IF;
     IF EXISTS (SELECT 1 FROM payment_intents i
                 WHERE i.ride_id = v_intent.ride_id AND i.purpose = v_intent.purpose AND i.status = 'CONFIRMED') THEN
         PERFORM mobility_ride_refund_due(p_charge, p_pix, p_context, 'ride_already_paid');
