@@ -1,6 +1,7 @@
 """The statement, boletos and scheduled payments in Chromium on a 360 px phone: a boleto decoded,
 confirmed and paid (its receipt), a bad line refused next to the field, a scheduled Pix cancelled after
-its confirmation, and the statement filtered and paged in place by htmx."""
+its confirmation, and the statement filtered and paged in place by htmx; and with JavaScript off, the same
+statement paged by its links and filtered by its plain GET form."""
 
 from __future__ import annotations
 
@@ -109,4 +110,29 @@ async def test_a_boleto_paid_a_scheduled_transfer_cancelled_and_the_statement_fi
     await page.screenshot(path=screenshot_path("statement"), full_page=True)
     await entries.get_by_role("link").click()
     await expect(page).to_have_url(receipt_url)
+    await context.close()
+
+
+async def test_the_statement_reads_and_pages_without_javascript(
+    server, chromium: Browser, database_url
+) -> None:
+    base = server.url
+    email = f"bia-{uuid.uuid4().hex[:6]}@example.com"
+    context = await chromium.new_context(java_script_enabled=False, locale="pt-BR")
+    page = await context.new_page()
+    await _sign_up(page, base, "Bia Lima", email)
+    await _fund(database_url, email, "10.00")
+    await _deposits(database_url, email, 30)
+    await page.goto(base + "/statement")
+    entries = page.get_by_test_id("statement-entry")
+    await expect(entries).to_have_count(25)
+    await page.get_by_role("link", name="Lançamentos anteriores").click()  # a plain link: the next page
+    await expect(entries).to_have_count(6)
+    await expect(page).to_have_url(re.compile(r"/statement\?cursor="))
+    await page.get_by_role("link", name="Mostrar as mais recentes").click()
+    await expect(entries).to_have_count(25)
+    await page.get_by_label("Tipo").select_option("BILL")
+    await page.get_by_role("button", name="Filtrar").click()  # a plain GET form
+    await expect(page.get_by_test_id("statement-empty")).to_be_visible()
+    await expect(page).to_have_url(re.compile(r"type=BILL"))
     await context.close()
