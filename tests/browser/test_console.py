@@ -68,7 +68,7 @@ async def test_an_admin_approves_a_driver_and_reads_the_trial_balance(
     found["drivers"] = await _violations(page)
     await page.screenshot(path=screenshot_path("console-drivers"), full_page=True)
     await card.get_by_role("button", name="Aprovar Rita Motorista").click()
-    await expect(page.get_by_role("status")).to_contain_text("O motorista foi aprovado")
+    await expect(page.get_by_role("status").filter(has_text="O motorista foi aprovado")).to_be_visible()
     await expect(page.get_by_test_id("pending-driver").filter(has_text="Rita Motorista")).to_have_count(0)
     async with httpx.AsyncClient(base_url=base) as api:
         went = await api.post(f"/drivers/{driver_id}/online", json={"online": True}, headers=driver_headers)
