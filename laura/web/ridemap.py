@@ -21,15 +21,17 @@ class Place:
     label: str
     lat: float
     lon: float
+    label_left: bool = False
+    """Write the name to the left of the dot (near the right edge, or where a neighbour's name is)."""
 
 
 PLACES: tuple[Place, ...] = (
     Place("masp", N_("MASP, Av. Paulista"), -23.5614, -46.6559),
     Place("consolacao", N_("Consolação station"), -23.5577, -46.6609),
-    Place("paraiso", N_("Paraíso station"), -23.5753, -46.6407),
+    Place("paraiso", N_("Paraíso station"), -23.5753, -46.6407, label_left=True),
     Place("ibirapuera", N_("Ibirapuera Park"), -23.5874, -46.6576),
-    Place("se", N_("Praça da Sé"), -23.5503, -46.6339),
-    Place("clinicas", N_("Hospital das Clínicas"), -23.5573, -46.6693),
+    Place("se", N_("Praça da Sé"), -23.5503, -46.6339, label_left=True),
+    Place("clinicas", N_("Hospital das Clínicas"), -23.5573, -46.6693, label_left=True),
 )
 _BY_KEY = {place.key: place for place in PLACES}
 

@@ -108,7 +108,7 @@
     var timer = null;
     function say(text) { if (status) { status.textContent = text; } }
     function report(point) {
-      var body = new FormData();
+      var body = new URLSearchParams();
       body.append("csrftoken", box.dataset.csrf);
       body.append("lat", round(point[0]));
       body.append("lon", round(point[1]));
@@ -163,9 +163,34 @@
     }
   }
 
+  /* Live events (static/live.js): the driver's dot follows `driver.location.updated`; a status the panel
+     does not show yet refreshes it; an approval reloads the waiting driver's page. */
+  function live() {
+    var panel = document.getElementById("ride-panel");
+    document.body.addEventListener("laura:driver.location.updated", function (event) {
+      var data = event.detail || {};
+      if (!panel || (data.rideId && data.rideId !== panel.dataset.rideId)) { return; }
+      var svg = panel.querySelector("svg");
+      if (svg && typeof data.lat === "number") { place(svg, "driver", data.lat, data.lon); }
+      var shown = panel.querySelector("[data-status]");
+      if (shown && data.status && shown.dataset.status !== data.status && window.htmx) {
+        window.htmx.trigger(panel, "ride-refresh");
+      }
+    });
+    ["laura:driver.approved", "laura:driver.rejected"].forEach(function (name) {
+      document.body.addEventListener(name, function () {
+        if (document.querySelector('[data-testid="waiting-approval"]')) { location.reload(); }
+      });
+    });
+    document.body.addEventListener("htmx:afterSwap", function (event) {
+      event.target.querySelectorAll("[data-drive]").forEach(driver);
+    });
+  }
+
   function start() {
     document.querySelectorAll("form[data-ride-form]").forEach(pickForm);
     document.querySelectorAll("[data-drive]").forEach(driver);
+    live();
   }
   if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", start); } else { start(); }
 })();
