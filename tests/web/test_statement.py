@@ -162,8 +162,14 @@ async def test_a_transfer_receipt_pdf_is_its_senders_only(app, client) -> None:
         assert (await other.get(f"/transfers/{uuid.uuid4()}/receipt.pdf")).status_code == 404
 
 
-async def test_the_statement_needs_a_signed_in_customer(app) -> None:
+async def test_the_statement_needs_a_signed_in_customer(app, client) -> None:
     async with browser(app) as http:
         response = await http.get("/statement?type=PIX")
         assert response.status_code == 303 and response.headers["location"].startswith("/login?next=")
         assert (await http.get("/statement.csv")).status_code == 303
+    passenger, _ = await auth_headers(client, user_type="passenger")
+    async with browser(app) as http:
+        await sign_in(http, passenger["email"])
+        for path in ("/statement", "/statement.csv"):
+            answer = await http.get(path)  # no checking account: the page, not the API's JSON
+            assert answer.status_code == 404 and "Página não encontrada" in answer.text, path

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts import service as accounts
+from laura.bank.accounts.errors import AccountNotFound
 from laura.bank.accounts.schemas import StatementEntry, StatementOut
 from laura.bank.transfers import service as transfers
 from laura.bank.transfers.errors import TransferNotFound
@@ -67,6 +68,8 @@ async def statement(request: Request, user: WebUser, session: SessionDep) -> Res
     notice = None
     try:
         found = await _read(session, user.id, filters, cursor)
+    except AccountNotFound:  # a passenger or a driver has no checking account
+        return page(request, "not_found.html", status_code=404)
     except AppError as error:  # a cursor edited by hand, or of another filter: start from the newest
         if error.status != 422 or cursor is None:
             raise
@@ -96,9 +99,17 @@ async def statement(request: Request, user: WebUser, session: SessionDep) -> Res
 async def statement_csv(request: Request, user: WebUser, session: SessionDep) -> Response:
     """The filtered statement as the API's CSV (`?format=csv`), every page of it."""
     filters = statement_filters.parse(request.query_params)
-    body = await accounts.statement_csv(
-        session, user.id, since=filters.since, until=filters.until, kind=filters.kind, status=filters.status
-    )
+    try:
+        body = await accounts.statement_csv(
+            session,
+            user.id,
+            since=filters.since,
+            until=filters.until,
+            kind=filters.kind,
+            status=filters.status,
+        )
+    except AccountNotFound:
+        return page(request, "not_found.html", status_code=404)
     return Response(
         body,
         media_type="text/csv; charset=utf-8",
