@@ -21,8 +21,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from laura.audit import service as audit
 from laura.core.db import settings_of
-from laura.core.jobs import defer
+from laura.core.jobs import AlreadyEnqueued, defer
 from laura.core.money import from_cents, to_cents
 from laura.pix.errors import ChargeNotActive, ChargeNotFound
 from laura.pix.handlers import (
@@ -54,6 +55,8 @@ __all__ = [
 ]
 
 SUBMIT_SEND_TASK = "pix.submit_send"
+RECONCILE_TASK = "pix.reconcile"
+"""The periodic reconciliation (`pix.tasks.reconcile_job`), which an operator may also ask for now."""
 
 
 async def create_charge(
@@ -220,3 +223,21 @@ async def webhook_deliveries(
     """The PSP's webhook deliveries as stored, newest first (`refused_only`: those we could not read), for
     operations; a Pix a lost or refused delivery carried is settled by reconciliation, not by replaying it."""
     return await PixRepository(session).deliveries(refused_only=refused_only, offset=offset, limit=limit)
+
+
+async def reconcile_now(session: AsyncSession, *, actor_id: uuid.UUID, now: datetime) -> bool:
+    """Queue a reconciliation run at once (what a lost or refused webhook carried is read back from the
+    PSP), audited; False when a run is already waiting, which will do the same."""
+    try:
+        await defer(session, RECONCILE_TASK, args={"timestamp": int(now.timestamp())})
+    except AlreadyEnqueued:
+        return False
+    audit.record(
+        session,
+        action="pix.reconcile.requested",
+        resource_type="pix_reconciliation",
+        resource_id=None,
+        new={"requestedAt": now.isoformat()},
+        actor_id=actor_id,
+    )
+    return True

@@ -114,7 +114,7 @@ async def _one(db: Database, work: Callable[[AsyncSession], Awaitable[str]], **c
 
 
 @app.periodic(cron=get_settings().pix_reconcile_cron, periodic_id="pix-reconcile")
-@app.task(name="pix.reconcile", queueing_lock="pix.reconcile")
+@app.task(name=service.RECONCILE_TASK, queueing_lock=service.RECONCILE_TASK)
 async def reconcile_job(timestamp: int) -> None:
     """The periodic run, with a PSP client of its own for the run. No `lock`: a run killed with its worker
     would hold it until the stalled job is retried; overlapping runs are safe (each item is settled under

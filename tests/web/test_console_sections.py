@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.jobs import Retry, defer, job_task
@@ -148,3 +149,23 @@ async def test_staff_take_a_ticket_reply_and_resolve_it(app, client) -> None:
     async with browser(app) as http:
         await sign_in(http, customer["email"])
         assert (await http.get(f"/ops/support/{ticket_id}")).status_code == 404
+
+
+async def test_a_reconciliation_is_queued_from_the_webhooks_page_once(app) -> None:
+    async with browser(app) as http:
+        await sign_in(http, await console_user(app))
+        page = "/ops/webhooks"
+        queued = await form_post(http, page, f"{page}/reconcile", {})
+        assert queued.headers["location"] == f"{page}?done=reconcile"
+        waiting = await form_post(http, page, f"{page}/reconcile", {})
+        assert waiting.headers["location"] == f"{page}?done=waiting"  # a run is waiting already
+        assert "A conciliação já estava na fila" in (await http.get(waiting.headers["location"])).text
+        audit = await http.get("/ops/audit?action=pix.reconcile.requested")
+        assert audit.text.count('data-testid="audit-row"') == 1
+    async with app.state.db.engine.connect() as conn:
+        jobs = await conn.scalar(
+            text(
+                "SELECT count(*) FROM procrastinate_jobs WHERE task_name = 'pix.reconcile' AND status = 'todo'"
+            )
+        )
+    assert jobs == 1

@@ -1,7 +1,8 @@
 """Background work for admins: jobs (failed ones first: they ran out of retries) re-queued with
 `ops.service.retry_job`, as `POST /admin/jobs/{id}/retry` (audited), and the PSP's webhook deliveries as
 stored, the refused ones marked. A delivery is not replayed from here: the Pix a lost or refused one carried
-is settled by the reconciliation job, which reads it from the PSP."""
+is settled by reconciliation, which reads it back from the PSP; "Reconcile now" queues a run at once
+(`pix.service.reconcile_now`, audited) instead of waiting for the next scheduled one."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from laura.core.db import SessionDep
+from laura.core.models import utcnow
 from laura.ops import service as ops
 from laura.ops.errors import JobNotFailed, JobNotFound
 from laura.ops.models import JOB_STATUSES
@@ -23,6 +25,10 @@ router = APIRouter(include_in_schema=False)
 DONE = {
     "retried": N_("The job is queued again; a worker runs it now."),
     "not_failed": N_("This job is not failed any more, so it was left alone."),
+}
+RECONCILE_DONE = {
+    "reconcile": N_("A reconciliation run is queued: the PSP is asked now for what the webhooks carried."),
+    "waiting": N_("A reconciliation run was already waiting; it will do the same."),
 }
 _JOB_ID_MAX = 2**63 - 1
 
@@ -80,4 +86,11 @@ async def webhooks(request: Request, admin: ConsoleAdmin, session: SessionDep) -
         refused_only=refused_only,
         at=at,
         pages=at.pages(total),
+        done=RECONCILE_DONE.get(request.query_params.get("done", "")),
     )
+
+
+@router.post("/ops/webhooks/reconcile", response_class=HTMLResponse)
+async def reconcile(admin: ConsoleAdmin, session: SessionDep) -> Response:
+    queued = await pix.reconcile_now(session, actor_id=admin.id, now=utcnow())
+    return RedirectResponse(f"/ops/webhooks?done={'reconcile' if queued else 'waiting'}", status_code=303)
