@@ -21,3 +21,19 @@ class RideNotPayable(AppError):
     status = 409
     code = "PAY_002"
     message = "The ride is not awaiting payment"
+
+
+class RefundNotFound(AppError):
+    error = "REFUND_NOT_FOUND"
+    status = 404
+    code = "PAY_003"
+    message = "Refund not found"
+
+
+class RefundAlreadyResolved(AppError):
+    """A refund owed is closed once: the payer was refunded."""
+
+    error = "REFUND_ALREADY_RESOLVED"
+    status = 409
+    code = "PAY_004"
+    message = "The refund was already resolved"

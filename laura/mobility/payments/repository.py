@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from laura.mobility.payments.models import IntentStatus, PaymentIntent
+from laura.mobility.payments.models import IntentStatus, PaymentIntent, PaymentRefund
 from laura.pix.models import PixCharge
 
 
@@ -48,3 +48,26 @@ class PaymentRepository:
         if txid is None:
             return None
         return await self.session.get(PixCharge, txid, populate_existing=True)
+
+    async def refunds(
+        self, *, status: str | None, offset: int, limit: int
+    ) -> tuple[list[PaymentRefund], int]:
+        """Refunds owed, oldest first (the review queue's order), optionally of one status."""
+        where = [PaymentRefund.status == status] if status is not None else []
+        total = await self.session.scalar(select(func.count()).select_from(PaymentRefund).where(*where))
+        rows = await self.session.scalars(
+            select(PaymentRefund)
+            .where(*where)
+            .order_by(PaymentRefund.created_at, PaymentRefund.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(rows), int(total or 0)
+
+    async def refund_for_update(self, refund_id: uuid.UUID) -> PaymentRefund | None:
+        return await self.session.scalar(
+            select(PaymentRefund)
+            .where(PaymentRefund.id == refund_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )

@@ -1,4 +1,5 @@
-"""GET /rides/{id}/payment (passenger, driver, admin) and POST /payments/intent (the passenger's new charge)."""
+"""GET /rides/{id}/payment (passenger, driver, admin), POST /payments/intent (the passenger's new charge), and
+the admins' review of refunds owed (GET /admin/payments/refunds, POST /admin/payments/refunds/{id}/resolve)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from laura.core.db import SessionDep
+from laura.core.pagination import Page, PageDep
 from laura.core.statement import DatabaseDep
-from laura.identity.deps import CurrentUser, TokenCaller
+from laura.identity.deps import AdminUser, CurrentUser, TokenCaller
 from laura.mobility.deps import SettingsDep
-from laura.mobility.payments import service
-from laura.mobility.payments.schemas import PaymentIntentRequest, PaymentOut
+from laura.mobility.payments import refunds, service
+from laura.mobility.payments.errors import RefundAlreadyResolved, RefundNotFound
+from laura.mobility.payments.models import RefundStatus
+from laura.mobility.payments.schemas import PaymentIntentRequest, PaymentOut, RefundOut, ResolveRefundRequest
 from laura.mobility.rides.lifecycle import utcnow
 from laura.pix.deps import PspDep
 
@@ -57,3 +61,32 @@ async def payment_intent(
     if not created:
         response.status_code = status.HTTP_200_OK
     return PaymentOut.model_validate(view.wire())
+
+
+@router.get("/admin/payments/refunds", response_model=Page[RefundOut], tags=["admin"])
+async def list_refunds(
+    _: AdminUser, session: SessionDep, page: PageDep, status: RefundStatus | None = None
+) -> Page[RefundOut]:
+    """The review queue of refunds owed for rides (a second payment, a late one), oldest first; filter by
+    `status` (OPEN, REFUNDED)."""
+    found, total = await refunds.list_refunds(session, status=status, offset=page.offset, limit=page.limit)
+    return Page[RefundOut].build([RefundOut.model_validate(r) for r in found], page, total)
+
+
+@router.post(
+    "/admin/payments/refunds/{refund_id}/resolve",
+    response_model=RefundOut,
+    tags=["admin"],
+    responses={
+        404: {"description": RefundNotFound.message},
+        409: {"description": RefundAlreadyResolved.message},
+    },
+)
+async def resolve_refund(
+    refund_id: uuid.UUID, body: ResolveRefundRequest, admin: AdminUser, session: SessionDep
+) -> RefundOut:
+    """Record that the payer was refunded at the PSP: REFUNDED, D 2300 / C 1300, audited."""
+    refund = await refunds.resolve_refund(
+        session, refund_id=refund_id, admin_id=admin.id, note=body.note, now=utcnow()
+    )
+    return RefundOut.model_validate(refund)

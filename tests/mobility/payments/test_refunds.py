@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -13,6 +14,7 @@ from laura.mobility.payments.outcomes import RefundReason
 from laura.pix.outcomes import ReceivedPixOutcome, ReceivedPixReason
 from laura.pix.tasks import reconcile
 from tests.mobility.payments.support import balances, completed_ride, rows, run_charge_jobs
+from tests.mobility.support import admin
 from tests.pix.conftest import PIX_KEY, WEBHOOK_SECRET, db, live_url, settings  # noqa: F401
 from tests.pix.sandbox.fixtures import control, sandbox_server, sandbox_url  # noqa: F401
 from tests.sql_support import call
@@ -97,6 +99,71 @@ async def test_a_late_payment_of_an_expired_charge_after_the_ride_was_paid_is_ow
     assert again.json()["outcome"] == "duplicate"
     assert len(await refund_books(app)) == 2
     assert await rows(app, "SELECT count(*) FROM payment_refunds") == [(1,)]
+
+
+async def test_ops_list_the_refunds_owed_and_close_one_once_the_payer_is_refunded(
+    app, client: httpx.AsyncClient, control: httpx.AsyncClient
+) -> None:
+    ride = await completed_ride(app, client)
+    await run_charge_jobs(app)
+    txid = (await client.get(f"/rides/{ride.id}/payment", headers=ride.rider)).json()["txid"]
+    await pay(client, control, txid)
+    e2e = "E" + secrets.token_hex(15)[:31]
+    await call(
+        app.state.db,
+        "pix_apply_received",
+        txid=txid,
+        e2e_id=e2e,
+        amount_cents=round(ride.fare * 100),
+        occurred_at=datetime.now(UTC),
+        payload=json.dumps({"endToEndId": e2e, "txid": txid, "valor": f"{ride.fare:.2f}"}),
+        source="webhook",
+        delivery_id=None,
+        context=CONTEXT,
+    )
+    staff = await admin(app, client)
+
+    listed = (await client.get("/admin/payments/refunds?status=OPEN", headers=staff)).json()
+    assert listed["pagination"]["total"] == 1
+    (item,) = listed["data"]
+    assert (item["e2eId"], item["txid"], item["rideId"], item["amount"], item["reason"], item["status"]) == (
+        e2e,
+        txid,
+        ride.id,
+        ride.fare,
+        RefundReason.CHARGE_NOT_ACTIVE.value,
+        "OPEN",
+    )
+    assert (await client.get("/admin/payments/refunds", headers=ride.rider)).status_code == 403
+
+    resolved = await client.post(
+        f"/admin/payments/refunds/{item['id']}/resolve",
+        json={"note": "Devolução feita no PSP"},
+        headers=staff,
+    )
+    again = await client.post(
+        f"/admin/payments/refunds/{item['id']}/resolve", json={"note": "twice"}, headers=staff
+    )
+    missing = await client.post(
+        f"/admin/payments/refunds/{uuid.uuid4()}/resolve", json={"note": "none"}, headers=staff
+    )
+
+    assert resolved.status_code == 200, resolved.text
+    assert resolved.json()["status"] == "REFUNDED" and resolved.json()["note"] == "Devolução feita no PSP"
+    assert (again.status_code, again.json()["error"]) == (409, "REFUND_ALREADY_RESOLVED")
+    assert (missing.status_code, missing.json()["error"]) == (404, "REFUND_NOT_FOUND")
+    fare = round(ride.fare * 100)
+    assert (await balances(app))["1300"] == -fare  # the fare still receivable; the refund came and went
+    owed = await rows(
+        app,
+        "SELECT coalesce(sum(CASE e.direction WHEN 'C' THEN e.amount ELSE -e.amount END), 0) FROM ledger_entries e"
+        " JOIN ledger_accounts a ON a.id = e.account_id WHERE a.code = '2300'",
+    )
+    assert owed == [(0,)]
+    assert await rows(app, "SELECT count(*) FROM audit_logs WHERE action = 'payment.refund.resolved'") == [
+        (1,)
+    ]
+    assert (await client.get("/admin/payments/refunds?status=OPEN", headers=staff)).json()["data"] == []
 
 
 async def test_an_old_charge_still_payable_and_paid_after_the_new_one_is_owed_back(
