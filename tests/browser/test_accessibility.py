@@ -118,3 +118,42 @@ async def test_the_pix_and_ted_pages_have_no_serious_accessibility_violation(
     found["pix-send-en"] = await _violations(page)
     assert found == {name: [] for name in found}, found
     await context.close()
+
+
+async def test_the_cards_budgets_analytics_and_support_pages_have_no_serious_violation(
+    server, chromium: Browser
+) -> None:
+    base = server.url
+    context = await chromium.new_context(locale="pt-BR")
+    page = await context.new_page()
+    await _sign_up(page, base, "Ana Souza", f"ana-{uuid.uuid4().hex[:6]}@example.com")
+    found = {}
+    for name, path in (
+        ("cards", "/cards"),
+        ("card-new", "/cards/new"),
+        ("budgets", "/budgets"),
+        ("budget-new", "/budgets/new"),
+        ("analytics", "/analytics"),
+        ("support", "/support"),
+        ("support-new", "/support/new"),
+    ):
+        await page.goto(base + path)
+        found[name] = await _violations(page)
+    await page.get_by_role("button", name="Enviar").click()  # refused: errors next to the fields
+    found["support-new-refused"] = await _violations(page)
+    await page.goto(base + "/budgets/new")
+    await page.get_by_label("Limite (R$)").fill("abc")
+    await page.get_by_role("button", name="Salvar").click()
+    found["budget-refused"] = await _violations(page)
+    await page.goto(base + "/cards/new")
+    await page.get_by_label("Limite total (R$)").fill("100,00")
+    await page.get_by_role("button", name="Criar cartão").click()
+    found["card-created"] = await _violations(page)
+    await page.goto(base + "/cards")
+    await page.get_by_role("link", name="Ver dados").first.click()
+    found["card-reveal"] = await _violations(page)
+    await page.goto(base + "/cards")
+    await page.get_by_role("link", name="Comunicar perda").first.click()
+    found["card-lost"] = await _violations(page)
+    assert found == {name: [] for name in found}, found
+    await context.close()
