@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from rich.console import Console
 from rich.table import Table
 
+from laura.app import TASK_MODULES
 from laura.bank.card_network.seed import seed_card_purchases
 from laura.bank.cards.issuer import open_issuer
 from laura.bank.history_seed import seed_history
 from laura.bank.seed import seed_bank
 from laura.core.db import Database
+from laura.core.jobs import register_task_modules
 from laura.identity.repository import IdentityRepository
 from laura.identity.schemas import RegisterRequest
 from laura.identity.service import AuthPolicy, IdentityService, create_privileged_user, normalize_email
@@ -51,6 +53,7 @@ DEMO_USERS = [
 
 async def seed_demo(settings: Settings) -> list[DemoUser]:
     """Create the demo users that do not exist yet; returns every demo user (for printing logins)."""
+    register_task_modules(TASK_MODULES)  # the services defer jobs by name (`laura up` seeds before any app)
     db = Database(settings.required_database_url)
     policy = AuthPolicy(
         access_ttl_seconds=settings.access_token_ttl_seconds,
