@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from decimal import Decimal
 
 from tests.helpers import auth_headers, random_cpf
 from tests.mobility.payments.support import rows, run_charge_jobs
@@ -224,3 +225,102 @@ async def test_a_payout_is_requested_once_whatever_the_clicks(app, client) -> No
             },
         )
         assert below.status_code == 422 and "abaixo do saque mínimo" in below.text
+
+
+async def _requested(http) -> str:
+    """A ride requested from the estimate's confirmation: its id."""
+    confirmed = await http.post("/rider/rides", data=_confirmation(await _estimate(http)))
+    assert confirmed.status_code == 303, confirmed.text
+    return confirmed.headers["location"].rsplit("/", 1)[1]
+
+
+async def _accept(http, ride_id: str) -> None:
+    dashboard = await http.get("/driver/dashboard")
+    key = re.search(
+        rf'action="/driver/offers/{ride_id}/accept".*?name="idempotency_key" value="([^"]+)"',
+        dashboard.text,
+        re.DOTALL,
+    )
+    assert key, dashboard.text
+    accepted = await http.post(
+        f"/driver/offers/{ride_id}/accept",
+        data={"csrftoken": csrf(dashboard.text), "idempotency_key": key.group(1)},
+    )
+    assert accepted.status_code == 303, accepted.text
+
+
+async def test_a_declined_offer_ends_the_search_and_a_cancellation_shows_its_fee(app, client) -> None:
+    admin_headers = await admin(app, client)
+    async with browser(app) as driver_http, browser(app) as rider_http:
+        _user, _headers, driver_id = await _driver_signs_up(app, client, driver_http)
+        assert (
+            await client.post(f"/admin/drivers/{driver_id}/approve", headers=admin_headers)
+        ).status_code == 200
+        await _online_at(driver_http, MASP[0] + 0.001, MASP[1])
+        rider, _ = await auth_headers(client, user_type="passenger", cpf=random_cpf())
+        await sign_in(rider_http, rider["email"])
+
+        ride_id = await _requested(rider_http)
+        dashboard = await driver_http.get("/driver/dashboard")
+        declined = await driver_http.post(
+            f"/driver/offers/{ride_id}/decline", data={"csrftoken": csrf(dashboard.text)}
+        )
+        assert declined.status_code == 303
+        ended = await rider_http.get(f"/rider/rides/{ride_id}")
+        assert 'data-status="EXPIRED"' in ended.text and "Nenhum motorista aceitou desta vez." in ended.text
+
+        ride_id = await _requested(rider_http)  # canceled before acceptance: free, once whatever the clicks
+        following = await rider_http.get(f"/rider/rides/{ride_id}")
+        assert "Cancelar agora é grátis." in following.text
+        cancel = {
+            "csrftoken": csrf(following.text),
+            "idempotency_key": hidden(following.text, "idempotency_key"),
+        }
+        first, second = await asyncio.gather(
+            rider_http.post(f"/rider/rides/{ride_id}/cancel", data=cancel),
+            rider_http.post(f"/rider/rides/{ride_id}/cancel", data=cancel),
+        )
+        assert first.status_code == second.status_code == 303, (first.text, second.text)
+        canceled = await rider_http.get(f"/rider/rides/{ride_id}")
+        assert 'data-status="CANCELED"' in canceled.text and "cancel-fee-charged" not in canceled.text
+
+        ride_id = await _requested(rider_http)  # the driver is at the pickup: the fee applies
+        await _accept(driver_http, ride_id)
+        await _driver_step(driver_http, ride_id, "arrived")
+        waiting = await rider_http.get(f"/rider/rides/{ride_id}")
+        assert "Cancelar agora custa R$\xa05,00." in waiting.text
+        cancel = {"csrftoken": csrf(waiting.text), "idempotency_key": hidden(waiting.text, "idempotency_key")}
+        assert (await rider_http.post(f"/rider/rides/{ride_id}/cancel", data=cancel)).status_code == 303
+        assert (await rider_http.post(f"/rider/rides/{ride_id}/cancel", data=cancel)).status_code == 303
+        charged = await rider_http.get(f"/rider/rides/{ride_id}")
+        assert 'data-testid="cancel-fee-charged">R$\xa05,00<' in charged.text
+        assert await rows(app, "SELECT status, cancellation_fee FROM rides WHERE id = :r", r=ride_id) == [
+            ("CANCELED", Decimal("5.00"))
+        ]
+        trip = await driver_http.get(f"/driver/rides/{ride_id}")
+        assert 'data-status="CANCELED"' in trip.text and "Voltar às ofertas" in trip.text
+
+
+async def test_a_driver_sign_up_refusal_reads_next_to_its_field(app, client) -> None:
+    user, _ = await auth_headers(client, user_type="driver")
+    async with browser(app) as http:
+        await sign_in(http, user["email"])
+        body = driver_body()
+        form = {
+            "full_name": "Diego Rocha",
+            "cpf": "111.111.111-11",
+            "cnh_number": body["cnhNumber"],
+            "pix_key": body["pixKey"],
+            "plate": "ABC",
+            "brand": "Fiat",
+            "model": "Uno",
+            "year": "1999",
+            "category": "standard",
+        }
+        refused = await form_post(http, "/driver/signup", "/driver/signup", form)
+        assert refused.status_code == 422
+        assert re.search(r'id="plate-error">Digite uma placa como ABC1234 ou ABC1D23.<', refused.text)
+        refused = await form_post(http, "/driver/signup", "/driver/signup", {**form, "plate": "ABC1D23"})
+        assert refused.status_code == 422 and 'id="cpf-error">Digite um CPF válido.<' in refused.text
+        assert 'value="Diego Rocha"' in refused.text  # what was typed stays
+        assert (await http.get("/rider/new")).status_code == 404  # a driver has no rider screens
