@@ -1,8 +1,9 @@
 """Demo rides for the rider's and driver's history and the console's figures: a few trips of the demo
 passengers with the demo drivers over the last weeks, each driven through the ride services the API calls
 (request and offer, accept, arrived, start, complete, rating), under the clock those services take, so each
-is dated on its own day. Completing one asks payments for its fare, as a real completion does: the charge
-is made by the worker once the PSP is up, and the ride is PAID when its Pix arrives.
+is dated on its own day. Completing one asks payments for its fare, as a real completion does; dated weeks
+back, its charge has expired by the time the worker gets to it, so the rides stay COMPLETED and unpaid (the
+passenger may ask for a new charge, `POST /payments/intent`). Nothing here touches the ledger.
 
 Idempotent: a passenger who has any ride already gets none.
 """
