@@ -1,7 +1,8 @@
 """Pix in Chromium: a random key registered on the keys page and paid by another customer through the
 confirmation step (name and bank shown, a double click on "Pagar agora" moving money once); and, with the
 whole platform (`laura up`: API, worker and PSP sandbox), a charge's QR shown, paid in the sandbox, and
-the receiver's balance and the charge's status updating without a reload."""
+the receiver's balance and the charge's status updating without a reload; then a Pix to another
+institution's key, sent through the PSP, its receipt reaching "Concluída" without a reload."""
 
 from __future__ import annotations
 
@@ -115,4 +116,14 @@ async def test_a_charges_qr_is_paid_in_the_sandbox_and_the_balance_updates_live(
     await expect(page.get_by_test_id("charge-status")).to_contain_text("Paga")  # no reload
     await expect(home.get_by_test_id("balance")).to_contain_text("R$\xa025,00")
     await expect(home.locator("#toasts")).to_contain_text("Sua cobrança Pix de R$\xa025,00 foi paga.")
+
+    await page.goto(base + "/pix/send")  # a key of another institution: sent through the PSP
+    await page.get_by_label("Chave Pix ou código copia e cola").fill("alguem@outrobanco.example")
+    await page.get_by_label("Valor (R$)").fill("5,00")
+    await page.get_by_role("button", name="Continuar").click()
+    await expect(page.get_by_test_id("recipient-bank")).to_have_text("Outra instituição")
+    await page.get_by_role("button", name="Pagar agora").click()
+    await expect(page.get_by_role("heading", name="Transferência enviada")).to_be_visible()
+    await expect(page.get_by_test_id("receipt-status")).to_have_text("Concluída")  # settled live, no reload
+    await expect(home.get_by_test_id("balance")).to_contain_text("R$\xa020,00")
     await context.close()
