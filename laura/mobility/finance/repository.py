@@ -4,7 +4,9 @@ Both read the ledger's tables by the reasons and account codes the mobility flow
 'RIDE_PAYMENT' D 1300 / C 4100 and its 'RIDE_COMMISSION' split to 4200 and 2100.<driver>, see
 payments/sql/ride_paid.sql; a cancellation fee: 'CANCELLATION_FEE' and 'CANCELLATION_FEE_SPLIT' the same way;
 a payout: a 'PAYOUT' hold D 2100.<driver> / C 1100, posted when the PSP confirms, voided when it fails; a share
-held for fraud review: a 'FRAUD_REVIEW' hold D 2100.<driver> / C 2110, posted when confirmed) rather
+held for fraud review: a 'FRAUD_REVIEW' hold D 2100.<driver> / C 2110, posted when confirmed; money received
+for a ride that must not pay it again: 'RIDE_REFUND_DUE' D 1300 / C 2300, and 'RIDE_REFUNDED' D 2300 / C 1300
+once ops refunded it, see payments/sql/refund.sql and payments/refunds.py) rather
 than through `laura.ledger.service`: the report is a single statement so that every
 figure comes from one snapshot of the database (a payout completing between two queries would otherwise
 make the driver earnings and the payouts disagree with the trial balance), and the snapshot is one
@@ -35,6 +37,8 @@ CHARGE_PURPOSES = ["mobility.ride", "mobility.cancellation_fee"]
 #   fraud_confirmed      'FRAUD_REVIEW' holds posted (an admin confirmed the fraud: the share went to 2110)
 #   charges_pending      mobility charges still ACTIVE, when created
 #   webhooks_missed      mobility Pix that reconciliation applied because no webhook came, when applied
+#   refunds_due          'RIDE_REFUND_DUE' postings (a ride paid again: owed back, D 1300 / C 2300)
+#   refunds_made         'RIDE_REFUNDED' postings (ops refunded one: D 2300 / C 1300)
 _REPORT = """
 WITH figures (period, figure, n, cents) AS (
     SELECT date_trunc($3, t.created_at AT TIME ZONE $4)::date,
@@ -87,6 +91,13 @@ WITH figures (period, figure, n, cents) AS (
      WHERE f.source = 'reconciliation' AND f.kind = 'pix.received' AND f.status = 'applied'
        AND f.purpose = ANY($5::text[]) AND f.created_at >= $1 AND f.created_at < $2
      GROUP BY 1
+    UNION ALL
+    SELECT date_trunc($3, t.created_at AT TIME ZONE $4)::date,
+           CASE t.reason WHEN 'RIDE_REFUND_DUE' THEN 'refunds_due' ELSE 'refunds_made' END, count(*), sum(t.amount)
+      FROM ledger_transactions t
+     WHERE t.reason IN ('RIDE_REFUND_DUE', 'RIDE_REFUNDED') AND t.kind = 'posting'
+       AND t.created_at >= $1 AND t.created_at < $2
+     GROUP BY 1, 2
 )
 SELECT period, figure, sum(n)::bigint AS n, sum(cents)::bigint AS cents FROM figures GROUP BY 1, 2
 """

@@ -50,6 +50,12 @@ class Figures(ApiModel):
     """Drivers' shares held for a fraud review in the period and still held (counted in the earnings)."""
     fraud_confirmed: CountedAmount
     """Drivers' shares forfeited in the period: an admin confirmed the fraud (moved to REPASSES_EM_REVISAO)."""
+    refunds_due: CountedAmount
+    """Money received in the period for rides already paid (a second or late payment), owed back to the
+    payer (RIDE_REFUND_DUE: D PIX_A_RECEBER / C REEMBOLSOS_A_PAGAR)."""
+    refunds_made: CountedAmount
+    """Refunds owed that ops recorded as made in the period (RIDE_REFUNDED: D REEMBOLSOS_A_PAGAR / C
+    PIX_A_RECEBER)."""
 
 
 class PeriodFigures(Figures):

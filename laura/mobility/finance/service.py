@@ -55,6 +55,8 @@ class _Tally:
             "webhooks_missed": self._counted("webhooks_missed"),
             "fraud_under_review": self._counted("fraud_under_review"),
             "fraud_confirmed": self._counted("fraud_confirmed"),
+            "refunds_due": self._counted("refunds_due"),
+            "refunds_made": self._counted("refunds_made"),
         }
 
 
