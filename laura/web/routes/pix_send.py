@@ -152,8 +152,8 @@ async def send(request: Request, user: WebUser, session: SessionDep, cache: Bala
     data, errors = _request(values)
     if data is None or key is None:
         return _form_page(request, values, errors or errors_of("VALIDATION_ERROR"), status=422)
-    await limit_transfers(request, user)
     try:
+        await limit_transfers(request, user)  # a refusal (429) reads as a sentence too, never as JSON
         sent = await once.once(
             request,
             session,
