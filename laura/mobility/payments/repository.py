@@ -36,11 +36,16 @@ class PaymentRepository:
         )
 
     async def latest(self, ride_id: uuid.UUID) -> PaymentIntent | None:
-        """The ride's newest intent: the one that paid it, or the one it waits on."""
+        """The intent that paid the ride, else its newest (the one it waits on): a newer charge paid after
+        the ride was paid by an older one is owed back, and does not hide the payment."""
         return await self.session.scalar(
             select(PaymentIntent)
             .where(PaymentIntent.ride_id == ride_id)
-            .order_by(PaymentIntent.created_at.desc(), PaymentIntent.id.desc())
+            .order_by(
+                (PaymentIntent.status == IntentStatus.CONFIRMED).desc(),
+                PaymentIntent.created_at.desc(),
+                PaymentIntent.id.desc(),
+            )
             .limit(1)
         )
 

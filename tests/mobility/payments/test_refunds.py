@@ -212,6 +212,8 @@ async def test_the_old_charge_paid_first_pays_the_ride_and_the_new_one_is_then_o
     second = await pay(client, control, new)
 
     await paid_once(app, client, ride, old)
+    shown = (await client.get(f"/rides/{ride.id}/payment", headers=ride.rider)).json()
+    assert (shown["status"], shown["txid"]) == ("CONFIRMED", old)  # the payment, not the refunded charge
     assert await rows(app, "SELECT e2e_id, txid, reason FROM payment_refunds") == [
         (second["endToEndId"], new, RefundReason.RIDE_ALREADY_PAID.value)
     ]
