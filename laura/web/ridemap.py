@@ -5,6 +5,7 @@ JavaScript. The page's script turns a click on the map back into coordinates wit
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from laura.web.i18n import N_
@@ -57,6 +58,21 @@ PARK: tuple[tuple[float, float], ...] = (
 
 def place(key: str) -> Place | None:
     return _BY_KEY.get(key)
+
+
+NEAR_METRES = 700.0
+
+
+def nearest(lat: float, lon: float) -> Place | None:
+    """The named place within NEAR_METRES of a point (how an offer says where the trip goes), if any."""
+
+    def metres(p: Place) -> float:
+        dy = (p.lat - lat) * 111_320
+        dx = (p.lon - lon) * 111_320 * math.cos(math.radians(lat))
+        return math.hypot(dx, dy)
+
+    best = min(PLACES, key=metres)
+    return best if metres(best) <= NEAR_METRES else None
 
 
 def xy(lat: float, lon: float) -> tuple[float, float]:

@@ -113,9 +113,13 @@ async def test_a_ride_from_request_to_payment_on_the_rider_and_driver_pages(app,
         assert (await rider_http.get("/rider/new")).headers["location"] == f"/rider/rides/{ride_id}"
         following = await rider_http.get(f"/rider/rides/{ride_id}")
         assert 'data-status="OFFERED"' in following.text and "Cancelar agora é grátis." in following.text
+        assert "Rodada 1 de ofertas" in following.text
 
         dashboard = await driver_http.get("/driver/dashboard")
         assert f'data-ride-id="{ride_id}"' in dashboard.text
+        assert (
+            "Saindo de perto de MASP, Av. Paulista · indo para perto de Parque Ibirapuera" in dashboard.text
+        )
         accept_form = re.search(
             rf'action="/driver/offers/{ride_id}/accept".*?name="idempotency_key" value="([^"]+)"',
             dashboard.text,

@@ -136,10 +136,8 @@ async def _offers(session: AsyncSession, request: Request, user: Principal) -> l
             "category": CATEGORY_TEXT.get(ride.category, ride.category),
             "key": str(uuid.uuid4()),
             "left": max(0, int((offer.expires_at - now).total_seconds())),
-            "markers": [
-                Marker("pickup", "Pickup", ride.pickup_lat, ride.pickup_lon),
-                Marker("dropoff", "Drop-off", ride.dropoff_lat, ride.dropoff_lon),
-            ],
+            "from_place": ridemap.nearest(ride.pickup_lat, ride.pickup_lon),
+            "to_place": ridemap.nearest(ride.dropoff_lat, ride.dropoff_lon),
         }
         for offer, ride in found
     ]

@@ -172,6 +172,10 @@
       if (!panel || (data.rideId && data.rideId !== panel.dataset.rideId)) { return; }
       var svg = panel.querySelector("svg");
       if (svg && typeof data.lat === "number") { place(svg, "driver", data.lat, data.lon); }
+      var eta = panel.querySelector("[data-eta]");
+      if (eta && typeof data.pickupEtaSeconds === "number") {
+        eta.textContent = eta.dataset.etaText.replace("{minutes}", String(Math.max(1, Math.round(data.pickupEtaSeconds / 60))));
+      }
       var shown = panel.querySelector("[data-status]");
       if (shown && data.status && shown.dataset.status !== data.status && window.htmx) {
         window.htmx.trigger(panel, "ride-refresh");
