@@ -133,7 +133,10 @@ async def p2p_send(request: Request, user: WebUser, cache: BalanceCacheDep) -> R
         uuid.UUID(key)
     except (ValidationError, ValueError):
         return _form_page(request, values, forms.from_code("VALIDATION_ERROR", [{"field": "amount"}]), 422)
-    await _rate_limit(request, user)
+    try:
+        await _rate_limit(request, user)
+    except AppError as error:  # 429: a sentence on the form, never the API's JSON
+        return _form_page(request, values, forms.from_app_error(error), status=error.status)
     caller = Caller(id=user.id, role=user.role, session_id=user.session_id)
     for _ in range(_IN_PROGRESS_WAITS):
         idempotency = StatementKey(request, key, fingerprint(request, body))
