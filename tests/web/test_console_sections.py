@@ -16,6 +16,7 @@ from laura.mobility.fraud.models import Rule
 from laura.mobility.fraud.policy import FraudPolicy
 from tests.helpers import auth_headers
 from tests.jobs_support import job_status, running_worker
+from tests.mobility.support import accept, driver, passenger, request_ride
 from tests.mobility.support import admin as admin_headers
 from tests.web.support import browser, csrf, form_post, sign_in
 from tests.web.test_console import console_user
@@ -169,3 +170,20 @@ async def test_a_reconciliation_is_queued_from_the_webhooks_page_once(app) -> No
             )
         )
     assert jobs == 1
+
+
+async def test_a_ride_in_progress_is_on_the_live_list_and_in_todays_figures(app, client) -> None:
+    admin = await admin_headers(app, client)
+    handle = await driver(client, admin)
+    _, rider = await passenger(client)
+    asked = await request_ride(client, rider)
+    assert asked.status_code == 201, asked.text
+    ride_id = asked.json()["id"]
+    assert (await accept(client, handle, ride_id)).status_code == 200
+    async with browser(app) as http:
+        await sign_in(http, await console_user(app))
+        live = await http.get("/ops/rides/live")
+        assert f"<code>{ride_id}</code>" in live.text and "Aceita" in live.text and "Diego Rocha" in live.text
+        page = await http.get("/ops/rides")
+        assert 'data-testid="stats-today">\n    <div><dt>Corridas</dt><dd>1</dd>' in page.text
+        assert 'hx-get="/ops/rides/live"' in page.text
