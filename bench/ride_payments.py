@@ -380,7 +380,7 @@ async def main(args: argparse.Namespace) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--pairs", type=int, default=64, help="drivers and passengers (one ride each per round)"
+        "--pairs", type=int, default=32, help="drivers and passengers (one ride each per round)"
     )
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--lanes", type=int, default=8, help="rides going through their payment at once")
