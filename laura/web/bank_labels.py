@@ -17,7 +17,7 @@ _LABELS: dict[str, dict[str, str]] = {
         "BLOCKED": N_("Blocked"),
         "LOST": N_("Reported lost"),
         "STOLEN": N_("Reported stolen"),
-        "CANCELLED": N_("Cancelled"),
+        "CANCELLED": N_("Cancelled (card)"),
     },
     "card_type": {"PHYSICAL": N_("Physical card"), "VIRTUAL": N_("Virtual card")},
     "category": {

@@ -145,3 +145,27 @@ async def test_another_customers_card_is_not_found_on_every_page(app, client) ->
             assert answer.status_code == 404, path
             assert "Página não encontrada" in answer.text
     assert (await physical(client, owner_headers))["status"] == "ACTIVE"
+
+
+async def test_a_virtual_card_is_cancelled_after_a_confirmation_and_a_physical_one_is_not(
+    app, client
+) -> None:
+    user, headers = await auth_headers(client)
+    async with browser(app) as http:
+        await sign_in(http, user["email"])
+        form = {**await _new_card_form(http), "limit": "50", "expires_on": _in_days(10), "description": ""}
+        assert (await http.post("/cards/new", data=form)).status_code == 200
+        [card] = [c for c in await cards(client, headers) if c["type"] == "VIRTUAL"]
+        confirm = await http.get(f"/cards/{card['id']}/cancel")
+        assert confirm.status_code == 200 and f"•••• {card['lastFourDigits']}" in confirm.text
+        token = csrf(confirm.text)
+        first = await http.post(f"/cards/{card['id']}/cancel", data={"csrftoken": token})
+        second = await http.post(f"/cards/{card['id']}/cancel", data={"csrftoken": token})  # a second click
+        assert first.status_code == second.status_code == 303
+        listed = await http.get("/cards")
+        assert "Cancelado" in listed.text
+        physical_card = await physical(client, headers)
+        refused = await http.post(f"/cards/{physical_card['id']}/cancel", data={"csrftoken": token})
+        assert refused.status_code == 409 and "Só cartões virtuais podem ser cancelados" in refused.text
+    statuses = {c["id"]: c["status"] for c in await cards(client, headers)}
+    assert statuses[card["id"]] == "CANCELLED" and statuses[physical_card["id"]] == "ACTIVE"

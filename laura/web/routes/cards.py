@@ -1,5 +1,6 @@
-"""Cards: the list with block/unblock, reporting a card lost (after a confirmation), a new virtual card whose
-number and CVV show once, and a card's details revealed after a one-time code.
+"""Cards: the list with block/unblock, reporting a card lost and cancelling a virtual one (each after a
+confirmation), a new virtual card whose number and CVV show once, and a card's details revealed after a
+one-time code.
 
 Each page calls `cards.service` as `/api/cards` does. A number or CVV is only ever in the answer to a POST
 (never in a URL), which `page` sends with `Cache-Control: no-store`; the stored answer of a new card's
@@ -57,6 +58,10 @@ _ERRORS: dict[str, tuple[str, str]] = {
     "OTP_USE_AUTHENTICATOR": ("code", N_("Use the code your authenticator app shows.")),
     "OTP_SEND_TOO_SOON": ("code", N_("A code was sent a moment ago. Wait a little before asking again.")),
     "IDEMPOTENCY_KEY_REUSED": (forms.GENERAL, N_("This form was already sent. Open it again to start over.")),
+    "CARD_NOT_CANCELLABLE": (
+        forms.GENERAL,
+        N_("Only a virtual card is cancelled; block a physical card or report it lost."),
+    ),
 }
 
 
@@ -131,6 +136,33 @@ async def lost(
         card = await service.find_card(session, user.id, card_id)
         return labelled_page(request, "cards/lost.html", error.status, card=card, errors=_errors(error.error))
     return labelled_page(request, "cards/lost_done.html", card=card, replaced=answer.replacement_card_id)
+
+
+@router.get("/cards/{card_id}/cancel", response_class=HTMLResponse)
+async def cancel_confirm(
+    request: Request, card_id: uuid.UUID, user: WebUser, session: SessionDep
+) -> Response:
+    try:
+        card = await service.find_card(session, user.id, card_id)
+    except CardNotFound:
+        return _not_found(request, user)
+    return labelled_page(request, "cards/cancel.html", card=card, errors=forms.FormErrors())
+
+
+@router.post("/cards/{card_id}/cancel", response_class=HTMLResponse)
+async def cancel(request: Request, card_id: uuid.UUID, user: WebUser, session: SessionDep) -> Response:
+    """A virtual card cancelled for good (it stays listed); a second click finds it cancelled already."""
+    try:
+        await service.cancel_virtual(session, user.id, card_id)
+    except CardNotFound:
+        return _not_found(request, user)
+    except AppError as error:
+        await once.undo(session, error)
+        card = await service.find_card(session, user.id, card_id)
+        return labelled_page(
+            request, "cards/cancel.html", error.status, card=card, errors=_errors(error.error)
+        )
+    return RedirectResponse(f"/cards#card-{card_id}", status_code=303)
 
 
 def _new_values(today: date) -> dict[str, str]:
