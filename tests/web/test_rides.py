@@ -328,3 +328,5 @@ async def test_a_driver_sign_up_refusal_reads_next_to_its_field(app, client) -> 
         assert refused.status_code == 422 and 'id="cpf-error">Digite um CPF válido.<' in refused.text
         assert 'value="Diego Rocha"' in refused.text  # what was typed stays
         assert (await http.get("/rider/new")).status_code == 404  # a driver has no rider screens
+        english = await http.get("/driver/signup?lang=en")
+        assert "<h1>Register as a driver</h1>" in english.text and 'lang="en"' in english.text
