@@ -303,6 +303,10 @@ async def test_a_declined_offer_ends_the_search_and_a_cancellation_shows_its_fee
         ]
         trip = await driver_http.get(f"/driver/rides/{ride_id}")
         assert 'data-status="CANCELED"' in trip.text and "Voltar às ofertas" in trip.text
+    async with browser(app) as other_driver:
+        await _driver_signs_up(app, client, other_driver)
+        assert (await other_driver.get(f"/driver/rides/{ride_id}")).status_code == 404  # not their trip
+        assert (await other_driver.get(f"/driver/rides/{ride_id}/panel")).status_code == 404
 
 
 async def test_a_driver_sign_up_refusal_reads_next_to_its_field(app, client) -> None:
