@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, ValidationInfo, field_validator
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
@@ -171,6 +171,9 @@ class Settings(BaseSettings):
     """The platform's share of a paid fare; the driver gets the rest (rounded half-up to the cent)."""
     ride_commission_percent_by_category: dict[str, Decimal] = {}
     """Per-category overrides of `ride_commission_percent` (JSON, e.g. {"premium": 15})."""
+    cancellation_fee_driver_percent: Annotated[Decimal, Field(ge=0, le=100)] = Decimal(75)
+    """The driver's share of a paid cancellation fee (their time was lost; rounded half-up to the cent); the
+    platform's commission gets the rest."""
     ride_payment_expires_seconds: int = 1800
     """How long a ride's Pix charge may be paid; after that a new one is asked for (POST /payments/intent)."""
     driver_earnings_hold_hours: float = 24.0

@@ -24,7 +24,7 @@ from decimal import Decimal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.events import publish
-from laura.mobility.payments.models import IntentStatus, PaymentIntent
+from laura.mobility.payments.models import IntentPurpose, IntentStatus, PaymentIntent
 from laura.mobility.payments.repository import PaymentRepository
 from laura.mobility.rides.lifecycle import transition
 from laura.mobility.rides.models import Ride
@@ -35,7 +35,12 @@ from laura.pix.psp import Charge, EfiClient
 from laura.pix.service import open_charge, record_charge
 
 PURPOSE = "mobility.ride"
-DESCRIPTION = "Corrida Laura"
+FEE_PURPOSE = "mobility.cancellation_fee"
+CHARGES = {
+    IntentPurpose.RIDE: (PURPOSE, "Corrida Laura"),
+    IntentPurpose.CANCELLATION_FEE: (FEE_PURPOSE, "Taxa de cancelamento Laura"),
+}
+"""An intent's Pix charge purpose (whose SQL effect books it) and the description the payer sees."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +50,9 @@ class ChargeOrder:
     intent_id: uuid.UUID
     ride_id: uuid.UUID
     txid: str
+    purpose: str
+    """The charge's purpose: a fare's or a cancellation fee's (`CHARGES`)."""
+    description: str
     amount: Decimal
     expires_in: int
 
@@ -52,10 +60,13 @@ class ChargeOrder:
 def order_for(intent: PaymentIntent) -> ChargeOrder:
     """The charge of `intent`: txid from its id (32 hex digits, within Pix's 26..35 alphanumerics) and its
     whole lifetime, so that a PUT repeated by anyone, at any time, is the same PUT."""
+    purpose, description = CHARGES[IntentPurpose(intent.purpose)]
     return ChargeOrder(
         intent_id=intent.id,
         ride_id=intent.ride_id,
         txid=intent.id.hex,
+        purpose=purpose,
+        description=description,
         amount=intent.amount,
         expires_in=max(1, int((intent.expires_at - intent.created_at).total_seconds())),
     )
@@ -68,7 +79,7 @@ async def ask_psp(psp: EfiClient, order: ChargeOrder, *, pix_key: str) -> Charge
         txid=order.txid,
         amount=order.amount,
         expires_in=order.expires_in,
-        description=DESCRIPTION,
+        description=order.description,
         pix_key=pix_key,
     )
 
@@ -87,10 +98,10 @@ async def record(
     charge = await record_charge(
         session,
         remote,
-        purpose=PURPOSE,
+        purpose=order.purpose,
         entity_id=str(intent.id),
         owner_id=intent.payer_id,
-        description=DESCRIPTION,
+        description=order.description,
     )
     if intent.status != IntentStatus.PENDING:
         return intent, None, False
@@ -104,7 +115,8 @@ async def record(
 async def _show(
     session: AsyncSession, ride: Ride, intent: PaymentIntent, charge: PixCharge, *, now: datetime
 ) -> None:
-    """The ride now waits for the charge, and the passenger is shown its QR Code."""
+    """A completed ride now waits for the charge (a canceled one, charged its fee, stays CANCELED), and the
+    passenger is shown its QR Code."""
     if ride.status == RideStatus.COMPLETED.value:
         await transition(session, ride, RideStatus.PAYMENT_PENDING, now=now, actor_id=None)
     await publish(
@@ -113,6 +125,7 @@ async def _show(
         {
             "rideId": str(ride.id),
             "intentId": str(intent.id),
+            "purpose": intent.purpose,
             "amount": str(intent.amount),
             "qrCode": charge.qr_code,
             "pixCopiaECola": charge.pix_copia_e_cola,

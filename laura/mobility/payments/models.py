@@ -16,6 +16,13 @@ from laura.core.models import CreatedAt, UUIDPk
 from laura.core.money import from_cents
 
 
+class IntentPurpose(StrEnum):
+    """What an intent asks for: a completed ride's fare, or the fee of a late cancellation."""
+
+    RIDE = "RIDE"
+    CANCELLATION_FEE = "CANCELLATION_FEE"
+
+
 class IntentStatus(StrEnum):
     PENDING = "PENDING"
     CONFIRMED = "CONFIRMED"
@@ -24,13 +31,14 @@ class IntentStatus(StrEnum):
 
 
 class PaymentIntent(Base):
-    """One request for a ride's fare; at most one PENDING per ride (a partial unique index)."""
+    """One request for a ride's fare or cancellation fee; at most one PENDING per ride (a partial unique
+    index)."""
 
     __tablename__ = "payment_intents"
 
     id: Mapped[UUIDPk]
     ride_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("rides.id"))
-    purpose: Mapped[str] = mapped_column(String(16), default="RIDE")
+    purpose: Mapped[str] = mapped_column(String(16), default=IntentPurpose.RIDE)
     payer_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("users.id"))
     driver_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), ForeignKey("drivers.id"))
     amount_cents: Mapped[int] = mapped_column(BigInteger)

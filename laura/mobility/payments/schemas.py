@@ -17,6 +17,8 @@ class PaymentIntentRequest(RequestModel):
 class PaymentOut(ApiModel):
     id: uuid.UUID
     ride_id: uuid.UUID
+    purpose: str
+    """RIDE (the fare) or CANCELLATION_FEE."""
     status: str
     """PENDING, CONFIRMED, EXPIRED or FAILED."""
     amount: Money

@@ -29,7 +29,7 @@ from laura.core.jobs import defer
 from laura.core.money import to_cents
 from laura.identity.service import Caller, Principal, live_principal
 from laura.ledger import service as ledger
-from laura.mobility.payments.charging import PURPOSE, ChargeOrder, ask_psp, order_for, record
+from laura.mobility.payments.charging import FEE_PURPOSE, PURPOSE, ChargeOrder, ask_psp, order_for, record
 from laura.mobility.payments.commission import commission_cents, commission_percent
 from laura.mobility.payments.errors import PaymentNotFound, RideNotPayable
 from laura.mobility.payments.expiry import expire_with_charge
@@ -63,6 +63,7 @@ class PaymentView:
         return {
             "id": self.intent.id,
             "ride_id": self.intent.ride_id,
+            "purpose": self.intent.purpose,
             "status": self.intent.status,
             "amount": self.intent.amount,
             "expires_at": self.intent.expires_at,
@@ -100,9 +101,8 @@ async def _new_intent(
     )
 
 
-@on_ride_completed
-async def ask_for_fare(session: AsyncSession, ride: Ride, driver: Driver, now: datetime) -> None:
-    """In the completing transaction: the driver's payable account, the PENDING intent and its charge job."""
+async def open_driver_account(session: AsyncSession, driver: Driver) -> None:
+    """The driver's payable account, opened before the first money meant for them is asked for."""
     await ledger.open_account(
         session,
         code=driver_payable_code(driver.id),
@@ -111,6 +111,12 @@ async def ask_for_fare(session: AsyncSession, ride: Ride, driver: Driver, now: d
         owner_id=driver.user_id,
         debits_must_not_exceed_credits=True,
     )
+
+
+@on_ride_completed
+async def ask_for_fare(session: AsyncSession, ride: Ride, driver: Driver, now: datetime) -> None:
+    """In the completing transaction: the driver's payable account, the PENDING intent and its charge job."""
+    await open_driver_account(session, driver)
     intent = await _new_intent(session, ride, driver.id, now)
     await defer(session, CHARGE_TASK, args={"intent_id": str(intent.id)})
 
@@ -238,4 +244,6 @@ async def ride_payment(session: AsyncSession, *, user: Principal, ride_id: uuid.
 
 
 register_paid_hook(PURPOSE, count_confirmed)
+register_paid_hook(FEE_PURPOSE, count_confirmed)
 register_close_hook(PURPOSE, expire_with_charge)
+register_close_hook(FEE_PURPOSE, expire_with_charge)

@@ -25,6 +25,7 @@ from laura.mobility.people.models import Driver
 from laura.mobility.people.repository import PeopleRepository
 from laura.mobility.rides.dispatch import dispatch
 from laura.mobility.rides.errors import InvalidStateTransition, RideNotFound
+from laura.mobility.rides.hooks import ride_canceled
 from laura.mobility.rides.lifecycle import (
     RideView,
     driver_users,
@@ -119,8 +120,9 @@ async def cancel_ride(
     """Cancel as the ride's passenger or its assigned driver (anyone else: 404).
 
     Passenger: free before acceptance and within the grace window after it; later, or once the driver
-    is at the pickup, the cancellation fee is recorded on the ride. Driver: the ride goes back to
-    SEARCHING and out to a new batch (the driver's cancellation is counted against them).
+    is at the pickup, the cancellation fee is recorded on the ride, and the cancel hooks (payments) ask
+    for it. Driver: the ride goes back to SEARCHING and out to a new batch (the driver's cancellation is
+    counted against them).
     """
     repo = RideRepository(session)
     ride = await repo.lock(ride_id)
@@ -166,8 +168,11 @@ async def cancel_ride(
     offered = await repo.close_open_offers(ride.id, response="CANCELED", now=now)
     await transition(session, ride, RideStatus.CANCELED, now=now, actor_id=user.id, reason=outcome.rule.value)
     recipients = [user.id]
+    released = None
     if ride.driver_id is not None:
-        recipients.append((await release_driver(session, geo, ride.driver_id)).user_id)
+        released = await release_driver(session, geo, ride.driver_id)
+        recipients.append(released.user_id)
+    await ride_canceled(session, ride, released, now)
     view = await view_of(session, ride)
     await notify(session, "ride.canceled", view.wire(), recipients)
     await notify(

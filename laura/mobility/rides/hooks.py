@@ -1,5 +1,5 @@
-"""What follows a ride's completion in its own transaction (payments asks for the fare) hooks in here, so
-rides never imports the features above it."""
+"""What follows a ride's completion or cancellation in its own transaction (payments asks for the fare, or
+for the cancellation fee) hooks in here, so rides never imports the features above it."""
 
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from laura.mobility.people.models import Driver
 from laura.mobility.rides.models import Ride
 
 CompletedHook = Callable[[AsyncSession, Ride, Driver, datetime], Awaitable[None]]
+CanceledHook = Callable[[AsyncSession, Ride, Driver | None, datetime], Awaitable[None]]
 _completed_hooks: list[CompletedHook] = []
+_canceled_hooks: list[CanceledHook] = []
 
 
 def on_ride_completed(hook: CompletedHook) -> CompletedHook:
@@ -22,6 +24,19 @@ def on_ride_completed(hook: CompletedHook) -> CompletedHook:
     return hook
 
 
+def on_ride_canceled(hook: CanceledHook) -> CanceledHook:
+    """Run `hook(session, ride, driver, now)` in the canceling transaction, once the passenger's
+    cancellation made the ride CANCELED with its fee recorded (`driver`: the one released, or None)."""
+    if hook not in _canceled_hooks:
+        _canceled_hooks.append(hook)
+    return hook
+
+
 async def ride_completed(session: AsyncSession, ride: Ride, driver: Driver, now: datetime) -> None:
     for hook in _completed_hooks:
+        await hook(session, ride, driver, now)
+
+
+async def ride_canceled(session: AsyncSession, ride: Ride, driver: Driver | None, now: datetime) -> None:
+    for hook in _canceled_hooks:
         await hook(session, ride, driver, now)
