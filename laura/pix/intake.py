@@ -42,7 +42,7 @@ from laura.pix.repository import Delivery, PixRepository, Received, ingest_deliv
 
 log = structlog.get_logger(__name__)
 
-Source = Literal["webhook", "reconciliation", "psp_answer"]
+Source = Literal["webhook", "reconciliation", "psp_answer", "internal"]
 Outcome = Literal["applied", "duplicate", "unmatched", "flagged", "pending"]
 DeliveryOutcome = Literal["applied", "duplicate", "unmatched", "unconfirmed"]
 

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from laura.core.db import Database
 from laura.core.jobs import Retry, app, at_worker_start, current_runtime, job_task
 from laura.pix import reconciliation, service
-from laura.pix.psp import EfiClient, PspUnavailable
+from laura.pix.internal import WITHDRAW_TASK
+from laura.pix.psp import EfiClient, PspError, PspUnavailable
 from laura.settings import get_settings
 
 log = structlog.get_logger(__name__)
@@ -197,3 +198,17 @@ async def submit_send_job(session: AsyncSession, *, id_envio: str) -> None:
     settings = current_runtime().settings
     async with EfiClient.from_settings(settings) as psp:
         await service.submit_send(session, psp, id_envio=id_envio, payer_key=settings.psp_pix_key)
+
+
+@job_task(name=WITHDRAW_TASK, retry=Retry(max_attempts=8, backoff_seconds=2, max_backoff_seconds=300))
+async def withdraw_charge_job(session: AsyncSession, *, txid: str) -> str:
+    """Withdraw at the PSP a charge paid inside Laura (`laura.pix.internal`), retried while the PSP is
+    unreachable. A refusal (Efí will not remove a charge already paid or gone) is logged and the job is
+    done: a Pix that paid it meanwhile reaches the intake, which records it for review."""
+    async with EfiClient.from_settings(current_runtime().settings) as psp:
+        try:
+            await psp.cancel_charge(txid)
+        except PspError as exc:  # PspUnavailable is not one: the job retries it
+            log.warning("pix.withdraw_charge.refused", txid=txid, reason=exc.message)
+            return "refused"
+    return "withdrawn"

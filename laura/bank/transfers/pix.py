@@ -1,7 +1,9 @@
 """Pix transfers: to a key (or a static BR Code), now or on a scheduled date.
 
 A key in our own directory settles at once inside the bank: one ledger transaction from the sender's
-account to the recipient's, COMPLETED, with an e2eId minted under our ISPB. Any other key leaves through
+account to the recipient's, COMPLETED, with an e2eId minted under our ISPB. So does a charge of the
+platform's own paid from an account (`laura.pix.internal`, e.g. a ride's fare): the customer's account
+to the charge's receivable, then the Pix applied as if the PSP had sent it. Any other key leaves through
 the PSP: the amount is held on the sender's account (towards the Pix clearing account), the send is
 recorded with its submit job in the same transaction (`laura.pix.service.send_pix`), and the PSP's outcome
 posts the hold (COMPLETED) or voids it (FAILED, money back) through the "bank.pix_out" send handlers.
@@ -51,6 +53,7 @@ from laura.core.money import from_cents, to_cents
 from laura.ledger import service as ledger
 from laura.ledger.errors import InsufficientFunds
 from laura.pix.brcode import parse_brcode
+from laura.pix.internal import InternalDebit, register_account_debit
 from laura.pix.keys import PixKey, parse_pix_key
 from laura.pix.models import PixSend
 from laura.pix.service import register_send_handler, send_pix
@@ -277,4 +280,53 @@ async def _pix_out_failed(session: AsyncSession, send: PixSend) -> None:
     await _announce(session, transfer, _invalidate_outside_request)
 
 
+async def _pay_charge(session: AsyncSession, debit: InternalDebit) -> str:
+    """A Laura charge paid from the customer's account (`laura.pix.internal`): a COMPLETED Pix to the key
+    the charge is payable to, under the same account lock, limits and night rule as any Pix, booked D the
+    customer / C the charge's receivable; answers the e2eId minted for it."""
+    settings = settings_of(session)
+    limits = Limits(
+        per_transfer=settings.transfer_max_amount,
+        daily=settings.transfer_daily_limit,
+        pix_night=settings.pix_night_limit,
+    )
+    await accounts.require_account(session, debit.payer_id, lock=True)
+    repo = TransferRepository(session)
+    await check_limits(repo, debit.payer_id, debit.charge.amount_cents, limits)
+    key = parse_pix_key(settings.psp_pix_key)
+    transfer = Transfer(
+        id=uuid7(),
+        user_id=debit.payer_id,
+        type="PIX",
+        amount_cents=debit.charge.amount_cents,
+        fee_cents=0,
+        status=TransferStatus.COMPLETED,
+        description=debit.description,
+        pix_key=key.value,
+        pix_key_type=key.type.value,
+        e2e_id=new_e2e_id(debit.now),
+        created_at=debit.now,
+        completed_at=debit.now,
+    )
+    await _check_night(repo, transfer, limits, debit.now)
+    tx = await ledger.post(
+        session,
+        [
+            ledger.Line.debit(accounts.ledger_code(debit.payer_id), transfer.amount_cents),
+            ledger.Line.credit(debit.credit_code, transfer.amount_cents),
+        ],
+        reference=debit.reference,
+        reason="PIX_TRANSFER",
+        description=debit.description,
+        entity_type="transfer",
+        entity_id=str(transfer.id),
+    )
+    transfer.ledger_transaction_id = tx.id
+    await repo.add(transfer)
+    await _announce(session, transfer, _invalidate_outside_request)
+    assert transfer.e2e_id is not None
+    return transfer.e2e_id
+
+
 register_send_handler(PIX_OUT, _pix_out_done, _pix_out_failed)
+register_account_debit(_pay_charge)

@@ -37,3 +37,13 @@ class RefundAlreadyResolved(AppError):
     status = 409
     code = "PAY_004"
     message = "The refund was already resolved"
+
+
+class IntentNotPayable(AppError):
+    """Only a PENDING intent whose Pix charge is live can be paid (a paid, expired or failed one: ask for a
+    new one with POST /payments/intent)."""
+
+    error = "PAYMENT_NOT_PAYABLE"
+    status = 409
+    code = "PAY_005"
+    message = "The payment is not awaiting a Pix"

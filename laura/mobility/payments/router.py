@@ -1,5 +1,6 @@
-"""GET /rides/{id}/payment (passenger, driver, admin), POST /payments/intent (the passenger's new charge), and
-the admins' review of refunds owed (GET /admin/payments/refunds, POST /admin/payments/refunds/{id}/resolve)."""
+"""GET /rides/{id}/payment (passenger, driver, admin), POST /payments/intent (the passenger's new charge),
+POST /payments/{id}/pay-from-account (the passenger pays it from their Laura bank account), and the admins'
+review of refunds owed (GET /admin/payments/refunds, POST /admin/payments/refunds/{id}/resolve)."""
 
 from __future__ import annotations
 
@@ -8,11 +9,17 @@ import uuid
 from fastapi import APIRouter, Response, status
 
 from laura.core.db import SessionDep
+from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
 from laura.core.statement import DatabaseDep
 from laura.identity.deps import AdminUser, CurrentUser, TokenCaller
 from laura.mobility.deps import SettingsDep
-from laura.mobility.payments import refunds, service
+from laura.mobility.payments import (
+    fees,  # noqa: F401 - registers the cancel hook that asks for a cancellation fee
+    from_account,
+    refunds,
+    service,
+)
 from laura.mobility.payments.errors import RefundAlreadyResolved, RefundNotFound
 from laura.mobility.payments.models import RefundStatus
 from laura.mobility.payments.schemas import PaymentIntentRequest, PaymentOut, RefundOut, ResolveRefundRequest
@@ -60,6 +67,24 @@ async def payment_intent(
     )
     if not created:
         response.status_code = status.HTTP_200_OK
+    return PaymentOut.model_validate(view.wire())
+
+
+@router.post(
+    "/payments/{intent_id}/pay-from-account",
+    response_model=PaymentOut,
+    responses={
+        402: {"description": "INSUFFICIENT_BALANCE / TRANSFER_LIMIT_EXCEEDED"},
+        403: {"description": "ACCOUNT_NOT_ACTIVE (the account is blocked)"},
+        404: {"description": "PAYMENT_NOT_FOUND / ACCOUNT_NOT_FOUND"},
+        409: {"description": "PAYMENT_NOT_PAYABLE / PIX_CHARGE_NOT_ACTIVE"},
+    },
+)
+@idempotent()
+async def pay_from_account(intent_id: uuid.UUID, user: CurrentUser, session: SessionDep) -> PaymentOut:
+    """Pay the caller's pending ride charge (fare or cancellation fee) from their Laura bank account, at
+    once: an internal Pix, applied as the PSP's would be; the answer is the payment, CONFIRMED."""
+    view = await from_account.pay_from_account(session, user=user, intent_id=intent_id, now=utcnow())
     return PaymentOut.model_validate(view.wire())
 
 

@@ -1,16 +1,25 @@
-"""Rides paid over HTTP (tests/mobility/payments/support.py), and the contract-shaped postings the payments
-and payouts helpers' flows make, written straight with laura.ledger.service: a paid cancellation fee and
-its split, payouts (a 'PAYOUT' hold posted, voided or left pending) and shares held for fraud review."""
+"""Rides and cancellation fees paid over HTTP (tests/mobility/payments/support.py: by webhook or from a Laura
+account), and the contract-shaped postings the payouts and fraud flows make, written straight with
+laura.ledger.service: payouts (a 'PAYOUT' hold posted, voided or left pending) and shares held for fraud
+review; `paid_fee` books a fee and its split the same way, for figures of chosen amounts."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from decimal import Decimal
 
 import httpx
 
 from laura.ledger import service as ledger
-from tests.mobility.payments.support import CompletedRide, completed_ride, run_charge_jobs
+from tests.mobility.payments.support import (
+    CanceledRide,
+    CompletedRide,
+    canceled_with_fee,
+    completed_ride,
+    open_account,
+    run_charge_jobs,
+)
 from tests.pix.conftest import WEBHOOK_SECRET
 
 SIGNED = f"/webhooks/efi/pix?hmac={WEBHOOK_SECRET}&ignorar=/pix"
@@ -30,6 +39,27 @@ async def paid_by_webhook(app, client: httpx.AsyncClient, control: httpx.AsyncCl
     entry = (await control.post(f"/sandbox/cob/{txid}/pay")).json()
     delivered = await client.post(SIGNED, content=json.dumps({"pix": [entry]}))
     assert delivered.json()["outcome"] == "applied", delivered.text
+    return ride
+
+
+async def fee_paid_by_webhook(app, client: httpx.AsyncClient, control: httpx.AsyncClient) -> CanceledRide:
+    """A ride canceled with its fee (5.00), the fee's charge paid at the sandbox and its webhook delivered."""
+    ride = await canceled_with_fee(app, client)
+    await run_charge_jobs(app)
+    txid = (await client.get(f"/rides/{ride.id}/payment", headers=ride.rider)).json()["txid"]
+    entry = (await control.post(f"/sandbox/cob/{txid}/pay")).json()
+    delivered = await client.post(SIGNED, content=json.dumps({"pix": [entry]}))
+    assert delivered.json()["outcome"] == "applied", delivered.text
+    return ride
+
+
+async def paid_from_account(app, client: httpx.AsyncClient, funds: Decimal) -> CompletedRide:
+    """A ride its passenger paid from a Laura account opened with `funds`."""
+    ride, _ = await charged_ride(app, client)
+    await open_account(app, ride.rider_user["id"], funds)
+    intent = (await client.get(f"/rides/{ride.id}/payment", headers=ride.rider)).json()["id"]
+    paid = await client.post(f"/payments/{intent}/pay-from-account", headers=ride.rider)
+    assert paid.status_code == 200, paid.text
     return ride
 
 

@@ -15,7 +15,15 @@ from prometheus_client import REGISTRY
 
 from laura.ledger import service as ledger
 from laura.pix.tasks import reconcile
-from tests.mobility.finance.support import charged_ride, fraud_hold, paid_by_webhook, paid_fee, payout
+from tests.mobility.finance.support import (
+    charged_ride,
+    fee_paid_by_webhook,
+    fraud_hold,
+    paid_by_webhook,
+    paid_fee,
+    paid_from_account,
+    payout,
+)
 from tests.mobility.payments.support import rows
 from tests.mobility.support import admin, passenger
 from tests.pix.conftest import db, settings  # noqa: F401
@@ -32,9 +40,11 @@ async def trial_balance(app) -> dict[str, int]:
     """The trial balance's posted figures of the accounts the report explains, summed over the drivers'."""
     async with app.state.db.unit_of_work() as session:
         balance = await ledger.trial_balance(session)
-    figures = {"1100": 0, "1300": 0, "4100": 0, "4200": 0, "2100.*": 0, "2110": 0}
+    figures = {"1100": 0, "1300": 0, "4100": 0, "4200": 0, "2100.*": 0, "2110": 0, "2101.*": 0, "3100": 0}
     for row in balance.rows:
-        code = "2100.*" if row.account.code.startswith("2100.") else row.account.code
+        code = row.account.code
+        if code.startswith(("2100.", "2101.")):
+            code = code[:4] + ".*"
         if code in figures:
             figures[code] += row.debits_cents - row.credits_cents
     return figures
@@ -71,6 +81,8 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
     await reconcile(app.state.db, app.state.psp, payer_key=PIX_KEY, grace_seconds=0, batch_size=100)
     unpaid, _ = await charged_ride(app, client)
     await paid_fee(app, first.driver.id, cents=1000, commission=200)
+    await fee_paid_by_webhook(app, client, control)  # 5.00: 1.25 commission, 3.75 the driver's
+    from_account = await paid_from_account(app, client, Decimal("100.00"))
     await payout(app, first.driver.id, cents=500, outcome="completed")
     await payout(app, second.driver.id, cents=300, outcome="completed")
     await payout(app, second.driver.id, cents=200, outcome="failed")
@@ -84,9 +96,10 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
     assert answer.status_code == 200, answer.text
     report = answer.json()
     totals = report["totals"]
-    fares = [round(r.fare * 100) for r in (first, second, lost)]
-    assert cents(totals["grossRideRevenue"]) == sum(fares) and totals["ridesPaid"] == 3
-    assert cents(totals["cancellationFees"]) == 1000 and totals["cancellationFeesPaid"] == 1
+    internal = round(from_account.fare * 100)
+    fares = [round(r.fare * 100) for r in (first, second, lost)] + [internal]
+    assert cents(totals["grossRideRevenue"]) == sum(fares) and totals["ridesPaid"] == 4
+    assert cents(totals["cancellationFees"]) == 1500 and totals["cancellationFeesPaid"] == 2
     assert totals["payoutsCompleted"] == {"count": 2, "amount": "8.00"}
     assert totals["payoutsFailed"] == {"count": 1, "amount": "2.00"}
     assert totals["payoutsPending"] == {"count": 1, "amount": "1.00"}
@@ -99,18 +112,20 @@ async def test_the_reports_totals_over_all_time_equal_the_trial_balance(
     books = await trial_balance(app)
     earnings, commission = cents(totals["driverEarnings"]), cents(totals["platformCommission"])
     completed = cents(totals["payoutsCompleted"]["amount"])
+    # What a Laura account paid never was receivable from the PSP: it came out of the customers' accounts.
     assert (
-        books["1300"]
-        == sum(fares) + 1000
+        books["1300"] + internal
+        == sum(fares) + 1500
         == cents(totals["grossRideRevenue"]) + cents(totals["cancellationFees"])
     )
+    assert books["3100"] + books["2101.*"] == internal
     assert books["4200"] == -commission
     forfeited = cents(totals["fraudConfirmed"]["amount"])
     assert books["2100.*"] == -(earnings - completed - forfeited)
     assert books["2110"] == -forfeited
     assert books["1100"] == -completed
-    assert books["4100"] == -(sum(fares) + 1000 - commission - earnings) == 0
-    assert commission + earnings == sum(fares) + 1000
+    assert books["4100"] == -(sum(fares) + 1500 - commission - earnings) == 0
+    assert commission + earnings == sum(fares) + 1500
 
     assert [p["periodStart"] for p in report["periods"]] == days_from(report["from"], 3)
     for field in ("grossRideRevenue", "platformCommission", "driverEarnings", "cancellationFees"):

@@ -1,0 +1,35 @@
+"""Internal Pix: a charge of ours paid from a Laura bank account is recorded with source 'internal'
+
+Revision ID: 0036
+Revises: 0035
+
+`financial_events.source` names who told us of a Pix: the PSP's webhook, reconciliation, the PSP's answer
+to a send, and now the bank itself, for a charge paid from a customer's account (laura.pix.internal).
+"""
+
+from alembic import op
+
+revision = "0036"
+down_revision = "0035"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.execute(
+        """
+        ALTER TABLE financial_events DROP CONSTRAINT financial_events_source_check;
+        ALTER TABLE financial_events ADD CONSTRAINT financial_events_source_check
+            CHECK (source IN ('webhook', 'reconciliation', 'psp_answer', 'internal'));
+        """
+    )
+
+
+def downgrade() -> None:
+    op.execute(
+        """
+        ALTER TABLE financial_events DROP CONSTRAINT financial_events_source_check;
+        ALTER TABLE financial_events ADD CONSTRAINT financial_events_source_check
+            CHECK (source IN ('webhook', 'reconciliation', 'psp_answer'));
+        """
+    )
