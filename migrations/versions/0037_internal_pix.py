@@ -1,7 +1,7 @@
 """Internal Pix: a charge of ours paid from a Laura bank account is recorded with source 'internal'
 
-Revision ID: 0036
-Revises: 0035
+Revision ID: 0037
+Revises: 0036
 
 `financial_events.source` names who told us of a Pix: the PSP's webhook, reconciliation, the PSP's answer
 to a send, and now the bank itself, for a charge paid from a customer's account (laura.pix.internal).
@@ -9,8 +9,8 @@ to a send, and now the bank itself, for a charge paid from a customer's account 
 
 from alembic import op
 
-revision = "0036"
-down_revision = "0035"
+revision = "0037"
+down_revision = "0036"
 branch_labels = None
 depends_on = None
 

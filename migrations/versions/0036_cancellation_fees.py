@@ -1,10 +1,11 @@
 """Cancellation fees charged like fares: a CANCELLATION_FEE intent, its purpose and effect
 
-Revision ID: 0035
-Revises: 0034
+Revision ID: 0036
+Revises: 0035
 
 `payment_intents.purpose` admits CANCELLATION_FEE beside RIDE; the "mobility.cancellation_fee" charge
-purpose names its effect, mobility_cancellation_fee_paid, in pix_charge_purposes.
+purpose names its effect, mobility_cancellation_fee_paid, in pix_charge_purposes, and, like a fare's, a Pix
+into one of its charges no longer ACTIVE is a refund owed (mobility_ride_paid_unapplied, 0035).
 
 The function's text was written by `laura migrate new-sql`: the text of these files as of this revision,
 applied with CREATE OR REPLACE:
@@ -15,8 +16,8 @@ the definitions it replaced.
 
 from alembic import op
 
-revision = "0035"
-down_revision = "0034"
+revision = "0036"
+down_revision = "0035"
 branch_labels = None
 depends_on = None
 
@@ -99,8 +100,9 @@ PURPOSES = [
     ),
 ]
 PURPOSE = (
-    "INSERT INTO pix_charge_purposes (purpose, effect)"
-    " VALUES ('mobility.cancellation_fee', 'mobility_cancellation_fee_paid(pix_charges, jsonb, jsonb)')"
+    "INSERT INTO pix_charge_purposes (purpose, effect, unapplied_effect)"
+    " VALUES ('mobility.cancellation_fee', 'mobility_cancellation_fee_paid(pix_charges, jsonb, jsonb)',"
+    " 'mobility_ride_paid_unapplied(pix_charges, jsonb, jsonb)')"
 )
 
 
