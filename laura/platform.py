@@ -1,10 +1,11 @@
 """`laura up`: the whole platform in one process group — database, migrations, demo data, PSP sandbox,
-API and a job worker — with progress while it starts and a clean stop on Ctrl-C."""
+API and a job worker — with progress while it starts and a clean stop on Ctrl-C or SIGTERM."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import signal
 import socket
 import subprocess
 import sys
@@ -90,6 +91,10 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
             await worker
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def run_platform(
     settings: Settings, *, demo: bool, host: str, port: int, psp_port: int, resolve: Callable[[], Settings]
 ) -> None:
@@ -97,6 +102,10 @@ def run_platform(
     from laura.core.migrations import upgrade
     from laura.seed import print_logins, seed_demo
 
+    # SIGTERM (systemd, docker stop, a supervisor) stops like Ctrl-C: the sandbox is terminated on the way
+    # out. uvicorn handles the signal while serving, then raises it again once stopped, and Python's default
+    # action for SIGTERM would end the process before the `finally` below.
+    signal.signal(signal.SIGTERM, _interrupt)
     if not _port_free(host, port):
         raise RuntimeError(f"port {port} on {host} is already in use (choose another with --port)")
     sandbox: subprocess.Popen | None = None
@@ -129,6 +138,9 @@ def run_platform(
     finally:
         if sandbox is not None:
             sandbox.terminate()
-            with contextlib.suppress(subprocess.TimeoutExpired):
+            try:
                 sandbox.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                sandbox.kill()
+                sandbox.wait()
         console.print("[green]stopped[/green]")

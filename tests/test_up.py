@@ -1,6 +1,6 @@
 """`laura up` on a fresh data dir: embedded PostgreSQL, migrations, demo data, sandbox, API and worker;
 it answers /ready, a printed demo login works, the webhook is registered with the data dir's own secret,
-and Ctrl-C stops everything."""
+and SIGTERM (or Ctrl-C) stops everything, the sandbox included."""
 
 from __future__ import annotations
 
@@ -85,12 +85,14 @@ def test_up_starts_a_fresh_platform_and_stops_cleanly(tmp_path):
             == f"{base}/webhooks/efi/pix?hmac={secret_file.read_text()}&ignorar="
         )
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)  # as a supervisor stops it; Ctrl-C takes the same way out
         try:
             output, _ = process.communicate(timeout=60)
         except subprocess.TimeoutExpired:
             process.kill()
             output, _ = process.communicate()
     assert process.returncode in (0, -signal.SIGINT), output[-3000:]
+    with socket.socket() as sock:
+        assert sock.connect_ex(("127.0.0.1", psp_port)) != 0, "the PSP sandbox outlived laura up"
     assert "admin@laura.dev" in output
     assert "stopped" in output
