@@ -33,7 +33,7 @@ async def test_a_pix_by_key_is_confirmed_with_name_and_bank_and_moves_money_once
     payee_context = await chromium.new_context(locale="pt-BR")
     payer, payee = await payer_context.new_page(), await payee_context.new_page()
     await _sign_up(payee, base, "Rui Costa", payee_email)
-    await payee.get_by_role("link", name="Pix").click()
+    await payee.get_by_role("link", name="Pix", exact=True).click()
     await payee.get_by_role("link", name="Minhas chaves Pix").click()
     await payee.get_by_label("Chave aleatória").check()
     await payee.get_by_role("button", name="Registrar a chave").click()
