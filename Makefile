@@ -57,9 +57,9 @@ test: $(STAMP) check-plain-install lint browser
 # The web app's texts: extract them from laura/web (Python and templates), merge them into each language's
 # catalogue (laura/web/locale/<lang>/LC_MESSAGES/messages.po, translate the new entries there), compile .mo.
 messages: $(STAMP)
-	$(VENV)/bin/pybabel extract -F laura/web/babel.cfg -k N_ --no-location --sort-output --project=laura \
+	$(VENV)/bin/pybabel extract -F laura/web/babel.cfg -k N_ --no-location --sort-output --no-wrap --project=laura \
 		-o laura/web/locale/messages.pot laura/web
-	$(VENV)/bin/pybabel update -i laura/web/locale/messages.pot -d laura/web/locale --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i laura/web/locale/messages.pot -d laura/web/locale --no-fuzzy-matching --no-wrap --ignore-obsolete
 	$(VENV)/bin/pybabel compile -d laura/web/locale
 
 clean:
