@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 
 from laura.web import forms
 from laura.web.i18n import N_
-from laura.web.routes.transfers import parse_amount
+from laura.web.transfer_limits import parse_amount
 
 FIELDS = ("barcode", "amount", "when", "payment_date")
 NOW, LATER = "now", "later"

@@ -24,8 +24,8 @@ from laura.identity.service import Principal
 from laura.web import forms, once
 from laura.web.bank_labels import labelled_page
 from laura.web.i18n import N_
-from laura.web.routes.transfers import parse_amount
 from laura.web.session import WebUser
+from laura.web.transfer_limits import parse_amount
 
 router = APIRouter(include_in_schema=False)
 _FIELDS = ("category", "period", "limit", "alert_thresholds")

@@ -29,8 +29,8 @@ from laura.web.forms import FormErrors
 from laura.web.i18n import N_
 from laura.web.render import page
 from laura.web.ride_pages import fingerprint, read_form, wrong_area
-from laura.web.routes.transfers import parse_amount
 from laura.web.session import WebUser
+from laura.web.transfer_limits import parse_amount
 
 router = APIRouter(include_in_schema=False)
 STATEMENT_ROWS = 10

@@ -30,8 +30,8 @@ from laura.pix.schemas import ChargeOut
 from laura.web import forms, once
 from laura.web.i18n import N_
 from laura.web.render import page
-from laura.web.routes.transfers import parse_amount
 from laura.web.session import WebUser
+from laura.web.transfer_limits import parse_amount
 
 router = APIRouter(include_in_schema=False)
 _PSP_DOWN = N_("The Pix service is unavailable right now. Try again in a few minutes.")

@@ -29,10 +29,8 @@ from laura.identity.service import Principal
 from laura.web import forms, once
 from laura.web.i18n import N_
 from laura.web.render import page
-from laura.web.routes.transfers import _limits as transfer_limits
-from laura.web.routes.transfers import _rate_limit as limit_transfers
-from laura.web.routes.transfers import parse_amount
 from laura.web.session import WebUser
+from laura.web.transfer_limits import limit_transfers, parse_amount, transfer_limits
 
 router = APIRouter(include_in_schema=False)
 _FIELDS = (

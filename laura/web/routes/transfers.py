@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,53 +26,19 @@ from laura.core.idempotency import IdempotentReplay, RequestInProgress, fingerpr
 from laura.core.money import from_cents
 from laura.core.statement import StatementKey
 from laura.identity.deps import IdentityServiceDep
-from laura.identity.service import Caller, Principal
+from laura.identity.service import Caller
 from laura.web import forms
 from laura.web.i18n import N_
 from laura.web.render import page
 from laura.web.session import WebUser
 from laura.web.transfer_details import receipt_lines
+from laura.web.transfer_limits import limit_transfers, parse_amount, transfer_limits
 
 router = APIRouter(include_in_schema=False)
 _IN_PROGRESS_WAITS = 40
 _IN_PROGRESS_STEP_SECONDS = 0.25
 """A repeated confirmation waits up to 10 s for the first one, then shows its receipt."""
 _FIELDS = ("email", "amount", "description")
-
-
-def parse_amount(text: str) -> Decimal | None:
-    """`12,34`, `1.234,56` (Brazilian) or `12.34`: a positive amount with at most two decimals."""
-    cleaned = text.strip().replace("R$", "").replace(" ", "").replace("\u00a0", "")
-    if "," in cleaned:
-        cleaned = cleaned.replace(".", "").replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        return None
-    return amount
-
-
-def _limits(request: Request) -> service.Limits:
-    settings = request.app.state.settings
-    return service.Limits(
-        per_transfer=settings.transfer_max_amount,
-        daily=settings.transfer_daily_limit,
-        pix_night=settings.pix_night_limit,
-        schedule_max_days=settings.schedule_max_days,
-    )
-
-
-async def _rate_limit(request: Request, user: Principal) -> None:
-    """The API's limit on transfers per hour (`POST /api/transfers/p2p`), on the same key."""
-    if user.role != "admin":
-        settings = request.app.state.settings
-        await request.app.state.limiter.hit(
-            settings.rate_limit_transfers,
-            f"transfers:{user.id}",
-            "Limite de transferências por hora atingido",
-        )
 
 
 def _form_page(
@@ -134,7 +100,7 @@ async def p2p_send(request: Request, user: WebUser, cache: BalanceCacheDep) -> R
     except (ValidationError, ValueError):
         return _form_page(request, values, forms.from_code("VALIDATION_ERROR", [{"field": "amount"}]), 422)
     try:
-        await _rate_limit(request, user)
+        await limit_transfers(request, user)
     except AppError as error:  # 429: a sentence on the form, never the API's JSON
         return _form_page(request, values, forms.from_app_error(error), status=error.status)
     caller = Caller(id=user.id, role=user.role, session_id=user.session_id)
@@ -145,7 +111,7 @@ async def p2p_send(request: Request, user: WebUser, cache: BalanceCacheDep) -> R
                 request.app.state.db,
                 caller=caller,
                 data=data,
-                limits=_limits(request),
+                limits=transfer_limits(request),
                 cache=cache,
                 idempotency=idempotency,
             )
