@@ -51,6 +51,7 @@ AccountDebit = Callable[[AsyncSession, InternalDebit], Awaitable[str]]
 limits) and answer the e2eId it minted for this Pix."""
 
 _debits: list[AccountDebit] = []
+_receivables: dict[str, str] = {}
 
 WITHDRAW_TASK = "pix.withdraw_charge"
 
@@ -64,26 +65,40 @@ def register_account_debit(debit: AccountDebit) -> AccountDebit:
     return debit
 
 
+def register_receivable(purpose: str, code: str) -> None:
+    """The ledger account a purpose's effect books a received Pix from (a ride's: PIX_A_RECEBER 1300, a
+    deposit's: the Pix settlement account 1200): the one an internal Pix credits, so the two cancel out."""
+    if _receivables.get(purpose, code) != code:
+        raise ValueError(f"purpose {purpose!r} already settles into {_receivables[purpose]}")
+    _receivables[purpose] = code
+
+
+async def charge_at(session: AsyncSession, location: str) -> PixCharge | None:
+    """Our charge behind a dynamic BR Code's location (with or without its https:// scheme), if it is ours."""
+    return await PixRepository(session).charge_at_location(location)
+
+
 async def pay_from_account(
     session: AsyncSession,
     *,
     txid: str,
     payer_id: uuid.UUID,
-    credit_code: str,
     description: str,
     now: datetime,
 ) -> PixCharge:
     """Pay the ACTIVE, unexpired charge `txid` from `payer_id`'s account, in the caller's transaction.
 
-    404 for an unknown charge, 409 `PIX_CHARGE_NOT_ACTIVE` for one paid, cancelled or expired; the bank's
-    refusals pass through with nothing written. Answers the charge, now PAID."""
+    404 for an unknown charge, 409 `PIX_CHARGE_NOT_ACTIVE` for one paid, cancelled or expired (or of a
+    purpose that names no receivable); the bank's refusals pass through with nothing written. Answers the
+    charge, now PAID."""
     if not _debits:
         raise LookupError("no account debit registered for internal Pix (laura.bank)")
     repository = PixRepository(session)
     charge = await repository.charge_for_update(txid)
     if charge is None:
         raise ChargeNotFound()
-    if charge.status != PixChargeStatus.ACTIVE or charge.expires_at <= now:
+    credit_code = _receivables.get(charge.purpose)
+    if charge.status != PixChargeStatus.ACTIVE or charge.expires_at <= now or credit_code is None:
         raise ChargeNotActive(details={"status": charge.status})
     e2e_id = await _debits[0](
         session,

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import bindparam, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, fetch, fetchrow, fetchval
 from laura.core.statement import one_statement_rows
 from laura.pix.models import PaidCharge, PixCharge, PixChargeStatus, PixSend, PixSendStatus, WebhookDelivery
+
+_SCHEME = re.compile(r"^https?://")
 
 
 class PixRepository:
@@ -33,6 +36,17 @@ class PixRepository:
     async def owned_charge(self, txid: str, owner_id: uuid.UUID) -> PixCharge | None:
         return await self.session.scalar(
             select(PixCharge).where(PixCharge.txid == txid, PixCharge.owner_id == owner_id)
+        )
+
+    async def charge_at_location(self, location: str) -> PixCharge | None:
+        """The charge whose PSP location is `location`, compared without the URL scheme (a BR Code drops
+        it; the index ix_pix_charges_location is on that same expression)."""
+        bare = _SCHEME.sub("", location.strip())
+        return await self.session.scalar(
+            select(PixCharge).where(
+                func.regexp_replace(PixCharge.location, literal_column("'^https?://'"), literal_column("''"))
+                == bare
+            )
         )
 
     async def charge_for_update(self, txid: str) -> PixCharge | None:

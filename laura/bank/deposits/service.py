@@ -18,6 +18,7 @@ from laura.audit import service as audit
 from laura.bank.accounts import service as accounts
 from laura.bank.accounts.cache import drop_balances
 from laura.core.models import uuid7
+from laura.pix.internal import register_receivable
 from laura.pix.models import PaidCharge, PixCharge
 from laura.pix.psp import EfiClient
 from laura.pix.service import create_charge, register_paid_hook
@@ -59,3 +60,4 @@ async def _drop_cached_balance(charge: PaidCharge) -> None:
 
 
 register_paid_hook(PURPOSE, _drop_cached_balance)
+register_receivable(PURPOSE, accounts.PIX_CLEARING)  # bank_deposit_credit books D 1200 / C the owner

@@ -2,8 +2,9 @@
 
 A key in our own directory settles at once inside the bank: one ledger transaction from the sender's
 account to the recipient's, COMPLETED, with an e2eId minted under our ISPB. So does a charge of the
-platform's own paid from an account (`laura.pix.internal`, e.g. a ride's fare): the customer's account
-to the charge's receivable, then the Pix applied as if the PSP had sent it. Any other key leaves through
+platform's own paid from an account (`laura.pix.internal`, e.g. a ride's fare, by its dynamic BR Code or
+from the ride's payment): the customer's account to the charge's receivable, then the Pix applied as if
+the PSP had sent it. Any other key leaves through
 the PSP: the amount is held on the sender's account (towards the Pix clearing account), the send is
 recorded with its submit job in the same transaction (`laura.pix.service.send_pix`), and the PSP's outcome
 posts the hold (COMPLETED) or voids it (FAILED, money back) through the "bank.pix_out" send handlers.
@@ -52,10 +53,11 @@ from laura.core.models import utcnow, uuid7
 from laura.core.money import from_cents, to_cents
 from laura.ledger import service as ledger
 from laura.ledger.errors import InsufficientFunds
+from laura.pix import internal
 from laura.pix.brcode import parse_brcode
 from laura.pix.internal import InternalDebit, register_account_debit
 from laura.pix.keys import PixKey, parse_pix_key
-from laura.pix.models import PixSend
+from laura.pix.models import PixCharge, PixSend
 from laura.pix.service import register_send_handler, send_pix
 
 log = structlog.get_logger(__name__)
@@ -99,6 +101,38 @@ def resolve_order(data: PixRequest) -> PixOrder:
     return PixOrder(parse_pix_key(code.key), to_cents(amount))
 
 
+async def _our_charge(session: AsyncSession, data: PixRequest) -> PixCharge | None:
+    """The platform's own charge behind a dynamic BR Code (a ride's QR Code, say), or None."""
+    if data.br_code is None:
+        return None
+    location = parse_brcode(data.br_code).location
+    return None if location is None else await internal.charge_at(session, location)
+
+
+async def _pay_our_charge(
+    session: AsyncSession, user_id: uuid.UUID, data: PixRequest, charge: PixCharge, now: datetime
+) -> Transfer:
+    """A dynamic BR Code of ours is paid now, inside Laura (`laura.pix.internal`, which calls `_pay_charge`
+    under the charge's lock): never scheduled, and for the charge's amount only."""
+    if data.scheduled_for is not None:
+        raise ValidationFailed(
+            "A Laura charge is paid at once: send no scheduledFor",
+            details=[{"field": "scheduledFor", "message": "not with a Laura charge"}],
+        )
+    if data.amount is not None and to_cents(data.amount) != charge.amount_cents:
+        raise BrCodeAmountMismatch(details={"brCodeAmount": str(from_cents(charge.amount_cents))})
+    paid = await internal.pay_from_account(
+        session,
+        txid=charge.txid,
+        payer_id=user_id,
+        description=data.description or charge.description or "Pagamento Pix",
+        now=now,
+    )
+    transfer = await TransferRepository(session).by_e2e(paid.e2e_id or "")
+    assert transfer is not None, "the internal Pix's debit recorded its transfer"
+    return transfer
+
+
 async def _check_night(repo: TransferRepository, transfer: Transfer, limits: Limits, now: datetime) -> None:
     if limits.pix_night is None or not is_pix_night(now):
         return
@@ -122,6 +156,9 @@ async def send_pix_transfer(
     """Pay a Pix now (COMPLETED inside the bank, PENDING through the PSP) or schedule it (SCHEDULED)."""
     now = now or utcnow()
     check_schedule(data.scheduled_for, now, limits)
+    ours = await _our_charge(session, data)
+    if ours is not None:
+        return await _pay_our_charge(session, user_id, data, ours, now)
     order = resolve_order(data)
     await accounts.require_account(session, user_id, lock=True)
     repo = TransferRepository(session)

@@ -74,6 +74,9 @@ class TransferRepository:
             query = query.with_for_update()
         return (await self.session.execute(query)).scalar_one_or_none()
 
+    async def by_e2e(self, e2e_id: str) -> Transfer | None:
+        return await self.session.scalar(select(Transfer).where(Transfer.e2e_id == e2e_id))
+
     async def sent_since(
         self, user_id: uuid.UUID, since: datetime, *, types: tuple[str, ...] | None = None
     ) -> int:

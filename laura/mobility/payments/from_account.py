@@ -18,12 +18,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.identity.service import Principal
-from laura.mobility.payments.charging import CHARGES
+from laura.mobility.payments.charging import CHARGES, FEE_PURPOSE, PURPOSE
 from laura.mobility.payments.errors import IntentNotPayable, PaymentNotFound
 from laura.mobility.payments.models import IntentPurpose, IntentStatus
 from laura.mobility.payments.repository import PaymentRepository
 from laura.mobility.payments.service import PaymentView
 from laura.pix.internal import pay_from_account as pay_internally
+from laura.pix.internal import register_receivable
 
 RECEIVABLE = "1300"
 """PIX_A_RECEBER: where a ride charge's effect books the Pix from, so the account's debit settles it."""
@@ -42,8 +43,12 @@ async def pay_from_account(
         raise IntentNotPayable(details={"status": intent.status})
     _, description = CHARGES[IntentPurpose(intent.purpose)]
     charge = await pay_internally(
-        session, txid=intent.txid, payer_id=user.id, credit_code=RECEIVABLE, description=description, now=now
+        session, txid=intent.txid, payer_id=user.id, description=description, now=now
     )
     paid = await repository.intent(intent_id, for_update=True)
     assert paid is not None, "the intent was just read"
     return PaymentView(paid, charge)
+
+
+register_receivable(PURPOSE, RECEIVABLE)
+register_receivable(FEE_PURPOSE, RECEIVABLE)
