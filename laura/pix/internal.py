@@ -6,12 +6,15 @@ the one path every received Pix takes (`intake.apply_received_pix`: recorded onc
 charge PAID, the purpose's SQL effect), all in the caller's transaction. So a charge paid this way is booked
 by the same split code as one paid at the PSP, and the payer's debit commits with it or not at all. The
 charge is then withdrawn at the PSP by a job deferred in the same transaction (an HTTP call never runs
-inside one), so its QR Code cannot be paid a second time; a Pix already on its way still reaches the intake,
-which records it for review as paying a charge no longer ACTIVE.
+inside one), so its QR Code cannot be paid a second time; a Pix already on its way still reaches the intake
+as one into a charge no longer ACTIVE (its purpose's unapplied effect: for a ride, a refund owed).
 
 Who holds accounts is the bank's business, above this module: it registers the debit
-(`register_account_debit`) and mints the e2eId under its ISPB, as for its other internal Pix. The charge's
-row lock, taken first, makes two payments of one charge serialize: the second finds it PAID (409).
+(`register_account_debit`) and mints the e2eId under its ISPB, as for its other internal Pix. Each purpose
+names the account its effect books from (`register_receivable`); a purpose that names none cannot be paid
+this way. A dynamic BR Code's location finds the charge (`charge_at`), so the bank's Pix by QR Code pays it
+the same way as a feature's own route. The charge's row lock, taken first, makes two payments of one charge
+serialize: the second finds it PAID (409).
 """
 
 from __future__ import annotations
