@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,13 +23,13 @@ from laura.bank.transfers.pix_preview import PixPreview, preview_pix
 from laura.bank.transfers.schemas import PixOut, PixRequest
 from laura.core.db import SessionDep
 from laura.core.errors import AppError
-from laura.core.idempotency import RequestInProgress
 from laura.identity.service import Principal
 from laura.web import forms, once, pix_labels
 from laura.web.i18n import N_
 from laura.web.render import page
 from laura.web.session import WebUser
-from laura.web.transfer_limits import limit_transfers, parse_amount, transfer_limits
+from laura.web.transfer_limits import parse_amount, transfer_limits
+from laura.web.transfer_send import send_once
 
 router = APIRouter(include_in_schema=False)
 _FIELDS = ("target", "amount", "description")
@@ -150,26 +150,16 @@ async def send(request: Request, user: WebUser, session: SessionDep, cache: Bala
     data, errors = _request(values)
     if data is None or key is None:
         return _form_page(request, values, errors or errors_of("VALIDATION_ERROR"), status=422)
-    try:
-        await limit_transfers(request, user)  # a refusal (429) reads as a sentence too, never as JSON
-        sent = await once.once(
-            request,
-            session,
-            key,
-            once.form_fingerprint(request, values),
-            lambda: _send(request, session, user, data, cache),
-            status=201,
-        )
-    except RequestInProgress:
-        return _form_page(request, values, forms.from_code("REQUEST_IN_PROGRESS"), status=409)
-    except AppError as error:
-        return _form_page(request, values, errors_of(error.error, error.details), status=error.status)
-    if isinstance(sent, once.Replayed):
-        if sent.status >= 300 or "id" not in sent.body:
-            code = str(sent.body.get("error", ""))
-            return _form_page(request, values, errors_of(code, sent.body.get("details")), status=sent.status)
-        return RedirectResponse(f"/transfers/{sent.body['id']}", status_code=303)
-    return RedirectResponse(f"/transfers/{sent.id}", status_code=303)
+    return await send_once(
+        request,
+        session,
+        user,
+        key=key,
+        values=values,
+        send=lambda: _send(request, session, user, data, cache),
+        refused=lambda errors, status: _form_page(request, values, errors, status=status),
+        errors_of=errors_of,
+    )
 
 
 async def _send(

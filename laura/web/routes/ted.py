@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,15 +22,14 @@ from laura.bank.transfers import ted
 from laura.bank.transfers.calendar import ted_estimated_delivery
 from laura.bank.transfers.schemas import TedOut, TedRequest
 from laura.core.db import SessionDep
-from laura.core.errors import AppError
-from laura.core.idempotency import RequestInProgress
 from laura.core.models import utcnow
 from laura.identity.service import Principal
 from laura.web import forms, once
 from laura.web.i18n import N_
 from laura.web.render import page
 from laura.web.session import WebUser
-from laura.web.transfer_limits import limit_transfers, parse_amount, transfer_limits
+from laura.web.transfer_limits import parse_amount, transfer_limits
+from laura.web.transfer_send import send_once
 
 router = APIRouter(include_in_schema=False)
 _FIELDS = (
@@ -149,26 +148,16 @@ async def send(request: Request, user: WebUser, session: SessionDep, cache: Bala
     data, errors = _request(values)
     if data is None or key is None:
         return _form_page(request, values, errors or _errors("VALIDATION_ERROR"), status=422)
-    try:
-        await limit_transfers(request, user)  # a refusal (429) reads as a sentence too, never as JSON
-        sent = await once.once(
-            request,
-            session,
-            key,
-            once.form_fingerprint(request, values),
-            lambda: _send(request, session, user, data, cache),
-            status=201,
-        )
-    except RequestInProgress:
-        return _form_page(request, values, forms.from_code("REQUEST_IN_PROGRESS"), status=409)
-    except AppError as error:
-        return _form_page(request, values, _errors(error.error, error.details), status=error.status)
-    if isinstance(sent, once.Replayed):
-        if sent.status >= 300 or "id" not in sent.body:
-            code = str(sent.body.get("error", ""))
-            return _form_page(request, values, _errors(code, sent.body.get("details")), status=sent.status)
-        return RedirectResponse(f"/transfers/{sent.body['id']}", status_code=303)
-    return RedirectResponse(f"/transfers/{sent.id}", status_code=303)
+    return await send_once(
+        request,
+        session,
+        user,
+        key=key,
+        values=values,
+        send=lambda: _send(request, session, user, data, cache),
+        refused=lambda errors, status: _form_page(request, values, errors, status=status),
+        errors_of=_errors,
+    )
 
 
 async def _send(
