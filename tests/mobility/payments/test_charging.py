@@ -38,7 +38,9 @@ class HeldPsp:
 
 
 async def nothing_held(app, ride_id: str) -> None:
-    """The ride's row can be locked at once, and no connection of the app sits in an open transaction."""
+    """The ride's row can be locked at once, and no connection sits in an open transaction over the ride,
+    its intent or its charge. (Only those: the app's own background loops, the event relay's for one, may
+    be caught between two statements of their own transactions on a loaded machine.)"""
     async with app.state.db.engine.connect() as conn:
         async with conn.begin():
             locked = await conn.execute(
@@ -47,8 +49,10 @@ async def nothing_held(app, ride_id: str) -> None:
             assert locked.scalar_one() == uuid.UUID(ride_id)
         idle = await conn.scalar(
             text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
-                " AND pid <> pg_backend_pid() AND state LIKE 'idle in transaction%'"
+                "SELECT count(DISTINCT a.pid) FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid"
+                " WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()"
+                " AND a.state LIKE 'idle in transaction%'"
+                " AND l.relation IN ('rides'::regclass, 'payment_intents'::regclass, 'pix_charges'::regclass)"
             )
         )
         assert idle == 0
