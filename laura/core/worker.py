@@ -7,6 +7,8 @@ counts outcomes and keeps the last error where the admin list shows it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -16,6 +18,7 @@ from procrastinate.worker import Worker
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from laura.core.cancellation import stop_if_cancelled
 from laura.core.db import Database
 from laura.core.events.runtime import relaying
 from laura.core.job_metrics import JOBS_TOTAL
@@ -106,16 +109,43 @@ async def run_worker(
             async with relaying(settings), app.open_async():
                 if startup_tasks:
                     await defer_startup_tasks()
-                await app.run_worker_async(
+                app.perform_import_paths()  # type: ignore[no-untyped-call]  # procrastinate's, untyped
+                worker = Worker(
+                    app=app,
                     name=name,
                     concurrency=concurrency,
                     # None is every queue (procrastinate's Worker and docs), though its WorkerOptions omit it
-                    queues=list(queues) if queues else None,  # type: ignore[arg-type]
+                    queues=list(queues) if queues else None,
                     wait=wait,
                     install_signal_handlers=install_signal_handlers,
                     fetch_job_polling_interval=poll_interval,
                     abort_job_polling_interval=poll_interval,
                     worker_middleware=[observe_job],
                 )
+                await _run_until_cancelled(worker)
     finally:
         await db.dispose()
+
+
+async def _run_until_cancelled(worker: Worker) -> None:
+    """Run `worker`; when this task is cancelled, stop it gracefully (its running jobs finish), then re-raise.
+
+    procrastinate stops when `worker.run()` is cancelled, but a cancellation that lands in a driver call, in
+    its first queries or in ours before it (the connector's pool opening), can be swallowed there: the
+    worker then ran forever and whoever cancelled it (a test, `laura up` stopping) waited forever. So the
+    run is a child task, a cancellation already pending is honoured before it starts, and our own
+    cancellation becomes `worker.stop()`, asked again until the run ends: `run()` clears a stop requested
+    before its first step.
+    """
+    stop_if_cancelled()
+    run = asyncio.create_task(worker.run(), name="procrastinate-worker")  # type: ignore[no-untyped-call]
+    try:
+        await asyncio.shield(run)
+    except asyncio.CancelledError:
+        while not run.done():
+            worker.stop()  # type: ignore[no-untyped-call]
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({run}, timeout=1)
+        if not run.cancelled():
+            run.result()  # a failure of the worker's own, while it stopped, wins
+        raise
