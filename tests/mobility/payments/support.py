@@ -3,6 +3,7 @@ the books."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from dataclasses import dataclass
 from decimal import Decimal
@@ -26,9 +27,14 @@ class CompletedRide:
     fare: float
 
 
+_NEARER = itertools.count(1)
+
+
 async def completed_ride(app, client: httpx.AsyncClient) -> CompletedRide:
     admin_headers = await admin(app, client)
-    near = await driver(client, admin_headers, at=(PAULISTA[0] + 0.001, PAULISTA[1]))
+    # Each new driver a little nearer than the last: a test that completes several rides keeps the earlier
+    # drivers online at the pickup, and at one distance the offer could go to any of them.
+    near = await driver(client, admin_headers, at=(PAULISTA[0] + 0.001 / next(_NEARER), PAULISTA[1]))
     rider_user, rider = await passenger(client)
     ride = (await request_ride(client, rider)).json()
     assert (await accept(client, near, ride["id"])).status_code == 200
@@ -50,7 +56,9 @@ class CanceledRide:
 async def canceled_with_fee(app, client: httpx.AsyncClient) -> CanceledRide:
     """A ride its passenger canceled once the driver was at the pickup: the fee is due (5.00 by default)."""
     admin_headers = await admin(app, client)
-    near = await driver(client, admin_headers, at=(PAULISTA[0] + 0.001, PAULISTA[1]))
+    # Each new driver a little nearer than the last: a test that completes several rides keeps the earlier
+    # drivers online at the pickup, and at one distance the offer could go to any of them.
+    near = await driver(client, admin_headers, at=(PAULISTA[0] + 0.001 / next(_NEARER), PAULISTA[1]))
     rider_user, rider = await passenger(client)
     ride = (await request_ride(client, rider)).json()
     assert (await accept(client, near, ride["id"])).status_code == 200
