@@ -32,6 +32,7 @@ from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.support.router import router as support_router
 from laura.bank.transfers.router import router as transfers_router
 from laura.core.db import Database
+from laura.core.error_reporting import start_error_reporting
 from laura.core.events import start_events
 from laura.core.http import SecurityHeadersMiddleware, install_error_handlers
 from laura.core.job_metrics import refresh_queue_depth
@@ -41,6 +42,7 @@ from laura.core.observability import RequestContextMiddleware, configure_logging
 from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
 from laura.core.redis_client import redis_client
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
+from laura.core.tracing import start_tracing, trace_app
 from laura.identity.keys import load_signing_keys
 from laura.identity.otp.codes import CodeHasher
 from laura.identity.otp.router import router as otp_router
@@ -282,7 +284,11 @@ def _ops_router() -> APIRouter:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application; the database is opened in the lifespan, so import has no side effects."""
     settings = settings or get_settings()
-    configure_logging(settings.log_level, settings.log_json, access_log=settings.access_log)
+    tracing = start_tracing(settings)
+    start_error_reporting(settings)
+    configure_logging(
+        settings.log_level, settings.log_json, access_log=settings.access_log, trace_ids=tracing
+    )
     app = FastAPI(
         title="Laura",
         version=__version__,
@@ -320,4 +326,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in ROUTERS:
         app.include_router(router)
     install_routes(app)  # after the API's routes: its paths are matched first, and stay as they were
+    trace_app(app)
     return app

@@ -111,10 +111,11 @@ def worker(
     Each one starts with a reconciliation pass (what a crash may have left in flight)."""
     import laura.app  # noqa: F401 - the composition root registers the features' task modules
     from laura.core.observability import configure_logging
+    from laura.core.tracing import start_tracing
     from laura.core.worker import run_worker
 
     settings = resolve_settings(data_dir)
-    configure_logging(settings.log_level, settings.log_json)
+    configure_logging(settings.log_level, settings.log_json, trace_ids=start_tracing(settings))
     if metrics_port is not None:
         from prometheus_client import start_http_server
 

@@ -79,6 +79,20 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
     access_log: bool = False
+
+    otel_enabled: bool = False
+    """Trace requests, their SQL, outgoing HTTP and the jobs they enqueue with OpenTelemetry (the `otel`
+    extra: `pip install 'laura[otel]'`); off, no OpenTelemetry SDK is imported."""
+    otel_exporter_otlp_endpoint: str | None = None
+    """Base URL of the OTLP/HTTP collector (`http://collector:4318`; spans go to `/v1/traces`). Unset, the
+    exporter follows the standard `OTEL_EXPORTER_OTLP_(TRACES_)ENDPOINT` variables, else localhost:4318."""
+    otel_service_name: str = "laura"
+    """`service.name` of this process's spans (API and worker alike; their span names tell them apart)."""
+    otel_sample_ratio: Annotated[float, Field(ge=0, le=1)] = 1.0
+    """Share of new traces kept (head sampling on the trace id); a trace begun upstream keeps its caller's
+    decision, so a request and the jobs it enqueued are kept or dropped together."""
+    sentry_dsn: str | None = None
+    """Report unhandled errors (requests and failed jobs) to Sentry (the `sentry` extra); unset, off."""
     """uvicorn's access log, one line per HTTP request (tokens redacted); the `request` line says the same."""
 
     idempotency_ttl_seconds: int = 24 * 3600

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, plain_url
 from laura.core.idempotency import purge_expired
+from laura.core.tracing import with_trace_context
 from laura.settings import Settings, get_settings
 
 __all__ = [
@@ -226,7 +227,7 @@ async def defer(
         "priority": target.priority if priority is None else priority,
         "lock": lock or target.lock,
         "queueing_lock": queueing_lock or target.queueing_lock,
-        "args": json.dumps(args or {}),
+        "args": json.dumps(with_trace_context(args or {})),
         "scheduled_at": schedule_at,
     }
     job_id: int

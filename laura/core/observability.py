@@ -18,9 +18,11 @@ from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from structlog.typing import Processor
 
+from laura.core.error_reporting import report_exception
 from laura.core.errors import AppError, InternalError, PayloadTooLarge, ValidationFailed
 from laura.core.redaction import install_filter, redact_event
 from laura.core.text import NUL, nul_detail
+from laura.core.tracing import add_trace_ids
 
 HTTP_REQUESTS = Counter("http_requests_total", "HTTP requests", ["method", "route", "status"])
 HTTP_DURATION = Histogram(
@@ -51,15 +53,20 @@ def request_context() -> RequestContext | None:
     return current_request.get()
 
 
-def configure_logging(level: str = "INFO", json_logs: bool = True, *, access_log: bool = False) -> None:
+def configure_logging(
+    level: str = "INFO", json_logs: bool = True, *, access_log: bool = False, trace_ids: bool = False
+) -> None:
     """One JSON (or console) renderer, secrets redacted (`core.redaction`), for structlog and for stdlib
-    loggers (uvicorn, Procrastinate, SQLAlchemy) alike; uvicorn's access log only when `access_log`."""
+    loggers (uvicorn, Procrastinate, SQLAlchemy) alike; uvicorn's access log only when `access_log`; the
+    active span's ids on each line with `trace_ids` (tracing on, `core.tracing`)."""
     renderer = structlog.processors.JSONRenderer() if json_logs else structlog.dev.ConsoleRenderer()
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
+    if trace_ids:
+        shared.append(add_trace_ids)
     finish: list[Processor] = [structlog.processors.format_exc_info, redact_event, renderer]
     structlog.configure(
         processors=[*shared, *finish],
@@ -210,6 +217,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             _errors_log.exception("unhandled_error", exc_type=type(exc).__name__)
+            report_exception(exc)
             if response["started"]:
                 raise  # too late for an answer: the server drops the connection
             await _answer(send_with_id, InternalError(), ctx.request_id)

@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from laura.core.cancellation import stop_if_cancelled
 from laura.core.db import Database
+from laura.core.error_reporting import report_exception, start_error_reporting
 from laura.core.events.runtime import relaying
 from laura.core.job_metrics import JOBS_TOTAL
 from laura.core.jobs import (
@@ -31,6 +32,7 @@ from laura.core.jobs import (
     defer_startup_tasks,
     import_task_modules,
 )
+from laura.core.tracing import job_span, start_tracing
 from laura.settings import Settings
 
 _log = structlog.get_logger("laura.jobs")
@@ -60,9 +62,10 @@ async def _record_error(job_id: int, attempt: int, exc: BaseException) -> None:
 
 
 async def observe_job(call_next: Callable[[], Awaitable[Any]], context: JobContext, worker: Worker) -> Any:
-    """Worker middleware: log context, `jobs_total{task,status}` and the last error of every job."""
+    """Worker middleware: log context, trace span, `jobs_total{task,status}` and the last error of every
+    job; a job that failed for good is reported (Sentry, when on)."""
     job = context.job
-    with structlog.contextvars.bound_contextvars(job_id=job.id, task=job.task_name):
+    with structlog.contextvars.bound_contextvars(job_id=job.id, task=job.task_name), job_span(job):
         try:
             result = await call_next()
         except Exception as exc:
@@ -71,6 +74,8 @@ async def observe_job(call_next: Callable[[], Awaitable[Any]], context: JobConte
             JOBS_TOTAL.labels(job.task_name, "retried" if will_retry else "failed").inc()
             if job.id is not None:
                 await _record_error(job.id, job.attempts + 1, exc)
+            if not will_retry:
+                report_exception(exc)
             raise
     JOBS_TOTAL.labels(job.task_name, "done").inc()
     return result
@@ -96,6 +101,8 @@ async def run_worker(
     if not settings.database_url:
         raise RuntimeError("LAURA_DATABASE_URL is not set")
     import_task_modules()
+    start_tracing(settings)
+    start_error_reporting(settings)
     concurrency = concurrency or settings.worker_concurrency
     db = Database(
         settings.database_url, pool_size=concurrency + 1, max_overflow=concurrency, settings=settings
