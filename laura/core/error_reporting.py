@@ -64,13 +64,14 @@ def start_error_reporting(settings: Settings) -> bool:
     return True
 
 
-def report_exception(exc: BaseException) -> None:
-    """Send `exc` to Sentry when reporting is on (a no-op otherwise)."""
+def report_exception(exc: BaseException, **tags: str) -> None:
+    """Send `exc` to Sentry when reporting is on (a no-op otherwise), tagged with what finds its log lines
+    (the request id, the job)."""
     if not _state.on:
         return
     import sentry_sdk
 
-    sentry_sdk.capture_exception(exc)
+    sentry_sdk.capture_exception(exc, tags=tags)
 
 
 def _mask_card_numbers(value: Any) -> Any:

@@ -217,7 +217,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception as exc:
             _errors_log.exception("unhandled_error", exc_type=type(exc).__name__)
-            report_exception(exc)
+            report_exception(exc, request_id=ctx.request_id)
             if response["started"]:
                 raise  # too late for an answer: the server drops the connection
             await _answer(send_with_id, InternalError(), ctx.request_id)

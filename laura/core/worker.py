@@ -75,7 +75,7 @@ async def observe_job(call_next: Callable[[], Awaitable[Any]], context: JobConte
             if job.id is not None:
                 await _record_error(job.id, job.attempts + 1, exc)
             if not will_retry:
-                report_exception(exc)
+                report_exception(exc, task=job.task_name, job_id=str(job.id))
             raise
     JOBS_TOTAL.labels(job.task_name, "done").inc()
     return result
