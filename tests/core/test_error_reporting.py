@@ -9,14 +9,23 @@ from collections.abc import Iterator
 import pytest
 import sentry_sdk
 from fastapi import Request
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core import error_reporting
+from laura.core.db import Database
 from laura.core.error_reporting import scrub_event, start_error_reporting
+from laura.core.jobs import defer, job_task
 from laura.settings import Settings
 from tests.catching_server import CatchingServer, catching_server
+from tests.jobs_support import job_status, running_worker
 
 JWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2lnbmF0dXJlLXNlY3JldA"
 CARD = "4532 1112 3456 7890"
+
+
+@job_task(name="tests.error_reporting.declined")
+async def declined(session: AsyncSession, *, attempt: str) -> None:
+    raise RuntimeError(f"card {CARD} declined ({attempt})")
 
 
 @pytest.fixture
@@ -81,3 +90,22 @@ async def test_an_unhandled_error_is_reported_without_its_secrets(app, client, t
     assert event["tags"]["request_id"] == response.headers["x-request-id"]
     raw = b"".join(envelope.body for envelope in tracker.received)
     assert JWT.encode() not in raw and b"4532" not in raw
+
+
+async def test_a_job_that_failed_for_good_is_reported_with_its_task_and_id(settings, tracker):
+    db = Database(settings.database_url)
+    try:
+        async with db.unit_of_work() as session:
+            job_id = await defer(session, declined, args={"attempt": "first"})
+        async with running_worker(settings) as worker:
+
+            async def failed() -> bool:
+                return await job_status(db, job_id) == "failed"
+
+            await worker.until(failed)
+    finally:
+        await db.dispose()
+    sentry_sdk.flush(timeout=10)
+    (event,) = _events(tracker)
+    assert event["tags"] == {"task": "tests.error_reporting.declined", "job_id": str(job_id)}
+    assert event["exception"]["values"][0]["value"] == "card [redacted] declined (first)"
