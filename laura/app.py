@@ -31,6 +31,7 @@ from laura.bank.files.router import router as files_router
 from laura.bank.pix_keys.router import router as pix_keys_router
 from laura.bank.support.router import router as support_router
 from laura.bank.transfers.router import router as transfers_router
+from laura.core.database_metrics import refresh_database_up
 from laura.core.db import Database
 from laura.core.error_reporting import start_error_reporting
 from laura.core.events import start_events
@@ -275,6 +276,7 @@ def _ops_router() -> APIRouter:
     @router.get("/metrics", include_in_schema=True)
     async def metrics(request: Request) -> Response:
         """Prometheus exposition."""
+        await refresh_database_up(request.app.state.db)
         await refresh_queue_depth(request.app.state.db)
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 

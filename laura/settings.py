@@ -120,6 +120,9 @@ class Settings(BaseSettings):
     """Before a received Pix is applied: `psp` asks the PSP for it (`GET /v2/pix/{e2eId}`), whoever posted the
     delivery; `mtls` trusts a delivery that came with a verified client certificate and asks for the others;
     `off` trusts every authenticated delivery (refused in production)."""
+    ledger_verify_cron: str = "30 3 * * *"
+    """When the worker runs `ledger.verify` (the CLI's check, over every entry in one snapshot); its outcome
+    is the `ledger_verify_problems` gauge the `LedgerVerifyFailing` alert reads."""
     pix_reconcile_cron: str = "*/5 * * * *"
     pix_reconcile_grace_seconds: int = 120
     pix_reconcile_batch_size: int = 500

@@ -22,6 +22,12 @@ RIDE_ACCEPT_DURATION = Histogram(
     "Time from the ride request to a driver's acceptance",
     buckets=(1, 2, 5, 10, 15, 20, 30, 45, 60, 90, 120, 300),
 )
+RIDES_COMPLETED = Counter("rides_completed_total", "Rides dropped off (COMPLETED)")
+RIDE_DURATION = Histogram(
+    "ride_duration_seconds",
+    "Time from pickup (IN_PROGRESS) to drop-off of a completed ride",
+    buckets=(120, 300, 600, 900, 1200, 1800, 2700, 3600, 5400, 7200),
+)
 ACTIVE_RIDES = Gauge("active_rides", "Rides between request and completion")
 DRIVERS_ONLINE = Gauge("drivers_online", "Drivers online")
 DRIVERS_AVAILABLE = Gauge("drivers_available", "Drivers online and not on a trip")
@@ -37,6 +43,16 @@ def count_after_commit(session: AsyncSession, update: Callable[[], object]) -> N
         update()
 
     after_commit(session, hook)
+
+
+def count_completed(session: AsyncSession, duration_s: float) -> None:
+    """Count a drop-off and its trip time once the completion committed."""
+
+    def update() -> None:
+        RIDES_COMPLETED.inc()
+        RIDE_DURATION.observe(duration_s)
+
+    count_after_commit(session, update)
 
 
 def _refresh_due() -> bool:

@@ -215,6 +215,7 @@ async def complete_ride(
     await notify(
         session, "ride.completed", view.wire(), [await passenger_user(session, ride), driver.user_id]
     )
+    metrics.count_completed(session, duration)
     metrics.refresh_gauges_after_commit(session)
     return view
 

@@ -22,10 +22,17 @@ def confirmed_count() -> float:
     return REGISTRY.get_sample_value("payments_confirmed_total") or 0.0
 
 
+def sample(name: str) -> float:
+    return REGISTRY.get_sample_value(name) or 0.0
+
+
 async def test_a_completed_ride_is_charged_paid_and_split_in_the_ledger(
     app, client: httpx.AsyncClient, control: httpx.AsyncClient, webhook_registered: str
 ) -> None:
+    completed_before, timed_before = sample("rides_completed_total"), sample("ride_duration_seconds_count")
     ride = await completed_ride(app, client)
+    assert sample("rides_completed_total") == completed_before + 1
+    assert sample("ride_duration_seconds_count") == timed_before + 1
     fare_cents = round(ride.fare * 100)
     commission = (fare_cents * 20 + 50) // 100
     intents = await rows(app, "SELECT status, amount_cents, commission_cents, txid FROM payment_intents")
@@ -43,7 +50,7 @@ async def test_a_completed_ride_is_charged_paid_and_split_in_the_ledger(
     assert created[0][0]["rideId"] == ride.id and created[0][0]["qrCode"] == payment["qrCode"]
     assert created[0][0]["pixCopiaECola"] == payment["pixCopiaECola"]
 
-    before = confirmed_count()
+    before, amount_before = confirmed_count(), sample("payments_confirmed_amount_total")
     (await control.post("/sandbox/faults", json={"webhook": "duplicate", "copies": 3})).raise_for_status()
     (await control.post(f"/sandbox/cob/{payment['txid']}/pay")).raise_for_status()
 
@@ -83,6 +90,7 @@ async def test_a_completed_ride_is_charged_paid_and_split_in_the_ledger(
     )
     assert audited[-2:] == [("PAYMENT_PENDING",), ("PAID",)]
     assert confirmed_count() == before + 1
+    assert round((sample("payments_confirmed_amount_total") - amount_before) * 100) == fare_cents
 
 
 async def test_concurrent_copies_of_the_payment_apply_once(
