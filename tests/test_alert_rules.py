@@ -19,40 +19,9 @@ RULES = ROOT / "deploy" / "prometheus" / "alerts.yml"
 RULE_TESTS = ROOT / "deploy" / "prometheus" / "alerts_test.yml"
 CRITICAL = {"HighRideCancellationRate", "NoDriversAvailable", "WebhooksMissed", "HighPayoutFailureRate"}
 
-_PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "and", "or", "unless", "bool",
-                 "offset", "inf", "nan"}  # fmt: skip
-_SAMPLE_SUFFIXES = {"counter": ("_total", "_created"), "histogram": ("_bucket", "_sum", "_count", "_created"),
-                    "summary": ("", "_sum", "_count", "_created"), "gauge": ("",), "untyped": ("",)}  # fmt: skip
-
 
 def _rules() -> list[dict]:
     return [rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"]]
-
-
-def metric_names(expr: str) -> set[str]:
-    """The metric names a PromQL expression selects: identifiers that are not functions or aggregations
-    (followed by "("), label names (inside {} or the list after by/without/on/ignoring), durations ([5m])
-    or keywords."""
-    expr = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
-    expr = re.sub(r"\{[^}]*\}", "", expr)
-    expr = re.sub(r"\[[^\]]*\]", "", expr)
-    expr = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", expr)
-    names = set()
-    for match in re.finditer(r"(?<![\w.])([a-zA-Z_:][\w:]*)\b(\s*\()?", expr):
-        if match.group(2) is None and match.group(1).lower() not in _PROMQL_WORDS:
-            names.add(match.group(1))
-    return names
-
-
-def exported_samples(exposition: str) -> set[str]:
-    """Every sample name the exposition can carry: a family's name with its type's suffixes (a histogram
-    `x` is sampled as `x_bucket`, `x_sum`, `x_count`; a counter's family is `x_total` in the text format,
-    `x` in OpenMetrics, sampled as `x_total` either way)."""
-    names = set()
-    for family, kind in re.findall(r"^# TYPE (\S+) (\S+)$", exposition, re.MULTILINE):
-        names.add(family)
-        names.update(family + suffix for suffix in _SAMPLE_SUFFIXES.get(kind, ("",)))
-    return names
 
 
 def _promtool() -> str:

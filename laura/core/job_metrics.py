@@ -1,8 +1,9 @@
 """Job metrics: `jobs_total` counted by the worker as jobs end, `jobs_queue_depth` read from PostgreSQL.
 
 The counter lives in the process that runs the jobs (the API's `/metrics` under `laura up`, else the
-worker's `--metrics-port`). The queue depth is one grouped count over the waiting and running jobs,
-refreshed by `/metrics` on each scrape with an async query, so any API instance reports the true value.
+worker's `--metrics-port`). The queue depth is one grouped count over the jobs due and waiting, or running
+(a Pix scheduled for next month is no backlog), refreshed by `/metrics` on each scrape with an async query,
+so any API instance reports the true value.
 """
 
 from __future__ import annotations
@@ -18,12 +19,13 @@ JOBS_TOTAL = Counter(
     "jobs_total", "Job runs by outcome: done, retried (will run again) or failed", ["task", "status"]
 )
 JOBS_QUEUE_DEPTH = Gauge(
-    "jobs_queue_depth", "Jobs waiting (todo) or running (doing), per queue", ["queue", "status"]
+    "jobs_queue_depth", "Jobs due and waiting (todo) or running (doing), per queue", ["queue", "status"]
 )
 
 _DEPTH = text(
     "SELECT queue_name, status::text AS status, count(*) AS jobs FROM procrastinate_jobs"
-    " WHERE status IN ('todo', 'doing') GROUP BY queue_name, status"
+    " WHERE status IN ('todo', 'doing') AND (scheduled_at IS NULL OR scheduled_at <= now())"
+    " GROUP BY queue_name, status"
 )
 _seen: set[tuple[str, str]] = set()
 _log = structlog.get_logger("laura.jobs")
