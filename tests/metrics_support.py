@@ -8,6 +8,9 @@ import re
 
 PROMETHEUS_SERIES = {"up"}
 """Series Prometheus writes itself for every scrape target (not in any /metrics)."""
+EXPORTER_SERIES = {"pg_up"}
+"""The PostgreSQL exporter's series (deploy/docker-compose.yml runs it, the tests cannot): a query using
+one must also name an app metric saying the same, which the tests do check."""
 TARGET_LABELS = {"job", "instance"}
 """Labels Prometheus adds to every scraped sample."""
 
