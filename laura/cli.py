@@ -1,5 +1,5 @@
-"""`laura up | serve | worker | migrate [new-sql] | seed | users | audit | psp-sandbox`: every command finds its
-database the same way (LAURA_DATABASE_URL, else the embedded server of the data dir)."""
+"""`laura up | serve | worker | migrate [new-sql] | seed | users | audit | psp-sandbox | backup | restore`:
+every command finds its database the same way (LAURA_DATABASE_URL, else the embedded server of the data dir)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress
 
 from laura.bank.cards.keys import RotationMode
+from laura.core.backup_cli import backup, restore
 from laura.core.cli_support import DataDir, resolve_settings
 from laura.ledger.cli import ledger_app
 from laura.pix.cli import pix_app
@@ -31,6 +32,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(migrate_app, name="migrate")
 app.add_typer(pix_app, name="pix")
 app.add_typer(ledger_app, name="ledger")
+app.command()(backup)
+app.command()(restore)
 console = Console(stderr=True)
 
 

@@ -10,6 +10,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from laura.core.proxies import parse_networks
+
 
 def _split_csv(value: object) -> object:
     if isinstance(value, str):
@@ -73,6 +75,8 @@ class Settings(BaseSettings):
     otp_lock_seconds: int = 900
     """After `otp_max_failures` wrong codes in a row, codes are refused for this long (429)."""
     trusted_proxies: CsvList = ["127.0.0.1", "::1"]
+    """Addresses and CIDR networks (`10.0.0.5,172.16.0.0/12`) of the proxies whose X-Forwarded-For,
+    X-Forwarded-Proto and X-SSL-Client-* headers are believed; a hostname is refused (it matches no peer)."""
     cors_origins: CsvList = []
     max_body_bytes: int = 1024 * 1024
 
@@ -243,6 +247,12 @@ class Settings(BaseSettings):
                 " (a random secret is then created in the data dir) or set one of your own"
             )
         return secret
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _addresses_or_networks(cls, entries: list[str]) -> list[str]:
+        parse_networks(entries)
+        return entries
 
     @field_validator("mobility_service_area")
     @classmethod

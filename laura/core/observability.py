@@ -20,6 +20,7 @@ from structlog.typing import Processor
 
 from laura.core.error_reporting import report_exception
 from laura.core.errors import AppError, InternalError, PayloadTooLarge, ValidationFailed
+from laura.core.proxies import TrustedProxies
 from laura.core.redaction import install_filter, redact_event
 from laura.core.text import NUL, nul_detail
 from laura.core.tracing import add_trace_ids
@@ -100,7 +101,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def client_ip(scope: Scope, trusted_proxies: set[str]) -> str | None:
+def client_ip(scope: Scope, trusted_proxies: TrustedProxies) -> str | None:
     """The peer's address, or the nearest untrusted hop of X-Forwarded-For when the peer is a trusted proxy."""
     peer = (scope.get("client") or (None,))[0]
     forwarded = _header(scope, b"x-forwarded-for")
@@ -161,7 +162,7 @@ class RequestContextMiddleware:
         body_limits: dict[str, int] | None = None,
     ) -> None:
         self.app = app
-        self.trusted_proxies = set(trusted_proxies)
+        self.trusted_proxies = TrustedProxies(trusted_proxies)
         self.max_body_bytes = max_body_bytes
         self.body_limits = body_limits or {}
         """Paths with a body limit of their own instead of `max_body_bytes` (an upload route's)."""

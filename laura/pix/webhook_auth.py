@@ -10,6 +10,7 @@ from __future__ import annotations
 import hmac
 from typing import Literal
 
+from laura.core.proxies import trusted_proxies
 from laura.core.security import load_or_create_token
 from laura.settings import PUBLIC_WEBHOOK_SECRET, Settings
 
@@ -45,7 +46,7 @@ def authenticate(
     if (
         client_verify == "SUCCESS"
         and client_fingerprint
-        and peer in settings.trusted_proxies
+        and peer in trusted_proxies(tuple(settings.trusted_proxies))
         and _fingerprint_known(client_fingerprint, settings.psp_webhook_client_fingerprints)
     ):
         return "mtls"

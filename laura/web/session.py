@@ -14,6 +14,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request, Response
 
 from laura.core.observability import request_context
+from laura.core.proxies import trusted_proxies
 from laura.identity.deps import IdentityServiceDep
 from laura.identity.errors import InvalidToken
 from laura.identity.service import Principal
@@ -28,8 +29,10 @@ def is_https(scope: Any) -> bool:
     if scope.get("scheme") == "https":
         return True
     app = scope.get("app")
+    if app is None:
+        return False
     peer = (scope.get("client") or (None,))[0]
-    proxies = set(app.state.settings.trusted_proxies) if app is not None else set()
+    proxies = trusted_proxies(tuple(app.state.settings.trusted_proxies))
     proto = dict(scope.get("headers") or []).get(b"x-forwarded-proto", b"").decode("latin-1")
     return peer in proxies and proto.split(",")[0].strip().lower() == "https"
 
