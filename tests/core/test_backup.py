@@ -48,7 +48,13 @@ def laura(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProce
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAURA_")}
     env.update(LAURA_DATABASE_URL=database_url, LAURA_DATA_DIR=str(cwd), PYTHONPATH=str(ROOT), COLUMNS="200")
     return subprocess.run(
-        [sys.executable, "-m", "laura", *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=240
+        [sys.executable, "-m", "laura", *args],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
     )
 
 
