@@ -71,9 +71,12 @@ def connect_info(database_url: str) -> Connection:
     password = params.pop("password", None)
     env = {**os.environ, **({"PGPASSWORD": str(password)} if password else {})}
     conninfo = make_conninfo(**{k: str(v) for k, v in params.items()})
-    with psycopg.connect(plain_url(database_url)) as conn:
-        version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
-        name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    try:
+        with psycopg.connect(plain_url(database_url)) as conn:
+            version = int(conn.execute("SHOW server_version_num").fetchone()[0])  # type: ignore[index]
+            name = conn.execute("SELECT current_database()").fetchone()[0]  # type: ignore[index]
+    except psycopg.OperationalError as exc:
+        raise BackupError(f"cannot connect to the database: {exc}") from exc
     return Connection(conninfo=conninfo, env=env, server_major=version // 10000, name=name)
 
 
@@ -102,17 +105,17 @@ def _candidates(name: str) -> list[Path]:
 
 def client_tool(name: str, server_major: int) -> Path:
     """The `pg_dump`/`pg_restore` of the server's major version, else the oldest newer one."""
-    usable = sorted(
-        (major, str(path))
+    usable = [
+        (major, path)
         for path in _candidates(name)
         if (major := _major(path)) is not None and major >= server_major
-    )
+    ]
     if not usable:
         raise BackupError(
             f"no {name} of PostgreSQL {server_major} or newer found (looked in /usr/lib/postgresql/*/bin,"
             f" the embedded server's binaries and PATH): install postgresql-client-{server_major}"
         )
-    return Path(usable[0][1])
+    return min(usable, key=lambda found: found[0])[1]  # the first of the lowest major, in search order
 
 
 def _facts(database_url: str) -> tuple[int, int, str | None]:
