@@ -103,6 +103,22 @@ class Settings(BaseSettings):
 
     events_poll_seconds: float = 1.0
     events_retention_days: int = 7
+    events_bus: Literal["auto", "postgres", "redis", "nats"] = "auto"
+    """Which bus fans events out to the API instances: `auto` is Redis pub/sub when `redis_url` is set, else
+    PostgreSQL NOTIFY; `nats` is a JetStream stream that other services can consume too (extra `nats`)."""
+    nats_url: str = "nats://127.0.0.1:4222"
+    nats_stream: str = "LAURA_EVENTS"
+    """The JetStream stream holding `<nats_subject_prefix>.events.<type>` and the dead letters; created on
+    first use, its messages kept `events_retention_days`."""
+    nats_subject_prefix: str = "laura"
+    """Subjects' first token: deployments sharing a NATS server each need their own (and their own stream)."""
+    nats_dedupe_window_seconds: float = 120.0
+    """JetStream drops a message whose id (the outbox position) it saw this recently: a relay's repeated
+    batch after a crash is stored once."""
+    nats_max_deliveries: int = 5
+    """A durable consumer's handler gets an event this many times before it goes to `.dlq.<type>`."""
+    nats_retry_delay_seconds: float = 1.0
+    """The first redelivery after a rejection waits this long; each further one twice the previous."""
     ws_auth_recheck_seconds: float = 30.0
     ws_backlog_limit: int = 500
 
@@ -282,6 +298,13 @@ class Settings(BaseSettings):
                 f"LAURA_SUPPORT_SLA_HOURS: positive hours for exactly {', '.join(SUPPORT_PRIORITIES)}"
             )
         return hours
+
+    @field_validator("events_bus")
+    @classmethod
+    def _the_bus_is_configured(cls, bus: str, info: ValidationInfo) -> str:
+        if bus == "redis" and not info.data.get("redis_url"):
+            raise ValueError("LAURA_EVENTS_BUS=redis needs LAURA_REDIS_URL")
+        return bus
 
     @field_validator("card_brand")
     @classmethod

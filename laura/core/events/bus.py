@@ -1,4 +1,5 @@
-"""The bus that fans published events out to every API instance: PostgreSQL LISTEN/NOTIFY, or Redis pub/sub.
+"""The bus that fans published events out to every API instance: PostgreSQL LISTEN/NOTIFY, or Redis pub/sub
+(NATS JetStream is in `nats_bus`).
 
 Each instance subscribes once and hands messages, in order, to its `Sink` (the WebSocket hub). After every
 (re)subscription the sink is asked to `resync`, so what was published while the subscription was down is
@@ -47,6 +48,9 @@ class Bus(ABC):
     @abstractmethod
     async def _subscribe_and_consume(self, sink: Sink, subscribed: asyncio.Event) -> None:
         """Subscribe, set `subscribed`, resync, then deliver messages until the subscription breaks."""
+
+    async def close(self) -> None:
+        """Release what the bus opened itself (the NATS connection); the others borrow theirs."""
 
     async def listen(self, sink: Sink, subscribed: asyncio.Event) -> None:
         while True:

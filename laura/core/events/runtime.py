@@ -56,6 +56,7 @@ class EventRuntime:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+        await self.bus.close()
 
     async def deliver(self, message: dict[str, Any]) -> None:
         if message.get("ref"):
@@ -94,10 +95,25 @@ def _redis_channel(database_url: str) -> str:
     return f"laura:events:{make_url(database_url).database}"
 
 
-def bus_for(database_url: str, redis: Any | None) -> Bus:
-    """Redis pub/sub when Redis is configured, else PostgreSQL NOTIFY."""
-    url = plain_url(database_url)
-    return RedisBus(redis, _redis_channel(url)) if redis is not None else PostgresBus(url)
+def bus_for(settings: Any, redis: Any | None) -> Bus:
+    """The bus `events_bus` names; `auto` is Redis pub/sub when Redis is configured, else PostgreSQL NOTIFY."""
+    url = plain_url(settings.database_url)
+    kind = settings.events_bus
+    if kind == "auto":
+        kind = "redis" if redis is not None else "postgres"
+    if kind == "nats":
+        from laura.core.events.nats_bus import NatsBus
+
+        return NatsBus(
+            settings.nats_url,
+            stream=settings.nats_stream,
+            subject_prefix=settings.nats_subject_prefix,
+            dedupe_window_seconds=settings.nats_dedupe_window_seconds,
+            max_age_days=settings.events_retention_days,
+        )
+    if kind == "redis":
+        return RedisBus(redis, _redis_channel(url))
+    return PostgresBus(url)
 
 
 async def start_events(app: Any) -> EventRuntime:
@@ -106,7 +122,7 @@ async def start_events(app: Any) -> EventRuntime:
     settings = state.settings
     runtime = EventRuntime(
         state.db,
-        bus_for(settings.database_url, state.redis),
+        bus_for(settings, state.redis),
         poll_seconds=settings.events_poll_seconds,
         retention_days=settings.events_retention_days,
     )
@@ -119,9 +135,10 @@ async def relaying(settings: Any) -> AsyncIterator[None]:
     """A relay for a process without the API's event runtime (the job worker): it publishes while it leads
     and otherwise passes the wake-ups of its own commits on to the leader, so a job's events go out at once."""
     redis = redis_client(settings.redis_url)
+    bus = bus_for(settings, redis)
     relay = Relay(
         settings.database_url,
-        bus_for(settings.database_url, redis),
+        bus,
         poll_seconds=settings.events_poll_seconds,
         retention_days=settings.events_retention_days,
     )
@@ -131,5 +148,6 @@ async def relaying(settings: Any) -> AsyncIterator[None]:
     finally:
         task.cancel()
         await asyncio.wait({task}, timeout=10)
+        await bus.close()
         if redis is not None:
             await redis.aclose()
