@@ -1,9 +1,10 @@
 """Outbox relay and bus throughput, and commit-to-delivery latency; prints one JSON line.
 
-    python bench/events.py [--backlog 50000] [--duration 10] [--writers 16] [--bus postgres|redis]
+    python bench/events.py [--backlog 50000] [--duration 10] [--writers 16] [--bus postgres|redis|nats]
 
 Uses LAURA_DATABASE_URL's server (default postgresql://postgres@127.0.0.1:5432/postgres) and, for
-`--bus redis`, LAURA_REDIS_URL (default redis://127.0.0.1:6379/0). Recreates the scratch database
+`--bus redis`, LAURA_REDIS_URL (default redis://127.0.0.1:6379/0); for `--bus nats`, LAURA_NATS_URL (default
+nats://127.0.0.1:4222) with a stream of its own, deleted at the end. Recreates the scratch database
 laura_bench_events (migrated to head). Phases, each with the real relay, bus and hub of one API instance
 (`EventRuntime`) and one hub subscription that every event is addressed to:
 
@@ -28,6 +29,7 @@ from _common import fresh_database, server_url
 from laura.core.db import Database
 from laura.core.events import EventRuntime, publish
 from laura.core.events.bus import Bus, PostgresBus, RedisBus
+from laura.core.events.nats_bus import NatsBus
 
 DB_NAME = "laura_bench_events"
 
@@ -38,6 +40,10 @@ def _bus(kind: str, url: str):  # type: ignore[no-untyped-def]
 
         redis = Redis.from_url(os.environ.get("LAURA_REDIS_URL", "redis://127.0.0.1:6379/0"))
         return RedisBus(redis, f"laura:events:bench:{uuid.uuid4().hex}"), redis
+    if kind == "nats":
+        token = uuid.uuid4().hex[:12]
+        nats_url = os.environ.get("LAURA_NATS_URL", "nats://127.0.0.1:4222")
+        return NatsBus(nats_url, stream=f"LAURA_BENCH_{token}", subject_prefix=f"laurabench{token}"), None
     return PostgresBus(url), None
 
 
@@ -106,6 +112,10 @@ async def main(args: argparse.Namespace) -> dict:
         result["live"] = await _live(db, bus, args.writers, args.duration)
         if redis is not None:
             await redis.aclose()
+        if isinstance(bus, NatsBus):
+            js = await bus.jetstream()
+            await js.delete_stream(bus.stream)
+            await bus.close()
     finally:
         await db.dispose()
     return result
@@ -116,5 +126,5 @@ if __name__ == "__main__":
     parser.add_argument("--backlog", type=int, default=50_000)
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--writers", type=int, default=16)
-    parser.add_argument("--bus", choices=["postgres", "redis"], default="postgres")
+    parser.add_argument("--bus", choices=["postgres", "redis", "nats"], default="postgres")
     print(json.dumps(asyncio.run(main(parser.parse_args()))))

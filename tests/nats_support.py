@@ -54,7 +54,9 @@ async def jetstream() -> AsyncIterator[Any]:
     """A JetStream context on the test server; the test is skipped if there is no server or no JetStream."""
     nats = pytest.importorskip("nats", reason="nats-py (the `nats` extra) is not installed")
     try:
-        nc = await nats.connect(TEST_NATS_URL, connect_timeout=1, allow_reconnect=False)
+        nc = await nats.connect(
+            TEST_NATS_URL, connect_timeout=1, max_reconnect_attempts=1, reconnect_time_wait=0
+        )
     except Exception as exc:  # noqa: BLE001 - any failure to connect means no server here
         pytest.skip(f"no NATS server at {TEST_NATS_URL} ({type(exc).__name__})")
     js = nc.jetstream()

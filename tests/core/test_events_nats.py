@@ -36,7 +36,9 @@ async def publish_committed(db: Database, *types: str) -> list[int]:
         for kind in types:
             await publish(session, kind, {"kind": kind})
     async with db.engine.connect() as conn:
-        rows = await conn.execute(text("SELECT id, type FROM outbox WHERE type = ANY(:t)"), {"t": list(types)})
+        rows = await conn.execute(
+            text("SELECT id, type FROM outbox WHERE type = ANY(:t)"), {"t": list(types)}
+        )
         by_type = {row.type: row.id for row in rows}
     return [by_type[kind] for kind in types]
 
@@ -71,13 +73,19 @@ async def test_the_relay_stores_each_event_on_its_subject_with_its_position_as_m
     messages = await stored(jetstream, nats_names.stream, f"{nats_names.prefix}.events.>")
     rows = {row["id"]: row for row in await outbox_rows(db)}
     events = f"{nats_names.prefix}.events"
-    assert [m.subject for m in messages] == [f"{events}.test.first", f"{events}.ride.offered", f"{events}.odd_type_"]
+    assert [m.subject for m in messages] == [
+        f"{events}.test.first",
+        f"{events}.ride.offered",
+        f"{events}.odd_type_",
+    ]
     assert [m.headers["Nats-Msg-Id"] for m in messages] == [str(rows[i]["position"]) for i in ids]
     assert [json.loads(m.data)["id"] for m in messages] == ids
     assert all(row["published_at"] is not None for row in rows.values())
 
 
-async def test_a_batch_republished_after_a_relay_crash_is_stored_and_delivered_once(db, jetstream, nats_names):
+async def test_a_batch_republished_after_a_relay_crash_is_stored_and_delivered_once(
+    db, jetstream, nats_names
+):
     bus = nats_names.bus(cls=CrashingAfterPublish)
     try:
         async with recording(bus) as recorder:
@@ -163,7 +171,9 @@ async def test_a_rejected_event_is_dead_lettered_once_and_an_accepted_one_is_not
 
 def test_the_bus_is_chosen_by_setting_and_redis_needs_its_url(database_url):
     base = Settings(_env_file=None, database_url=database_url)
-    nats = bus_for(base.model_copy(update={"events_bus": "nats", "nats_stream": "S", "nats_subject_prefix": "p"}), None)
+    nats = bus_for(
+        base.model_copy(update={"events_bus": "nats", "nats_stream": "S", "nats_subject_prefix": "p"}), None
+    )
     assert isinstance(nats, NatsBus) and (nats.stream, nats.events_subject("a.b")) == ("S", "p.events.a.b")
     assert type(bus_for(base, None)).__name__ == "PostgresBus"
     with pytest.raises(ValueError, match="LAURA_EVENTS_BUS=redis needs LAURA_REDIS_URL"):

@@ -10,6 +10,7 @@ only when this bus is chosen.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import re
@@ -31,6 +32,8 @@ _log = structlog.get_logger("laura.events.nats")
 
 STREAM_EXISTS_WITH_OTHER_CONFIG = 10058
 """JetStream's error code when a stream of that name exists with a different configuration."""
+
+CONNECT_TIMEOUT_SECONDS = 2
 
 _NOT_A_SUBJECT_TOKEN = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -54,6 +57,8 @@ class NatsBus(Bus):
         publish_timeout_seconds: float = 10.0,
         **kwargs: Any,
     ) -> None:
+        if importlib.util.find_spec("nats") is None:
+            raise RuntimeError("LAURA_EVENTS_BUS=nats needs nats-py: pip install 'laura[nats]'")
         super().__init__(**kwargs)
         self.url = url
         self.stream = stream
@@ -80,11 +85,14 @@ class NatsBus(Bus):
                 async def on_error(exc: Exception) -> None:
                     _log.warning("nats_connection_error", error=type(exc).__name__)
 
+                # nats-py's own reconnecting is kept short (its first connect loops on the same budget): a
+                # connection it gives up on is opened anew here, and the subscriber resyncs from the outbox
                 nc = await nats.connect(
                     self.url,
                     name=f"laura:{os.getpid()}",
-                    connect_timeout=int(max(1, self.keepalive_seconds)),
-                    max_reconnect_attempts=-1,
+                    connect_timeout=CONNECT_TIMEOUT_SECONDS,
+                    max_reconnect_attempts=1,
+                    reconnect_time_wait=1,
                     error_cb=on_error,
                 )
                 js = nc.jetstream(timeout=self.publish_timeout_seconds)
