@@ -3,6 +3,7 @@ stream and subject prefix of the test's own, and reading back what the stream st
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator
@@ -74,10 +75,8 @@ async def nats_names(jetstream: Any) -> AsyncIterator[NatsNames]:
     token = uuid.uuid4().hex[:12]
     names = NatsNames(stream=f"LAURA_TEST_{token}", prefix=f"lauratest{token}")
     yield names
-    try:
+    with contextlib.suppress(Exception):  # a test that never created it
         await jetstream.delete_stream(names.stream)
-    except Exception:  # noqa: BLE001 - a test that never created it
-        pass
 
 
 async def stored(jetstream: Any, stream: str, subjects: str) -> list[Stored]:

@@ -10,6 +10,7 @@ only when this bus is chosen.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import importlib.util
 import json
 import os
@@ -181,7 +182,5 @@ class NatsBus(Bus):
                     continue
                 await sink.deliver(json.loads(message.data))
         finally:
-            try:
+            with contextlib.suppress(Exception):  # unsubscribing over a broken connection
                 await asyncio.shield(subscription.unsubscribe())
-            except Exception:  # noqa: BLE001 - unsubscribing over a broken connection
-                pass
