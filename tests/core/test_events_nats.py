@@ -4,23 +4,25 @@ is stored once, and a durable consumer dead-letters what it keeps rejecting exac
 
 from __future__ import annotations
 
+import asyncio
 import json
+import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import text
 
 from laura.core.db import Database
-from laura.core.events import publish
+from laura.core.events import EventRuntime, publish
 from laura.core.events.event import Event
 from laura.core.events.nats_bus import NatsBus, subject_token
 from laura.core.events.nats_consumer import DurableConsumer
 from laura.core.events.relay import Relay
 from laura.core.events.runtime import bus_for
 from laura.settings import Settings
-from tests.events_support import background, eventually, outbox_rows, recording
+from tests.events_support import WAIT_SECONDS, background, eventually, outbox_rows, recording
 from tests.nats_support import NatsNames, jetstream, nats_names, stored  # noqa: F401
 
 
@@ -31,10 +33,10 @@ async def db(database_url: str) -> AsyncIterator[Database]:
     await database.dispose()
 
 
-async def publish_committed(db: Database, *types: str) -> list[int]:
+async def publish_committed(db: Database, *types: str, user_ids: Sequence[uuid.UUID] = ()) -> list[int]:
     async with db.unit_of_work() as session:
         for kind in types:
-            await publish(session, kind, {"kind": kind})
+            await publish(session, kind, {"kind": kind}, user_ids=user_ids)
     async with db.engine.connect() as conn:
         rows = await conn.execute(
             text("SELECT id, type FROM outbox WHERE type = ANY(:t)"), {"t": list(types)}
@@ -103,6 +105,26 @@ async def test_a_batch_republished_after_a_relay_crash_is_stored_and_delivered_o
     assert [json.loads(m.data)["id"] for m in messages] == [*ids, after]
     info = await jetstream.stream_info(nats_names.stream)
     assert info.state.messages == 4
+
+
+async def test_an_instance_whose_nats_connection_closed_catches_up_from_the_outbox(db, jetstream, nats_names):
+    bus = nats_names.bus()
+    runtime = EventRuntime(db, bus, poll_seconds=0.1)
+    await runtime.start()
+    user = uuid.uuid4()
+    try:
+        with runtime.hub.subscribe(str(user), "customer") as subscription:
+            [first] = await publish_committed(db, "test.before", user_ids=[user])
+            assert (await asyncio.wait_for(subscription.queue.get(), WAIT_SECONDS)).id == first
+
+            await bus._nc.close()  # what nats-py does once it gives up reconnecting
+            during = await publish_committed(db, *(f"test.during.{n}" for n in range(5)), user_ids=[user])
+            received = [(await asyncio.wait_for(subscription.queue.get(), WAIT_SECONDS)).id for _ in during]
+    finally:
+        await runtime.stop()
+
+    assert received == during
+    assert subscription.queue.empty()
 
 
 async def _all_published(db: Database) -> bool:
