@@ -19,8 +19,17 @@ from tests.bank.support import funded_customer
 from tests.events_support import latest_event_id
 from tests.helpers import auth_headers
 from tests.nats_support import jetstream, nats_names, stored  # noqa: F401
-from tests.realtime.client import listening
+from tests.realtime.client import Client, listening
 from tests.server_process import laura_env, laura_process
+
+
+async def first_of_type(socket: Client, kind: str) -> dict:
+    """The first frame of `kind` among the next few: the account's opening events may still be on their way."""
+    for _ in range(5):
+        frame = await socket.frame()
+        if frame["type"] == kind:
+            return frame
+    raise AssertionError(f"no {kind} frame")
 
 
 @pytest.fixture
@@ -39,15 +48,12 @@ async def test_a_p2p_transfer_reaches_the_senders_socket_through_the_stream(
             "/api/transfers/p2p", json={"recipientUserId": recipient["id"], "amount": 40.25}, headers=headers
         )
         assert response.status_code == 201, response.text
-        frames = [await socket.frame()]
-        while frames[-1]["type"] != "transfer.completed" and len(frames) < 5:
-            frames.append(await socket.frame())  # the account's opening events may still be on their way
+        frame = await first_of_type(socket, "transfer.completed")
 
     async with app.state.db.engine.connect() as conn:
         event = (
             await conn.execute(text("SELECT id, position FROM outbox WHERE type = 'transfer.completed'"))
         ).one()
-    frame = frames[-1]
     assert (frame["type"], frame["id"]) == ("transfer.completed", event.id)
     assert frame["data"]["amount"] == "40.25"
     [message] = await stored(jetstream, nats_names.stream, f"{nats_names.prefix}.events.transfer.completed")
@@ -89,13 +95,11 @@ async def test_a_transfer_made_through_one_instance_reaches_a_socket_on_the_othe
                     headers=headers,
                 )
                 assert response.status_code == 201, response.text
-                frames = [await socket.frame()]
-                while frames[-1]["type"] != "transfer.completed" and len(frames) < 5:
-                    frames.append(await socket.frame())
+                frame = await first_of_type(socket, "transfer.completed")
         event_id = await latest_event_id(db, "transfer.completed")
     finally:
         await db.dispose()
 
-    assert (frames[-1]["type"], frames[-1]["id"]) == ("transfer.completed", event_id)
+    assert (frame["type"], frame["id"]) == ("transfer.completed", event_id)
     [message] = await stored(jetstream, nats_names.stream, f"{nats_names.prefix}.events.transfer.completed")
     assert json.loads(message.data)["id"] == event_id
