@@ -26,90 +26,21 @@ import re
 import subprocess
 import tempfile
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
 import _wrk as wrk
 import asyncpg
+from _bank_people import CARD_EXPIRY as EXPIRY
+from _bank_people import CARD_MASTER_KEY as MASTER_KEY
+from _bank_people import seed_cards
 from _common import free_port, fresh_database, recreate_database, start_app, wait_ready, with_db
-from sqlalchemy import text
 
-from laura.bank.accounts.service import open_checking_account
-from laura.bank.cards.crypto import CardMacs, new_cvv, new_number
-from laura.bank.cards.keys import open_keyring
-from laura.bank.seed import fund_customer
 from laura.core.db import Database, plain_url
-from laura.core.security import FieldCipher
 from laura.ledger import service as ledger
 
 APP_DB = "laura_bench_card_auth"
 PGBENCH_DB = "laura_bench_card_auth_pgb"
-MASTER_KEY = b"b" * 32
 API_KEY = "bench-network-key"
-FUNDING = Decimal("1000000.00")
-EXPIRY = "12/30"
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-
-
-async def _cards(url: str, customers: int, per_customer: int) -> list[tuple[str, str]]:
-    """Open and fund `customers` accounts and COPY `per_customer` active physical cards onto each (limits
-    far above the run's spend), sealed under the first data key as issuing seals them; returns each card's
-    (number, cvv)."""
-    macs = CardMacs(MASTER_KEY)
-    users = [uuid.uuid4() for _ in range(customers)]
-    db = Database(url)
-    try:
-        async with db.unit_of_work() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, name, role) SELECT u, 'card-' || u || '@laura.bench',"
-                    " 'x', 'Bench', 'customer' FROM unnest(CAST(:ids AS uuid[])) AS u"
-                ),
-                {"ids": users},
-            )
-            for user_id in users:
-                await open_checking_account(session, user_id, "Bench")
-                await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
-        keyring = await open_keyring(db, FieldCipher(MASTER_KEY), macs)
-        async with db.unit_of_work() as session:
-            vault = await keyring.sealing(session)
-    finally:
-        await db.dispose()
-    conn = await asyncpg.connect(url)
-    try:
-        accounts = dict(await conn.fetch("SELECT user_id, id FROM bank_accounts"))
-        cards, records, numbers = [], [], set()
-        expires_at = datetime(2030, 12, 31, 23, 59, 59, tzinfo=UTC)
-        for user_id in users:
-            for _ in range(per_customer):
-                number = new_number("453211")
-                while number in numbers:  # 9 random digits: among 10,000 a repeat is ~5% likely
-                    number = new_number("453211")
-                numbers.add(number)
-                card_id, cvv = uuid.uuid4(), new_cvv()
-                sealed = vault.seal(card_id, number, cvv)
-                cards.append((number, cvv))
-                records.append(
-                    (card_id, user_id, accounts[user_id], "PHYSICAL", "VISA", sealed.last_four)
-                    + (
-                        sealed.number_hash,
-                        sealed.cvv_mac,
-                        sealed.number_sealed,
-                        sealed.cvv_sealed,
-                        sealed.key_id,
-                    )
-                    + ("BENCH", "ACTIVE", EXPIRY, expires_at, 10**12, 10**13)
-                )
-        columns = [
-            "id", "user_id", "account_id", "type", "brand", "last_four", "number_hash", "cvv_mac",
-            "number_sealed", "cvv_sealed", "key_id", "holder_name", "status", "expiry_date", "expires_at",
-            "daily_limit_cents", "monthly_limit_cents",
-        ]  # fmt: skip
-        await conn.copy_records_to_table("cards", records=records, columns=columns)
-        await conn.execute("ANALYZE cards")
-    finally:
-        await conn.close()
-    return cards
 
 
 _WRK_SCRIPT = """
@@ -231,7 +162,7 @@ async def main(args: argparse.Namespace) -> dict:
         raise SystemExit("wrk is needed (apt-get install wrk)")
     server = plain_url(args.database_url)
     url = await fresh_database(server, APP_DB)
-    cards = await _cards(url, args.cards // args.cards_per_customer, args.cards_per_customer)
+    cards = await seed_cards(url, args.cards // args.cards_per_customer, args.cards_per_customer)
     port = args.port or free_port()
     pool = str(max(4, 32 // args.workers))
     env = {

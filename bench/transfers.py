@@ -26,47 +26,20 @@ import subprocess
 import tempfile
 import time
 import uuid
-from decimal import Decimal
 
 import _wrk as wrk
 import asyncpg
 import httpx
+from _bank_people import seed_customers
 from _common import free_port, fresh_database, recreate_database, start_app, wait_ready, with_db
-from argon2 import PasswordHasher
-from sqlalchemy import text
 
-from laura.bank.accounts.service import open_checking_account
-from laura.bank.seed import fund_customer
 from laura.core.db import Database, plain_url
 from laura.ledger import service as ledger
 
 APP_DB = "laura_bench_transfers"
 PGBENCH_DB = "laura_bench_transfers_pgb"
 PASSWORD = "bench-passw0rd"
-FUNDING = Decimal("1000000.00")
 PGBENCH = os.environ.get("PGBENCH", "/usr/bin/pgbench")
-
-
-async def _customers(url: str, count: int) -> list[tuple[uuid.UUID, str]]:
-    """Insert `count` customers, open and fund their accounts; returns (id, email)."""
-    cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(PASSWORD)
-    users = [(uuid.uuid4(), f"bench-{n}@laura.bench") for n in range(count)]
-    db = Database(url)
-    try:
-        async with db.unit_of_work() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, name, role)"
-                    " SELECT unnest(CAST(:ids AS uuid[])), unnest(CAST(:emails AS text[])), :hash, 'Bench', 'customer'"
-                ),
-                {"ids": [u for u, _ in users], "emails": [e for _, e in users], "hash": cheap},
-            )
-            for user_id, _ in users:
-                await open_checking_account(session, user_id, "Bench")
-                await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
-    finally:
-        await db.dispose()
-    return users
 
 
 async def _tokens(http: httpx.AsyncClient, emails: list[str], concurrency: int) -> list[str]:
@@ -281,7 +254,7 @@ def _start_server(url: str, port: int, data_dir: str, workers: int) -> subproces
 async def main(args: argparse.Namespace) -> dict:
     server = plain_url(args.database_url)
     url = await fresh_database(server, APP_DB)
-    users = await _customers(url, args.accounts)
+    users = await seed_customers(url, args.accounts, PASSWORD)
     port = free_port()
     use_wrk = wrk.WRK is not None and args.load == "wrk"
     with tempfile.TemporaryDirectory() as data_dir:
