@@ -12,15 +12,16 @@ from typing import Any
 
 import httpx
 
-NO_ANSWER = 0
-"""The status noted when no answer came (connection refused or reset, timeout)."""
-
 
 class RoundRobin:
     def __init__(self, bases: list[str], *, connections: int = 64, timeout: float = 60) -> None:
-        limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+        # idle connections dropped before uvicorn's 5 s keep-alive closes them: no reuse racing the close
+        limits = httpx.Limits(
+            max_connections=connections, max_keepalive_connections=connections, keepalive_expiry=2
+        )
         self.clients = [httpx.AsyncClient(base_url=b, limits=limits, timeout=timeout) for b in bases]
-        self.samples: defaultdict[str, list[tuple[float, int]]] = defaultdict(list)
+        self.samples: defaultdict[str, list[tuple[float, int | str]]] = defaultdict(list)
+        """Per route, each call's latency and status (the exception's name when no answer came)."""
         self._turn = itertools.count()
 
     async def call(self, route: str, path: str | None = None, **request: Any) -> httpx.Response | None:
@@ -30,8 +31,8 @@ class RoundRobin:
         started = time.perf_counter()
         try:
             answer = await client.request(method, path or template, **request)
-        except httpx.TransportError:
-            self.samples[route].append((time.perf_counter() - started, NO_ANSWER))
+        except httpx.TransportError as error:
+            self.samples[route].append((time.perf_counter() - started, type(error).__name__))
             return None
         self.samples[route].append((time.perf_counter() - started, answer.status_code))
         return answer

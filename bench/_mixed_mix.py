@@ -99,13 +99,14 @@ def percentiles_ms(latencies_s: list[float]) -> dict[str, float]:
     return {"p50_ms": at(0.50), "p95_ms": at(0.95), "p99_ms": at(0.99)}
 
 
-def route_figures(samples: dict[str, list[tuple[float, int]]], wall_s: float) -> dict[str, dict]:
-    """Per route template: requests/s over `wall_s`, percentiles, and errors by status (0: no answer)."""
+def route_figures(samples: dict[str, list[tuple[float, int | str]]], wall_s: float) -> dict[str, dict]:
+    """Per route template: requests/s over `wall_s`, percentiles, and errors by status (4xx, 5xx, or the
+    name of the client's exception when no answer came)."""
     figures = {}
     for route, seen in sorted(samples.items()):
         errors: dict[str, int] = {}
         for _, status in seen:
-            if status == 0 or status >= 400:
+            if isinstance(status, str) or status >= 400:
                 errors[str(status)] = errors.get(str(status), 0) + 1
         figures[route] = {
             "requests": len(seen),
