@@ -13,6 +13,7 @@ from decimal import Decimal
 import asyncpg
 from argon2 import PasswordHasher
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.bank.accounts.service import open_checking_account
 from laura.bank.cards.crypto import CardMacs, new_cvv, new_number
@@ -27,6 +28,20 @@ CARD_MASTER_KEY = b"b" * 32
 CARD_EXPIRY = "12/30"
 
 
+async def _add_funded(session: AsyncSession, users: list[tuple[uuid.UUID, str]], password_hash: str) -> None:
+    """Insert the customers (id, email), open their checking accounts and credit FUNDING from equity."""
+    await session.execute(
+        text(
+            "INSERT INTO users (id, email, password_hash, name, role)"
+            " SELECT unnest(CAST(:ids AS uuid[])), unnest(CAST(:emails AS text[])), :hash, 'Bench', 'customer'"
+        ),
+        {"ids": [u for u, _ in users], "emails": [e for _, e in users], "hash": password_hash},
+    )
+    for user_id, _ in users:
+        await open_checking_account(session, user_id, "Bench")
+        await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
+
+
 async def seed_customers(url: str, count: int, password: str) -> list[tuple[uuid.UUID, str]]:
     """Insert `count` customers with `password`, open and fund their accounts; returns (id, email)."""
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1).hash(password)
@@ -34,16 +49,7 @@ async def seed_customers(url: str, count: int, password: str) -> list[tuple[uuid
     db = Database(url)
     try:
         async with db.unit_of_work() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, name, role)"
-                    " SELECT unnest(CAST(:ids AS uuid[])), unnest(CAST(:emails AS text[])), :hash, 'Bench', 'customer'"
-                ),
-                {"ids": [u for u, _ in users], "emails": [e for _, e in users], "hash": cheap},
-            )
-            for user_id, _ in users:
-                await open_checking_account(session, user_id, "Bench")
-                await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
+            await _add_funded(session, users, cheap)
     finally:
         await db.dispose()
     return users
@@ -58,16 +64,7 @@ async def seed_cards(url: str, customers: int, per_customer: int) -> list[tuple[
     db = Database(url)
     try:
         async with db.unit_of_work() as session:
-            await session.execute(
-                text(
-                    "INSERT INTO users (id, email, password_hash, name, role) SELECT u, 'card-' || u || '@laura.bench',"
-                    " 'x', 'Bench', 'customer' FROM unnest(CAST(:ids AS uuid[])) AS u"
-                ),
-                {"ids": users},
-            )
-            for user_id in users:
-                await open_checking_account(session, user_id, "Bench")
-                await fund_customer(session, user_id, FUNDING, reference=f"bench:{user_id}")
+            await _add_funded(session, [(u, f"card-{u}@laura.bench") for u in users], "x")
         keyring = await open_keyring(db, FieldCipher(CARD_MASTER_KEY), macs)
         async with db.unit_of_work() as session:
             vault = await keyring.sealing(session)

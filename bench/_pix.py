@@ -30,6 +30,18 @@ BENCH_PURPOSE = "bench.webhook"
 _ALNUM = string.ascii_letters + string.digits
 
 
+def psp_env(psp_url: str, pix_key: str, webhook_secret: str) -> dict[str, str]:
+    """The app's settings for the sandbox at `psp_url`: its base, the bench's client, our key and the
+    webhook's secret."""
+    return {
+        "LAURA_PSP_WEBHOOK_SECRET": webhook_secret,
+        "LAURA_PSP_BASE_URL": psp_url,
+        "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0],
+        "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1],
+        "LAURA_PSP_PIX_KEY": pix_key,
+    }
+
+
 def new_txid() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(32))
 

@@ -28,6 +28,14 @@ ORIGIN = (-23.5614, -46.6559)
 """Av. Paulista: the drivers stand on a grid from here, 0.005 degrees (about 500 m) apart."""
 TRIP = (-0.02, -0.002)
 """Every trip goes about 2.2 km south of its pickup."""
+RIDE_SETTINGS = {
+    "LAURA_ACCESS_TOKEN_TTL_SECONDS": "7200",
+    "LAURA_RIDE_OFFER_BATCH_SIZE": "1",
+    "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
+    "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
+}
+"""What the ride benches run the app with: tokens outlast the run, one offer per request (to the nearest
+driver, which the bench reads back), offers and the seeded positions never go stale."""
 
 
 @dataclass(frozen=True)

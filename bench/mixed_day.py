@@ -48,9 +48,9 @@ from _bank_people import CARD_MASTER_KEY, seed_cards, seed_customers
 from _common import ROOT, free_port, fresh_database, server_url, start_app, wait_ready
 from _meter import CpuMeter
 from _mixed_client import RoundRobin
-from _pix import PSP_CLIENT, sandbox_token, start_sandbox
+from _pix import PSP_CLIENT, psp_env, sandbox_token, start_sandbox
 from _platform import start_worker, wait_for_leader
-from _ride_flow import PASSWORD, bearer, login_all, seed_people
+from _ride_flow import PASSWORD, RIDE_SETTINGS, bearer, login_all, seed_people
 
 from laura.core.observability import configure_logging
 from laura.pix.webhook_setup import register_webhook
@@ -84,19 +84,12 @@ async def _redis_url() -> str | None:
     return url
 
 
-def _env(psp_url: str, redis_url: str | None) -> dict[str, str]:
+def _env(psp_url: str) -> dict[str, str]:
     return {
-        "LAURA_PSP_WEBHOOK_SECRET": SECRET,
-        "LAURA_PSP_BASE_URL": psp_url,
-        "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0],
-        "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1],
-        "LAURA_PSP_PIX_KEY": PIX_KEY,
+        **psp_env(psp_url, PIX_KEY, SECRET),
+        **RIDE_SETTINGS,
         "LAURA_SECRET_KEY": base64.urlsafe_b64encode(CARD_MASTER_KEY).decode(),
         "LAURA_CARD_NETWORK_API_KEYS": flows.CARD_API_KEY,
-        "LAURA_ACCESS_TOKEN_TTL_SECONDS": "7200",
-        "LAURA_RIDE_OFFER_BATCH_SIZE": "1",
-        "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
-        "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
         "LAURA_MOBILITY_REDIS_NAMESPACE": REDIS_NAMESPACE,
         "LAURA_DB_POOL_SIZE": "8",
         "LAURA_DB_MAX_OVERFLOW": "8",
@@ -110,7 +103,7 @@ async def _start(url: str, data_dir: str, log, processes: dict) -> tuple[list[st
     redis_url = await _redis_url()
     psp_port, ports = free_port(), [free_port(), free_port()]
     psp_url, bases = f"http://127.0.0.1:{psp_port}", [f"http://127.0.0.1:{p}" for p in ports]
-    env = _env(psp_url, redis_url)
+    env = _env(psp_url)
     processes["psp"] = start_sandbox(psp_port)
     for n, port in enumerate(ports, 1):
         processes[f"api{n}"] = start_app(

@@ -49,10 +49,28 @@ import httpx
 import uvloop
 from _common import free_port, fresh_database, server_url, start_app, wait_ready
 from _meter import CpuMeter
-from _pix import BENCH_PURPOSE, PSP_CLIENT, add_bench_purpose, add_charges, deliveries, new_txid, paid_at_psp
+from _pix import (
+    BENCH_PURPOSE,
+    PSP_CLIENT,
+    add_bench_purpose,
+    add_charges,
+    deliveries,
+    new_txid,
+    paid_at_psp,
+    psp_env,
+)
 from _pix import start_sandbox as start_psp
 from _platform import relay_leader, start_worker, wait_for_leader
-from _ride_flow import People, ReadyRide, Sockets, bearer, login_all, ride_in_progress, seed_people
+from _ride_flow import (
+    RIDE_SETTINGS,
+    People,
+    ReadyRide,
+    Sockets,
+    bearer,
+    login_all,
+    ride_in_progress,
+    seed_people,
+)
 
 from laura.core.observability import configure_logging
 from laura.pix.webhook_setup import register_webhook
@@ -70,15 +88,8 @@ TARGET_P99_MS = 200
 def _env(url: str, data_dir: str, psp_url: str, args: argparse.Namespace) -> dict[str, str]:
     pool = str(max(4, 32 // args.workers))
     return {
-        "LAURA_PSP_WEBHOOK_SECRET": SECRET,
-        "LAURA_PSP_BASE_URL": psp_url,
-        "LAURA_PSP_CLIENT_ID": PSP_CLIENT[0],
-        "LAURA_PSP_CLIENT_SECRET": PSP_CLIENT[1],
-        "LAURA_PSP_PIX_KEY": PIX_KEY,
-        "LAURA_ACCESS_TOKEN_TTL_SECONDS": "7200",
-        "LAURA_RIDE_OFFER_BATCH_SIZE": "1",
-        "LAURA_RIDE_OFFER_TTL_SECONDS": "3600",
-        "LAURA_MOBILITY_LOCATION_MAX_AGE_SECONDS": "86400",
+        **psp_env(psp_url, PIX_KEY, SECRET),
+        **RIDE_SETTINGS,
         "LAURA_DB_POOL_SIZE": pool,
         "LAURA_DB_MAX_OVERFLOW": "8",
         "LAURA_DB_STATEMENT_POOL_SIZE": pool,
