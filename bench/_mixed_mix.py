@@ -25,7 +25,9 @@ Machines for the day: the platform's CPU (both API instances, the worker, the da
 PSP sandbox nor the load generator, which stand for the outside world) divided by the rides paid is the
 CPU one ride costs together with its share of the bank's traffic, since the mix keeps the day's
 proportions. The peak hour needs 1,000 x that / 3,600 s cores; machines of this size (os.cpu_count()
-cores) run at most TARGET_UTILISATION (60 %) busy, so machines = ceil(peak cores / (cores x 0.6)).
+cores) run at most TARGET_UTILISATION (60 %) busy, so machines = ceil(peak cores / (cores x 0.6)). The
+same figure read the other way: one machine carries cores x 0.6 / (CPU s a ride) rides a second at peak,
+that x 3,600 / 0.10 rides a day.
 """
 
 from __future__ import annotations

@@ -21,6 +21,10 @@ shows the follow-ups settled (rides PAID, Pix sends and deposits applied), at mo
 `GET /health` is hammered by the same load generator at `--health-lanes` for `--health-seconds` (its
 ceiling: what the client and the instances can do at all), and `laura ledger verify` runs.
 
+Rates are over the whole run (the arrivals' `--seconds` and the settling after them); `offered_requests_per_s`
+is the arrivals' own rate. The machines estimate rests on CPU seconds, not on latency or wall time, so a
+busy machine skews it less than it skews the latencies.
+
 The load generator shares the machine's cores with everything it measures, and on a shared machine the
 other tenants' load inflates latencies: `load_average_1m` before and after is printed with the figures.
 """
@@ -262,6 +266,7 @@ def _report(args, counts, city, meter, wall, settled, health, health_wall, redis
         "wall_s": round(wall, 1),
         "requests": requests,
         "requests_per_s": round(requests / wall, 1),
+        "offered_requests_per_s": round(requests / args.seconds, 1),
         "routes": routes,
         "routes_missing_p99_500ms": mix.slow_routes(routes),
         "psp_routes": mix.route_figures(city.psp.samples, wall),
