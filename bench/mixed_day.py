@@ -154,8 +154,8 @@ async def _city(args, url: str, bases: list[str], psp_url: str, processes: dict,
     return city
 
 
-async def _day(city: flows.City, arrivals: list[tuple[float, str]]) -> float:
-    """Every arrival started at its moment; returns when the last one is done (its wall time)."""
+async def _day(city: flows.City, arrivals: list[tuple[float, str]]) -> None:
+    """Every arrival started at its moment; returns when the last one is done."""
     started = time.perf_counter()
     tasks = []
     for at, kind in arrivals:
@@ -164,7 +164,6 @@ async def _day(city: flows.City, arrivals: list[tuple[float, str]]) -> float:
     for failed in await asyncio.gather(*tasks, return_exceptions=True):
         if isinstance(failed, BaseException):
             city.outcomes[f"crashed:{type(failed).__name__}"] += 1
-    return time.perf_counter() - started
 
 
 _OUTCOMES = {
@@ -184,7 +183,7 @@ async def _outcomes(pool: asyncpg.Pool) -> dict[str, int]:
     return {name: int(await pool.fetchval(sql)) for name, sql in _OUTCOMES.items()}
 
 
-async def _settle(pool: asyncpg.Pool, city: flows.City) -> dict[str, int]:
+async def _settle(pool: asyncpg.Pool, city: flows.City) -> dict[str, int | bool]:
     """Poll until the paid rides, the Pix sends and the deposits paid at the PSP are all applied."""
     deadline = time.monotonic() + SETTLE_S
     while True:
@@ -239,10 +238,19 @@ async def _run(args: argparse.Namespace, url: str, data_dir: str, log) -> dict: 
         for process in processes.values():
             process.wait(timeout=30)
         await pool.close()
-    return _report(args, counts, city, meter, wall, settled, health, health_wall, redis_url) | {
+    report = _report(args, counts, city, meter, wall, settled, health, health_wall, redis_url)
+    verified = _ledger_verify(url, data_dir)
+    errors = sum(
+        sum(r["errors"].values()) for r in [*report["routes"].values(), *report["psp_routes"].values()]
+    )
+    return report | {
         "load_average_1m_before": load_before,
         "load_average_1m_after": load_after,
-        "ledger_verify": _ledger_verify(url, data_dir),
+        "ledger_verify": verified,
+        "ok": verified["ok"]
+        and bool(settled["settled"])
+        and report["rides_paid"] == counts["ride"]
+        and not errors,
     }
 
 
