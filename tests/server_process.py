@@ -88,9 +88,14 @@ async def laura_process(
             await eventually(ready, seconds=STARTUP_SECONDS)
         yield running
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await interrupt(process)
+
+
+async def interrupt(process: asyncio.subprocess.Process) -> None:
+    """Stop a child with SIGINT (as Ctrl-C would: running work finishes first); kill it if it does not stop."""
+    process.send_signal(signal.SIGINT)
+    try:
+        await asyncio.wait_for(process.wait(), 60)
+    except TimeoutError:
+        process.kill()
+        await process.wait()

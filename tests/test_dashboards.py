@@ -1,17 +1,26 @@
 """The Grafana dashboards under deploy/grafana/dashboards: provisioned by the files docker-compose mounts,
 every panel on the provisioned Prometheus data source, and every panel query naming only metrics the
 app's /metrics or the worker's really export, with label names their samples carry, after a run that
-moves them (a P2P transfer, a ride requested and accepted, a job the worker ran)."""
+moves them (a P2P transfer, a boleto paid, card purchases approved and declined, a ride requested and
+accepted, the worker's own families)."""
 
 from __future__ import annotations
 
 import json
 import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
+import pytest
 import yaml
 
+from laura.bank.bills.barcode import build_bank_line
+from laura.settings import Settings
+from tests.bank.card_network.conftest import API_KEY
+from tests.bank.card_network.support import authorize, make_card, purchase
 from tests.bank.support import funded_customer
 from tests.metrics_support import (
     EXPORTER_SERIES,
@@ -29,6 +38,11 @@ ROOT = Path(__file__).resolve().parents[1]
 DEPLOY = ROOT / "deploy"
 DASHBOARDS = DEPLOY / "grafana" / "dashboards"
 SPEC_DASHBOARDS = {"Laura: Overview", "Laura: Operational", "Laura: Financial", "Laura: SLOs", "Laura: Bank"}
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    return settings.model_copy(update={"card_network_api_keys": [API_KEY]})
 
 
 def _dashboards() -> dict[str, dict]:
@@ -88,13 +102,20 @@ def test_label_names_are_read_from_selectors() -> None:
 
 
 async def _exercise(app, client: httpx.AsyncClient) -> None:
-    """Move the labelled families the dashboards select on: a P2P transfer, a ride requested and accepted."""
-    _, payer = await funded_customer(app, client, "50.00")
+    """Move the labelled families the dashboards select on: a P2P transfer, a boleto paid, a card purchase
+    approved and one declined, a ride requested and accepted."""
+    payer_user, payer = await funded_customer(app, client, "50.00")
     payee, _ = await funded_customer(app, client)
-    sent = await client.post(
-        "/api/transfers/p2p", json={"recipientUserId": payee["id"], "amount": 5}, headers=payer
-    )
+    body = {"recipientUserId": payee["id"], "amount": 5}
+    sent = await client.post("/api/transfers/p2p", json=body, headers=payer)
     assert sent.status_code == 201, sent.text
+    due = datetime.now(UTC).date() + timedelta(days=10)
+    line = build_bank_line("341", Decimal("10.00"), due, f"{uuid.uuid4().int % 10**25:025d}")
+    paid = await client.post("/api/bills/pay", json={"barcode": line, "amount": 10}, headers=payer)
+    assert paid.status_code == 201, paid.text
+    card = await make_card(app, payer_user["id"])
+    assert (await authorize(client, purchase(card, "1.00")))["approved"] is True
+    assert (await authorize(client, purchase(card, "900.00")))["approved"] is False
     near = await driver(client, await admin(app, client))
     _, rider = await passenger(client)
     ride = await request_ride(client, rider)
@@ -134,5 +155,6 @@ async def test_every_panel_query_names_metrics_and_labels_the_app_or_the_worker_
             assert names & exported, f"{where} relies on the PostgreSQL exporter alone"
     assert not missing, f"panels name metrics no /metrics exports: {missing}"
     assert not unknown_labels, f"panels name labels the samples do not carry: {unknown_labels}"
-    sampled = {"transfers_total", "rides_created_total", "rides_accepted_total", "http_requests_total"}
+    sampled = {"transfers_total", "bill_payments_total", "card_authorizations_total", "rides_created_total",
+               "rides_accepted_total", "http_requests_total"}  # fmt: skip
     assert sampled <= labels.keys()

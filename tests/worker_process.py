@@ -5,7 +5,6 @@ process exports."""
 from __future__ import annotations
 
 import asyncio
-import signal
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -15,7 +14,7 @@ from pathlib import Path
 import httpx
 
 from tests.events_support import eventually
-from tests.server_process import STARTUP_SECONDS, free_port, laura_env
+from tests.server_process import STARTUP_SECONDS, free_port, interrupt, laura_env
 
 
 @dataclass
@@ -61,9 +60,4 @@ async def worker_process(database_url: str, workdir: Path) -> AsyncIterator[Work
         await eventually(answers, seconds=STARTUP_SECONDS)
         yield running
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await interrupt(process)
