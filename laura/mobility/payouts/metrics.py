@@ -14,6 +14,9 @@ PAYOUTS_FAILED = Counter("payouts_failed_total", "Driver payouts the PSP refused
 PAYOUTS_AMOUNT = Counter(
     "payouts_amount_total", "Reais (BRL, not cents) of driver payouts accepted (POST /payouts)"
 )
+PAYOUTS_COMPLETED_AMOUNT = Counter(
+    "payouts_completed_amount_total", "Reais (BRL, not cents) of driver payouts the PSP settled"
+)
 
 
 def count_created(session: AsyncSession, amount_cents: int) -> None:
@@ -24,10 +27,14 @@ def count_created(session: AsyncSession, amount_cents: int) -> None:
     after_commit(session, hook)
 
 
-def count_settled(session: AsyncSession, *, completed: bool) -> None:
-    counter = PAYOUTS_COMPLETED if completed else PAYOUTS_FAILED
+def count_settled(session: AsyncSession, *, completed: bool, amount_cents: int) -> None:
+    """Count a payout the PSP settled (with its reais) or refused, once the outcome committed."""
 
     async def hook() -> None:
-        counter.inc()
+        if completed:
+            PAYOUTS_COMPLETED.inc()
+            PAYOUTS_COMPLETED_AMOUNT.inc(amount_cents / 100)
+        else:
+            PAYOUTS_FAILED.inc()
 
     after_commit(session, hook)

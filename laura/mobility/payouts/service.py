@@ -203,7 +203,7 @@ async def _payout_sent(session: AsyncSession, send: PixSend) -> None:
     payout.completed_at = send.settled_at or utcnow()
     payout.e2e_id = send.e2e_id
     await _announce(session, payout)
-    count_settled(session, completed=True)
+    count_settled(session, completed=True, amount_cents=payout.amount_cents)
 
 
 async def _payout_failed(session: AsyncSession, send: PixSend) -> None:
@@ -216,7 +216,7 @@ async def _payout_failed(session: AsyncSession, send: PixSend) -> None:
     payout.failed_at = send.settled_at or utcnow()
     payout.failure_reason = send.error or "Pix recusado pela instituição do recebedor"
     await _announce(session, payout)
-    count_settled(session, completed=False)
+    count_settled(session, completed=False, amount_cents=payout.amount_cents)
 
 
 async def _announce(session: AsyncSession, payout: Payout, user_id: uuid.UUID | None = None) -> None:

@@ -53,6 +53,7 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     no_hold_window(app, payout_min_amount=Decimal("1.00"))
     assert (await balance(client, ride.driver))["available"] == amount
     created, completed = metric("payouts_created_total"), metric("payouts_completed_total")
+    paid_out = metric("payouts_completed_amount_total")
 
     answer = await payout(client, ride.driver, amount)
 
@@ -101,6 +102,7 @@ async def test_a_paid_rides_share_is_held_then_paid_out_by_pix(
     assert events == [("payout.pending", [driver_user]), ("payout.completed", [driver_user])]
     assert metric("payouts_created_total") == created + 1
     assert metric("payouts_completed_total") == completed + 1
+    assert round((metric("payouts_completed_amount_total") - paid_out) * 100) == share
     financials = (await client.get("/drivers/me/financials", headers=ride.driver.headers)).json()
     assert (financials["ridesPaid"], financials["payoutsMade"], financials["paidOut"]) == (1, 1, amount)
     assert financials["statement"]["total"] == 3
