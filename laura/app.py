@@ -42,6 +42,7 @@ from laura.core.migrations import head_revision
 from laura.core.observability import RequestContextMiddleware, configure_logging
 from laura.core.ratelimit import DefaultLimitMiddleware, RateLimiter
 from laura.core.redis_client import redis_client
+from laura.core.replica import replica_check
 from laura.core.security import FieldCipher, TokenSigner, load_or_create_secret
 from laura.core.tracing import start_tracing, trace_app
 from laura.identity.keys import load_signing_keys
@@ -250,7 +251,8 @@ def _ops_router() -> APIRouter:
 
     @router.get("/ready")
     async def ready(request: Request) -> JSONResponse:
-        """Readiness: the database answers and is migrated to head; Redis answers when configured."""
+        """Readiness: the database answers and is migrated to head; Redis answers when configured. A read
+        replica's check is shown but does not count: its reads fall back to the primary."""
         checks: dict[str, str] = {}
         try:
             async with request.app.state.db.engine.connect() as conn:
@@ -269,6 +271,8 @@ def _ops_router() -> APIRouter:
             except Exception as exc:  # noqa: BLE001
                 checks["redis"] = f"error: {type(exc).__name__}"
         ok = all(v == "ok" for v in checks.values())
+        if request.app.state.db.has_replica:
+            checks["replica"] = await replica_check(request.app.state.db)
         return JSONResponse(
             {"status": "ready" if ok else "not_ready", "checks": checks}, status_code=200 if ok else 503
         )

@@ -26,8 +26,10 @@ _STATEMENTS = "statements"
 _SETTINGS = "settings"
 _SESSION_KEYS = frozenset({_READ_ONLY, _STATEMENTS, _SETTINGS})
 """What `Database`'s sessionmakers put in a session's info: the session's for its whole life."""
-_READING_METHODS = frozenset({"GET", "HEAD"})
+READING_METHODS = frozenset({"GET", "HEAD"})
 """HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2
+"""How long opening a replica connection may take before its reads fall back to the primary."""
 
 
 class ReadOnlySession(RuntimeError):
@@ -98,7 +100,12 @@ class Database:
             async_url(url), pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=False
         )
         self.read_engine: AsyncEngine = (
-            create_async_engine(async_url(read_url), pool_size=pool_size, max_overflow=max_overflow)
+            create_async_engine(
+                async_url(read_url),
+                pool_size=pool_size,
+                max_overflow=max_overflow,
+                connect_args={"timeout": REPLICA_CONNECT_TIMEOUT_SECONDS},
+            )
             if read_url
             else self.engine
         )
@@ -106,9 +113,14 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, expire_on_commit=False, autoflush=False, info=info
         )
-        self.read_sessionmaker = async_sessionmaker(
-            self.read_engine, expire_on_commit=False, autoflush=False, info=info
+        self.replica_sessionmaker = async_sessionmaker(
+            self.read_engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False,
+            autoflush=False,
+            info={**info, _READ_ONLY: True},
         )
+        """Read-only sessions on the replica (`laura.core.replica`), in autocommit like `reading_sessionmaker`'s;
+        with no statement pool named, their `$n` reads run on the session's own (replica) connection."""
         self.reading_sessionmaker = async_sessionmaker(
             self.engine.execution_options(isolation_level="AUTOCOMMIT"),
             expire_on_commit=False,
@@ -138,12 +150,16 @@ class Database:
                     )
         return self._statement_pool
 
+    @property
+    def has_replica(self) -> bool:
+        return self.read_engine is not self.engine
+
     async def dispose(self) -> None:
         if self._statement_pool is not None:
             await self._statement_pool.close()
             self._statement_pool = None
         await self.engine.dispose()
-        if self.read_engine is not self.engine:
+        if self.has_replica:
             await self.read_engine.dispose()
 
     @asynccontextmanager
@@ -355,7 +371,7 @@ async def commit(session: AsyncSession) -> None:
 async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the route returns, rolled back when it raises; a GET's
     session only reads, so it has no transaction to end (`Database.reading_sessionmaker`)."""
-    if request.method in _READING_METHODS:
+    if request.method in READING_METHODS:
         async with request.app.state.db.reading_sessionmaker() as session:
             yield session
         return
@@ -375,11 +391,4 @@ async def _request_session(request: Request) -> AsyncIterator[AsyncSession]:
             await commit(session)
 
 
-async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.db.read_sessionmaker() as session:
-        yield session
-        await session.rollback()
-
-
 SessionDep = Annotated[AsyncSession, Depends(_request_session, scope="function")]
-ReadSessionDep = Annotated[AsyncSession, Depends(_read_session, scope="function")]

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
-from laura.core.db import ReadSessionDep
 from laura.core.pagination import Page, PageDep
+from laura.core.replica import ReplicaSessionDep
 from laura.identity.deps import AdminUser
 from laura.ledger import service
 from laura.ledger.schemas import AccountOut, StatementRowOut, TrialBalanceOut
@@ -18,7 +18,7 @@ AccountCode = Annotated[str, Path(max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-
 
 
 @router.get("/accounts", response_model=Page[AccountOut])
-async def list_accounts(_: AdminUser, session: ReadSessionDep, page: PageDep) -> Page[AccountOut]:
+async def list_accounts(_: AdminUser, session: ReplicaSessionDep, page: PageDep) -> Page[AccountOut]:
     """Every ledger account with its balances, by code."""
     accounts, total = await service.list_accounts(session, offset=page.offset, limit=page.limit)
     return Page[AccountOut].build([AccountOut.of(a) for a in accounts], page, total)
@@ -30,7 +30,7 @@ async def list_accounts(_: AdminUser, session: ReadSessionDep, page: PageDep) ->
     responses={404: {"description": "ACCOUNT_NOT_FOUND"}},
 )
 async def account_entries(
-    code: AccountCode, _: AdminUser, session: ReadSessionDep, page: PageDep
+    code: AccountCode, _: AdminUser, session: ReplicaSessionDep, page: PageDep
 ) -> Page[StatementRowOut]:
     """An account's entries newest first, each with the balance after it; page with `cursor`."""
     statement = await service.entries(session, code, cursor=page.cursor, limit=page.limit)
@@ -40,6 +40,6 @@ async def account_entries(
 
 
 @router.get("/trial-balance", response_model=TrialBalanceOut)
-async def trial_balance(_: AdminUser, session: ReadSessionDep) -> TrialBalanceOut:
+async def trial_balance(_: AdminUser, session: ReplicaSessionDep) -> TrialBalanceOut:
     """Posted balances of all accounts in debit and credit columns; `balanced` is false if they differ."""
     return TrialBalanceOut.of(await service.trial_balance(session))

@@ -11,10 +11,11 @@ from fastapi import APIRouter, Path, Query
 
 from laura.audit import service as audit
 from laura.audit.schemas import AuditLogOut
-from laura.core.db import ReadSessionDep, SessionDep
+from laura.core.db import SessionDep
 from laura.core.errors import AppError, ValidationFailed
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep, decode_cursor, encode_cursor
+from laura.core.replica import ReplicaSessionDep
 from laura.identity.deps import AdminUser
 from laura.ops import service
 from laura.ops.errors import JobNotFailed, JobNotFound
@@ -41,12 +42,13 @@ def _cursor_id(cursor: str) -> int:
 @router.get("/admin/jobs", response_model=Page[JobOut])
 async def list_jobs(
     _: AdminUser,
-    session: ReadSessionDep,
+    session: SessionDep,
     page: PageDep,
     status: Annotated[JobStatus | None, Query()] = None,
     task: Annotated[str | None, Query(max_length=128)] = None,
 ) -> Page[JobOut]:
-    """Background jobs, newest first; `?status=failed` shows the ones that ran out of retries."""
+    """Background jobs, newest first; `?status=failed` shows the ones that ran out of retries. Read on
+    the primary: an operator retries from this list, and must see the state the retry will find."""
     before_id = _cursor_id(page.cursor) if page.cursor else None
     items, total, more = await service.list_jobs(
         session, status=status, task=task, offset=page.offset, limit=page.limit, before_id=before_id
@@ -67,7 +69,7 @@ async def retry_job(job_id: JobId, admin: AdminUser, session: SessionDep) -> Job
 @audit_router.get("/audit/logs", response_model=Page[AuditLogOut])
 async def list_audit_logs(
     _: AdminUser,
-    session: ReadSessionDep,
+    session: ReplicaSessionDep,
     page: PageDep,
     actor_id: Annotated[uuid.UUID | None, Query(alias="actorId")] = None,
     action: Annotated[str | None, Query(max_length=64)] = None,

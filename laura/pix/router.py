@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
 
-from laura.core.db import ReadSessionDep
+from laura.core.db import SessionDep
 from laura.core.statement import DatabaseDep
 from laura.identity.deps import CurrentUser
 from laura.pix import confirmation, intake, service, webhook_auth
@@ -68,6 +68,8 @@ async def efi_pix_webhook(request: Request, sender: WebhookSender, db: DatabaseD
     response_model=ChargeOut,
     responses={ChargeNotFound.status: {"description": ChargeNotFound.message}},
 )
-async def get_charge(txid: Txid, user: CurrentUser, session: ReadSessionDep) -> ChargeOut:
-    """One of the caller's Pix charges (deposit, ride payment): status, copy-and-paste code and QR."""
+async def get_charge(txid: Txid, user: CurrentUser, session: SessionDep) -> ChargeOut:
+    """One of the caller's Pix charges (deposit, ride payment): status, copy-and-paste code and QR. Read
+    on the primary, not the replica: a client asks for the charge it has just created, then polls for the
+    payment the webhook has just recorded; a lagging replica would answer 404, then PENDING."""
     return ChargeOut.model_validate(await service.get_owned_charge(session, txid=txid, owner_id=user.id))

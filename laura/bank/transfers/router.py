@@ -29,6 +29,7 @@ from laura.bank.transfers.schemas import (
 from laura.core.db import SessionDep
 from laura.core.idempotency import idempotent
 from laura.core.pagination import Page, PageDep
+from laura.core.replica import ReplicaSessionDep
 from laura.core.statement import DatabaseDep, StatementIdempotency
 from laura.identity.deps import CurrentUser, TokenCaller
 from laura.identity.service import Caller, Principal
@@ -164,7 +165,7 @@ async def send_ted(
 @router.get("", response_model=Page[TransferOut])
 async def list_transfers(
     user: CurrentUser,
-    session: SessionDep,
+    session: ReplicaSessionDep,
     page: PageDep,
     status_: Annotated[
         Literal["SCHEDULED", "PENDING", "COMPLETED", "FAILED", "CANCELLED"] | None, Query(alias="status")
@@ -173,7 +174,8 @@ async def list_transfers(
     sort: Annotated[Literal["created_at", "amount", "status"], Query()] = "created_at",
     order: Annotated[Literal["ASC", "DESC", "asc", "desc"], Query()] = "DESC",
 ) -> Page[TransferOut]:
-    """The caller's transfers, newest first by default (spec pagination shape)."""
+    """The caller's transfers, newest first by default (spec pagination shape); on the replica when there
+    is one. One transfer (`/{id}`, its receipt) is read on the primary: its id comes from the POST just made."""
     rows, total = await service.list_transfers(
         session,
         user.id,

@@ -7,8 +7,8 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Response
 
-from laura.core.db import ReadSessionDep
 from laura.core.models import utcnow
+from laura.core.replica import ReplicaSessionDep
 from laura.identity.deps import AdminUser
 from laura.mobility.deps import SettingsDep
 from laura.mobility.finance import service
@@ -28,7 +28,7 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 @router.get("/admin/financials/report", response_model=FinancialReportOut, responses=_RESPONSES)
 async def financial_report(
     _: AdminUser,
-    session: ReadSessionDep,
+    session: ReplicaSessionDep,
     settings: SettingsDep,
     first: Annotated[
         dt.date | None, Query(alias="from", description="First day (default: 1st of the month)")

@@ -1,8 +1,7 @@
 """`/drivers` (onboarding, going online), `/passengers/me` and the driver approval queue under `/admin`.
 
 Reads take `SessionDep` too: authentication already holds that session, so a request needs one pooled
-connection. With `ReadSessionDep` on the same pool (no replica configured) a burst of requests each
-holding one connection and waiting for a second starves the pool until its timeout.
+connection, and what these pages show (a driver's approval, going online) is acted on at once: the primary.
 """
 
 from __future__ import annotations

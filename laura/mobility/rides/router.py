@@ -1,8 +1,8 @@
 """`/rides/*` for passengers and drivers, and `/admin/rides/stats`.
 
-Reads take `SessionDep` too: authentication already holds that session, so a request needs one pooled
-connection. With `ReadSessionDep` on the same pool (no replica configured) a burst of requests each
-holding one connection and waiting for a second starves the pool until its timeout.
+Reads take `SessionDep`: a ride's state decides what its passenger or driver does next, so it is read on
+the primary. Only the history of finished rides takes `ReplicaSessionDep` (the request's own session when no
+replica is configured, so a request still holds one pooled connection).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from laura.core.idempotency import (
 )
 from laura.core.observability import request_context
 from laura.core.pagination import Page, PageDep
+from laura.core.replica import ReplicaSessionDep
 from laura.core.statement import DatabaseDep
 from laura.identity.deps import AdminUser, CurrentUser
 from laura.mobility.deps import DriverCaller, DriverUser, GeoIndexDep, PassengerUser, SettingsDep
@@ -120,8 +121,9 @@ async def active_rides(user: CurrentUser, session: SessionDep) -> ActiveRidesOut
 
 
 @router.get("/rides/history", tags=["rides"], response_model=Page[RideOut])
-async def ride_history(user: CurrentUser, session: SessionDep, page: PageDep) -> Page[RideOut]:
-    """The caller's finished rides (completed, canceled, expired), newest first."""
+async def ride_history(user: CurrentUser, session: ReplicaSessionDep, page: PageDep) -> Page[RideOut]:
+    """The caller's finished rides (completed, canceled, expired), newest first; on the replica when there
+    is one."""
     views, total = await queries.ride_history(session, user=user, offset=page.offset, limit=page.limit)
     return Page[RideOut].build([v.out() for v in views], page, total)
 

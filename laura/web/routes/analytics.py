@@ -16,8 +16,8 @@ from laura.bank.analytics import service as analytics
 from laura.bank.analytics.schemas import MonthFlow
 from laura.bank.budgets import service as budgets
 from laura.bank.spending.windows import Period
-from laura.core.db import SessionDep
 from laura.core.models import utcnow
+from laura.core.replica import ReplicaSessionDep
 from laura.web import charts
 from laura.web.bank_labels import label, labelled_page
 from laura.web.session import WebUser
@@ -37,7 +37,7 @@ def _change(months: list[MonthFlow]) -> Decimal | None:
 
 
 @router.get("/analytics", response_class=HTMLResponse)
-async def analytics_page(request: Request, user: WebUser, session: SessionDep) -> Response:
+async def analytics_page(request: Request, user: WebUser, session: ReplicaSessionDep) -> Response:
     """`?period=` picks the donut's period, `?days=` the trend's length; an unknown one is the default."""
     now = utcnow()
     chosen = request.query_params.get("period", "")

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from laura.core.db import SessionDep
 from laura.core.errors import AppError
+from laura.core.replica import ReplicaSessionDep
 from laura.mobility.categories import VehicleCategory
 from laura.mobility.deps import GeoIndexDep
 from laura.mobility.rides import dispatch, lifecycle, queries, quotes
@@ -157,7 +158,7 @@ async def request_ride(request: Request, user: WebUser, session: SessionDep, geo
 
 
 @router.get("/rider/history", response_class=HTMLResponse)
-async def history(request: Request, user: WebUser, session: SessionDep, offset: int = 0) -> Response:
+async def history(request: Request, user: WebUser, session: ReplicaSessionDep, offset: int = 0) -> Response:
     """Finished rides, newest first, a page at a time."""
     if refused := wrong_area(request, user, "passenger"):
         return refused

@@ -4,7 +4,9 @@ CSV download, and each transfer's receipt as a PDF.
 The reads are `accounts.service.statement` / `statement_csv`, the ones `GET /api/accounts/me/statement`
 answers with, and the PDF is `transfers.receipt.receipt_pdf`, the one `GET /api/transfers/{id}/receipt`
 sends. The page is a plain GET form and links (it reads without JavaScript); with htmx the filters refresh
-the results in place and "older entries" appends the next page below the current one."""
+the results in place and "older entries" appends the next page below the current one. The statement and
+its CSV read the replica when there is one (as the API's do); a receipt, opened from the transfer just made,
+reads the primary."""
 
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ from laura.bank.transfers.errors import TransferNotFound
 from laura.bank.transfers.receipt import receipt_pdf
 from laura.core.db import SessionDep
 from laura.core.errors import AppError
+from laura.core.replica import ReplicaSessionDep
 from laura.web import statement_filters
 from laura.web.i18n import N_
 from laura.web.render import page
@@ -61,7 +64,7 @@ async def _read(
 
 
 @router.get("/statement", response_class=HTMLResponse)
-async def statement(request: Request, user: WebUser, session: SessionDep) -> Response:
+async def statement(request: Request, user: WebUser, session: ReplicaSessionDep) -> Response:
     """The page, or under htmx only what changed: the results (new filters) or the next rows (`cursor`)."""
     filters = statement_filters.parse(request.query_params)
     cursor = request.query_params.get("cursor") or None
@@ -96,7 +99,7 @@ async def statement(request: Request, user: WebUser, session: SessionDep) -> Res
 
 
 @router.get("/statement.csv")
-async def statement_csv(request: Request, user: WebUser, session: SessionDep) -> Response:
+async def statement_csv(request: Request, user: WebUser, session: ReplicaSessionDep) -> Response:
     """The filtered statement as the API's CSV (`?format=csv`), every page of it."""
     filters = statement_filters.parse(request.query_params)
     try:

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from laura.audit import service as audit
 from laura.audit.schemas import AuditLogOut
-from laura.core.db import SessionDep
+from laura.core.replica import ReplicaSessionDep
 from laura.web.routes.console.access import ConsoleAdmin
 from laura.web.routes.console.paging import paging
 from laura.web.routes.console.sections import console_page
@@ -34,7 +34,7 @@ def _actor(text: str | None) -> uuid.UUID | None:
 
 
 @router.get("/ops/audit", response_class=HTMLResponse)
-async def audit_log(request: Request, admin: ConsoleAdmin, session: SessionDep) -> Response:
+async def audit_log(request: Request, admin: ConsoleAdmin, session: ReplicaSessionDep) -> Response:
     values = _filters(request)
     at = paging(request)
     rows, total = await audit.search(

@@ -9,8 +9,8 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from laura.core.db import SessionDep
 from laura.core.models import utcnow
+from laura.core.replica import ReplicaSessionDep
 from laura.mobility.finance import service as finance
 from laura.mobility.finance.errors import ReportRangeInvalid
 from laura.mobility.finance.export import report_csv
@@ -57,7 +57,7 @@ def _window(request: Request) -> tuple[ReportWindow | None, dict[str, str], form
 
 
 @router.get("/ops/finance", response_class=HTMLResponse)
-async def report(request: Request, admin: ConsoleAdmin, session: SessionDep) -> Response:
+async def report(request: Request, admin: ConsoleAdmin, session: ReplicaSessionDep) -> Response:
     window, values, errors = _window(request)
     found = await finance.report(session, window) if window is not None else None
     return console_page(
@@ -73,7 +73,7 @@ async def report(request: Request, admin: ConsoleAdmin, session: SessionDep) -> 
 
 
 @router.get("/ops/finance/report.csv")
-async def report_file(request: Request, admin: ConsoleAdmin, session: SessionDep) -> Response:
+async def report_file(request: Request, admin: ConsoleAdmin, session: ReplicaSessionDep) -> Response:
     window, values, errors = _window(request)
     if window is None:
         return console_page(

@@ -10,8 +10,8 @@ import re
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from laura.core.db import SessionDep
 from laura.core.errors import ValidationFailed
+from laura.core.replica import ReplicaSessionDep
 from laura.ledger import service as ledger
 from laura.ledger.errors import AccountNotFound, InvalidLines
 from laura.ledger.schemas import AccountOut, StatementRowOut, TrialBalanceOut
@@ -25,13 +25,13 @@ _CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$")
 
 
 @router.get("/ops/ledger", response_class=HTMLResponse)
-async def trial_balance(request: Request, admin: ConsoleAdmin, session: SessionDep) -> Response:
+async def trial_balance(request: Request, admin: ConsoleAdmin, session: ReplicaSessionDep) -> Response:
     trial = TrialBalanceOut.of(await ledger.trial_balance(session))
     return console_page(request, "console/trial_balance.html", trial=trial, account_types=ACCOUNT_TYPES)
 
 
 @router.get("/ops/ledger/accounts/{code}", response_class=HTMLResponse)
-async def account(request: Request, code: str, admin: ConsoleAdmin, session: SessionDep) -> Response:
+async def account(request: Request, code: str, admin: ConsoleAdmin, session: ReplicaSessionDep) -> Response:
     if not _CODE.match(code):
         raise ConsoleNotFound()
     cursor = request.query_params.get("cursor") or None
