@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     environment: Literal["development", "test", "production"] = "development"
     database_url: str | None = None
     read_database_url: str | None = None
+    """A streaming replica of the primary for the GETs that may show data a moment old (statements,
+    analytics, histories, admin reports; `laura.core.replica`). Unset, they read the primary; unreachable,
+    they fall back to it. Money checks and every write never read it."""
     redis_url: str | None = None
     data_dir: Path = Path(".laura")
     db_pool_size: int = 20

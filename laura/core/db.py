@@ -29,7 +29,8 @@ _SESSION_KEYS = frozenset({_READ_ONLY, _STATEMENTS, _SETTINGS})
 READING_METHODS = frozenset({"GET", "HEAD"})
 """HTTP methods that are safe (RFC 9110): their requests only read, so their session needs no transaction."""
 REPLICA_CONNECT_TIMEOUT_SECONDS = 2
-"""How long opening a replica connection may take before its reads fall back to the primary."""
+"""How long opening a replica connection may take before its reads fall back to the primary; its pooled
+connections are pinged when checked out, so one the replica dropped is caught there too."""
 
 
 class ReadOnlySession(RuntimeError):
@@ -104,6 +105,7 @@ class Database:
                 async_url(read_url),
                 pool_size=pool_size,
                 max_overflow=max_overflow,
+                pool_pre_ping=True,
                 connect_args={"timeout": REPLICA_CONNECT_TIMEOUT_SECONDS},
             )
             if read_url

@@ -33,9 +33,10 @@ _log = structlog.get_logger("laura.jobs")
 
 async def refresh_queue_depth(db: Database) -> None:
     """Set the gauge from the database; a queue seen before and now empty reads 0. A failed read keeps
-    the last values (and logs) rather than failing the scrape."""
+    the last values (and logs) rather than failing the scrape. Read on the primary: the queue alert must
+    see the queue as it is, and must not go blind while a read replica is down or lagging."""
     try:
-        async with db.read_engine.connect() as conn:
+        async with db.engine.connect() as conn:
             await conn.execute(text("SET LOCAL statement_timeout = '2s'"))
             rows = (await conn.execute(_DEPTH)).all()
     except (SQLAlchemyError, OSError) as exc:
