@@ -111,13 +111,13 @@ class Settings(BaseSettings):
     PostgreSQL NOTIFY; `nats` is a JetStream stream that other services can consume too (extra `nats`)."""
     nats_url: str = "nats://127.0.0.1:4222"
     nats_stream: str = "LAURA_EVENTS"
-    """The JetStream stream holding `<nats_subject_prefix>.events.<type>` and the dead letters; created on
-    first use, its messages kept `events_retention_days`."""
+    """The JetStream stream holding `<nats_subject_prefix>.events.<type>` and the dead letters; created when
+    missing (messages kept `events_retention_days`), left as the operator configured it otherwise."""
     nats_subject_prefix: str = "laura"
     """Subjects' first token: deployments sharing a NATS server each need their own (and their own stream)."""
     nats_dedupe_window_seconds: float = 120.0
-    """JetStream drops a message whose id (the outbox position) it saw this recently: a relay's repeated
-    batch after a crash is stored once."""
+    """The duplicate window of a stream Laura creates: a message whose id (the outbox position) it saw this
+    recently is dropped, so a relay's batch repeated after a crash is stored once."""
     nats_max_deliveries: int = 5
     """A durable consumer's handler gets an event this many times before it goes to `.dlq.<type>`."""
     nats_retry_delay_seconds: float = 1.0

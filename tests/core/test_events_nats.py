@@ -207,3 +207,23 @@ def test_the_bus_is_chosen_by_setting_and_redis_needs_its_url(database_url):
 )
 def test_an_event_type_becomes_subject_tokens_without_wildcards(event_type, token):
     assert subject_token(event_type) == token
+
+
+async def test_the_bus_creates_a_missing_stream_and_leaves_an_operators_one_as_it_is(jetstream, nats_names):
+    from nats.js.api import StreamConfig
+
+    bus = nats_names.bus(dedupe_window_seconds=30, max_age_days=2)
+    try:
+        await bus.jetstream()
+        created = (await jetstream.stream_info(nats_names.stream)).config
+        assert created.subjects == [f"{nats_names.prefix}.events.>", f"{nats_names.prefix}.dlq.>"]
+        assert (created.duplicate_window, created.max_age) == (30, 2 * 86400)
+        await bus.close()
+
+        await jetstream.update_stream(
+            StreamConfig(name=nats_names.stream, subjects=created.subjects, max_age=3600)
+        )
+        await bus.jetstream()
+        assert (await jetstream.stream_info(nats_names.stream)).config.max_age == 3600
+    finally:
+        await bus.close()

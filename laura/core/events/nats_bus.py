@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 _log = structlog.get_logger("laura.events.nats")
 
-STREAM_EXISTS_WITH_OTHER_CONFIG = 10058
-"""JetStream's error code when a stream of that name exists with a different configuration."""
-
 CONNECT_TIMEOUT_SECONDS = 2
 
 _NOT_A_SUBJECT_TOKEN = re.compile(r"[^A-Za-z0-9_.-]")
@@ -106,22 +103,22 @@ class NatsBus(Bus):
             return self._js
 
     async def _ensure_stream(self, js: JetStreamContext) -> None:
+        """Create the stream when it is missing; an existing one is the operator's (replicas, limits)."""
         from nats.js.api import StorageType, StreamConfig
-        from nats.js.errors import BadRequestError
+        from nats.js.errors import NotFoundError
 
-        config = StreamConfig(
-            name=self.stream,
-            subjects=[f"{self.subject_prefix}.events.>", f"{self.subject_prefix}.dlq.>"],
-            storage=StorageType.FILE,
-            duplicate_window=self.dedupe_window_seconds,
-            max_age=self.max_age_days * 86400,
-        )
         try:
-            await js.add_stream(config)
-        except BadRequestError as exc:
-            if exc.err_code != STREAM_EXISTS_WITH_OTHER_CONFIG:
-                raise
-            await js.update_stream(config)
+            await js.stream_info(self.stream)
+        except NotFoundError:
+            await js.add_stream(
+                StreamConfig(
+                    name=self.stream,
+                    subjects=[f"{self.subject_prefix}.events.>", f"{self.subject_prefix}.dlq.>"],
+                    storage=StorageType.FILE,
+                    duplicate_window=self.dedupe_window_seconds,
+                    max_age=self.max_age_days * 86400,
+                )
+            )
 
     async def close(self) -> None:
         nc, self._nc, self._js = self._nc, None, None
