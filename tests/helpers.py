@@ -60,11 +60,16 @@ async def auth_headers(
 
 async def staff_headers(app, client: httpx.AsyncClient, role: str = "admin") -> dict:
     """Create a staff or admin user the way the CLI does (they cannot self-register) and log in."""
+    return await staff_headers_in(app.state.db, client, role)
+
+
+async def staff_headers_in(db, client: httpx.AsyncClient, role: str = "admin") -> dict:
+    """`staff_headers` for a test whose app runs in another process: the user is written through `db`."""
     from laura.identity.schemas import RegisterRequest
     from laura.identity.service import create_privileged_user
 
     email = f"{role}-{uuid.uuid4().hex[:8]}@example.com"
-    async with app.state.db.unit_of_work() as session:
+    async with db.unit_of_work() as session:
         await create_privileged_user(
             session,
             RegisterRequest(email=email, password="s3cret-passw0rd", name=f"Test {role}"),

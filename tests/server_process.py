@@ -4,6 +4,7 @@ LAURA_* variables as in production; its stdout and stderr go to one log file the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -92,8 +93,11 @@ async def laura_process(
 
 
 async def interrupt(process: asyncio.subprocess.Process) -> None:
-    """Stop a child with SIGINT (as Ctrl-C would: running work finishes first); kill it if it does not stop."""
-    process.send_signal(signal.SIGINT)
+    """Stop a child with SIGINT (as Ctrl-C would: running work finishes first); kill it if it does not stop.
+    One already dead (a test may have killed it) is only waited for."""
+    if process.returncode is None:
+        with contextlib.suppress(ProcessLookupError):
+            process.send_signal(signal.SIGINT)
     try:
         await asyncio.wait_for(process.wait(), 60)
     except TimeoutError:
