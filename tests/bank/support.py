@@ -23,7 +23,9 @@ async def fund(db: Database, user_id: str, amount: Decimal | str) -> None:
     """Credit `amount` from equity to the customer's account, through `db` (the app may be another process)."""
     if Decimal(amount) > 0:
         async with db.unit_of_work() as session:
-            await fund_customer(session, uuid.UUID(user_id), Decimal(amount), reference=f"test:{uuid.uuid4()}")
+            await fund_customer(
+                session, uuid.UUID(user_id), Decimal(amount), reference=f"test:{uuid.uuid4()}"
+            )
 
 
 async def balance(client: httpx.AsyncClient, headers: dict) -> Decimal:

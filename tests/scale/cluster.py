@@ -12,22 +12,26 @@ import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack, asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import httpx
 from sqlalchemy import text
 
 from laura.core.db import Database
 from tests.events_support import eventually
-from tests.server_process import ROOT, STARTUP_SECONDS, LauraProcess, laura_env, laura_process
 from tests.scale.proxy import RoundRobinProxy, running_proxy
+from tests.server_process import STARTUP_SECONDS, LauraProcess, laura_env, laura_process
 
 API_INSTANCES = 3
 WORKERS = 2
-FLEET = 12
+T = TypeVar("T")
+FLEET = 9
 """Drivers in the accept race; one offer batch holds them all."""
+LOGIN_LIMIT = 2
+"""Failed logins per e-mail in the window (5 as shipped; fewer attempts show the same thing)."""
 
 
 @dataclass
@@ -37,7 +41,6 @@ class Cluster:
     proxy: RoundRobinProxy
     proxy_address: str
     db: Database
-    env: dict[str, str]
     redis_url: str | None
 
     @property
@@ -56,17 +59,13 @@ class Cluster:
         async with self.db.engine.connect() as conn:
             return await conn.scalar(text(sql), params)
 
-    async def ledger_verify(self) -> tuple[int, str]:
-        """`laura ledger verify` as an operator runs it: its exit code and output."""
-        check = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "laura", "ledger", "verify"],
-            cwd=self.apis[0].log_path.parent,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        output, _ = await asyncio.wait_for(check.communicate(), STARTUP_SECONDS)
-        return check.returncode or 0, output.decode(errors="replace")
+    async def ledger_problems(self) -> list[str]:
+        """What `laura ledger verify` would name: the ledger recomputed from its entries."""
+        from laura.ledger.service import verify
+
+        async with self.db.sessionmaker() as session:
+            report = await verify(session)
+        return [str(p) for p in report.problems]
 
 
 def cluster_env(database_url: str, data_dir: Path, redis_url: str | None) -> dict[str, str]:
@@ -79,6 +78,7 @@ def cluster_env(database_url: str, data_dir: Path, redis_url: str | None) -> dic
         "LAURA_RATE_LIMITS_ENABLED": "true",
         "LAURA_RATE_LIMIT_DEFAULT": "100000/minute",
         "LAURA_RATE_LIMIT_TRANSFERS": "100000/minute",
+        "LAURA_RATE_LIMIT_LOGIN": f"{LOGIN_LIMIT}/15minutes",
         "LAURA_DB_POOL_SIZE": "4",
         "LAURA_DB_MAX_OVERFLOW": "16",
         "LAURA_WORKER_CONCURRENCY": "2",
@@ -120,29 +120,57 @@ async def laura_worker(env: dict[str, str], workdir: Path) -> AsyncIterator[asyn
 
 
 @asynccontextmanager
+async def together(contexts: list[AbstractAsyncContextManager[T]]) -> AsyncIterator[list[T]]:
+    """Enter the contexts at once and leave them at once: five processes start, and stop, in parallel."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    entered: list[asyncio.Future[T]] = [loop.create_future() for _ in contexts]
+
+    async def hold(context: AbstractAsyncContextManager[T], value: asyncio.Future[T]) -> None:
+        async with context as inside:
+            value.set_result(inside)
+            await stop.wait()
+
+    holders = [asyncio.create_task(hold(c, v)) for c, v in zip(contexts, entered, strict=True)]
+    try:
+        for value, holder in zip(entered, holders, strict=True):
+            await asyncio.wait({value, holder}, return_when=asyncio.FIRST_COMPLETED)
+            if not value.done():
+                holder.result()  # the context's failure to start
+        yield [value.result() for value in entered]
+    finally:
+        stop.set()
+        for outcome in await asyncio.gather(*holders, return_exceptions=True):
+            if isinstance(outcome, Exception):
+                raise outcome
+
+
+@asynccontextmanager
 async def running_cluster(database_url: str, workdir: Path, redis_url: str | None) -> AsyncIterator[Cluster]:
     """Start everything at once and yield when every API answers `/ready` and both workers registered."""
     env = cluster_env(database_url, workdir / "data", redis_url)
     db = Database(database_url)
-    async with AsyncExitStack() as stack:
-        stack.push_async_callback(db.dispose)
+    apis = [
+        laura_process(
+            ["serve"], {**env, "LAURA_DATA_DIR": str(workdir / f"api-{i}" / "data")}, workdir / f"api-{i}"
+        )
+        for i in range(API_INSTANCES)
+    ]
+    workers = [laura_worker(env, workdir / f"worker-{i}") for i in range(WORKERS)]
+    try:
+        async with together(workers) as running_workers, together(apis) as running_apis:
 
-        async def api(i: int) -> LauraProcess:
-            own = {**env, "LAURA_DATA_DIR": str(workdir / f"api-{i}" / "data")}
-            return await stack.enter_async_context(laura_process(["serve"], own, workdir / f"api-{i}"))
+            async def workers_registered() -> bool:
+                for i, worker in enumerate(running_workers):
+                    assert worker.returncode is None, (workdir / f"worker-{i}" / "laura.log").read_text()[
+                        -5000:
+                    ]
+                async with db.engine.connect() as conn:
+                    return await conn.scalar(text("SELECT count(*) FROM procrastinate_workers")) == WORKERS
 
-        workers = [await stack.enter_async_context(laura_worker(env, workdir / f"worker-{i}")) for i in range(WORKERS)]
-        started = await asyncio.gather(*(api(i) for i in range(API_INSTANCES)), return_exceptions=True)
-        for failure in [s for s in started if isinstance(s, BaseException)]:
-            raise failure  # the ones that did start are stopped by the stack
-        apis = [s for s in started if isinstance(s, LauraProcess)]
-
-        async def workers_registered() -> bool:
-            for i, worker in enumerate(workers):
-                assert worker.returncode is None, (workdir / f"worker-{i}" / "laura.log").read_text()[-5000:]
-            async with db.engine.connect() as conn:
-                return await conn.scalar(text("SELECT count(*) FROM procrastinate_workers")) == WORKERS
-
-        await eventually(workers_registered, seconds=STARTUP_SECONDS)
-        proxy, address = await stack.enter_async_context(running_proxy([f"127.0.0.1:{a.port}" for a in apis]))
-        yield Cluster(apis, workers, proxy, address, db, {**env, "PYTHONPATH": str(ROOT)}, redis_url)
+            await eventually(workers_registered, seconds=STARTUP_SECONDS)
+            upstreams = [f"127.0.0.1:{a.port}" for a in running_apis]
+            async with running_proxy(upstreams) as (proxy, address):
+                yield Cluster(running_apis, running_workers, proxy, address, db, redis_url)
+    finally:
+        await db.dispose()

@@ -51,7 +51,8 @@ class RoundRobinProxy:
         self.failed_attempts = 0
         self._turn = itertools.count()
         self.http = httpx.AsyncClient(
-            timeout=httpx.Timeout(120.0), limits=httpx.Limits(max_connections=None, max_keepalive_connections=64)
+            timeout=httpx.Timeout(120.0),
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=64),
         )
 
     def _order(self) -> list[int]:
@@ -67,7 +68,9 @@ class RoundRobinProxy:
 
     @staticmethod
     def _forwarded_headers(scope: Scope) -> list[tuple[bytes, bytes]]:
-        headers = [(k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP and not k.startswith(b"sec-websocket")]
+        headers = [
+            (k, v) for k, v in scope["headers"] if k not in HOP_BY_HOP and not k.startswith(b"sec-websocket")
+        ]
         return [*headers, (b"x-forwarded-for", scope["client"][0].encode())]
 
     @staticmethod
@@ -168,7 +171,11 @@ class RoundRobinProxy:
                 await send({"type": "websocket.send", kind: data})
         with contextlib.suppress(Exception):  # the client may be gone already
             await send(
-                {"type": "websocket.close", "code": upstream.close_code or 1000, "reason": upstream.close_reason or ""}
+                {
+                    "type": "websocket.close",
+                    "code": upstream.close_code or 1000,
+                    "reason": upstream.close_reason or "",
+                }
             )
 
 

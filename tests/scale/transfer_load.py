@@ -17,7 +17,7 @@ from tests.helpers import auth_headers
 from tests.scale.cluster import Cluster
 
 SENDERS = 3
-TRANSFERS_EACH = 20
+TRANSFERS_EACH = 15
 AT_ONCE = 12
 FUNDS = Decimal("500.00")
 KILL_AFTER = 10
@@ -74,7 +74,7 @@ async def load_with_a_kill(
     """Send every order, at most `AT_ONCE` at a time; kill instance `victim` once `KILL_AFTER` answers are
     in and a request is in flight on it."""
     senders = await customers(http, cluster, SENDERS, FUNDS)
-    recipients = await customers(http, cluster, 2, Decimal("0"))
+    recipients = await customers(http, cluster, 2, Decimal(0))
     planned = orders()
     gate = asyncio.Semaphore(AT_ONCE)
     answered = 0
@@ -103,7 +103,9 @@ async def check_transfers_survive_a_killed_instance(cluster: Cluster, http: http
 
     assert cluster.apis[victim].process.returncode == -9
     assert cluster.proxy.failed_attempts > 0  # requests did fail on the dead instance and were sent again
-    assert [a.status_code for a in answers] == [201] * len(planned), [a.text for a in answers if a.status_code != 201]
+    assert [a.status_code for a in answers] == [201] * len(planned), [
+        a.text for a in answers if a.status_code != 201
+    ]
     answered_ids = [a.json()["id"] for a in answers]
     assert len(set(answered_ids)) == len(planned)  # one transfer per key
 
@@ -120,9 +122,15 @@ async def check_transfers_survive_a_killed_instance(cluster: Cluster, http: http
         ).all()
     assert sorted(r.id for r in stored) == sorted(answered_ids)  # every 2xx's transfer, each exactly once
     by_id = {a.json()["id"]: o for a, o in zip(answers, planned, strict=True)}
-    assert all(r.amount_cents == int(by_id[r.id].amount * 100) and r.sender == sender_ids[by_id[r.id].sender] for r in stored)
+    assert all(
+        r.amount_cents == int(by_id[r.id].amount * 100) and r.sender == sender_ids[by_id[r.id].sender]
+        for r in stored
+    )
 
-    held = [await balance(http, h) for h in senders.headers], [await balance(http, h) for h in recipients.headers]
+    held = (
+        [await balance(http, h) for h in senders.headers],
+        [await balance(http, h) for h in recipients.headers],
+    )
     assert held[0] == [FUNDS - sum(o.amount for o in planned if o.sender == i) for i in range(SENDERS)]
     assert held[1] == [sum(o.amount for o in planned if o.recipient == i) for i in range(2)]
     assert sum(held[0]) + sum(held[1]) == FUNDS * SENDERS  # money moved, none made or lost
