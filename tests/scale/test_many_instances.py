@@ -24,6 +24,9 @@ from tests.realtime.client import Client, listening
 from tests.scale.cluster import API_INSTANCES, FLEET, LOGIN_LIMIT, Cluster, running_cluster
 from tests.scale.transfer_load import check_transfers_survive_a_killed_instance
 
+pytestmark = pytest.mark.timeout(600)
+"""Five processes starting on a loaded 2-core machine: the suite's 300 s was within reach (204 s seen)."""
+
 ROUNDS = 2
 
 
