@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import httpx
+import redis
 from sqlalchemy import text
 
 from laura.core.db import Database
@@ -174,3 +175,16 @@ async def running_cluster(database_url: str, workdir: Path, redis_url: str | Non
                 yield Cluster(running_apis, running_workers, proxy, address, db, redis_url)
     finally:
         await db.dispose()
+        if redis_url:
+            forget_namespace(redis_url, env["LAURA_MOBILITY_REDIS_NAMESPACE"])
+
+
+def forget_namespace(redis_url: str, namespace: str) -> None:
+    """Delete the mobility keys the cluster left in the shared Redis (drivers' positions, offers)."""
+    client = redis.Redis.from_url(redis_url)
+    try:
+        keys = list(client.scan_iter(match=f"{{{namespace}}}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    finally:
+        client.close()
