@@ -7,8 +7,6 @@ and the environment (the secret key, the PSP webhook secret), as separate machin
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -24,7 +22,7 @@ from sqlalchemy import text
 from laura.core.db import Database
 from tests.events_support import eventually
 from tests.scale.proxy import RoundRobinProxy, running_proxy
-from tests.server_process import STARTUP_SECONDS, LauraProcess, laura_env, laura_process
+from tests.server_process import STARTUP_SECONDS, LauraProcess, laura_env, laura_process, interrupt
 
 API_INSTANCES = 3
 WORKERS = 2
@@ -110,14 +108,7 @@ async def laura_worker(env: dict[str, str], workdir: Path) -> AsyncIterator[asyn
     try:
         yield process
     finally:
-        if process.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                process.send_signal(signal.SIGINT)
-        try:
-            await asyncio.wait_for(process.wait(), 60)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
+        await interrupt(process)
 
 
 @asynccontextmanager
