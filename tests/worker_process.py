@@ -31,13 +31,15 @@ class WorkerProcess:
 
 
 @asynccontextmanager
-async def worker_process(database_url: str, workdir: Path) -> AsyncIterator[WorkerProcess]:
-    """A worker on `database_url`, yielded once its metrics port answers; stopped with SIGINT (running jobs
-    finish first) and killed if it does not stop."""
+async def worker_process(database_url: str, workdir: Path, **variables: str) -> AsyncIterator[WorkerProcess]:
+    """A worker on `database_url` (with the LAURA_* `variables` too), yielded once its metrics port answers;
+    stopped with SIGINT (running jobs finish first) and killed if it does not stop."""
     port = free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     log_path = workdir / "worker.log"
-    env = laura_env(database_url, workdir, LAURA_HOST="127.0.0.1", LAURA_LOG_LEVEL="WARNING")
+    env = laura_env(
+        database_url, workdir, **{"LAURA_HOST": "127.0.0.1", "LAURA_LOG_LEVEL": "WARNING", **variables}
+    )
     with log_path.open("w") as log:
         process = await asyncio.create_subprocess_exec(
             *[sys.executable, "-m", "laura", "worker", "--concurrency", "2", "--metrics-port", str(port)],

@@ -7,7 +7,6 @@ and the environment (the secret key, the PSP webhook secret), as separate machin
 from __future__ import annotations
 
 import asyncio
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -22,7 +21,8 @@ from sqlalchemy import text
 from laura.core.db import Database
 from tests.events_support import eventually
 from tests.scale.proxy import RoundRobinProxy, running_proxy
-from tests.server_process import STARTUP_SECONDS, LauraProcess, laura_env, laura_process, interrupt
+from tests.server_process import STARTUP_SECONDS, LauraProcess, laura_env, laura_process
+from tests.worker_process import WorkerProcess, worker_process
 
 API_INSTANCES = 3
 WORKERS = 2
@@ -36,7 +36,7 @@ LOGIN_LIMIT = 2
 @dataclass
 class Cluster:
     apis: list[LauraProcess]
-    workers: list[asyncio.subprocess.Process]
+    workers: list[WorkerProcess]
     proxy: RoundRobinProxy
     proxy_address: str
     db: Database
@@ -67,9 +67,9 @@ class Cluster:
         return [str(p) for p in report.problems]
 
 
-def cluster_env(database_url: str, data_dir: Path, redis_url: str | None) -> dict[str, str]:
+def cluster_variables(redis_url: str | None) -> dict[str, str]:
     """Production-like settings: rate limits on (the default and transfer limits out of the way of the
-    load, the login limit as shipped), small pools (five processes share the test server), offers that
+    load, a small login limit), small pools (five processes share the test server), offers that
     reach the whole fleet and stay valid through the test."""
     variables = {
         "LAURA_ENVIRONMENT": "test",
@@ -90,30 +90,12 @@ def cluster_env(database_url: str, data_dir: Path, redis_url: str | None) -> dic
     }
     if redis_url:
         variables["LAURA_REDIS_URL"] = redis_url
-    return laura_env(database_url, data_dir, **variables)
-
-
-@asynccontextmanager
-async def laura_worker(env: dict[str, str], workdir: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    """`python -m laura worker`, stopped with SIGINT (its running jobs finish) and killed if it hangs."""
-    workdir.mkdir(parents=True, exist_ok=True)
-    with (workdir / "laura.log").open("w") as log:
-        process = await asyncio.create_subprocess_exec(
-            *[sys.executable, "-m", "laura", "worker"],
-            cwd=workdir,
-            env={**env, "LAURA_DATA_DIR": str(workdir / "data")},
-            stdout=log,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-    try:
-        yield process
-    finally:
-        await interrupt(process)
+    return variables
 
 
 @asynccontextmanager
 async def together(contexts: list[AbstractAsyncContextManager[T]]) -> AsyncIterator[list[T]]:
-    """Enter the contexts at once and leave them at once: five processes start, and stop, in parallel."""
+    """Enter the contexts at once and leave them at once: the five processes start, and stop, in parallel."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     entered: list[asyncio.Future[T]] = [loop.create_future() for _ in contexts]
@@ -140,21 +122,24 @@ async def together(contexts: list[AbstractAsyncContextManager[T]]) -> AsyncItera
 @asynccontextmanager
 async def running_cluster(database_url: str, workdir: Path, redis_url: str | None) -> AsyncIterator[Cluster]:
     """Start everything at once and yield when every API answers `/ready` and both workers registered."""
-    env = cluster_env(database_url, workdir / "data", redis_url)
+    variables = cluster_variables(redis_url)
     db = Database(database_url)
     apis = [
         laura_process(
-            ["serve"], {**env, "LAURA_DATA_DIR": str(workdir / f"api-{i}" / "data")}, workdir / f"api-{i}"
+            ["serve"],
+            laura_env(database_url, workdir / f"api-{i}" / "data", **variables),
+            workdir / f"api-{i}",
         )
         for i in range(API_INSTANCES)
     ]
-    workers = [laura_worker(env, workdir / f"worker-{i}") for i in range(WORKERS)]
+    workers = [worker_process(database_url, workdir / f"worker-{i}", **variables) for i in range(WORKERS)]
     try:
-        async with together(workers) as running_workers, together(apis) as running_apis:
+        async with together([*workers, *apis]) as running:
+            running_workers, running_apis = running[:WORKERS], running[WORKERS:]
 
             async def workers_registered() -> bool:
-                for i, worker in enumerate(running_workers):
-                    assert worker.returncode is None, (workdir / f"worker-{i}" / "laura.log").read_text()[
+                for worker in running_workers:
+                    assert worker.process.returncode is None, worker.log_path.read_text(errors="replace")[
                         -5000:
                     ]
                 async with db.engine.connect() as conn:
@@ -167,7 +152,7 @@ async def running_cluster(database_url: str, workdir: Path, redis_url: str | Non
     finally:
         await db.dispose()
         if redis_url:
-            forget_namespace(redis_url, env["LAURA_MOBILITY_REDIS_NAMESPACE"])
+            forget_namespace(redis_url, variables["LAURA_MOBILITY_REDIS_NAMESPACE"])
 
 
 def forget_namespace(redis_url: str, namespace: str) -> None:
