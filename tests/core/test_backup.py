@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
 from tests.bank.support import funded_customer
 from tests.conftest import _admin, _with_db
@@ -70,12 +71,16 @@ def fresh_database(pg_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture
-def fresh_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def fresh_server() -> Iterator[str]:
     """A PostgreSQL server of its own, new and empty (pgserver's, PostgreSQL 16): a restore onto another
-    machine, and from the test server's major version when that is older."""
+    machine, and from the test server's major version when that is older. Its data dir is beside the
+    embedded test server's, not in pytest's tmp dirs (mode 700: the server's own user, when run as root,
+    could not reach it to stop)."""
     import pgserver
 
-    server = pgserver.get_server(tmp_path_factory.mktemp("fresh-server") / "pgdata", cleanup_mode="delete")
+    pgdata = ROOT / ".laura" / f"fresh-server-{uuid.uuid4().hex[:12]}"
+    pgdata.parent.mkdir(exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="delete")
     try:
         yield server.get_uri()
     finally:
@@ -168,3 +173,32 @@ def test_backup_keeps_an_existing_file_and_restore_refuses_a_database_in_use(
     with psycopg.connect(fresh_database) as conn:
         assert conn.execute("SELECT to_regclass('leftover')").fetchone() == (None,)
         assert conn.execute("SELECT version_num FROM alembic_version").fetchone() is not None
+
+
+def test_a_dump_older_than_the_code_is_restored_and_named_for_laura_migrate(
+    pg_server_url: str, fresh_database: str, tmp_path: Path
+) -> None:
+    from alembic.script import ScriptDirectory
+
+    from laura.core.migrations import alembic_config, head_revision, upgrade
+
+    previous = (
+        ScriptDirectory.from_config(alembic_config(pg_server_url)).get_revision(head_revision()).down_revision
+    )
+    assert isinstance(previous, str)
+    older = _with_db(pg_server_url, f"laura_older_{uuid.uuid4().hex[:12]}")
+    with _admin(pg_server_url) as conn:
+        conn.execute(f'CREATE DATABASE "{make_url(older).database}"')
+    try:
+        upgrade(older, previous)
+        assert laura(older, tmp_path, "backup", str(tmp_path / "older.dump")).returncode == 0
+    finally:
+        with _admin(pg_server_url) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{make_url(older).database}" WITH (FORCE)')
+
+    restored = laura(fresh_database, tmp_path, "restore", str(tmp_path / "older.dump"))
+
+    assert restored.returncode == 3 and "run `laura migrate`" in restored.stderr, restored.stderr
+    with psycopg.connect(fresh_database) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (previous,)
+    assert laura(fresh_database, tmp_path, "migrate").returncode == 0
