@@ -106,6 +106,8 @@ class Settings(BaseSettings):
 
     events_poll_seconds: float = 1.0
     events_retention_days: int = 7
+    """Published outbox events are deleted this many days after publication (the relay, by rows), and a
+    month's outbox partition is dropped once the whole month is older (the `core.outbox_partitions` job)."""
     events_bus: Literal["auto", "postgres", "redis", "nats"] = "auto"
     """Which bus fans events out to the API instances: `auto` is Redis pub/sub when `redis_url` is set, else
     PostgreSQL NOTIFY; `nats` is a JetStream stream that other services can consume too (extra `nats`)."""
@@ -124,6 +126,14 @@ class Settings(BaseSettings):
     """The first redelivery after a rejection waits this long; each further one twice the previous."""
     ws_auth_recheck_seconds: float = 30.0
     ws_backlog_limit: int = 500
+
+    ledger_archive_after_months: int | None = Field(default=None, ge=1)
+    """Months a month of ledger entries stays in `ledger_entries` before the `ledger.entry_partitions` job
+    moves it to `archive.ledger_entries` (still verified by `laura ledger verify`, no longer in statements);
+    unset, entries are never archived."""
+    webhook_deliveries_retention_days: int | None = Field(default=None, ge=1)
+    """Webhook deliveries older than this many days are deleted by the `pix.prune_webhook_deliveries` job;
+    unset (the default), they are kept forever, since they are the PSP's evidence."""
 
     worker_concurrency: int = 4
 

@@ -29,6 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, plain_url
+from laura.core.events import partitions as outbox_partitions
 from laura.core.idempotency import purge_expired
 from laura.core.tracing import with_trace_context
 from laura.settings import Settings, get_settings
@@ -265,3 +266,12 @@ async def retry_stalled_jobs(timestamp: int) -> None:
     crash delays a job instead of losing it (bodies are idempotent)."""
     for job in await app.job_manager.get_stalled_jobs():
         await app.job_manager.retry_job(job)
+
+
+@app.periodic(cron="53 2 * * *", periodic_id="daily-outbox-partitions")
+@job_task(name="core.outbox_partitions", queueing_lock="core.outbox_partitions")
+async def outbox_partitions_job(session: AsyncSession, *, timestamp: int) -> dict[str, object]:
+    """Daily: the outbox's next months exist and months past `LAURA_EVENTS_RETENTION_DAYS` are dropped."""
+    return await outbox_partitions.maintain(
+        session, now=datetime.now(UTC), retention_days=current_runtime().settings.events_retention_days
+    )

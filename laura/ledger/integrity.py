@@ -1,6 +1,7 @@
 """The queries of `verify`: whole-ledger checks that read every row from one snapshot (balanced
 transactions, no orphan entries, debits equal credits, stored totals equal their entries, no flagged
-account past its limit). Kept apart from `repository.py`, whose queries serve the ledger's daily work."""
+account past its limit). Kept apart from `repository.py`, whose queries serve the ledger's daily work.
+Entries are read from `ledger_all_entries`: the live months and the archived ones (`ledger.partitions`)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ class IntegrityRepository:
         row = await self.session.execute(
             text(
                 "SELECT (SELECT count(*) FROM ledger_transactions) AS transactions,"
-                " (SELECT count(*) FROM ledger_entries) AS entries,"
+                " (SELECT count(*) FROM ledger_all_entries) AS entries,"
                 " (SELECT count(*) FROM ledger_accounts) AS accounts"
             )
         )
@@ -35,7 +36,7 @@ class IntegrityRepository:
                 "  FROM ledger_transactions t"
                 "  LEFT JOIN (SELECT transaction_id, sum(amount) FILTER (WHERE direction = 'D') AS debits,"
                 "                    sum(amount) FILTER (WHERE direction = 'C') AS credits, count(*) AS lines"
-                "               FROM ledger_entries GROUP BY transaction_id) e ON e.transaction_id = t.id"
+                "               FROM ledger_all_entries GROUP BY transaction_id) e ON e.transaction_id = t.id"
                 " WHERE e.lines IS NULL OR e.lines < 2 OR e.debits IS DISTINCT FROM e.credits"
                 "    OR e.debits <> t.amount"
                 " ORDER BY t.created_at LIMIT :limit"
@@ -48,7 +49,7 @@ class IntegrityRepository:
         """Entries naming a transaction or an account that does not exist."""
         rows = await self.session.execute(
             text(
-                "SELECT e.id FROM ledger_entries e"
+                "SELECT e.id FROM ledger_all_entries e"
                 "  LEFT JOIN ledger_transactions t ON t.id = e.transaction_id"
                 "  LEFT JOIN ledger_accounts a ON a.id = e.account_id"
                 " WHERE t.id IS NULL OR a.id IS NULL ORDER BY e.id LIMIT :limit"
@@ -64,7 +65,7 @@ class IntegrityRepository:
                 "       coalesce(sum(amount) FILTER (WHERE direction = 'C' AND NOT pending), 0) AS credits_posted,"
                 "       coalesce(sum(amount) FILTER (WHERE direction = 'D' AND pending), 0) AS debits_pending,"
                 "       coalesce(sum(amount) FILTER (WHERE direction = 'C' AND pending), 0) AS credits_pending"
-                "  FROM ledger_entries"
+                "  FROM ledger_all_entries"
             )
         )
         return row.mappings().one()
@@ -79,7 +80,7 @@ class IntegrityRepository:
                 "         sum(e.amount) FILTER (WHERE e.direction = 'D' AND NOT e.pending) AS dpo,"
                 "         sum(e.amount) FILTER (WHERE e.direction = 'C' AND e.pending AND h.status = 'pending') AS cpe,"
                 "         sum(e.amount) FILTER (WHERE e.direction = 'C' AND NOT e.pending) AS cpo"
-                "    FROM ledger_entries e"
+                "    FROM ledger_all_entries e"
                 "    LEFT JOIN ledger_holds h ON h.transaction_id = e.transaction_id AND e.pending"
                 "   GROUP BY e.account_id)"
                 " SELECT a.code, b.debits_pending, b.debits_posted, b.credits_pending, b.credits_posted,"

@@ -129,7 +129,9 @@ class FinancialEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(String(128))
     amount_cents: Mapped[int] = mapped_column(BigInteger)
     source: Mapped[str] = mapped_column(String(14))
-    delivery_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("webhook_deliveries.id"))
+    delivery_id: Mapped[int | None] = mapped_column(
+        BigInteger, ForeignKey("webhook_deliveries.id", ondelete="SET NULL")
+    )
     occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     payload: Mapped[dict[str, Any]] = mapped_column(JSONB)
     created_at: Mapped[CreatedAt]

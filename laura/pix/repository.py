@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 import asyncpg
-from sqlalchemy import bindparam, func, literal_column, select, update
+from sqlalchemy import bindparam, delete, func, literal_column, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from laura.core.db import Database, fetch, fetchrow, fetchval
@@ -120,6 +120,20 @@ class PixRepository:
             select(*columns).where(*where).order_by(WebhookDelivery.id.desc()).offset(offset).limit(limit)
         )
         return list(rows.all()), total or 0
+
+    async def delete_deliveries_before(self, cutoff: datetime, limit: int) -> int:
+        """Delete up to `limit` deliveries received before `cutoff`, oldest first; how many. Their financial
+        events stay, with their own payload (the foreign key sets `delivery_id` to NULL)."""
+        oldest = (
+            select(WebhookDelivery.id)
+            .where(WebhookDelivery.received_at < cutoff)
+            .order_by(WebhookDelivery.received_at)
+            .limit(limit)
+        )
+        deleted = await self.session.scalars(
+            delete(WebhookDelivery).where(WebhookDelivery.id.in_(oldest)).returning(WebhookDelivery.id)
+        )
+        return len(deleted.all())
 
     async def ingest_delivery(self, delivery: Delivery) -> list[asyncpg.Record]:
         """`ingest_delivery_statement` inside the session's transaction (a delivery that also settles sends)."""

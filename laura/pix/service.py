@@ -15,7 +15,7 @@ Ordering, and why each is safe:
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -223,6 +223,16 @@ async def webhook_deliveries(
     """The PSP's webhook deliveries as stored, newest first (`refused_only`: those we could not read), for
     operations; a Pix a lost or refused delivery carried is settled by reconciliation, not by replaying it."""
     return await PixRepository(session).deliveries(refused_only=refused_only, offset=offset, limit=limit)
+
+
+async def prune_webhook_deliveries(
+    session: AsyncSession, *, now: datetime, retention_days: int | None, limit: int = 10_000
+) -> int:
+    """Delete (up to `limit`) deliveries older than `retention_days`; none when it is None (the default:
+    deliveries are the PSP's evidence). How many were deleted."""
+    if retention_days is None:
+        return 0
+    return await PixRepository(session).delete_deliveries_before(now - timedelta(days=retention_days), limit)
 
 
 async def reconcile_now(session: AsyncSession, *, actor_id: uuid.UUID, now: datetime) -> bool:

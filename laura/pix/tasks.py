@@ -212,3 +212,15 @@ async def withdraw_charge_job(session: AsyncSession, *, txid: str) -> str:
             log.warning("pix.withdraw_charge.refused", txid=txid, reason=exc.message)
             return "refused"
     return "withdrawn"
+
+
+@app.periodic(cron="37 * * * *", periodic_id="pix-prune-webhook-deliveries")
+@job_task(name="pix.prune_webhook_deliveries", queueing_lock="pix.prune_webhook_deliveries")
+async def prune_webhook_deliveries_job(session: AsyncSession, *, timestamp: int) -> int:
+    """Hourly, only with `LAURA_WEBHOOK_DELIVERIES_RETENTION_DAYS` set: deliveries past it are deleted,
+    10,000 per run (a backlog goes in a few hours without one long transaction)."""
+    return await service.prune_webhook_deliveries(
+        session,
+        now=datetime.now(UTC),
+        retention_days=current_runtime().settings.webhook_deliveries_retention_days,
+    )
