@@ -18,7 +18,10 @@ AHEAD_MONTHS = 3
 async def maintain(session: AsyncSession, *, now: datetime, retention_days: int) -> dict[str, object]:
     """Partitions up to `AHEAD_MONTHS` ahead exist; months wholly older than the retention are dropped."""
     created = await session.scalar(
-        text("SELECT partitions_ensure_monthly('outbox', :now, :now + make_interval(months => :ahead))"),
+        text(
+            "SELECT partitions_ensure_monthly('outbox', CAST(:now AS timestamptz),"
+            " CAST(:now AS timestamptz) + make_interval(months => :ahead))"
+        ),
         {"now": now, "ahead": AHEAD_MONTHS},
     )
     dropped = await session.scalars(
