@@ -29,8 +29,10 @@ END $$;
 -- every month from `from`'s to `until`'s that are missing; returns how many months it created. A month
 -- whose rows already sit in the default partition (the job did not run for months) cannot get its own
 -- partition: it is skipped with a WARNING and stays in the default, still read by every query.
+-- Creating a partition locks `parent` (ACCESS EXCLUSIVE) for a moment: `lock_timeout` bounds the wait
+-- behind a long transaction (the job fails and runs again; the months ahead leave it weeks of slack).
 CREATE OR REPLACE FUNCTION partitions_ensure_monthly(p_parent regclass, p_from timestamptz, p_until timestamptz)
-RETURNS integer LANGUAGE plpgsql AS $$
+RETURNS integer LANGUAGE plpgsql SET lock_timeout = '5s' AS $$
 DECLARE
     v_schema text := (SELECT n.nspname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
                        WHERE c.oid = p_parent);
