@@ -5,7 +5,7 @@ are made ready."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
@@ -13,6 +13,8 @@ from sqlalchemy import text
 from laura.core.db import Database
 from laura.core.events import partitions
 from laura.core.events.relay import Relay
+from laura.core.jobs import JobRuntime, app, bind_runtime, outbox_partitions_job
+from laura.settings import Settings
 from tests.core.test_events import pg_bus
 from tests.events_support import background, eventually, outbox_rows
 
@@ -78,3 +80,12 @@ async def test_months_past_retention_are_dropped_unless_an_event_is_still_unpubl
 
 async def _published(db: Database, kind: str) -> bool:
     return any(row["type"] == kind and row["published_at"] for row in await outbox_rows(db))
+
+
+async def test_the_daily_job_keeps_the_next_months_ready(db: Database, settings: Settings) -> None:
+    assert ("core.outbox_partitions", "daily-outbox-partitions") in app.periodic_registry.periodic_tasks
+    with bind_runtime(JobRuntime(db=db, settings=settings)):
+        done = await outbox_partitions_job(timestamp=0)
+    assert done["dropped"] == []
+    ahead = datetime.now(UTC) + timedelta(days=80)
+    assert f"outbox_{ahead:%Y%m}" in await _partitions(db)

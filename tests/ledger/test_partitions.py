@@ -10,8 +10,11 @@ import psycopg
 import pytest
 
 from laura.core.db import Database, execute, fetch, fetchval
+from laura.core.jobs import JobRuntime, app, bind_runtime
 from laura.ledger import partitions
 from laura.ledger import service as ledger
+from laura.ledger.tasks import entry_partitions
+from laura.settings import Settings
 from tests.ledger.conftest import balance_of, customer
 
 JANUARY, MARCH = datetime(2026, 1, 10, tzinfo=UTC), datetime(2026, 3, 20, tzinfo=UTC)
@@ -202,3 +205,15 @@ async def test_maintenance_without_archiving_only_prepares_the_months_ahead(db: 
         "ledger_entries_default",
     ]
     assert len(await _where(db)) == 3
+
+
+async def test_the_daily_job_archives_past_the_setting(db: Database, settings: Settings) -> None:
+    assert ("ledger.entry_partitions", "ledger-entry-partitions") in app.periodic_registry.periodic_tasks
+    await _three_months_of_transfers(db)
+    with bind_runtime(JobRuntime(db=db, settings=settings)):
+        assert (await entry_partitions(timestamp=0))["archived"] == []
+    archiving = settings.model_copy(update={"ledger_archive_after_months": 6})
+    with bind_runtime(JobRuntime(db=db, settings=archiving)):
+        done = await entry_partitions(timestamp=0)
+    assert done["archived"] == ["ledger_entries_202601", "ledger_entries_202602", "ledger_entries_202603"]
+    assert (await _verify(db)).ok

@@ -10,7 +10,10 @@ import pytest
 from sqlalchemy import text
 
 from laura.core.db import Database
+from laura.core.jobs import JobRuntime, app, bind_runtime
 from laura.pix import service
+from laura.pix.tasks import prune_webhook_deliveries_job
+from laura.settings import Settings
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 
@@ -73,3 +76,17 @@ async def test_deliveries_are_kept_by_default_and_pruned_past_the_retention(db: 
     bodies, events = await _state(db)
     assert bodies == ["E-recent"]
     assert events == {"E-recent": recent, "E-old-0": None, "E-old-1": None, "E-old-2": None}
+
+
+async def test_the_hourly_job_prunes_only_when_the_retention_is_set(db: Database, settings: Settings) -> None:
+    assert (
+        "pix.prune_webhook_deliveries",
+        "pix-prune-webhook-deliveries",
+    ) in app.periodic_registry.periodic_tasks
+    await _delivery(db, "E-a", age_days=40)
+    with bind_runtime(JobRuntime(db=db, settings=settings)):
+        assert await prune_webhook_deliveries_job(timestamp=0) == 0
+    kept = settings.model_copy(update={"webhook_deliveries_retention_days": 30})
+    with bind_runtime(JobRuntime(db=db, settings=kept)):
+        assert await prune_webhook_deliveries_job(timestamp=0) == 1
+    assert await _state(db) == ([], {"E-a": None})
