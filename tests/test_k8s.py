@@ -23,6 +23,7 @@ KINDS = {
     "Deployment",
     "Service",
     "Job",
+    "CronJob",
     "HorizontalPodAutoscaler",
     "PodDisruptionBudget",
     "NetworkPolicy",
@@ -53,9 +54,14 @@ def _by_kind(kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in _all() if doc["kind"] == kind}
 
 
+def _pod_template(doc: dict) -> dict:
+    spec = doc["spec"]["jobTemplate"]["spec"] if doc["kind"] == "CronJob" else doc["spec"]
+    return spec["template"]
+
+
 def _pod_specs() -> dict[str, dict]:
-    workloads = {**_by_kind("Deployment"), **_by_kind("Job")}
-    return {name: doc["spec"]["template"] for name, doc in workloads.items()}
+    workloads = {**_by_kind("Deployment"), **_by_kind("Job"), **_by_kind("CronJob")}
+    return {name: _pod_template(doc) for name, doc in workloads.items()}
 
 
 def _containers() -> dict[str, dict]:
@@ -98,12 +104,9 @@ def test_kustomize_renders_every_document_into_the_namespace():
     )
     namespaced = [d for d in docs if d["kind"] != "Namespace"]
     assert {d["metadata"]["namespace"] for d in namespaced} == {"laura"}
-    images = {c["image"] for d in docs if d["kind"] in ("Deployment", "Job") for c in _spec(d)["containers"]}
+    workloads = [d for d in docs if d["kind"] in ("Deployment", "Job", "CronJob")]
+    images = {c["image"] for d in workloads for c in _pod_template(d)["spec"]["containers"]}
     assert images == {"registry.example.com/laura:0.1.0"}
-
-
-def _spec(doc: dict) -> dict:
-    return doc["spec"]["template"]["spec"]
 
 
 def test_documents_are_of_known_kinds_with_names():
@@ -144,6 +147,10 @@ def test_the_api_serves_with_health_and_ready_probes_and_the_worker_its_metrics(
     assert worker["ports"] == [{"name": "metrics", "containerPort": 9100}]
     assert worker["livenessProbe"]["httpGet"]["port"] == "metrics"
     assert migrate["command"] == ["laura", "migrate"]
+    backup = containers["laura-backup/backup"]
+    assert backup["command"][-1].startswith('laura backup "/backups/')
+    assert {"name": "backups", "mountPath": "/backups"} in backup["volumeMounts"]
+    assert _by_kind("CronJob")["laura-backup"]["spec"]["concurrencyPolicy"] == "Forbid"
     for name, container in containers.items():
         for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
             port = container.get(probe, {}).get("httpGet", {}).get("port")
