@@ -14,10 +14,15 @@ from laura.settings import Settings
 from tests.bank.support import funded_customer
 from tests.replica_cluster import free_port
 
+_DOWN = "a replica that is down"
+"""The parameter naming a free port's URL, picked when the test runs: a port picked at collection would
+make each xdist worker collect a different test id, and pytest-xdist refuses to run such a suite."""
+
 
 @pytest.fixture
-def read_database_url() -> str | None:
-    return None
+def read_database_url(request: pytest.FixtureRequest) -> str | None:
+    param = getattr(request, "param", None)
+    return f"postgresql://postgres@127.0.0.1:{free_port()}/laura" if param == _DOWN else param
 
 
 @pytest.fixture
@@ -40,7 +45,7 @@ async def test_without_a_replica_a_replica_read_is_the_request_session(app) -> N
     assert app.state.db.has_replica is False
 
 
-@pytest.mark.parametrize("read_database_url", [f"postgresql://postgres@127.0.0.1:{free_port()}/laura"])
+@pytest.mark.parametrize("read_database_url", [_DOWN], indirect=True)
 async def test_a_replica_down_falls_back_to_the_primary(app, client) -> None:
     _, headers = await funded_customer(app, client, "25.00")
     statement = await client.get("/api/accounts/me/statement", headers=headers)
