@@ -3,6 +3,8 @@ over the tables and a one-line summary (sizes, duration, migration revision)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -10,7 +12,7 @@ import typer
 from rich.console import Console
 from rich.progress import MofNCompleteColumn, Progress, TimeElapsedColumn
 
-from laura.core.backup import BackupError
+from laura.core.backup import BackupError, TableDone
 from laura.core.cli_support import DataDir, resolve_settings
 
 console = Console(stderr=True)
@@ -18,6 +20,20 @@ console = Console(stderr=True)
 
 def _mb(size: int) -> str:
     return f"{size / 1_000_000:.1f} MB"
+
+
+@contextmanager
+def _over_tables(description: str) -> Iterator[TableDone]:
+    """A progress bar ticked by each table's name; a refusal or failure printed in red, exit code 1."""
+    try:
+        with Progress(
+            *Progress.get_default_columns(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+        ) as progress:
+            task = progress.add_task(description, total=None)
+            yield lambda name: progress.update(task, advance=1, description=name)
+    except BackupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
 
 
 def backup(
@@ -29,18 +45,8 @@ def backup(
     from laura.core.backup import backup as dump
 
     settings = resolve_settings(data_dir)
-    try:
-        with Progress(*Progress.get_default_columns(), MofNCompleteColumn(), console=console) as progress:
-            task = progress.add_task("dumping tables", total=None)
-            summary = dump(
-                settings.required_database_url,
-                file,
-                force=force,
-                on_table=lambda name: progress.update(task, advance=1, description=name),
-            )
-    except BackupError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _over_tables("dumping tables") as on_table:
+        summary = dump(settings.required_database_url, file, force=force, on_table=on_table)
     console.print(
         f"[green]backed up {summary.database} ({_mb(summary.database_bytes)}, {summary.tables} tables,"
         f" revision {summary.revision}) to {file} ({_mb(summary.file_bytes)}) in {summary.seconds:.1f} s[/green]"
@@ -58,18 +64,8 @@ def restore(
     from laura.core.backup import restore as load
 
     settings = resolve_settings(data_dir)
-    try:
-        with Progress(*Progress.get_default_columns(), TimeElapsedColumn(), console=console) as progress:
-            task = progress.add_task("restoring tables", total=None)
-            summary = load(
-                settings.required_database_url,
-                file,
-                clean=clean,
-                on_table=lambda name: progress.update(task, advance=1, description=name),
-            )
-    except BackupError as exc:
-        console.print(f"[red]{exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _over_tables("restoring tables") as on_table:
+        summary = load(settings.required_database_url, file, clean=clean, on_table=on_table)
     console.print(
         f"[green]restored {file} into {summary.database} ({_mb(summary.database_bytes)},"
         f" {summary.tables} tables) in {summary.seconds:.1f} s[/green]"

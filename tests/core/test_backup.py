@@ -17,10 +17,9 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy.engine import make_url
 
 from tests.bank.support import funded_customer
-from tests.conftest import _admin, _with_db
+from tests.conftest import scratch_database
 from tests.mobility.finance.support import paid_by_webhook
 from tests.mobility.payouts.support import funded_driver, payout
 from tests.pix.conftest import settings  # noqa: F401
@@ -62,12 +61,8 @@ def laura(database_url: str, cwd: Path, *args: str) -> subprocess.CompletedProce
 @pytest.fixture
 def fresh_database(pg_server_url: str) -> Iterator[str]:
     """An empty database on the test server, as a new server's would be before a restore."""
-    name = f"laura_restore_{uuid.uuid4().hex[:12]}"
-    with _admin(pg_server_url) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield _with_db(pg_server_url, name)
-    with _admin(pg_server_url) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with scratch_database(pg_server_url, "laura_restore") as url:
+        yield url
 
 
 @pytest.fixture
@@ -186,15 +181,9 @@ def test_a_dump_older_than_the_code_is_restored_and_named_for_laura_migrate(
         ScriptDirectory.from_config(alembic_config(pg_server_url)).get_revision(head_revision()).down_revision
     )
     assert isinstance(previous, str)
-    older = _with_db(pg_server_url, f"laura_older_{uuid.uuid4().hex[:12]}")
-    with _admin(pg_server_url) as conn:
-        conn.execute(f'CREATE DATABASE "{make_url(older).database}"')
-    try:
+    with scratch_database(pg_server_url, "laura_older") as older:
         upgrade(older, previous)
         assert laura(older, tmp_path, "backup", str(tmp_path / "older.dump")).returncode == 0
-    finally:
-        with _admin(pg_server_url) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{make_url(older).database}" WITH (FORCE)')
 
     restored = laura(fresh_database, tmp_path, "restore", str(tmp_path / "older.dump"))
 
