@@ -12,7 +12,6 @@ import glob
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -24,6 +23,7 @@ from pathlib import Path
 import psycopg
 
 from laura.core.migrations import upgrade
+from tests.server_process import free_port
 
 _TOOLS = ("initdb", "pg_ctl", "pg_basebackup", "postgres")
 _SETTLE_SECONDS = 30
@@ -73,12 +73,6 @@ def _server_user() -> pwd.struct_passwd | None:
     if entry is None:
         raise ReplicaUnavailable("running as root and no user to run PostgreSQL as")
     return entry
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass

@@ -12,7 +12,7 @@ from laura.core.db import SessionDep
 from laura.core.replica import ReplicaSessionDep
 from laura.settings import Settings
 from tests.bank.support import funded_customer
-from tests.replica_cluster import free_port
+from tests.server_process import free_port
 
 _DOWN = "a replica that is down"
 """The parameter naming a free port's URL, picked when the test runs: a port picked at collection would

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,18 +10,13 @@ import uvicorn
 
 from laura.settings import Settings
 from tests.events_support import eventually
+from tests.server_process import free_port
 
 
 @pytest.fixture
 def settings(settings: Settings) -> Settings:
     """Re-check tokens often so a logout closes the socket within the test."""
     return settings.model_copy(update={"ws_auth_recheck_seconds": 0.2, "events_poll_seconds": 0.2})
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from tests.conftest import TEST_SECRET
 from tests.events_support import WAIT_SECONDS, eventually, latest_event_id
 from tests.helpers import TEST_REDIS_URL, redis_reachable
 from tests.realtime.client import listening, user_with_token
-from tests.realtime.conftest import free_port
+from tests.server_process import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
